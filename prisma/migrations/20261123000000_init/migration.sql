@@ -1,0 +1,176 @@
+-- CreateTable
+CREATE TABLE "Group" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "slug" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "nameSearch" TEXT NOT NULL,
+    "description" TEXT,
+    "privacy" TEXT NOT NULL DEFAULT 'PUBLIC',
+    "coverImageUrl" TEXT,
+    "createdBy" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    "recentActivityAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "membersCount" INTEGER NOT NULL DEFAULT 0,
+    "membersCanApprove" BOOLEAN NOT NULL DEFAULT false,
+    "membersCanInvite" BOOLEAN NOT NULL DEFAULT false,
+    "showMemberList" BOOLEAN NOT NULL DEFAULT true
+);
+
+-- CreateTable
+CREATE TABLE "GroupMember" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "groupId" TEXT NOT NULL,
+    "memberId" TEXT NOT NULL,
+    "role" TEXT NOT NULL DEFAULT 'MEMBER',
+    "joinedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "GroupMember_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JoinRequest" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "groupId" TEXT NOT NULL,
+    "memberId" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "pendingKey" TEXT,
+    "rejectionReason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "decidedAt" DATETIME,
+    "decidedBy" TEXT,
+    CONSTRAINT "JoinRequest_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "JoinRequestAnswer" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "joinRequestId" TEXT NOT NULL,
+    "questionId" TEXT NOT NULL,
+    "question" TEXT NOT NULL,
+    "text" TEXT NOT NULL,
+    "position" INTEGER NOT NULL,
+    CONSTRAINT "JoinRequestAnswer_joinRequestId_fkey" FOREIGN KEY ("joinRequestId") REFERENCES "JoinRequest" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "CreateRequest" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "requestedBy" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "privacy" TEXT NOT NULL DEFAULT 'PUBLIC',
+    "coverImageUrl" TEXT,
+    "membersCanApprove" BOOLEAN NOT NULL DEFAULT false,
+    "membersCanInvite" BOOLEAN NOT NULL DEFAULT false,
+    "showMemberList" BOOLEAN NOT NULL DEFAULT true,
+    "groupId" TEXT,
+    "rejectionReason" TEXT,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "decidedAt" DATETIME,
+    "decidedBy" TEXT,
+    CONSTRAINT "CreateRequest_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "GroupRule" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "groupId" TEXT NOT NULL,
+    "position" INTEGER NOT NULL,
+    "title" TEXT NOT NULL,
+    "description" TEXT NOT NULL,
+    CONSTRAINT "GroupRule_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "MembershipQuestion" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "groupId" TEXT NOT NULL,
+    "position" INTEGER NOT NULL,
+    "text" TEXT NOT NULL,
+    "required" BOOLEAN NOT NULL DEFAULT false,
+    CONSTRAINT "MembershipQuestion_groupId_fkey" FOREIGN KEY ("groupId") REFERENCES "Group" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "GroupsSettings" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT DEFAULT 1,
+    "groupCreation" TEXT NOT NULL DEFAULT 'ADMIN_APPROVAL',
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "GroupEvent" (
+    "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "type" TEXT NOT NULL,
+    "groupId" TEXT NOT NULL,
+    "groupPrivacy" TEXT NOT NULL,
+    "memberId" TEXT,
+    "role" TEXT,
+    "actorId" TEXT,
+    "occurredAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Group_slug_key" ON "Group"("slug");
+
+-- CreateIndex
+CREATE INDEX "Group_privacy_idx" ON "Group"("privacy");
+
+-- CreateIndex
+CREATE INDEX "Group_name_id_idx" ON "Group"("name", "id");
+
+-- CreateIndex
+CREATE INDEX "Group_createdAt_id_idx" ON "Group"("createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "Group_membersCount_id_idx" ON "Group"("membersCount", "id");
+
+-- CreateIndex
+CREATE INDEX "Group_recentActivityAt_id_idx" ON "Group"("recentActivityAt", "id");
+
+-- CreateIndex
+CREATE INDEX "Group_nameSearch_idx" ON "Group"("nameSearch");
+
+-- CreateIndex
+CREATE INDEX "GroupMember_memberId_idx" ON "GroupMember"("memberId");
+
+-- CreateIndex
+CREATE INDEX "GroupMember_groupId_role_idx" ON "GroupMember"("groupId", "role");
+
+-- CreateIndex
+CREATE INDEX "GroupMember_groupId_joinedAt_id_idx" ON "GroupMember"("groupId", "joinedAt", "id");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "GroupMember_groupId_memberId_key" ON "GroupMember"("groupId", "memberId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "JoinRequest_pendingKey_key" ON "JoinRequest"("pendingKey");
+
+-- CreateIndex
+CREATE INDEX "JoinRequest_groupId_status_createdAt_id_idx" ON "JoinRequest"("groupId", "status", "createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "JoinRequest_memberId_idx" ON "JoinRequest"("memberId");
+
+-- CreateIndex
+CREATE INDEX "JoinRequestAnswer_joinRequestId_position_idx" ON "JoinRequestAnswer"("joinRequestId", "position");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "CreateRequest_groupId_key" ON "CreateRequest"("groupId");
+
+-- CreateIndex
+CREATE INDEX "CreateRequest_status_createdAt_id_idx" ON "CreateRequest"("status", "createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "CreateRequest_requestedBy_createdAt_id_idx" ON "CreateRequest"("requestedBy", "createdAt", "id");
+
+-- CreateIndex
+CREATE INDEX "GroupRule_groupId_position_idx" ON "GroupRule"("groupId", "position");
+
+-- CreateIndex
+CREATE INDEX "MembershipQuestion_groupId_position_idx" ON "MembershipQuestion"("groupId", "position");
+
+-- CreateIndex
+CREATE INDEX "GroupEvent_groupId_id_idx" ON "GroupEvent"("groupId", "id");
+
