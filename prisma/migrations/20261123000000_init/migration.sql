@@ -9,7 +9,7 @@ CREATE TABLE "Group" (
     "coverImageUrl" TEXT,
     "createdBy" TEXT,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" DATETIME NOT NULL,
+    "updatedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "recentActivityAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "membersCount" INTEGER NOT NULL DEFAULT 0,
     "membersCanApprove" BOOLEAN NOT NULL DEFAULT false,
@@ -118,7 +118,7 @@ CREATE UNIQUE INDEX "Group_slug_key" ON "Group"("slug");
 CREATE INDEX "Group_privacy_idx" ON "Group"("privacy");
 
 -- CreateIndex
-CREATE INDEX "Group_name_id_idx" ON "Group"("name", "id");
+CREATE INDEX "Group_nameSearch_id_idx" ON "Group"("nameSearch", "id");
 
 -- CreateIndex
 CREATE INDEX "Group_createdAt_id_idx" ON "Group"("createdAt", "id");
@@ -128,9 +128,6 @@ CREATE INDEX "Group_membersCount_id_idx" ON "Group"("membersCount", "id");
 
 -- CreateIndex
 CREATE INDEX "Group_recentActivityAt_id_idx" ON "Group"("recentActivityAt", "id");
-
--- CreateIndex
-CREATE INDEX "Group_nameSearch_idx" ON "Group"("nameSearch");
 
 -- CreateIndex
 CREATE INDEX "GroupMember_memberId_idx" ON "GroupMember"("memberId");

@@ -1,0 +1,75 @@
+/**
+ * buildApp(): the gateway as a Yoga instance, schema with permissions applied. Tests use it in-process
+ * (`app.yoga.fetch`) through the real HTTP handling; server.ts puts it on a port.
+ */
+import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { applyMiddleware } from 'graphql-middleware';
+import { GraphQLError } from 'graphql';
+import type { Config } from './config.ts';
+import { createDb, type Db } from './db/client.ts';
+import { createEventBus } from './pubsub.ts';
+import { Audience } from './live/audience.ts';
+import { createContext, type AppServices } from './context.ts';
+import { secretKey } from './auth/viewer.ts';
+import { permissions } from './auth/permissions.ts';
+import { schema } from './schema/index.ts';
+
+export interface AppOptions {
+  /** An existing database client (tests pass one that counts statements). */
+  db?: Db;
+}
+
+/**
+ * Errors reach clients as the contract's codes. A GraphQLError carrying a code passes as it is; graphql's
+ * own parse and validation errors get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED (or BAD_USER_INPUT
+ * for variables of the wrong type); anything else is INTERNAL_SERVER_ERROR with a fixed message, so no stack
+ * trace, SQL or internal name ever leaves the process.
+ */
+function maskError(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : null;
+  if (error instanceof GraphQLError && !original) {
+    if (error.extensions?.code) return error;
+    const variables = /^Variable "\$/.test(error.message);
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      positions: error.positions,
+      path: error.path,
+      extensions: { ...error.extensions, code: variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED' },
+    });
+  }
+  if (original instanceof GraphQLError && original.extensions?.code) {
+    return new GraphQLError(original.message, {
+      nodes: (error as GraphQLError).nodes,
+      path: (error as GraphQLError).path,
+      extensions: original.extensions,
+    });
+  }
+  const masked = defaultMaskError(error, 'Something went wrong on our side. Try again later.', false) as GraphQLError;
+  if (isDev) console.error(original ?? error);
+  return new GraphQLError(masked.message, {
+    nodes: masked.nodes,
+    path: masked.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}
+
+export function buildApp(config: Config, options: AppOptions = {}) {
+  const db = options.db ?? createDb(config.databaseUrl, { poolSize: config.databasePoolSize });
+  const services: AppServices = {
+    db,
+    config,
+    events: createEventBus(),
+    audience: new Audience(db),
+    jwtKey: secretKey(config.jwtSecret),
+  };
+  const yoga = createYoga({
+    schema: applyMiddleware(schema, permissions),
+    context: (initial) => createContext(services, initial),
+    maskedErrors: { maskError },
+    graphiql: config.nodeEnv !== 'production',
+    logging: config.nodeEnv === 'test' ? false : 'info',
+  });
+  return { yoga, services, close: () => db.$disconnect() };
+}
+
+export type App = ReturnType<typeof buildApp>;

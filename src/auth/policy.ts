@@ -1,0 +1,158 @@
+/**
+ * The visibility and permission policy of the gateway, written once.
+ *
+ * Every decision about who may see or do what to a group is a pure function here, of three things: the
+ * viewer, the group's facts (privacy and settings) and the viewer's role in that group (null when not a
+ * member). graphql-shield rules (rules.ts), the Prisma `where` fragments that filter lists (visibility.ts)
+ * and the live-event filter all ask these functions; nothing else re-derives them.
+ */
+import type { GroupCreationPolicy, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
+import type { Viewer } from './viewer.ts';
+
+/** What the policy needs to know about a group. A Group row satisfies it. */
+export interface GroupFacts {
+  privacy: GroupPrivacy;
+  membersCanApprove: boolean;
+  membersCanInvite: boolean;
+  showMemberList: boolean;
+}
+
+/** The viewer's role in one group, null when the viewer is not a member. */
+export type ViewerRole = GroupRole | null;
+
+/** The group's `viewerCan` field: what the viewer may do, answered before they try. */
+export interface GroupPermissions {
+  view: boolean;
+  viewContent: boolean;
+  join: boolean;
+  requestToJoin: boolean;
+  leave: boolean;
+  addMembers: boolean;
+  removeMembers: boolean;
+  approveJoinRequests: boolean;
+  assignRoles: boolean;
+  update: boolean;
+  delete: boolean;
+}
+
+/** A group-scoped action a mutation needs permission for. */
+export type GroupAction = Exclude<keyof GroupPermissions, 'view' | 'viewContent'>;
+
+const isAdmin = (role: ViewerRole) => role === 'ADMIN';
+const isMember = (role: ViewerRole) => role !== null;
+
+/**
+ * May the viewer know the group exists? PUBLIC and PRIVATE: everyone, anonymous included.
+ * SECRET: its members and Groups Managers only. A group that fails this does not exist for the viewer.
+ */
+export function canSeeGroup(viewer: Viewer, group: Pick<GroupFacts, 'privacy'>, role: ViewerRole): boolean {
+  return group.privacy !== 'SECRET' || viewer.isGroupsManager || isMember(role);
+}
+
+/**
+ * May the viewer see the group's content (members, events)? PUBLIC: everyone. PRIVATE and SECRET: its
+ * members and Groups Managers.
+ */
+export function canSeeContent(viewer: Viewer, group: Pick<GroupFacts, 'privacy'>, role: ViewerRole): boolean {
+  return group.privacy === 'PUBLIC' || viewer.isGroupsManager || isMember(role);
+}
+
+/**
+ * May the viewer read the member list? The content rule, narrowed by `showMemberList = false`, which hides
+ * the list from plain members (and so from everyone else) while admins and Groups Managers still see it.
+ */
+export function canReadMembers(viewer: Viewer, group: GroupFacts, role: ViewerRole): boolean {
+  if (viewer.isGroupsManager || isAdmin(role)) return true;
+  return group.showMemberList && canSeeContent(viewer, group, role);
+}
+
+/**
+ * May the viewer decide (and so read) the group's join requests? Group admins and Groups Managers; plain
+ * members too when `membersCanApprove`.
+ */
+export function canDecideJoinRequests(viewer: Viewer, group: GroupFacts, role: ViewerRole): boolean {
+  if (viewer.isGroupsManager || isAdmin(role)) return true;
+  return isMember(role) && group.membersCanApprove;
+}
+
+/**
+ * May the viewer add members? SECRET: any member. PUBLIC/PRIVATE: admins, and members when
+ * `membersCanInvite`. Groups Managers always.
+ */
+export function canAddMembers(viewer: Viewer, group: GroupFacts, role: ViewerRole): boolean {
+  if (viewer.isGroupsManager || isAdmin(role)) return true;
+  if (!isMember(role)) return false;
+  return group.privacy === 'SECRET' || group.membersCanInvite;
+}
+
+/** Admin powers over one group (update, delete, settings, rules, questions, roles, removing members). */
+export function canManageGroup(viewer: Viewer, role: ViewerRole): boolean {
+  return viewer.isGroupsManager || isAdmin(role);
+}
+
+/**
+ * Every permission of the viewer on one group. `hasPendingRequest` is whether the viewer already has a
+ * pending join request there (a second one is not offered).
+ */
+export function groupPermissions(
+  viewer: Viewer,
+  group: GroupFacts,
+  role: ViewerRole,
+  hasPendingRequest: boolean,
+): GroupPermissions {
+  const view = canSeeGroup(viewer, group, role);
+  const signedIn = viewer.memberId !== null;
+  const outsider = signedIn && view && !isMember(role) && !hasPendingRequest;
+  const manage = view && canManageGroup(viewer, role);
+  return {
+    view,
+    viewContent: view && canSeeContent(viewer, group, role),
+    join: outsider && group.privacy === 'PUBLIC',
+    requestToJoin: outsider && group.privacy === 'PRIVATE',
+    leave: isMember(role),
+    addMembers: view && canAddMembers(viewer, group, role),
+    removeMembers: manage,
+    approveJoinRequests: view && canDecideJoinRequests(viewer, group, role),
+    assignRoles: manage,
+    update: manage,
+    delete: manage,
+  };
+}
+
+/** What `createGroup` does for this viewer under the site's creation policy. */
+export type CreationOutcome = 'create' | 'request' | 'forbidden';
+
+/**
+ * Groups Managers always create directly. Site members: ALL_MEMBERS creates, ADMIN_APPROVAL makes a
+ * pending create request, ADMINS_ONLY is forbidden.
+ */
+export function creationOutcome(viewer: Viewer, policy: GroupCreationPolicy): CreationOutcome {
+  if (viewer.isGroupsManager) return 'create';
+  if (policy === 'ALL_MEMBERS') return 'create';
+  if (policy === 'ADMIN_APPROVAL') return 'request';
+  return 'forbidden';
+}
+
+/** May the viewer list a member's memberships? Groups Managers, and that member. */
+export function canListMemberships(viewer: Viewer, memberId: string): boolean {
+  return viewer.isGroupsManager || viewer.memberId === memberId;
+}
+
+/** The answer to "may this viewer do this to this group": allowed, or the error code to fail with. */
+export type Decision = 'ALLOWED' | 'NOT_FOUND' | 'FORBIDDEN';
+
+/**
+ * Decides a group-scoped action. A missing group and a group the viewer may not see give the same answer,
+ * NOT_FOUND, so a refusal never tells a hidden group exists; a visible group gives FORBIDDEN when the
+ * action is not the viewer's to take. `view` asks only that the group be visible.
+ */
+export function decideGroupAction(
+  viewer: Viewer,
+  group: GroupFacts | null,
+  role: ViewerRole,
+  action: GroupAction | 'view',
+): Decision {
+  if (group === null || !canSeeGroup(viewer, group, role)) return 'NOT_FOUND';
+  if (action === 'view') return 'ALLOWED';
+  return groupPermissions(viewer, group, role, false)[action] ? 'ALLOWED' : 'FORBIDDEN';
+}

@@ -1,0 +1,70 @@
+import { jwtVerify, SignJWT } from 'jose';
+import { unauthenticated } from '../errors.ts';
+
+/** The `roles` claim value that makes a caller a Groups Manager. */
+export const GROUPS_MANAGER_ROLE = 'groups-manager';
+
+/** Who is asking. Built once per request (or per subscription connection) from the token. */
+export interface Viewer {
+  /** The site member's id (`sub`), null for the anonymous viewer. */
+  memberId: string | null;
+  name: string | null;
+  /** Full management of every group, secret ones included. */
+  isGroupsManager: boolean;
+  /** When the token stops being valid (epoch seconds), if it says. */
+  expiresAt: number | null;
+}
+
+export const ANONYMOUS: Viewer = Object.freeze({ memberId: null, name: null, isGroupsManager: false, expiresAt: null });
+
+/** A viewer that is signed in (has a member id). */
+export type SignedInViewer = Viewer & { memberId: string };
+
+export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
+  return viewer.memberId !== null;
+}
+
+/**
+ * Turns an `Authorization` header value into a viewer. No header is the anonymous viewer; anything else
+ * that is not a valid, unexpired HS256 token with a `sub` is UNAUTHENTICATED (never silently anonymous).
+ */
+export async function viewerFromAuthorization(header: string | null | undefined, secret: Uint8Array): Promise<Viewer> {
+  if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+  try {
+    const { payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'] });
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw new Error('missing sub');
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles : [];
+    return {
+      memberId: payload.sub,
+      name: typeof payload.name === 'string' ? payload.name : null,
+      isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
+      expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+    };
+  } catch {
+    throw unauthenticated('The token is invalid or expired. Sign in again.');
+  }
+}
+
+/** Signs a token for local use and tests (`npm run token`). */
+export async function signToken(
+  secret: Uint8Array,
+  claims: { sub: string; name?: string; manager?: boolean; expiresIn?: string | number },
+): Promise<string> {
+  const jwt = new SignJWT({
+    ...(claims.name ? { name: claims.name } : {}),
+    roles: claims.manager ? [GROUPS_MANAGER_ROLE] : [],
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt();
+  jwt.setExpirationTime(claims.expiresIn ?? '12h');
+  return jwt.sign(secret);
+}
+
+export function secretKey(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}

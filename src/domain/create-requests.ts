@@ -1,0 +1,68 @@
+/**
+ * Deciding create requests (Groups Managers only; the shield rule checks that). Each call is all or
+ * nothing: one unknown or already decided request fails the whole call and changes nothing.
+ */
+import type { CreateRequest } from '../generated/prisma/client.ts';
+import type { Context } from '../context.ts';
+import { conflict, notFound } from '../errors.ts';
+import { insertGroup, withSlugRetry } from './groups.ts';
+import { write, type Write } from './transaction.ts';
+import { LIMITS, idList, optionalText } from './validate.ts';
+
+/**
+ * Moves a pending request to `status`. The status condition in the UPDATE, not an earlier read, decides
+ * a race: of two concurrent decisions exactly one matches the PENDING row.
+ */
+async function claim(w: Write, id: string, data: { status: 'APPROVED' | 'REJECTED'; rejectionReason?: string | null }, deciderId: string | null) {
+  const { count } = await w.tx.createRequest.updateMany({
+    where: { id, status: 'PENDING' },
+    data: { ...data, decidedAt: new Date(), decidedBy: deciderId },
+  });
+  if (count === 1) return;
+  const exists = await w.tx.createRequest.findUnique({ where: { id }, select: { status: true } });
+  if (!exists) throw notFound(`Create request ${id} not found.`);
+  throw conflict(`Create request ${id} was already ${exists.status.toLowerCase()}.`);
+}
+
+/** Approves pending create requests: each becomes a group with its requester as first admin. */
+export function approveCreateRequests(ctx: Context, ids: readonly string[]): Promise<CreateRequest[]> {
+  const unique = idList('ids', ids, LIMITS.requestIds);
+  return withSlugRetry(() =>
+    write(ctx, async (w) => {
+      const decided: CreateRequest[] = [];
+      for (const id of unique) {
+        await claim(w, id, { status: 'APPROVED' }, ctx.viewer.memberId);
+        const request = await w.tx.createRequest.findUniqueOrThrow({ where: { id } });
+        const group = await insertGroup(
+          w,
+          {
+            name: request.name,
+            description: request.description,
+            privacy: request.privacy,
+            coverImageUrl: request.coverImageUrl,
+            membersCanApprove: request.membersCanApprove,
+            membersCanInvite: request.membersCanInvite,
+            showMemberList: request.showMemberList,
+          },
+          request.requestedBy,
+        );
+        decided.push(await w.tx.createRequest.update({ where: { id }, data: { groupId: group.id } }));
+      }
+      return decided;
+    }),
+  );
+}
+
+/** Rejects pending create requests, each with an optional reason shown to its requester. */
+export function rejectCreateRequests(ctx: Context, rejections: readonly { id: string; reason?: string | null }[]) {
+  const ids = idList('rejections', rejections.map((r) => r.id), LIMITS.requestIds);
+  const reasons = new Map(rejections.map((r) => [r.id.trim(), optionalText('The reason', r.reason, LIMITS.reason)]));
+  return write(ctx, async (w) => {
+    const decided: CreateRequest[] = [];
+    for (const id of ids) {
+      await claim(w, id, { status: 'REJECTED', rejectionReason: reasons.get(id) ?? null }, ctx.viewer.memberId);
+      decided.push(await w.tx.createRequest.findUniqueOrThrow({ where: { id } }));
+    }
+    return decided;
+  });
+}

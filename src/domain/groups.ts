@@ -1,0 +1,174 @@
+/**
+ * Writes to groups themselves: creation (directly or through a create request), updates, settings, rules,
+ * questions and deletion. Authorization has already been decided by the shield rules (auth/rules.ts);
+ * these functions validate input, keep the invariants and record events, each in one transaction.
+ */
+import type { Group } from '../generated/prisma/client.ts';
+import type { GroupPrivacy } from '../generated/prisma/enums.ts';
+import type { Tx } from '../db/client.ts';
+import type { Context } from '../context.ts';
+import { badInput, isUniqueViolation } from '../errors.ts';
+import { chooseSlug } from './slugs.ts';
+import { write, type Write } from './transaction.ts';
+import { LIMITS, optionalText, optionalUrl, requiredText } from './validate.ts';
+
+export interface GroupSettingsInput {
+  membersCanApprove?: boolean | null;
+  membersCanInvite?: boolean | null;
+  showMemberList?: boolean | null;
+}
+
+export interface NewGroup {
+  name: string;
+  description?: string | null;
+  privacy?: GroupPrivacy | null;
+  coverImageUrl?: string | null;
+  settings?: GroupSettingsInput | null;
+}
+
+/** Settings with nulls dropped: a null in an input means "leave as it is" (or the default). */
+function settingsData(settings: GroupSettingsInput | null | undefined) {
+  const data: { membersCanApprove?: boolean; membersCanInvite?: boolean; showMemberList?: boolean } = {};
+  if (settings?.membersCanApprove != null) data.membersCanApprove = settings.membersCanApprove;
+  if (settings?.membersCanInvite != null) data.membersCanInvite = settings.membersCanInvite;
+  if (settings?.showMemberList != null) data.showMemberList = settings.showMemberList;
+  return data;
+}
+
+/** Validates a new group's fields into the columns they are stored in. */
+export function validateNewGroup(input: NewGroup) {
+  const name = requiredText('The group name', input.name, LIMITS.name);
+  return {
+    name,
+    description: optionalText('The description', input.description, LIMITS.description),
+    privacy: input.privacy ?? 'PUBLIC',
+    coverImageUrl: optionalUrl('The cover image URL', input.coverImageUrl),
+    ...settingsData(input.settings),
+  };
+}
+
+/**
+ * Creates a group whose first ADMIN is `adminId`, with its GROUP_CREATED event. A slug taken by a concurrent
+ * creation fails the unique index; the caller retries the whole transaction (withSlugRetry), since a failed
+ * statement aborts a PostgreSQL transaction.
+ */
+export async function insertGroup(w: Write, fields: ReturnType<typeof validateNewGroup>, adminId: string): Promise<Group> {
+  const slug = await chooseSlug(w.tx, fields.name, fields.privacy);
+  const group = await w.tx.group.create({
+    data: {
+      ...fields,
+      slug,
+      nameSearch: fields.name.toLowerCase(),
+      createdBy: adminId,
+      membersCount: 1,
+      members: { create: { memberId: adminId, role: 'ADMIN' } },
+    },
+  });
+  await w.record({ type: 'GROUP_CREATED', group, memberId: adminId, role: 'ADMIN' });
+  return group;
+}
+
+/** Runs a write, retrying it (a few times) when it lost a race on a unique slug. */
+export async function withSlugRetry<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isUniqueViolation(error) || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** `createGroup` for a viewer allowed to create directly. */
+export function createGroup(ctx: Context, input: NewGroup, adminId: string): Promise<Group> {
+  const fields = validateNewGroup(input);
+  return withSlugRetry(() => write(ctx, (w) => insertGroup(w, fields, adminId)));
+}
+
+/** `createGroup` under ADMIN_APPROVAL: a pending create request for a Groups Manager to decide. */
+export function requestGroupCreation(ctx: Context, input: NewGroup, requestedBy: string) {
+  const fields = validateNewGroup(input);
+  return ctx.db.createRequest.create({ data: { ...fields, requestedBy } });
+}
+
+export interface GroupUpdate {
+  name?: string | null;
+  description?: string | null;
+  privacy?: GroupPrivacy | null;
+  coverImageUrl?: string | null;
+}
+
+async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx) => Promise<unknown>, data: object): Promise<Group> {
+  return write(ctx, async (w) => {
+    await change(w.tx);
+    const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, updatedAt: new Date() } });
+    await w.record({ type: 'GROUP_UPDATED', group });
+    return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
+  });
+}
+
+/** Updates name, description, privacy or cover. The slug stays: links to the group keep working. */
+export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
+  const data: Record<string, unknown> = {};
+  if (input.name != null) {
+    data.name = requiredText('The group name', input.name, LIMITS.name);
+    data.nameSearch = (data.name as string).toLowerCase();
+  }
+  if (input.description !== undefined) data.description = optionalText('The description', input.description, LIMITS.description);
+  if (input.privacy != null) data.privacy = input.privacy;
+  if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
+  return changeGroup(ctx, groupId, async () => undefined, data);
+}
+
+export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {
+  return changeGroup(ctx, groupId, async () => undefined, settingsData(input));
+}
+
+/** Replaces the group's rules with `rules`, in that order. */
+export function setGroupRules(ctx: Context, groupId: string, rules: { title: string; description: string }[]) {
+  if (rules.length > LIMITS.rules) throw badInput(`A group may have at most ${LIMITS.rules} rules.`);
+  const rows = rules.map((rule, position) => ({
+    groupId,
+    position,
+    title: requiredText('A rule title', rule.title, LIMITS.ruleTitle),
+    description: requiredText('A rule description', rule.description, LIMITS.ruleDescription),
+  }));
+  return changeGroup(
+    ctx,
+    groupId,
+    async (tx) => {
+      await tx.groupRule.deleteMany({ where: { groupId } });
+      if (rows.length) await tx.groupRule.createMany({ data: rows });
+    },
+    {},
+  );
+}
+
+/** Replaces the group's membership questions with `questions`, in that order. */
+export function setMembershipQuestions(ctx: Context, groupId: string, questions: { text: string; required?: boolean | null }[]) {
+  if (questions.length > LIMITS.questions) throw badInput(`A group may have at most ${LIMITS.questions} questions.`);
+  const rows = questions.map((question, position) => ({
+    groupId,
+    position,
+    text: requiredText('A question', question.text, LIMITS.questionText),
+    required: question.required ?? false,
+  }));
+  return changeGroup(
+    ctx,
+    groupId,
+    async (tx) => {
+      await tx.membershipQuestion.deleteMany({ where: { groupId } });
+      if (rows.length) await tx.membershipQuestion.createMany({ data: rows });
+    },
+    {},
+  );
+}
+
+/** Deletes the group with everything in it; the event log keeps its history. */
+export function deleteGroup(ctx: Context, group: Group): Promise<string> {
+  return write(ctx, async (w) => {
+    await w.tx.group.delete({ where: { id: group.id } });
+    await w.record({ type: 'GROUP_DELETED', group });
+    return group.id;
+  });
+}

@@ -1,0 +1,288 @@
+/**
+ * Membership writes: joining, join requests, adding and removing members, roles.
+ *
+ * Concurrency: every write first takes the group's row lock (lockGroup: an UPDATE that changes nothing), so
+ * writes to one group run one after another on every database, and each then re-reads the viewer's role and
+ * the group inside its transaction. The shield rules already refused what the viewer may not do; the check
+ * here repeats it on fresh data, because the role read by the rule may have changed before the lock was
+ * taken. Unique constraints (one membership per member and group, one pending request per member and group)
+ * back this up: a violation becomes CONFLICT, never an internal error.
+ */
+import type { Group, GroupMember, JoinRequest } from '../generated/prisma/client.ts';
+import type { GroupRole } from '../generated/prisma/enums.ts';
+import type { Context } from '../context.ts';
+import type { SignedInViewer } from '../auth/viewer.ts';
+import { decideGroupAction, type GroupAction } from '../auth/policy.ts';
+import { badInput, conflict, forbidden, groupNotFound, isUniqueViolation, notFound } from '../errors.ts';
+import { write, type Write } from './transaction.ts';
+import { LIMITS, idList, optionalText } from './validate.ts';
+
+type MemberCtx = Context & { viewer: SignedInViewer };
+
+/** Locks the group's row for the rest of the transaction and reads it with the viewer's role, fresh. */
+async function lockGroup(w: Write, ctx: MemberCtx, groupId: string) {
+  await w.tx.$executeRaw`UPDATE "Group" SET "membersCount" = "membersCount" WHERE "id" = ${groupId}`;
+  const group = await w.tx.group.findUnique({ where: { id: groupId } });
+  const membership = group
+    ? await w.tx.groupMember.findUnique({ where: { groupId_memberId: { groupId, memberId: ctx.viewer.memberId } } })
+    : null;
+  return { group, membership, role: membership?.role ?? null };
+}
+
+/** Locks the group and requires the viewer may take `action` there (NOT_FOUND / FORBIDDEN otherwise). */
+async function lockGroupFor(w: Write, ctx: MemberCtx, groupId: string, action: GroupAction | 'view') {
+  const locked = await lockGroup(w, ctx, groupId);
+  const decision = decideGroupAction(ctx.viewer, locked.group, locked.role, action);
+  if (decision === 'NOT_FOUND') throw groupNotFound();
+  if (decision === 'FORBIDDEN') throw forbidden();
+  return locked as typeof locked & { group: Group };
+}
+
+/** Fails with CONFLICT when the group has members but no admin left. */
+async function requireAnAdmin(w: Write, groupId: string) {
+  const [members, admins] = await Promise.all([
+    w.tx.groupMember.count({ where: { groupId } }),
+    w.tx.groupMember.count({ where: { groupId, role: 'ADMIN' } }),
+  ]);
+  if (members > 0 && admins === 0) {
+    throw conflict('A group must keep at least one admin while it has members. Make someone else an admin first.');
+  }
+}
+
+async function changeCount(w: Write, groupId: string, delta: number) {
+  if (delta !== 0) await w.tx.group.update({ where: { id: groupId }, data: { membersCount: { increment: delta } } });
+}
+
+/** Inserts a membership; a concurrent insert of the same one is CONFLICT, not an internal error. */
+async function insertMember(w: Write, groupId: string, memberId: string, role: GroupRole = 'MEMBER') {
+  try {
+    return await w.tx.groupMember.create({ data: { groupId, memberId, role } });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`${memberId} is already a member of this group.`);
+    throw error;
+  }
+}
+
+const pendingKey = (groupId: string, memberId: string) => `${groupId}:${memberId}`;
+
+export interface AnswerInput {
+  questionId: string;
+  text: string;
+}
+
+/**
+ * Joins a PUBLIC group at once, or files a PENDING join request for a PRIVATE one (with answers; a
+ * required question left blank is BAD_USER_INPUT). SECRET groups are joined only by being added.
+ */
+export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly AnswerInput[] | null | undefined) {
+  return write(ctx, async (w): Promise<{ membership: GroupMember | null; joinRequest: JoinRequest | null }> => {
+    const { group, role } = await lockGroupFor(w, ctx, groupId, 'view');
+    const memberId = ctx.viewer.memberId;
+    if (role !== null) throw conflict('You are already a member of this group.');
+    if (group.privacy === 'SECRET') throw forbidden('Secret groups are joined by invitation from their members.');
+    const pending = await w.tx.joinRequest.findUnique({ where: { pendingKey: pendingKey(groupId, memberId) } });
+    if (pending) throw conflict('You already asked to join this group; wait for an admin to decide.');
+
+    if (group.privacy === 'PUBLIC') {
+      const membership = await insertMember(w, groupId, memberId);
+      await changeCount(w, groupId, 1);
+      await w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
+      return { membership, joinRequest: null };
+    }
+
+    const questions = await w.tx.membershipQuestion.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
+    const given = new Map<string, string>();
+    for (const answer of answers ?? []) {
+      if (!questions.some((q) => q.id === answer.questionId)) {
+        throw badInput(`Question ${answer.questionId} is not one of this group's questions.`);
+      }
+      const text = optionalText('An answer', answer.text, LIMITS.answerText);
+      if (text !== null) given.set(answer.questionId, text);
+    }
+    const missing = questions.filter((q) => q.required && !given.has(q.id));
+    if (missing.length) throw badInput(`Answer the required question: "${missing[0].text}".`);
+
+    let joinRequest: JoinRequest;
+    try {
+      joinRequest = await w.tx.joinRequest.create({
+        data: {
+          groupId,
+          memberId,
+          pendingKey: pendingKey(groupId, memberId),
+          answers: {
+            create: questions
+              .filter((q) => given.has(q.id))
+              .map((q) => ({ questionId: q.id, question: q.text, text: given.get(q.id)!, position: q.position })),
+          },
+        },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('You already asked to join this group; wait for an admin to decide.');
+      throw error;
+    }
+    await w.record({ type: 'JOIN_REQUEST_CREATED', group, memberId });
+    return { membership: null, joinRequest };
+  });
+}
+
+/** Withdraws the viewer's own pending join request. */
+export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
+  return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'view');
+    const memberId = ctx.viewer.memberId;
+    const { count } = await w.tx.joinRequest.updateMany({
+      where: { pendingKey: pendingKey(groupId, memberId) },
+      data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
+    });
+    if (count === 0) throw notFound('You have no pending request to join this group.');
+    await w.record({ type: 'JOIN_REQUEST_CANCELED', group, memberId });
+    return w.tx.joinRequest.findFirstOrThrow({
+      where: { groupId, memberId, status: 'CANCELED' },
+      orderBy: [{ decidedAt: 'desc' }, { id: 'desc' }],
+    });
+  });
+}
+
+/** Leaves a group. The last admin of a group that still has other members cannot leave. */
+export function leaveGroup(ctx: MemberCtx, groupId: string) {
+  return write(ctx, async (w) => {
+    const { group, membership } = await lockGroupFor(w, ctx, groupId, 'view');
+    if (!membership) throw conflict('You are not a member of this group.');
+    await w.tx.groupMember.delete({ where: { id: membership.id } });
+    await changeCount(w, groupId, -1);
+    await requireAnAdmin(w, groupId);
+    await w.record({ type: 'MEMBER_LEFT', group, memberId: membership.memberId, role: membership.role });
+    return groupId;
+  });
+}
+
+/**
+ * Adds site members to a group. Members already in it are returned unchanged; a pending join request of an
+ * added member is approved by the addition.
+ */
+export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
+  const ids = idList('memberIds', memberIds, LIMITS.memberIds);
+  return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'addMembers');
+    const existing = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
+    const byMember = new Map(existing.map((m) => [m.memberId, m]));
+    let added = 0;
+    for (const memberId of ids) {
+      if (byMember.has(memberId)) continue;
+      await w.tx.joinRequest.updateMany({
+        where: { pendingKey: pendingKey(groupId, memberId) },
+        data: { status: 'APPROVED', pendingKey: null, decidedAt: new Date(), decidedBy: ctx.viewer.memberId },
+      });
+      byMember.set(memberId, await insertMember(w, groupId, memberId));
+      added++;
+      await w.record({ type: 'MEMBER_ADDED', group, memberId, role: 'MEMBER' });
+    }
+    await changeCount(w, groupId, added);
+    return ids.map((id) => byMember.get(id)!);
+  });
+}
+
+/** Removes members. Removing the last admin while others stay is CONFLICT. */
+export function removeGroupMembers(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
+  const ids = idList('memberIds', memberIds, LIMITS.memberIds);
+  return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'removeMembers');
+    const members = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
+    const missing = ids.find((id) => !members.some((m) => m.memberId === id));
+    if (missing) throw badInput(`${missing} is not a member of this group.`);
+    await w.tx.groupMember.deleteMany({ where: { groupId, memberId: { in: ids } } });
+    await changeCount(w, groupId, -members.length);
+    await requireAnAdmin(w, groupId);
+    for (const memberId of ids) {
+      await w.record({ type: 'MEMBER_REMOVED', group, memberId, role: members.find((m) => m.memberId === memberId)!.role });
+    }
+    return ids;
+  });
+}
+
+/**
+ * Decides pending join requests: APPROVED makes the requester a member. The conditional UPDATE
+ * (status = PENDING) decides races: of N concurrent approvals one wins, the others get CONFLICT.
+ */
+async function decideJoinRequests(
+  ctx: MemberCtx,
+  groupId: string,
+  decisions: { memberId: string; reason?: string | null }[],
+  status: 'APPROVED' | 'REJECTED',
+) {
+  return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'approveJoinRequests');
+    const decided: JoinRequest[] = [];
+    for (const { memberId, reason } of decisions) {
+      const pending = await w.tx.joinRequest.findUnique({ where: { pendingKey: pendingKey(groupId, memberId) } });
+      if (!pending) {
+        const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: { createdAt: 'desc' } });
+        if (earlier) throw conflict(`The request of ${memberId} was already ${earlier.status.toLowerCase()}.`);
+        throw notFound(`${memberId} has not asked to join this group.`);
+      }
+      const { count } = await w.tx.joinRequest.updateMany({
+        where: { id: pending.id, status: 'PENDING' },
+        data: {
+          status,
+          pendingKey: null,
+          decidedAt: new Date(),
+          decidedBy: ctx.viewer.memberId,
+          rejectionReason: status === 'REJECTED' ? (reason ?? null) : null,
+        },
+      });
+      if (count === 0) throw conflict(`The request of ${memberId} was already decided.`);
+      if (status === 'APPROVED') {
+        await insertMember(w, groupId, memberId);
+        await changeCount(w, groupId, 1);
+      }
+      await w.record({
+        type: status === 'APPROVED' ? 'JOIN_REQUEST_APPROVED' : 'JOIN_REQUEST_REJECTED',
+        group,
+        memberId,
+        role: status === 'APPROVED' ? 'MEMBER' : null,
+      });
+      decided.push(await w.tx.joinRequest.findUniqueOrThrow({ where: { id: pending.id } }));
+    }
+    return decided;
+  });
+}
+
+export function approveJoinRequests(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
+  const ids = idList('memberIds', memberIds, LIMITS.memberIds);
+  return decideJoinRequests(ctx, groupId, ids.map((memberId) => ({ memberId })), 'APPROVED');
+}
+
+export function rejectJoinRequests(ctx: MemberCtx, groupId: string, rejections: readonly { memberId: string; reason?: string | null }[]) {
+  const ids = idList('rejections', rejections.map((r) => r.memberId), LIMITS.memberIds);
+  const reasons = new Map(rejections.map((r) => [r.memberId.trim(), optionalText('The reason', r.reason, LIMITS.reason)]));
+  return decideJoinRequests(ctx, groupId, ids.map((memberId) => ({ memberId, reason: reasons.get(memberId) })), 'REJECTED');
+}
+
+/**
+ * Gives (`assignRole`) or takes back (`unassignRole`) a role of existing members. Only ADMIN can be taken
+ * back (MEMBER is the base role); members who already hold the asked role are returned unchanged.
+ */
+export function changeRoles(ctx: MemberCtx, groupId: string, memberIds: readonly string[], role: GroupRole, assign: boolean) {
+  const ids = idList('memberIds', memberIds, LIMITS.memberIds);
+  if (!assign && role !== 'ADMIN') throw badInput('Only the ADMIN role can be unassigned; MEMBER is the base role.');
+  const target: GroupRole = assign ? role : 'MEMBER';
+  return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'assignRoles');
+    const members = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
+    const missing = ids.find((id) => !members.some((m) => m.memberId === id));
+    if (missing) throw badInput(`${missing} is not a member of this group; roles apply to members only.`);
+    const result: GroupMember[] = [];
+    for (const memberId of ids) {
+      const member = members.find((m) => m.memberId === memberId)!;
+      if (member.role === target) {
+        result.push(member);
+        continue;
+      }
+      result.push(await w.tx.groupMember.update({ where: { id: member.id }, data: { role: target } }));
+      await w.record({ type: assign ? 'ROLE_ASSIGNED' : 'ROLE_UNASSIGNED', group, memberId, role });
+    }
+    await requireAnAdmin(w, groupId);
+    return result;
+  });
+}
+

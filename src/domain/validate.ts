@@ -1,0 +1,56 @@
+/** Input checks shared by the mutations, each failing with BAD_USER_INPUT and a sentence to act on. */
+import { badInput } from '../errors.ts';
+
+export const LIMITS = {
+  name: 100,
+  description: 2_000,
+  url: 2_000,
+  rules: 50,
+  ruleTitle: 100,
+  ruleDescription: 1_000,
+  questions: 20,
+  questionText: 300,
+  answerText: 2_000,
+  reason: 1_000,
+  memberIds: 100,
+  requestIds: 100,
+} as const;
+
+/** A required, trimmed, non-empty text of at most `max` characters. */
+export function requiredText(label: string, value: string, max: number): string {
+  const text = value.trim();
+  if (text === '') throw badInput(`${label} must not be empty.`);
+  if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
+  return text;
+}
+
+/** An optional text: null or blank clears it. */
+export function optionalText(label: string, value: string | null | undefined, max: number): string | null {
+  if (value === null || value === undefined) return null;
+  const text = value.trim();
+  if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
+  return text === '' ? null : text;
+}
+
+/** An optional absolute http(s) URL. */
+export function optionalUrl(label: string, value: string | null | undefined): string | null {
+  const text = optionalText(label, value, LIMITS.url);
+  if (text === null) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badInput(`${label} must be an absolute http(s) URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput(`${label} must be an absolute http(s) URL.`);
+  return url.toString();
+}
+
+/** A non-empty list of at most `max` distinct, non-empty ids (duplicates are dropped). */
+export function idList(label: string, ids: readonly string[], max: number): string[] {
+  const unique = [...new Set(ids.map((id) => id.trim()))];
+  if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
+  if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
+  if (unique.some((id) => id === '' || id.length > 200)) throw badInput(`${label} must not contain empty or overlong ids.`);
+  return unique;
+}

@@ -1,0 +1,33 @@
+import { GraphQLError } from 'graphql';
+
+/** The error codes of the public contract (API.md, "Errors"). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'INTERNAL_SERVER_ERROR';
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
+
+/** A client-facing error: a short sentence and one of the contract's codes. Never carries internals. */
+export function clientError(code: ErrorCode, message: string): GraphQLError {
+  const status = HTTP_STATUS[code];
+  return new GraphQLError(message, {
+    extensions: status ? { code, http: { status } } : { code },
+  });
+}
+
+export const unauthenticated = (message = 'Sign in to do this.') => clientError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this.') => clientError('FORBIDDEN', message);
+/** The same words for "missing" and "hidden from you", so an answer never tells a secret group exists. */
+export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');
+export const notFound = (message: string) => clientError('NOT_FOUND', message);
+export const badInput = (message: string) => clientError('BAD_USER_INPUT', message);
+export const conflict = (message: string) => clientError('CONFLICT', message);
+
+/** True for Prisma's unique-constraint violation (P2002), which the domain turns into CONFLICT. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
+}

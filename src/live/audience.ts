@@ -1,0 +1,72 @@
+/**
+ * Who receives a live event. Decided per event at delivery time, with fresh data (a subscription's context
+ * lives as long as the subscription, so its request loaders would be stale): the group's current row and the
+ * memberships of the subscribers are read once per event and shared by every subscriber checking it, batched
+ * by a loader that lives only while that event is being delivered.
+ */
+import DataLoader from 'dataloader';
+import type { Group, GroupEvent, GroupMember } from '../generated/prisma/client.ts';
+import type { Db } from '../db/client.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/policy.ts';
+
+interface EventLookups {
+  group: Promise<Group | null>;
+  membership: DataLoader<string, GroupMember | null>;
+}
+
+const REQUEST_EVENTS = new Set(['JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED', 'JOIN_REQUEST_REJECTED', 'JOIN_REQUEST_CANCELED']);
+
+/**
+ * May `viewer` receive `event`? Its own membership and request changes always reach the member concerned
+ * (a member removed from a secret group gets that MEMBER_REMOVED, and nothing after). JOIN_REQUEST_* events
+ * reach those who may decide them. Everything else reaches those who may see the group's content now. A
+ * deleted group is judged by its privacy when the event happened.
+ */
+export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts | null, role: GroupMember['role'] | null): boolean {
+  if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+  const facts: GroupFacts = group ?? {
+    privacy: event.groupPrivacy,
+    membersCanApprove: false,
+    membersCanInvite: false,
+    showMemberList: true,
+  };
+  if (REQUEST_EVENTS.has(event.type)) return canDecideJoinRequests(viewer, facts, role);
+  return canSeeContent(viewer, facts, role);
+}
+
+/** Shares each event's lookups between all subscribers of this process for as long as it is delivered. */
+export class Audience {
+  private readonly lookups = new Map<number, EventLookups>();
+
+  constructor(private readonly db: Db) {}
+
+  private lookupsFor(event: GroupEvent): EventLookups {
+    let found = this.lookups.get(event.id);
+    if (!found) {
+      const groupId = event.groupId;
+      found = {
+        group: this.db.group.findUnique({ where: { id: groupId } }),
+        membership: new DataLoader(async (memberIds) => {
+          const rows = await this.db.groupMember.findMany({ where: { groupId, memberId: { in: [...memberIds] } } });
+          return memberIds.map((id) => rows.find((row) => row.memberId === id) ?? null);
+        }),
+      };
+      this.lookups.set(event.id, found);
+      // Subscribers check an event within the same few ticks; afterwards its lookups would be stale.
+      setTimeout(() => this.lookups.delete(event.id), 1_000).unref();
+    }
+    return found;
+  }
+
+  /** Decides whether `viewer` receives `event`, with data read when the event is delivered. */
+  async allows(viewer: Viewer, event: GroupEvent): Promise<boolean> {
+    if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+    const lookups = this.lookupsFor(event);
+    const [group, membership] = await Promise.all([
+      lookups.group,
+      viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
+    ]);
+    return mayReceive(viewer, event, group, membership?.role ?? null);
+  }
+}

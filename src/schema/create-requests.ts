@@ -1,0 +1,81 @@
+/** Create requests: a member's wish to create a group, decided by a Groups Manager. */
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { Context } from '../context.ts';
+import { builder } from '../builder.ts';
+import { canSeeGroup } from '../auth/policy.ts';
+import { viewerRole } from '../auth/rules.ts';
+import * as createRequests from '../domain/create-requests.ts';
+import { GroupPrivacy, RequestStatus } from './enums.ts';
+import { connectionOf } from './connection.ts';
+import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { Group } from './groups.ts';
+
+export const CreateRequest = builder.prismaObject('CreateRequest', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    status: t.expose('status', { type: RequestStatus }),
+    requestedBy: t.exposeID('requestedBy'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    privacy: t.expose('privacy', { type: GroupPrivacy }),
+    group: t.field({
+      type: Group,
+      nullable: true,
+      description: 'The group made by approving the request, while the viewer may see it.',
+      resolve: async (request, _args, ctx) => {
+        if (!request.groupId) return null;
+        const [group, role] = await Promise.all([ctx.loaders.group.load(request.groupId), viewerRole(ctx, request.groupId)]);
+        return group && canSeeGroup(ctx.viewer, group, role) ? group : null;
+      },
+    }),
+    rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+export const CreateRequestConnection = connectionOf('CreateRequest', CreateRequest);
+
+const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
+  { field: 'createdAt', order: 'desc', kind: 'date' },
+  { field: 'id', order: 'desc', kind: 'string' },
+];
+
+/** A page of create requests matching `where`, newest first. */
+export async function createRequestPage(ctx: Context, where: Prisma.CreateRequestWhereInput, args: PageArgs) {
+  const size = pageSize(args, ctx.config);
+  const position = args.after ? [keysetWhere(NEWEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
+  const rows = await ctx.db.createRequest.findMany({
+    where: { AND: [where, ...position] },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: size + 1,
+  });
+  return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => ctx.db.createRequest.count({ where }));
+}
+
+const CreateRejectionInput = builder.inputType('CreateRejectionInput', {
+  fields: (t) => ({ id: t.id({ required: true }), reason: t.string() }),
+});
+
+builder.queryFields((t) => ({
+  createRequests: t.field({
+    type: CreateRequestConnection,
+    nullable: true,
+    description: 'Groups Managers: every create request, newest first.',
+    args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => createRequestPage(ctx, args.status ? { status: args.status } : {}, args),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  approveCreateRequests: t.field({
+    type: [CreateRequest],
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => createRequests.approveCreateRequests(ctx, args.ids),
+  }),
+  rejectCreateRequests: t.field({
+    type: [CreateRequest],
+    args: { rejections: t.arg({ type: [CreateRejectionInput], required: true }) },
+    resolve: (_root, args, ctx) => createRequests.rejectCreateRequests(ctx, args.rejections),
+  }),
+}));

@@ -1,0 +1,238 @@
+/** The Group type, its list and lookups, and the mutations on a group itself. */
+import type { Prisma } from '../generated/prisma/client.ts';
+import { builder } from '../builder.ts';
+import { groupPermissions } from '../auth/policy.ts';
+import { visibleGroupsWhere, membersReadableGroupsWhere } from '../auth/visibility.ts';
+import { viewerRole } from '../auth/rules.ts';
+import { creationOutcome } from '../auth/policy.ts';
+import { forbidden } from '../errors.ts';
+import * as groups from '../domain/groups.ts';
+import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
+import { connectionOf } from './connection.ts';
+import { decodeCursor, encodeCursor, keysetWhere, orderByOf, pageSize, toPage, type SortKey } from './pagination.ts';
+import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
+import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
+import { CreateRequest } from './create-requests.ts';
+
+export const GroupPermissionsType = builder
+  .objectRef<ReturnType<typeof groupPermissions>>('GroupPermissions')
+  .implement({
+    description: 'What the viewer may do with the group, answered before they try.',
+    fields: (t) => ({
+      view: t.exposeBoolean('view'),
+      viewContent: t.exposeBoolean('viewContent'),
+      join: t.exposeBoolean('join'),
+      requestToJoin: t.exposeBoolean('requestToJoin'),
+      leave: t.exposeBoolean('leave'),
+      addMembers: t.exposeBoolean('addMembers'),
+      removeMembers: t.exposeBoolean('removeMembers'),
+      approveJoinRequests: t.exposeBoolean('approveJoinRequests'),
+      assignRoles: t.exposeBoolean('assignRoles'),
+      update: t.exposeBoolean('update'),
+      delete: t.exposeBoolean('delete'),
+    }),
+  });
+
+export const Group = builder.prismaObject('Group', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    privacy: t.expose('privacy', { type: GroupPrivacy }),
+    coverImageUrl: t.exposeString('coverImageUrl', { nullable: true }),
+    createdBy: t.exposeID('createdBy', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    recentActivityAt: t.expose('recentActivityAt', { type: 'DateTime' }),
+    membersCount: t.exposeInt('membersCount'),
+    settings: t.field({ type: GroupSettings, resolve: (group) => group }),
+    rules: t.field({ type: [GroupRule], resolve: (group, _args, ctx) => ctx.loaders.rules.load(group.id) }),
+    questions: t.field({
+      type: [MembershipQuestion],
+      resolve: (group, _args, ctx) => ctx.loaders.questions.load(group.id),
+    }),
+    viewerRole: t.field({
+      type: GroupRole,
+      nullable: true,
+      description: 'The viewer’s role here; null when the viewer is not a member.',
+      resolve: (group, _args, ctx) => viewerRole(ctx, group.id),
+    }),
+    viewerCan: t.field({
+      type: GroupPermissionsType,
+      resolve: async (group, _args, ctx) => {
+        const [role, pending] = await Promise.all([
+          viewerRole(ctx, group.id),
+          ctx.loaders.viewerPendingJoinRequest.load(group.id),
+        ]);
+        return groupPermissions(ctx.viewer, group, role, pending !== null);
+      },
+    }),
+  }),
+});
+
+export const GroupConnection = connectionOf('Group', Group);
+
+const GroupFilter = builder.inputType('GroupFilter', {
+  fields: (t) => ({
+    privacy: t.field({ type: [GroupPrivacy], required: false }),
+    search: t.string({ required: false, description: 'Name contains this text, case-insensitive.' }),
+    memberId: t.id({
+      required: false,
+      description: 'Groups this member belongs to, among groups whose member list the viewer may read.',
+    }),
+  }),
+});
+
+const GroupSort = builder.inputType('GroupSort', {
+  fields: (t) => ({
+    field: t.field({ type: GroupSortField, required: true }),
+    order: t.field({ type: SortOrder, required: true }),
+  }),
+});
+
+type GroupSortKey = SortKey<'nameSearch' | 'createdAt' | 'membersCount' | 'recentActivityAt' | 'id'>;
+const SORT_COLUMNS = {
+  NAME: { field: 'nameSearch', kind: 'string' },
+  CREATED_AT: { field: 'createdAt', kind: 'date' },
+  MEMBERS_COUNT: { field: 'membersCount', kind: 'int' },
+  RECENT_ACTIVITY: { field: 'recentActivityAt', kind: 'date' },
+} as const;
+
+/** The sort keys for a `sort` argument: each field once, then the id as tie-break (default: newest first). */
+function groupSortKeys(sort: readonly { field: keyof typeof SORT_COLUMNS; order: 'ASC' | 'DESC' }[] | null | undefined): GroupSortKey[] {
+  const given = sort?.length ? sort : [{ field: 'CREATED_AT' as const, order: 'DESC' as const }];
+  const keys: GroupSortKey[] = [];
+  for (const { field, order } of given) {
+    const column = SORT_COLUMNS[field];
+    if (!keys.some((k) => k.field === column.field)) {
+      keys.push({ ...column, order: order === 'ASC' ? 'asc' : 'desc' });
+    }
+  }
+  keys.push({ field: 'id', kind: 'string', order: keys[keys.length - 1].order });
+  return keys;
+}
+
+builder.queryFields((t) => ({
+  group: t.prismaField({
+    type: Group,
+    nullable: true,
+    description: 'A group by id; null when it does not exist or the viewer may not see it.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.group.findFirst({ ...query, where: { AND: [{ id: args.id }, visibleGroupsWhere(ctx.viewer)] } }),
+  }),
+  groupBySlug: t.prismaField({
+    type: Group,
+    nullable: true,
+    description: 'A group by slug; null when it does not exist or the viewer may not see it.',
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.group.findFirst({ ...query, where: { AND: [{ slug: args.slug }, visibleGroupsWhere(ctx.viewer)] } }),
+  }),
+  groups: t.field({
+    type: GroupConnection,
+    description: 'The groups the viewer may see, filtered, sorted (ties broken by id) and paged.',
+    args: {
+      filter: t.arg({ type: GroupFilter }),
+      sort: t.arg({ type: [GroupSort] }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+      offset: t.arg.int({ description: 'Rows to skip (after `after`, when both are given).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const size = pageSize(args, ctx.config);
+      const keys = groupSortKeys(args.sort);
+      const where: Prisma.GroupWhereInput[] = [visibleGroupsWhere(ctx.viewer)];
+      const filter = args.filter;
+      if (filter?.privacy?.length) where.push({ privacy: { in: filter.privacy } });
+      if (filter?.search?.trim()) where.push({ nameSearch: { contains: filter.search.trim().toLowerCase() } });
+      if (filter?.memberId) {
+        where.push({ members: { some: { memberId: filter.memberId } } }, membersReadableGroupsWhere(ctx.viewer));
+      }
+      const listed = { AND: where };
+      const position = args.after
+        ? [keysetWhere(keys, decodeCursor(args.after, keys.map((k) => k.kind))) as Prisma.GroupWhereInput]
+        : [];
+      const rows = await ctx.db.group.findMany({
+        where: { AND: [...where, ...position] },
+        orderBy: orderByOf(keys) as Prisma.GroupOrderByWithRelationInput[],
+        skip: args.offset ?? 0,
+        take: size + 1,
+      });
+      return toPage(
+        rows,
+        size,
+        (row) => encodeCursor(keys.map((k) => row[k.field])),
+        () => ctx.db.group.count({ where: listed }),
+      );
+    },
+  }),
+}));
+
+const CreateGroupInput = builder.inputType('CreateGroupInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    privacy: t.field({ type: GroupPrivacy, defaultValue: 'PUBLIC' }),
+    coverImageUrl: t.string(),
+    settings: t.field({ type: GroupSettingsInput }),
+    creatorId: t.id({ description: 'Groups Managers only: the member who becomes the group’s first admin.' }),
+  }),
+});
+
+const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string(),
+    privacy: t.field({ type: GroupPrivacy }),
+    coverImageUrl: t.string(),
+  }),
+});
+
+type CreateGroupResult = { group: Awaited<ReturnType<typeof groups.createGroup>> | null; createRequest: Awaited<ReturnType<typeof groups.requestGroupCreation>> | null };
+
+const CreateGroupPayload = builder.objectRef<CreateGroupResult>('CreateGroupPayload').implement({
+  description: 'Exactly one of the two is set: the group, or the create request awaiting a Groups Manager.',
+  fields: (t) => ({
+    group: t.field({ type: Group, nullable: true, resolve: (p) => p.group }),
+    createRequest: t.field({ type: CreateRequest, nullable: true, resolve: (p) => p.createRequest }),
+  }),
+});
+
+const DeleteGroupPayload = builder.objectRef<{ deletedGroupId: string }>('DeleteGroupPayload').implement({
+  fields: (t) => ({ deletedGroupId: t.exposeID('deletedGroupId') }),
+});
+
+builder.mutationFields((t) => ({
+  createGroup: t.field({
+    type: CreateGroupPayload,
+    args: { input: t.arg({ type: CreateGroupInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const memberId = ctx.viewer.memberId!;
+      if (input.creatorId != null && !ctx.viewer.isGroupsManager) {
+        throw forbidden('Only Groups Managers may create a group for another member.');
+      }
+      const settings = await groupsSettingsRow(ctx.db);
+      const outcome = creationOutcome(ctx.viewer, settings.groupCreation);
+      if (outcome === 'forbidden') throw forbidden('Only Groups Managers may create groups on this site.');
+      if (outcome === 'request') {
+        return { group: null, createRequest: await groups.requestGroupCreation(ctx, input, memberId) };
+      }
+      return { group: await groups.createGroup(ctx, input, input.creatorId?.trim() || memberId), createRequest: null };
+    },
+  }),
+  updateGroup: t.field({
+    type: Group,
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateGroupInput, required: true }) },
+    resolve: (_root, args, ctx) => groups.updateGroup(ctx, args.id, args.input),
+  }),
+  deleteGroup: t.field({
+    type: DeleteGroupPayload,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const group = (await ctx.loaders.group.load(args.id))!;
+      return { deletedGroupId: await groups.deleteGroup(ctx, group) };
+    },
+  }),
+}));

@@ -1,0 +1,73 @@
+/** Join requests: a member's wish to join a PRIVATE group, decided by its admins (or members, if allowed). */
+import type { Prisma } from '../generated/prisma/client.ts';
+import { builder } from '../builder.ts';
+import { RequestStatus } from './enums.ts';
+import { connectionOf } from './connection.ts';
+import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type SortKey } from './pagination.ts';
+import { Group } from './groups.ts';
+
+const MembershipAnswer = builder.prismaObject('JoinRequestAnswer', {
+  name: 'MembershipAnswer',
+  fields: (t) => ({
+    questionId: t.exposeID('questionId'),
+    question: t.exposeString('question', { description: 'The question as it read when answered.' }),
+    text: t.exposeString('text'),
+  }),
+});
+
+export const JoinRequest = builder.prismaObject('JoinRequest', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    group: t.field({
+      type: Group,
+      // A join request is only shown to its requester or to those who may decide it, in a visible group.
+      resolve: async (request, _args, ctx) => (await ctx.loaders.group.load(request.groupId))!,
+    }),
+    memberId: t.exposeID('memberId'),
+    status: t.expose('status', { type: RequestStatus }),
+    answers: t.relation('answers', { query: { orderBy: { position: 'asc' } } }),
+    rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    decidedBy: t.exposeID('decidedBy', { nullable: true }),
+  }),
+});
+
+void MembershipAnswer;
+
+export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
+
+const OLDEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
+  { field: 'createdAt', order: 'asc', kind: 'date' },
+  { field: 'id', order: 'asc', kind: 'string' },
+];
+
+builder.objectFields(Group, (t) => ({
+  joinRequests: t.field({
+    type: JoinRequestConnection,
+    nullable: true,
+    description: 'Requests to join, oldest first. Null with FORBIDDEN unless the viewer may decide them.',
+    args: {
+      status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+    },
+    resolve: async (group, args, ctx) => {
+      const size = pageSize(args, ctx.config);
+      const where: Prisma.JoinRequestWhereInput = { groupId: group.id, ...(args.status ? { status: args.status } : {}) };
+      const position = args.after ? [keysetWhere(OLDEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
+      const rows = await ctx.db.joinRequest.findMany({
+        where: { AND: [where, ...position] },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: size + 1,
+      });
+      return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => ctx.db.joinRequest.count({ where }));
+    },
+  }),
+  viewerJoinRequest: t.field({
+    type: JoinRequest,
+    nullable: true,
+    description: 'The viewer’s own pending request to join, if any.',
+    resolve: (group, _args, ctx) => ctx.loaders.viewerPendingJoinRequest.load(group.id),
+  }),
+}));

@@ -1,0 +1,163 @@
+/** Group members: the member list of a group, a member's memberships, and the membership mutations. */
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { Context } from '../context.ts';
+import type { SignedInViewer } from '../auth/viewer.ts';
+import { builder } from '../builder.ts';
+import { visibleGroupsWhere } from '../auth/visibility.ts';
+import * as membership from '../domain/membership.ts';
+import { GroupRole } from './enums.ts';
+import { connectionOf } from './connection.ts';
+import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { Group } from './groups.ts';
+import { JoinRequest } from './join-requests.ts';
+
+export const GroupMember = builder.prismaObject('GroupMember', {
+  fields: (t) => ({
+    group: t.field({
+      type: Group,
+      // A membership is only ever shown inside a group the viewer may see, so its group is visible too.
+      resolve: async (member, _args, ctx) => (await ctx.loaders.group.load(member.groupId))!,
+    }),
+    memberId: t.exposeID('memberId'),
+    role: t.expose('role', { type: GroupRole }),
+    joinedAt: t.expose('joinedAt', { type: 'DateTime' }),
+  }),
+});
+
+export const GroupMemberConnection = connectionOf('GroupMember', GroupMember);
+
+const OLDEST_FIRST: SortKey<'joinedAt' | 'id'>[] = [
+  { field: 'joinedAt', order: 'asc', kind: 'date' },
+  { field: 'id', order: 'asc', kind: 'string' },
+];
+const NEWEST_FIRST: SortKey<'joinedAt' | 'id'>[] = [
+  { field: 'joinedAt', order: 'desc', kind: 'date' },
+  { field: 'id', order: 'desc', kind: 'string' },
+];
+
+const memberCursor = (m: { joinedAt: Date; id: string }) => encodeCursor([m.joinedAt, m.id]);
+
+builder.objectFields(Group, (t) => ({
+  members: t.field({
+    type: GroupMemberConnection,
+    nullable: true,
+    description: 'The members, oldest first. Null with FORBIDDEN when the viewer may not read the list.',
+    args: { role: t.arg({ type: GroupRole }), first: t.arg.int(), after: t.arg.string() },
+    resolve: async (group, args, ctx) => {
+      const size = pageSize(args, ctx.config);
+      const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+      const rows = await ctx.loaders.memberPage.load({
+        groupId: group.id,
+        role: args.role ?? null,
+        take: size + 1,
+        after: after ? { joinedAt: after[0] as Date, id: after[1] as string } : null,
+      });
+      const role = args.role;
+      return toPage(rows, size, memberCursor, () =>
+        role ? ctx.loaders.memberCountByRole.load({ groupId: group.id, role }) : group.membersCount,
+      );
+    },
+  }),
+}));
+
+/** A page of a member's memberships (newest first), in groups the viewer may see. */
+export async function membershipPage(ctx: Context, memberId: string, args: PageArgs) {
+  const size = pageSize(args, ctx.config);
+  const where: Prisma.GroupMemberWhereInput = { memberId, group: visibleGroupsWhere(ctx.viewer) };
+  const position = args.after ? [keysetWhere(NEWEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
+  const rows = await ctx.db.groupMember.findMany({
+    where: { AND: [where, ...position] },
+    orderBy: [{ joinedAt: 'desc' }, { id: 'desc' }],
+    take: size + 1,
+  });
+  return toPage(rows, size, memberCursor, () => ctx.db.groupMember.count({ where }));
+}
+
+builder.queryFields((t) => ({
+  memberships: t.field({
+    type: GroupMemberConnection,
+    nullable: true,
+    description: 'A member’s memberships, newest first: Groups Managers, or that member.',
+    args: { memberId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => membershipPage(ctx, args.memberId, args),
+  }),
+}));
+
+const MembershipAnswerInput = builder.inputType('MembershipAnswerInput', {
+  fields: (t) => ({ questionId: t.id({ required: true }), text: t.string({ required: true }) }),
+});
+
+const JoinRejectionInput = builder.inputType('JoinRejectionInput', {
+  fields: (t) => ({ memberId: t.id({ required: true }), reason: t.string() }),
+});
+
+const JoinGroupPayload = builder
+  .objectRef<Awaited<ReturnType<typeof membership.joinGroup>>>('JoinGroupPayload')
+  .implement({
+    description: 'Exactly one is set: the membership (PUBLIC), or the pending join request (PRIVATE).',
+    fields: (t) => ({
+      membership: t.field({ type: GroupMember, nullable: true, resolve: (p) => p.membership }),
+      joinRequest: t.field({ type: JoinRequest, nullable: true, resolve: (p) => p.joinRequest }),
+    }),
+  });
+
+const LeaveGroupPayload = builder.objectRef<{ groupId: string }>('LeaveGroupPayload').implement({
+  fields: (t) => ({ groupId: t.exposeID('groupId') }),
+});
+
+const RemoveGroupMembersPayload = builder.objectRef<{ removedMemberIds: string[] }>('RemoveGroupMembersPayload').implement({
+  fields: (t) => ({ removedMemberIds: t.exposeIDList('removedMemberIds') }),
+});
+
+/** The shield rule `isSignedIn` guards every mutation here, so the viewer has a member id. */
+const member = (ctx: Context) => ctx as Context & { viewer: SignedInViewer };
+
+builder.mutationFields((t) => ({
+  joinGroup: t.field({
+    type: JoinGroupPayload,
+    args: { groupId: t.arg.id({ required: true }), answers: t.arg({ type: [MembershipAnswerInput] }) },
+    resolve: (_root, args, ctx) => membership.joinGroup(member(ctx), args.groupId, args.answers),
+  }),
+  cancelJoinRequest: t.field({
+    type: JoinRequest,
+    args: { groupId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => membership.cancelJoinRequest(member(ctx), args.groupId),
+  }),
+  leaveGroup: t.field({
+    type: LeaveGroupPayload,
+    args: { groupId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => ({ groupId: await membership.leaveGroup(member(ctx), args.groupId) }),
+  }),
+  addGroupMembers: t.field({
+    type: [GroupMember],
+    args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => membership.addGroupMembers(member(ctx), args.groupId, args.memberIds),
+  }),
+  removeGroupMembers: t.field({
+    type: RemoveGroupMembersPayload,
+    args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
+    resolve: async (_root, args, ctx) => ({
+      removedMemberIds: await membership.removeGroupMembers(member(ctx), args.groupId, args.memberIds),
+    }),
+  }),
+  approveJoinRequests: t.field({
+    type: [JoinRequest],
+    args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => membership.approveJoinRequests(member(ctx), args.groupId, args.memberIds),
+  }),
+  rejectJoinRequests: t.field({
+    type: [JoinRequest],
+    args: { groupId: t.arg.id({ required: true }), rejections: t.arg({ type: [JoinRejectionInput], required: true }) },
+    resolve: (_root, args, ctx) => membership.rejectJoinRequests(member(ctx), args.groupId, args.rejections),
+  }),
+  assignRole: t.field({
+    type: [GroupMember],
+    args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
+    resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, true),
+  }),
+  unassignRole: t.field({
+    type: [GroupMember],
+    args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
+    resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, false),
+  }),
+}));

@@ -1,0 +1,85 @@
+/** Per-group settings and the app-wide GroupsSettings (who may create groups). */
+import type { Group } from '../generated/prisma/client.ts';
+import type { Db } from '../db/client.ts';
+import { builder } from '../builder.ts';
+import * as groups from '../domain/groups.ts';
+import { GroupCreationPolicy } from './enums.ts';
+import { Group as GroupType } from './groups.ts';
+
+export const GroupSettings = builder
+  .objectRef<Pick<Group, 'membersCanApprove' | 'membersCanInvite' | 'showMemberList'>>('GroupSettings')
+  .implement({
+    fields: (t) => ({
+      membersCanApprove: t.exposeBoolean('membersCanApprove', { description: 'Plain members may decide join requests.' }),
+      membersCanInvite: t.exposeBoolean('membersCanInvite', { description: 'Plain members may add members (PUBLIC/PRIVATE).' }),
+      showMemberList: t.exposeBoolean('showMemberList', { description: 'Plain members may see the member list.' }),
+    }),
+  });
+
+export const GroupSettingsInput = builder.inputType('GroupSettingsInput', {
+  fields: (t) => ({
+    membersCanApprove: t.boolean(),
+    membersCanInvite: t.boolean(),
+    showMemberList: t.boolean(),
+  }),
+});
+
+/** The single app-wide settings row; the defaults (ADMIN_APPROVAL) until a manager changes them. */
+export async function groupsSettingsRow(db: Db) {
+  return (await db.groupsSettings.findUnique({ where: { id: 1 } })) ?? { id: 1, groupCreation: 'ADMIN_APPROVAL' as const };
+}
+
+const GroupsSettings = builder.objectRef<{ groupCreation: 'ALL_MEMBERS' | 'ADMIN_APPROVAL' | 'ADMINS_ONLY' }>('GroupsSettings').implement({
+  fields: (t) => ({
+    groupCreation: t.expose('groupCreation', { type: GroupCreationPolicy, description: 'Who may create groups.' }),
+  }),
+});
+
+const GroupsSettingsInput = builder.inputType('GroupsSettingsInput', {
+  fields: (t) => ({ groupCreation: t.field({ type: GroupCreationPolicy, required: true }) }),
+});
+
+const GroupRuleInput = builder.inputType('GroupRuleInput', {
+  fields: (t) => ({ title: t.string({ required: true }), description: t.string({ required: true }) }),
+});
+
+const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
+  fields: (t) => ({ text: t.string({ required: true }), required: t.boolean({ defaultValue: false }) }),
+});
+
+builder.queryFields((t) => ({
+  groupsSettings: t.field({ type: GroupsSettings, resolve: (_root, _args, ctx) => groupsSettingsRow(ctx.db) }),
+}));
+
+builder.mutationFields((t) => ({
+  updateGroupSettings: t.field({
+    type: GroupType,
+    args: { groupId: t.arg.id({ required: true }), input: t.arg({ type: GroupSettingsInput, required: true }) },
+    resolve: (_root, args, ctx) => groups.updateGroupSettings(ctx, args.groupId, args.input),
+  }),
+  setGroupRules: t.field({
+    type: GroupType,
+    description: 'Replaces the group’s rules with these, in this order.',
+    args: { groupId: t.arg.id({ required: true }), rules: t.arg({ type: [GroupRuleInput], required: true }) },
+    resolve: (_root, args, ctx) => groups.setGroupRules(ctx, args.groupId, args.rules),
+  }),
+  setMembershipQuestions: t.field({
+    type: GroupType,
+    description: 'Replaces the group’s membership questions with these, in this order.',
+    args: {
+      groupId: t.arg.id({ required: true }),
+      questions: t.arg({ type: [MembershipQuestionInput], required: true }),
+    },
+    resolve: (_root, args, ctx) => groups.setMembershipQuestions(ctx, args.groupId, args.questions),
+  }),
+  updateGroupsSettings: t.field({
+    type: GroupsSettings,
+    args: { input: t.arg({ type: GroupsSettingsInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.db.groupsSettings.upsert({
+        where: { id: 1 },
+        create: { id: 1, groupCreation: input.groupCreation },
+        update: { groupCreation: input.groupCreation },
+      }),
+  }),
+}));

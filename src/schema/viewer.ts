@@ -1,0 +1,32 @@
+/** `viewer`: who is asking, and their own memberships and create requests. */
+import type { Viewer as ViewerData } from '../auth/viewer.ts';
+import { builder } from '../builder.ts';
+import { emptyPage } from './pagination.ts';
+import { GroupMemberConnection, membershipPage } from './members.ts';
+import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
+
+const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
+  description: 'Who is asking: anonymous (no memberId), a site member, or a Groups Manager.',
+  fields: (t) => ({
+    memberId: t.exposeID('memberId', { nullable: true }),
+    name: t.exposeString('name', { nullable: true, description: 'The display name from the token, if any.' }),
+    isGroupsManager: t.exposeBoolean('isGroupsManager'),
+    memberships: t.field({
+      type: GroupMemberConnection,
+      description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: (viewer, args, ctx) => (viewer.memberId ? membershipPage(ctx, viewer.memberId, args) : emptyPage()),
+    }),
+    createRequests: t.field({
+      type: CreateRequestConnection,
+      description: 'The viewer’s own create requests, newest first.',
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: (viewer, args, ctx) =>
+        viewer.memberId ? createRequestPage(ctx, { requestedBy: viewer.memberId }, args) : emptyPage(),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  viewer: t.field({ type: Viewer, resolve: (_root, _args, ctx) => ctx.viewer }),
+}));
