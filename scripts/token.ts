@@ -1,9 +1,10 @@
 /**
  * Prints a token for local use: `npm run token -- --sub alice [--name "Alice"] [--manager] [--expires 12h]`.
- * Signed with JWT_SECRET, as the gateway verifies it.
+ * Signed with JWT_SECRET (or, in development, the secret the gateway generated), as the gateway verifies it.
  */
 import { parseArgs } from 'node:util';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
+import { loadConfig } from '../src/config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,13 +14,10 @@ const { values } = parseArgs({
     expires: { type: 'string', default: '12h' },
   },
 });
-const secret = process.env.JWT_SECRET;
+// The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
+const { jwtSecret: secret } = loadConfig();
 if (!values.sub) {
   console.error('Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]');
-  process.exit(2);
-}
-if (!secret) {
-  console.error('Set JWT_SECRET to the secret the gateway uses (e.g. JWT_SECRET=... npm run token -- --sub alice).');
   process.exit(2);
 }
 console.log(await signToken(secretKey(secret), { sub: values.sub, name: values.name, manager: values.manager, expiresIn: values.expires }));

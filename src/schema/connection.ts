@@ -19,7 +19,7 @@ export function connectionOf<T>(name: string, node: ObjectRef<any, T>) {
   const Edge = builder.objectRef<Page<T>['edges'][number]>(`${name}Edge`).implement({
     fields: (t) => ({
       cursor: t.exposeString('cursor'),
-      node: t.field({ type: node, resolve: (edge) => edge.node }),
+      node: t.field({ type: node, resolve: (edge) => edge.node as never }),
     }),
   });
   return builder.objectRef<Page<T>>(`${name}Connection`).implement({

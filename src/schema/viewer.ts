@@ -15,14 +15,14 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
       type: GroupMemberConnection,
       description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (viewer, args, ctx) => (viewer.memberId ? membershipPage(ctx, viewer.memberId, args) : emptyPage()),
+      resolve: (viewer, args, ctx) => (viewer.memberId ? membershipPage(ctx, viewer.memberId, args) : emptyPage<never>()),
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
       description: 'The viewer’s own create requests, newest first.',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: (viewer, args, ctx) =>
-        viewer.memberId ? createRequestPage(ctx, { requestedBy: viewer.memberId }, args) : emptyPage(),
+        viewer.memberId ? createRequestPage(ctx, { requestedBy: viewer.memberId }, args) : emptyPage<never>(),
     }),
   }),
 });

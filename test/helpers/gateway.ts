@@ -53,7 +53,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
   const app = buildApp(config, { db });
 
   const fetchApp = (input: string, init?: RequestInit) =>
-    Promise.resolve(app.yoga.fetch(new URL(input, 'http://gateway.test').toString(), init));
+    Promise.resolve(app.yoga.fetch(new Request(new URL(input, 'http://gateway.test'), init)));
 
   return {
     app,

@@ -1,0 +1,34 @@
+/**
+ * The schema against the public contract: schema.graphql must be what the code prints (not stale), and a
+ * compatible superset of ../shared/contract.graphql (no breaking or dangerous change from contract to schema).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildSchema, printSchema } from 'graphql';
+import { CriticalityLevel, diff } from '@graphql-inspector/core';
+import { describe, expect, it } from 'vitest';
+import { sortedSchema } from '../src/schema/index.ts';
+
+const CONTRACT = path.resolve('../shared/contract.graphql');
+
+describe('schema.graphql', () => {
+  it('is the schema the code prints (run `npm run schema:print` when this fails)', () => {
+    expect(fs.readFileSync('schema.graphql', 'utf8')).toBe(`${printSchema(sortedSchema)}\n`);
+  });
+
+  it.runIf(fs.existsSync(CONTRACT))('has no breaking or dangerous change from the public contract', async () => {
+    const contract = buildSchema(fs.readFileSync(CONTRACT, 'utf8'));
+    const changes = await diff(contract, buildSchema(fs.readFileSync('schema.graphql', 'utf8')));
+    const incompatible = changes
+      .filter((c) => c.criticality.level !== CriticalityLevel.NonBreaking)
+      .map((c) => `${c.criticality.level}: ${c.message}`);
+    expect(incompatible).toEqual([]);
+  });
+
+  it('the diff does catch a renamed field (the check can fail)', async () => {
+    const contract = buildSchema(fs.readFileSync('schema.graphql', 'utf8'));
+    const renamed = buildSchema(fs.readFileSync('schema.graphql', 'utf8').replace('membersCount: Int!', 'memberCount: Int!'));
+    const changes = await diff(contract, renamed);
+    expect(changes.some((c) => c.criticality.level === CriticalityLevel.Breaking)).toBe(true);
+  });
+});

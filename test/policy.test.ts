@@ -1,0 +1,131 @@
+/** The policy functions, unit by unit: the table of API.md ("Visibility") written as assertions. */
+import { describe, expect, it } from 'vitest';
+import {
+  canAddMembers,
+  canDecideJoinRequests,
+  canReadMembers,
+  canSeeContent,
+  canSeeGroup,
+  creationOutcome,
+  decideGroupAction,
+  groupPermissions,
+  type GroupFacts,
+  type ViewerRole,
+} from '../src/auth/policy.ts';
+import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
+
+const siteMember: Viewer = { memberId: 'm', name: null, isGroupsManager: false, expiresAt: null };
+const manager: Viewer = { ...siteMember, memberId: 'boss', isGroupsManager: true };
+const group = (privacy: GroupFacts['privacy'], settings: Partial<GroupFacts> = {}): GroupFacts => ({
+  privacy,
+  membersCanApprove: false,
+  membersCanInvite: false,
+  showMemberList: true,
+  ...settings,
+});
+
+describe('canSeeGroup', () => {
+  it.each([
+    ['PUBLIC', ANONYMOUS, null, true],
+    ['PRIVATE', ANONYMOUS, null, true],
+    ['SECRET', ANONYMOUS, null, false],
+    ['SECRET', siteMember, null, false],
+    ['SECRET', siteMember, 'MEMBER', true],
+    ['SECRET', siteMember, 'ADMIN', true],
+    ['SECRET', manager, null, true],
+  ] as const)('%s group, viewer %o, role %s: %s', (privacy, viewer, role, expected) => {
+    expect(canSeeGroup(viewer, group(privacy), role)).toBe(expected);
+  });
+});
+
+describe('canSeeContent', () => {
+  it.each([
+    ['PUBLIC', ANONYMOUS, null, true],
+    ['PRIVATE', ANONYMOUS, null, false],
+    ['PRIVATE', siteMember, null, false],
+    ['PRIVATE', siteMember, 'MEMBER', true],
+    ['PRIVATE', manager, null, true],
+    ['SECRET', siteMember, 'MEMBER', true],
+  ] as const)('%s group, viewer %o, role %s: %s', (privacy, viewer, role, expected) => {
+    expect(canSeeContent(viewer, group(privacy), role)).toBe(expected);
+  });
+});
+
+describe('canReadMembers honours showMemberList', () => {
+  const hidden = group('PUBLIC', { showMemberList: false });
+  it('hides the list from plain members and outsiders', () => {
+    expect(canReadMembers(siteMember, hidden, 'MEMBER')).toBe(false);
+    expect(canReadMembers(ANONYMOUS, hidden, null)).toBe(false);
+  });
+  it('still shows it to admins and managers', () => {
+    expect(canReadMembers(siteMember, hidden, 'ADMIN')).toBe(true);
+    expect(canReadMembers(manager, hidden, null)).toBe(true);
+  });
+  it('shows a private group’s list to its members only', () => {
+    expect(canReadMembers(siteMember, group('PRIVATE'), null)).toBe(false);
+    expect(canReadMembers(siteMember, group('PRIVATE'), 'MEMBER')).toBe(true);
+  });
+});
+
+describe('group settings', () => {
+  it('membersCanApprove lets plain members decide join requests', () => {
+    expect(canDecideJoinRequests(siteMember, group('PRIVATE'), 'MEMBER')).toBe(false);
+    expect(canDecideJoinRequests(siteMember, group('PRIVATE', { membersCanApprove: true }), 'MEMBER')).toBe(true);
+    expect(canDecideJoinRequests(siteMember, group('PRIVATE', { membersCanApprove: true }), null)).toBe(false);
+  });
+  it('membersCanInvite lets plain members add; in secret groups any member may', () => {
+    expect(canAddMembers(siteMember, group('PUBLIC'), 'MEMBER')).toBe(false);
+    expect(canAddMembers(siteMember, group('PUBLIC', { membersCanInvite: true }), 'MEMBER')).toBe(true);
+    expect(canAddMembers(siteMember, group('SECRET'), 'MEMBER')).toBe(true);
+    expect(canAddMembers(siteMember, group('SECRET'), null)).toBe(false);
+    expect(canAddMembers(manager, group('SECRET'), null)).toBe(true);
+  });
+});
+
+describe('groupPermissions', () => {
+  it('offers join on PUBLIC and requestToJoin on PRIVATE to signed-in outsiders only', () => {
+    expect(groupPermissions(siteMember, group('PUBLIC'), null, false)).toMatchObject({ join: true, requestToJoin: false });
+    expect(groupPermissions(siteMember, group('PRIVATE'), null, false)).toMatchObject({ join: false, requestToJoin: true });
+    expect(groupPermissions(siteMember, group('PRIVATE'), null, true)).toMatchObject({ requestToJoin: false });
+    expect(groupPermissions(ANONYMOUS, group('PUBLIC'), null, false)).toMatchObject({ join: false });
+    expect(groupPermissions(siteMember, group('PUBLIC'), 'MEMBER', false)).toMatchObject({ join: false, leave: true });
+  });
+  it('gives admins and managers the admin powers, and nobody anything on an invisible group', () => {
+    const adminPowers = { removeMembers: true, assignRoles: true, update: true, delete: true };
+    expect(groupPermissions(siteMember, group('PRIVATE'), 'ADMIN', false)).toMatchObject(adminPowers);
+    expect(groupPermissions(manager, group('SECRET'), null, false)).toMatchObject(adminPowers);
+    const invisible = groupPermissions(siteMember, group('SECRET'), null, false);
+    expect(Object.values(invisible).every((allowed) => allowed === false)).toBe(true);
+  });
+});
+
+describe('decideGroupAction', () => {
+  const cases: [Viewer, GroupFacts | null, ViewerRole, string][] = [
+    [siteMember, null, null, 'NOT_FOUND'],
+    [siteMember, group('SECRET'), null, 'NOT_FOUND'],
+    [siteMember, group('PUBLIC'), null, 'FORBIDDEN'],
+    [siteMember, group('PUBLIC'), 'MEMBER', 'FORBIDDEN'],
+    [siteMember, group('PUBLIC'), 'ADMIN', 'ALLOWED'],
+    [manager, group('SECRET'), null, 'ALLOWED'],
+  ];
+  it.each(cases)('update by %o on %o as %s: %s', (viewer, facts, role, expected) => {
+    expect(decideGroupAction(viewer, facts, role, 'update')).toBe(expected);
+  });
+  it('never answers FORBIDDEN for a group the viewer may not see', () => {
+    for (const action of ['update', 'delete', 'addMembers', 'removeMembers', 'assignRoles', 'approveJoinRequests'] as const) {
+      expect(decideGroupAction(siteMember, group('SECRET'), null, action)).toBe('NOT_FOUND');
+    }
+  });
+});
+
+describe('creationOutcome', () => {
+  it.each([
+    [siteMember, 'ALL_MEMBERS', 'create'],
+    [siteMember, 'ADMIN_APPROVAL', 'request'],
+    [siteMember, 'ADMINS_ONLY', 'forbidden'],
+    [manager, 'ADMINS_ONLY', 'create'],
+    [manager, 'ADMIN_APPROVAL', 'create'],
+  ] as const)('%o under %s: %s', (viewer, policy, expected) => {
+    expect(creationOutcome(viewer, policy)).toBe(expected);
+  });
+});
