@@ -1,5 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { findPostgresBin } from './test/helpers/postgres.ts';
+
+// The same test files run twice: on SQLite (the embedded default) and on PostgreSQL (the production
+// database) when a PostgreSQL server is installed; each run's global setup prepares its database.
+const postgres = findPostgresBin();
+if (!postgres && !process.env.VITEST_WORKER_ID) {
+  console.log('PostgreSQL run skipped: no PostgreSQL server (initdb, pg_ctl) found; install Debian\'s postgresql to run it.');
+}
 
 export default defineConfig({
   resolve: {
@@ -8,11 +16,35 @@ export default defineConfig({
     alias: { graphql: fileURLToPath(new URL('node_modules/graphql/index.js', import.meta.url)) },
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file gets its own database copy; files run in parallel workers.
+    // Each file gets its own database; files run in parallel worker processes.
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'sqlite',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          env: { TEST_DATABASE: 'sqlite' },
+        },
+      },
+      ...(postgres
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'postgresql',
+                // Tests of things that do not touch a database run once, in the SQLite run.
+                include: ['test/**/*.test.ts'],
+                exclude: ['test/policy.test.ts', 'test/contract.test.ts'],
+                globalSetup: ['test/helpers/global-setup.ts'],
+                env: { TEST_DATABASE: 'postgresql' },
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });

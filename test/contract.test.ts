@@ -8,6 +8,7 @@ import { buildSchema, printSchema } from 'graphql';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { describe, expect, it } from 'vitest';
 import { sortedSchema } from '../src/schema/index.ts';
+import { derivePostgresSchema, POSTGRES_SCHEMA, SQLITE_SCHEMA } from '../src/db/schemas.ts';
 
 const CONTRACT = path.resolve('../shared/contract.graphql');
 
@@ -30,5 +31,16 @@ describe('schema.graphql', () => {
     const renamed = buildSchema(fs.readFileSync('schema.graphql', 'utf8').replace('membersCount: Int!', 'memberCount: Int!'));
     const changes = await diff(contract, renamed);
     expect(changes.some((c) => c.criticality.level === CriticalityLevel.Breaking)).toBe(true);
+  });
+});
+
+describe('the Prisma schemas', () => {
+  it('PostgreSQL’s is derived from the main one (run `npm run schema:postgres` when this fails)', () => {
+    expect(fs.readFileSync(POSTGRES_SCHEMA, 'utf8')).toBe(derivePostgresSchema(fs.readFileSync(SQLITE_SCHEMA, 'utf8')));
+  });
+
+  it('both databases have the same migrations, by name', () => {
+    const names = (dir: string) => fs.readdirSync(dir).filter((name) => !name.endsWith('.toml')).sort();
+    expect(names('prisma/postgresql/migrations')).toEqual(names('prisma/migrations'));
   });
 });

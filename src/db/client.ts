@@ -1,6 +1,12 @@
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { createAdapter } from './adapter.ts';
+import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
+import { createAdapter, databaseKind } from './adapter.ts';
 
+/**
+ * The database client. Prisma generates one client per provider (prisma/schema.prisma for SQLite and the
+ * derived prisma/postgresql/schema.prisma); both have the same models and API, so the code is typed against
+ * the SQLite one and receives whichever matches DATABASE_URL.
+ */
 export type Db = PrismaClient;
 /** The client handed to a transaction callback. */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -10,10 +16,11 @@ export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
  * SQL statement: tests count statements with it to prove that list queries do not grow with the page size.
  */
 export function createDb(url: string, options: { poolSize?: number; onQuery?: (sql: string) => void } = {}): Db {
-  const db = new PrismaClient({
+  const settings = {
     adapter: createAdapter(url, { poolSize: options.poolSize }),
-    log: options.onQuery ? [{ emit: 'event', level: 'query' }] : [],
-  });
+    log: options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [],
+  };
+  const db = (databaseKind(url) === 'postgresql' ? new PostgresPrismaClient(settings) : new PrismaClient(settings)) as Db;
   if (options.onQuery) {
     const onQuery = options.onQuery;
     db.$on('query' as never, (event: { query: string }) => onQuery(event.query));

@@ -1,16 +1,13 @@
 /**
- * The test harness: a real gateway (buildApp) on its own fresh SQLite database, driven through Yoga's real
+ * The test harness: a real gateway (buildApp) on its own fresh database (SQLite, or PostgreSQL in that run), driven through Yoga's real
  * HTTP handling with `fetch`. `as(viewer)` sends GraphQL as a given viewer; `statements` counts the SQL the
  * database ran, so tests can prove a query's cost does not grow with the page size.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp, type App } from '../../src/app.ts';
 import { createDb } from '../../src/db/client.ts';
 import { secretKey, signToken } from '../../src/auth/viewer.ts';
-import { TMP_DIR, templateDb } from './paths.ts';
+import { createTestDatabase } from './database.ts';
 
 export const TEST_SECRET = 'test-secret-please-change';
 
@@ -44,12 +41,11 @@ export async function tokenFor(viewer: ViewerSpec): Promise<string | null> {
 
 /** Starts a gateway on a new copy of the migrated template database. */
 export async function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const file = path.join(TMP_DIR, `db-${randomUUID()}.db`);
-  fs.copyFileSync(templateDb(), file);
-  const databaseUrl = `file:${file}`;
+  const database = await createTestDatabase();
+  const databaseUrl = database.url;
   const statements: string[] = [];
   const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, DATABASE_URL: databaseUrl, ...env });
-  const db = createDb(databaseUrl, { onQuery: (sql) => statements.push(sql) });
+  const db = createDb(databaseUrl, { poolSize: 5, onQuery: (sql) => statements.push(sql) });
   const app = buildApp(config, { db });
 
   const fetchApp = (input: string, init?: RequestInit) =>
@@ -75,7 +71,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
-      fs.rmSync(file, { force: true });
+      await database.drop();
     },
   };
 }

@@ -1,12 +1,11 @@
 import path from 'node:path';
+import { inject } from 'vitest';
+import type {} from './global-setup.ts';
 
 /** Scratch space of test runs (ignored by git). */
 export const TMP_DIR = path.resolve('.tmp/test');
 
-/**
- * The migrated, empty SQLite database each test file starts from. One per test run (global setup names it
- * and passes it to the workers through the environment), so concurrent runs never share it.
- */
+/** SQLite run: the migrated, empty template file this run's global setup made. */
 export function templateDb(): string {
-  return process.env.GATEWAY_TEMPLATE_DB ?? path.join(TMP_DIR, `template-${process.pid}.db`);
+  return inject('sqliteTemplate');
 }
