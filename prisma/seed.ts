@@ -66,7 +66,24 @@ async function seed() {
   await groups.createGroup(manager, { name: 'Chess Club', privacy: 'PUBLIC', settings: { membersCanApprove: true } }, 'carol');
   await groups.requestGroupCreation(as('frank'), { name: 'Book Club', description: 'One novel a month.', privacy: 'PRIVATE' }, 'frank');
   await db.groupsSettings.upsert({ where: { id: 1 }, create: { id: 1, groupCreation: 'ADMIN_APPROVAL' }, update: {} });
-  console.log('Demo seed loaded: 4 groups (public, private, secret), 6 members, 1 pending join request, 1 pending create request.');
+
+  // A few dozen more groups of each privacy, so lists, sorting and paging have something to show. The
+  // choices are a fixed function of the index, so every seed is the same world.
+  const topics = ['Running', 'Chess', 'Gardening', 'Photography', 'Cooking', 'Cycling', 'Poetry', 'Climbing', 'Jazz', 'Robotics'];
+  const people = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'oscar'];
+  const privacies = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
+  let made = 4;
+  for (let i = 0; i < 45; i++) {
+    const privacy = privacies[i % 3];
+    const adminId = people[(i * 7) % people.length];
+    const group = await groups.createGroup(manager, { name: `${topics[i % topics.length]} circle ${Math.floor(i / topics.length) + 1}`, privacy }, adminId);
+    const others = people.filter((p) => p !== adminId).slice(0, (i * 5) % 9);
+    if (others.length) await membership.addGroupMembers(as(adminId), group.id, others);
+    const outsider = people.find((p) => p !== adminId && !others.includes(p));
+    if (privacy === 'PRIVATE' && outsider && i % 2 === 0) await membership.joinGroup(as(outsider), group.id, []);
+    made++;
+  }
+  console.log(`Demo seed loaded: ${made} groups (public, private, secret) with members, join requests and a create request.`);
 }
 
 try {
