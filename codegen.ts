@@ -1,20 +1,22 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * Typed client code from the checked-in schema: `npm run codegen` writes examples/gql/ (graphql-codegen's
- * client preset) for the operations written with `graphql(...)` in examples/.
+ * Typed documents from the checked-in schema (graphql-codegen's client preset): operations written with
+ * `graphql(...)` in examples/ and test/ get their result and variable types in examples/gql/ and test/gql/.
+ * `npm run codegen` writes both; `npm test` and `npm run typecheck` run it first.
  */
+const clientPreset = {
+  preset: 'client' as const,
+  config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
+};
+
 const config: CodegenConfig = {
   schema: 'schema.graphql',
-  documents: ['examples/**/*.ts', '!examples/gql/**'],
-  ignoreNoDocuments: false,
   // ESM imports with extensions, as this package's NodeNext resolution requires
   importExtension: '.ts',
   generates: {
-    'examples/gql/': {
-      preset: 'client',
-      config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
-    },
+    'examples/gql/': { ...clientPreset, documents: ['examples/**/*.ts', '!examples/gql/**'] },
+    'test/gql/': { ...clientPreset, documents: ['test/**/*.ts', '!test/gql/**'] },
   },
 };
 

@@ -33,7 +33,7 @@ export default defineConfig({
       ...(postgres
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'postgresql',
                 // Tests of things that do not touch a database run once, in the SQLite run.

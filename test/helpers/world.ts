@@ -3,6 +3,19 @@
  * outsiders, and one group of each privacy.
  */
 import { ok, type TestGateway, type ViewerSpec } from './gateway.ts';
+import { graphql } from '../gql/index.ts';
+
+const CreateGroupAs = graphql(`
+  mutation CreateGroupAs($input: CreateGroupInput!) {
+    createGroup(input: $input) { group { id slug name } }
+  }
+`);
+
+const AddMembers = graphql(`
+  mutation AddMembers($groupId: ID!, $memberIds: [ID!]!) {
+    addGroupMembers(groupId: $groupId, memberIds: $memberIds) { memberId }
+  }
+`);
 
 export const manager: ViewerSpec = { sub: 'manager', manager: true };
 export const admin: ViewerSpec = { sub: 'admin' };
@@ -24,18 +37,13 @@ export async function createGroup(
   input: { name: string; privacy?: Privacy; settings?: Record<string, boolean>; description?: string },
   adminId = 'admin',
 ): Promise<GroupHandle> {
-  const data = ok(
-    await gw.as(manager)(
-      `mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id slug name } } }`,
-      { input: { ...input, creatorId: adminId } },
-    ),
-  );
-  return data.createGroup.group;
+  const data = ok(await gw.as(manager)(CreateGroupAs, { input: { ...input, creatorId: adminId } }));
+  return data.createGroup.group!;
 }
 
 /** Adds members to a group (as a manager). */
 export async function addMembers(gw: TestGateway, groupId: string, memberIds: string[]) {
-  ok(await gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: memberIds }));
+  ok(await gw.as(manager)(AddMembers, { groupId, memberIds }));
 }
 
 /** One group of each privacy, each with `admin` as admin and `member` as plain member. */
