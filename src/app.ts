@@ -2,7 +2,7 @@
  * buildApp(): the gateway as a Yoga instance, schema with permissions applied. Tests use it in-process
  * (`app.yoga.fetch`) through the real HTTP handling; server.ts puts it on a port.
  */
-import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
@@ -13,6 +13,7 @@ import { createContext, type AppServices } from './context.ts';
 import { secretKey } from './auth/viewer.ts';
 import { permissions } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
+import { checkReadiness } from './health.ts';
 
 export interface AppOptions {
   /** An existing database client (tests pass one that counts statements). */
@@ -68,6 +69,19 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     maskedErrors: { maskError },
     graphiql: config.nodeEnv !== 'production',
     logging: config.nodeEnv === 'test' ? false : 'info',
+    plugins: [
+      // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations.
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async ({ fetchAPI }) => {
+          const readiness = await checkReadiness(db, config.databaseUrl);
+          return new fetchAPI.Response(JSON.stringify(readiness), {
+            status: readiness.ready ? 200 : 503,
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      }),
+    ],
   });
   return { yoga, services, close: () => db.$disconnect() };
 }

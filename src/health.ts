@@ -1,0 +1,43 @@
+/**
+ * Readiness: the database answers and every committed migration has been applied to it. (`/health`, the
+ * process being up, is Yoga's own endpoint.) The answer names what is missing, never connection details.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from './db/client.ts';
+import { databaseKind } from './db/adapter.ts';
+
+/** The migration folders committed for this database kind. */
+function committedMigrations(databaseUrl: string): string[] {
+  const dir = databaseKind(databaseUrl) === 'postgresql' ? 'prisma/postgresql/migrations' : 'prisma/migrations';
+  const full = path.resolve(dir);
+  if (!fs.existsSync(full)) return [];
+  return fs.readdirSync(full).filter((name) => fs.statSync(path.join(full, name)).isDirectory());
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, 'ok' | string>;
+}
+
+export async function checkReadiness(db: Db, databaseUrl: string): Promise<Readiness> {
+  const checks: Readiness['checks'] = {};
+  try {
+    await db.$queryRawUnsafe('SELECT 1');
+    checks.database = 'ok';
+  } catch {
+    checks.database = 'unreachable';
+    return { ready: false, checks };
+  }
+  try {
+    const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    const names = new Set(applied.map((row) => row.migration_name));
+    const missing = committedMigrations(databaseUrl).filter((name) => !names.has(name));
+    checks.migrations = missing.length ? `${missing.length} pending: run \`npm run migrate\`` : 'ok';
+  } catch {
+    checks.migrations = 'not applied: run `npm run migrate`';
+  }
+  return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
+}
