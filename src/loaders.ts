@@ -5,8 +5,8 @@
  * shared across requests or held by long-lived subscriptions, whose data would go stale.
  */
 import DataLoader from 'dataloader';
-import type { Group, GroupMember, JoinRequest } from './generated/prisma/client.ts';
-import type { GroupRole } from './generated/prisma/enums.ts';
+import type { Group, GroupMember, JoinRequest, JoinRequestAnswer } from './generated/prisma/client.ts';
+import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import type { Viewer } from './auth/viewer.ts';
 
@@ -33,6 +33,26 @@ export interface MemberPageKey {
   take: number;
   /** Keyset position (joinedAt, id) to start after, or null for the first page. */
   after: { joinedAt: Date; id: string } | null;
+}
+
+/** One page of a group's join requests, as the joinRequests connection needs it. */
+export interface JoinRequestPageKey {
+  groupId: string;
+  status: RequestStatus | null;
+  take: number;
+  /** Keyset position (createdAt, id) to start after, or null for the first page. */
+  after: { createdAt: Date; id: string } | null;
+}
+
+/** Splits keys into runs that share everything but the group, so each run is one statement. */
+function byShape<K extends { groupId: string }>(keys: readonly K[]): K[][] {
+  const shapes = new Map<string, K[]>();
+  for (const key of keys) {
+    const { groupId: _groupId, ...shape } = key;
+    const id = JSON.stringify(shape);
+    shapes.set(id, [...(shapes.get(id) ?? []), key]);
+  }
+  return [...shapes.values()];
 }
 
 export function createLoaders(db: Db, viewer: Viewer) {
@@ -97,6 +117,59 @@ export function createLoaders(db: Db, viewer: Viewer) {
         return keys.map((key) => results.get(key) ?? []);
       },
       { cacheKeyFn: (key) => JSON.stringify(key) },
+    ),
+
+    /**
+     * Pages of join requests (with their answers) for many groups at once, like memberPage: one statement
+     * per distinct page shape, whatever the number of groups.
+     */
+    joinRequestPage: new DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>(
+      async (keys) => {
+        const results = new Map<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[]>();
+        await Promise.all(
+          byShape(keys).map(async (sameShape) => {
+            const { status, take, after } = sameShape[0];
+            const rows = await db.group.findMany({
+              where: { id: { in: sameShape.map((k) => k.groupId) } },
+              select: {
+                id: true,
+                joinRequests: {
+                  where: {
+                    ...(status ? { status } : {}),
+                    ...(after
+                      ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
+                      : {}),
+                  },
+                  orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+                  take,
+                  include: { answers: { orderBy: { position: 'asc' } } },
+                },
+              },
+            });
+            const byGroup = new Map(rows.map((row) => [row.id, row.joinRequests]));
+            for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
+          }),
+        );
+        return keys.map((key) => results.get(key) ?? []);
+      },
+      { cacheKeyFn: (key) => JSON.stringify(key) },
+    ),
+
+    /** Count of join requests (of one status, or all) per group. */
+    joinRequestCount: new DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>(
+      async (keys) => {
+        const rows = await db.joinRequest.groupBy({
+          by: ['groupId', 'status'],
+          where: { groupId: { in: [...new Set(keys.map((k) => k.groupId))] } },
+          _count: { _all: true },
+        });
+        return keys.map((key) =>
+          rows
+            .filter((row) => row.groupId === key.groupId && (key.status === null || row.status === key.status))
+            .reduce((sum, row) => sum + row._count._all, 0),
+        );
+      },
+      { cacheKeyFn: (key) => `${key.groupId}:${key.status}` },
     ),
 
     /** Count of members holding a role, per group (the unfiltered count is Group.membersCount). */

@@ -9,6 +9,7 @@ import type { Tx } from '../db/client.ts';
 import type { Context } from '../context.ts';
 import { badInput, isUniqueViolation } from '../errors.ts';
 import { chooseSlug } from './slugs.ts';
+import { searchKey } from './search.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, optionalText, optionalUrl, requiredText } from './validate.ts';
 
@@ -58,7 +59,7 @@ export async function insertGroup(w: Write, fields: ReturnType<typeof validateNe
     data: {
       ...fields,
       slug,
-      nameSearch: fields.name.toLowerCase(),
+      nameSearch: searchKey(fields.name),
       createdBy: adminId,
       membersCount: 1,
       members: { create: { memberId: adminId, role: 'ADMIN' } },
@@ -98,26 +99,40 @@ export interface GroupUpdate {
   coverImageUrl?: string | null;
 }
 
-async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx) => Promise<unknown>, data: object): Promise<Group> {
+/**
+ * Updates the group in one transaction with its GROUP_UPDATED event. `change` runs first, in the same
+ * transaction; the columns it returns (if any) are written along with `data`.
+ */
+async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx) => Promise<object | void>, data: object): Promise<Group> {
   return write(ctx, async (w) => {
-    await change(w.tx);
-    const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, updatedAt: new Date() } });
+    const more = await change(w.tx);
+    const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, ...more, updatedAt: new Date() } });
     await w.record({ type: 'GROUP_UPDATED', group });
     return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
   });
 }
 
-/** Updates name, description, privacy or cover. The slug stays: links to the group keep working. */
+/**
+ * Updates name, description, privacy or cover. The slug stays, so links to the group keep working, except
+ * when the group becomes SECRET: it then takes a secret slug (see slugs.ts), since a plain slug held by a
+ * hidden group would make the next visible group of that name numbered, telling its creator the hidden
+ * group exists. Only members can reach a secret group, so no outsider's link breaks.
+ */
 export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
   const data: Record<string, unknown> = {};
   if (input.name != null) {
     data.name = requiredText('The group name', input.name, LIMITS.name);
-    data.nameSearch = (data.name as string).toLowerCase();
+    data.nameSearch = searchKey(data.name as string);
   }
   if (input.description !== undefined) data.description = optionalText('The description', input.description, LIMITS.description);
   if (input.privacy != null) data.privacy = input.privacy;
   if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
-  return changeGroup(ctx, groupId, async () => undefined, data);
+  const hideSlug = async (tx: Tx) => {
+    if (input.privacy !== 'SECRET') return;
+    const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true } });
+    if (current.privacy !== 'SECRET') return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, 'SECRET') };
+  };
+  return withSlugRetry(() => changeGroup(ctx, groupId, hideSlug, data));
 }
 
 export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {

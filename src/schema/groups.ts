@@ -7,6 +7,7 @@ import { viewerRole } from '../auth/rules.ts';
 import { creationOutcome } from '../auth/policy.ts';
 import { forbidden } from '../errors.ts';
 import * as groups from '../domain/groups.ts';
+import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { decodeCursor, encodeCursor, keysetWhere, orderByOf, pageSize, toPage, type SortKey } from './pagination.ts';
@@ -146,7 +147,7 @@ builder.queryFields((t) => ({
       const where: Prisma.GroupWhereInput[] = [visibleGroupsWhere(ctx.viewer)];
       const filter = args.filter;
       if (filter?.privacy?.length) where.push({ privacy: { in: filter.privacy } });
-      if (filter?.search?.trim()) where.push({ nameSearch: { contains: filter.search.trim().toLowerCase() } });
+      if (filter?.search?.trim()) where.push({ nameSearch: { contains: searchKey(filter.search.trim()) } });
       if (filter?.memberId) {
         where.push({ members: { some: { memberId: filter.memberId } } }, membersReadableGroupsWhere(ctx.viewer));
       }

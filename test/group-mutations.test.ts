@@ -1,0 +1,306 @@
+/**
+ * Writing groups: createGroup under each creation policy, slugs and validation, the admin mutations as a
+ * matrix of viewer kind × privacy, the app-wide settings, and create requests from filing to decision.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { addMembers, admin, anonymous, createGroup, manager, member, outsider, type Privacy } from './helpers/world.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(() => gw.close());
+
+const alice: ViewerSpec = { sub: 'alice' };
+const bob: ViewerSpec = { sub: 'bob' };
+
+const CREATE = `mutation($input: CreateGroupInput!) { createGroup(input: $input) {
+  group { id slug name privacy createdBy membersCount viewerRole members { edges { node { memberId role } } } }
+  createRequest { status requestedBy name privacy group { id } } } }`;
+const create = (viewer: ViewerSpec, input: Record<string, unknown>) => gw.as(viewer)(CREATE, { input });
+
+async function setPolicy(groupCreation: string) {
+  const data = ok(await gw.as(manager)(`mutation($p: GroupCreationPolicy!) { updateGroupsSettings(input: { groupCreation: $p }) { groupCreation } }`, { p: groupCreation }));
+  expect(data.updateGroupsSettings).toEqual({ groupCreation });
+}
+/** How many groups (of any privacy) carry this exact name. */
+async function groupsNamed(name: string) {
+  const data = ok(await gw.as(manager)(`query($s: String) { groups(filter: { search: $s }, first: 100) { edges { node { name } } } }`, { s: name }));
+  return data.groups.edges.filter((e: any) => e.node.name === name).length;
+}
+const madeBy = (memberId: string, name: string, privacy = 'PUBLIC', viewerRole: string | null = 'ADMIN') =>
+  expect.objectContaining({ name, privacy, createdBy: memberId, membersCount: 1, viewerRole, members: { edges: [{ node: { memberId, role: 'ADMIN' } }] } });
+
+describe('createGroup', () => {
+  it('is UNAUTHENTICATED for anonymous viewers', async () => {
+    const response = await create(anonymous, { name: 'Nope' });
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['UNAUTHENTICATED'], data: null });
+  });
+
+  it('defaults to ADMIN_APPROVAL: a site member gets a PENDING create request and no group', async () => {
+    expect(ok(await gw.as(anonymous)(`{ groupsSettings { groupCreation } }`))).toEqual({ groupsSettings: { groupCreation: 'ADMIN_APPROVAL' } });
+    const data = ok(await create(alice, { name: 'Knitting circle', privacy: 'PRIVATE' }));
+    expect(data.createGroup).toEqual({
+      group: null,
+      createRequest: { status: 'PENDING', requestedBy: 'alice', name: 'Knitting circle', privacy: 'PRIVATE', group: null },
+    });
+    expect(await groupsNamed('Knitting circle')).toBe(0);
+  });
+
+  it('ALL_MEMBERS: a site member creates directly and becomes its only admin', async () => {
+    await setPolicy('ALL_MEMBERS');
+    const data = ok(await create(alice, { name: 'Alice’s club' }));
+    expect(data.createGroup).toEqual({ group: madeBy('alice', 'Alice’s club'), createRequest: null });
+  });
+
+  it('ADMINS_ONLY: FORBIDDEN for a site member, nothing created', async () => {
+    await setPolicy('ADMINS_ONLY');
+    const response = await create(alice, { name: 'Forbidden club' });
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['FORBIDDEN'], data: null });
+    expect(await groupsNamed('Forbidden club')).toBe(0);
+  });
+
+  it.each(['ALL_MEMBERS', 'ADMIN_APPROVAL', 'ADMINS_ONLY'])('a Groups Manager always creates directly (%s)', async (policy) => {
+    await setPolicy(policy);
+    const data = ok(await create(manager, { name: `Managed ${policy}`, privacy: 'SECRET' }));
+    expect(data.createGroup).toEqual({ group: madeBy('manager', `Managed ${policy}`, 'SECRET'), createRequest: null });
+  });
+
+  it('creatorId: FORBIDDEN for a non-manager; a manager makes that member the admin', async () => {
+    await setPolicy('ALL_MEMBERS');
+    const response = await create(alice, { name: 'For Bob', creatorId: 'bob' });
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['FORBIDDEN'], data: null });
+    expect(await groupsNamed('For Bob')).toBe(0);
+    const data = ok(await create(manager, { name: 'For Bob', creatorId: 'bob' }));
+    expect(data.createGroup.group).toEqual(madeBy('bob', 'For Bob', 'PUBLIC', null));
+    const byBob = ok(await gw.as(bob)(`query($id: ID!) { group(id: $id) { viewerRole } }`, { id: data.createGroup.group.id }));
+    expect(byBob.group.viewerRole).toBe('ADMIN');
+  });
+
+  it('slugs come from the name: unique, numbered, accents stripped, URL-safe', async () => {
+    const slugOf = async (name: string, privacy = 'PUBLIC') => ok(await create(manager, { name, privacy })).createGroup.group.slug;
+    expect(await slugOf('Yoga class')).toBe('yoga-class');
+    expect(await slugOf('Yoga class')).toBe('yoga-class-2');
+    expect(await slugOf('  YOGA -- Class!! ')).toBe('yoga-class-3');
+    expect(await slugOf('Café Crème & Co')).toBe('cafe-creme-co');
+    expect(await slugOf('¿Qué pasa?')).toBe('que-pasa');
+    expect(await slugOf('日本語')).toBe('group');
+    expect(await slugOf('x'.repeat(100))).toMatch(/^x{60}$/);
+  });
+
+  it('a secret group’s slug never numbers a visible group’s slug', async () => {
+    const secret = ok(await create(manager, { name: 'Yoga', privacy: 'SECRET' })).createGroup.group.slug;
+    expect(secret).toMatch(/^yoga-[a-z][a-z0-9]{5}$/);
+    expect(ok(await create(alice, { name: 'Yoga' })).createGroup.group.slug).toBe('yoga');
+  });
+
+  it('a group made SECRET later does not number a new visible group’s slug either', async () => {
+    const made = ok(await create(manager, { name: 'Pilates' })).createGroup.group;
+    const hidden = ok(await gw.as(manager)(`mutation($id: ID!) { updateGroup(id: $id, input: { privacy: SECRET }) { slug } }`, { id: made.id }));
+    expect(hidden.updateGroup.slug).toMatch(/^pilates-[a-z][a-z0-9]{5}$/);
+    expect(ok(await create(alice, { name: 'Pilates' })).createGroup.group.slug).toBe('pilates');
+  });
+
+  it.each([
+    ['an empty name', { name: '' }],
+    ['a blank name', { name: '   ' }],
+    ['a 101-character name', { name: 'n'.repeat(101) }],
+    ['a cover that is not a URL', { name: 'Ok', coverImageUrl: 'not a url' }],
+    ['a cover that is not http(s)', { name: 'Ok', coverImageUrl: 'javascript:alert(1)' }],
+    ['a 2001-character description', { name: 'Ok', description: 'd'.repeat(2001) }],
+  ])('%s is BAD_USER_INPUT, for direct creation and for a request', async (_label, input) => {
+    for (const [viewer, policy] of [[manager, 'ALL_MEMBERS'], [alice, 'ALL_MEMBERS'], [alice, 'ADMIN_APPROVAL']] as const) {
+      await setPolicy(policy);
+      const response = await create(viewer, input);
+      expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['BAD_USER_INPUT'], data: null });
+    }
+    expect(ok(await create(manager, { name: 'n'.repeat(100) })).createGroup.group.name).toHaveLength(100);
+  });
+});
+
+/** The admin mutations, each with its variables and what an allowed call returns. */
+const ADMIN_OPS = {
+  updateGroup: {
+    query: `mutation($id: ID!) { updateGroup(id: $id, input: { description: "Changed" }) { description } }`,
+    result: { updateGroup: { description: 'Changed' } },
+  },
+  deleteGroup: {
+    query: `mutation($id: ID!) { deleteGroup(id: $id) { deletedGroupId } }`,
+    result: (id: string) => ({ deleteGroup: { deletedGroupId: id } }),
+  },
+  updateGroupSettings: {
+    query: `mutation($id: ID!) { updateGroupSettings(groupId: $id, input: { membersCanInvite: true }) { settings { membersCanApprove membersCanInvite showMemberList } } }`,
+    result: { updateGroupSettings: { settings: { membersCanApprove: false, membersCanInvite: true, showMemberList: true } } },
+  },
+  setGroupRules: {
+    query: `mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "Be kind", description: "Always." }]) { rules { title description } } }`,
+    result: { setGroupRules: { rules: [{ title: 'Be kind', description: 'Always.' }] } },
+  },
+  setMembershipQuestions: {
+    query: `mutation($id: ID!) { setMembershipQuestions(groupId: $id, questions: [{ text: "Why?" }]) { questions { text required } } }`,
+    result: { setMembershipQuestions: { questions: [{ text: 'Why?', required: false }] } },
+  },
+} as const;
+type Op = keyof typeof ADMIN_OPS;
+const PRIVACIES = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
+const DENIED: [string, ViewerSpec, (p: Privacy) => string][] = [
+  ['anonymous', anonymous, () => 'UNAUTHENTICATED'],
+  ['a plain member', member, () => 'FORBIDDEN'],
+  ['an outsider', outsider, (p) => (p === 'SECRET' ? 'NOT_FOUND' : 'FORBIDDEN')],
+];
+const SNAPSHOT = `query($id: ID!) { group(id: $id) { name description settings { membersCanApprove membersCanInvite showMemberList } rules { title } questions { text } } }`;
+
+async function freshGroup(privacy: Privacy, name = `${privacy} group`) {
+  const group = await createGroup(gw, { name, privacy, description: 'Original' });
+  await addMembers(gw, group.id, ['member']);
+  return group.id;
+}
+
+describe.each(Object.keys(ADMIN_OPS) as Op[])('%s', (op) => {
+  const { query } = ADMIN_OPS[op];
+  const result = ADMIN_OPS[op].result;
+  const expected = (id: string) => (typeof result === 'function' ? result(id) : result);
+
+  it.each(PRIVACIES)('on a %s group: allowed for its admin and a Groups Manager', async (privacy) => {
+    for (const viewer of [admin, manager]) {
+      const id = await freshGroup(privacy);
+      expect(ok(await gw.as(viewer)(query, { id }))).toEqual(expected(id));
+    }
+  });
+
+  it.each(PRIVACIES)('on a %s group: refused to everyone else, changing nothing', async (privacy) => {
+    const id = await freshGroup(privacy);
+    const before = ok(await gw.as(manager)(SNAPSHOT, { id }));
+    for (const [who, viewer, code] of DENIED) {
+      const response = await gw.as(viewer)(query, { id });
+      expect({ who, codes: codes(response), data: response.data }).toEqual({ who, codes: [code(privacy)], data: null });
+    }
+    expect(ok(await gw.as(manager)(SNAPSHOT, { id }))).toEqual(before);
+  });
+
+  it('on an unknown id: NOT_FOUND, even for a Groups Manager', async () => {
+    for (const viewer of [admin, manager]) expect(codes(await gw.as(viewer)(query, { id: 'no-such-group' }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('admin mutations: effects and validation', () => {
+  it('deleteGroup removes the group for everyone', async () => {
+    const id = await freshGroup('PUBLIC', 'Doomed');
+    ok(await gw.as(admin)(ADMIN_OPS.deleteGroup.query, { id }));
+    expect(ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { id } }`, { id }))).toEqual({ group: null });
+  });
+
+  it('bad input is BAD_USER_INPUT and changes nothing', async () => {
+    const id = await freshGroup('PUBLIC', 'Strict');
+    const before = ok(await gw.as(manager)(SNAPSHOT, { id }));
+    for (const query of [
+      `mutation($id: ID!) { updateGroup(id: $id, input: { name: "  " }) { id } }`,
+      `mutation($id: ID!) { updateGroup(id: $id, input: { coverImageUrl: "nope" }) { id } }`,
+      `mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "Ok", description: "Ok" }, { title: "", description: "x" }]) { id } }`,
+      `mutation($id: ID!) { setMembershipQuestions(groupId: $id, questions: [{ text: "" }]) { id } }`,
+    ]) {
+      expect(codes(await gw.as(admin)(query, { id }))).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(ok(await gw.as(manager)(SNAPSHOT, { id }))).toEqual(before);
+  });
+});
+
+describe('groupsSettings', () => {
+  it('only Groups Managers may update it', async () => {
+    await setPolicy('ADMIN_APPROVAL');
+    const update = `mutation { updateGroupsSettings(input: { groupCreation: ALL_MEMBERS }) { groupCreation } }`;
+    for (const [viewer, code] of [[anonymous, 'UNAUTHENTICATED'], [alice, 'FORBIDDEN'], [admin, 'FORBIDDEN']] as const) {
+      const response = await gw.as(viewer)(update);
+      expect({ codes: codes(response), data: response.data }).toEqual({ codes: [code], data: null });
+    }
+    for (const viewer of [anonymous, alice, manager]) {
+      expect(ok(await gw.as(viewer)(`{ groupsSettings { groupCreation } }`))).toEqual({ groupsSettings: { groupCreation: 'ADMIN_APPROVAL' } });
+    }
+  });
+});
+
+describe('create requests', () => {
+  const REQUEST = `id status requestedBy name privacy rejectionReason decidedAt group { name slug createdBy members { edges { node { memberId role } } } }`;
+  const LIST = `query($s: RequestStatus) { createRequests(status: $s, first: 100) { totalCount edges { node { name status } } } }`;
+  const APPROVE = `mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { ${REQUEST} } }`;
+  const REJECT = `mutation($r: [CreateRejectionInput!]!) { rejectCreateRequests(rejections: $r) { ${REQUEST} } }`;
+  const ids: Record<string, string> = {};
+  const request = async (viewer: ViewerSpec, name: string) => {
+    ids[name] = ok(await gw.as(viewer)(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name })).createGroup.createRequest.id;
+  };
+  const statusOf = async (name: string) =>
+    ok(await gw.as(manager)(LIST)).createRequests.edges.find((e: any) => e.node.name === name).node.status;
+
+  beforeAll(async () => {
+    await setPolicy('ADMIN_APPROVAL');
+    await request(alice, 'Weaving');
+    await request(bob, 'Hiking');
+    await request(alice, 'Poetry');
+  });
+
+  it('the list is for Groups Managers only', async () => {
+    for (const [viewer, code] of [[anonymous, 'UNAUTHENTICATED'], [alice, 'FORBIDDEN']] as const) {
+      const response = await gw.as(viewer)(LIST);
+      expect({ codes: codes(response), data: response.data }).toEqual({ codes: [code], data: { createRequests: null } });
+    }
+    const pending = ok(await gw.as(manager)(LIST, { s: 'PENDING' })).createRequests;
+    expect(pending.edges.map((e: any) => e.node.name)).toEqual(expect.arrayContaining(['Weaving', 'Hiking', 'Poetry']));
+    expect(pending.totalCount).toBe(pending.edges.length);
+  });
+
+  it('approving creates the group with the requester as its admin, and links it', async () => {
+    const response = await gw.as(alice)(APPROVE, { ids: [ids.Weaving] });
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['FORBIDDEN'], data: null });
+    const [approved] = ok(await gw.as(manager)(APPROVE, { ids: [ids.Weaving] })).approveCreateRequests;
+    expect(approved).toEqual({
+      id: ids.Weaving, status: 'APPROVED', requestedBy: 'alice', name: 'Weaving', privacy: 'PUBLIC', rejectionReason: null,
+      decidedAt: expect.any(String),
+      group: { name: 'Weaving', slug: 'weaving', createdBy: 'alice', members: { edges: [{ node: { memberId: 'alice', role: 'ADMIN' } }] } },
+    });
+    expect(await groupsNamed('Weaving')).toBe(1);
+  });
+
+  it('deciding twice is CONFLICT; an unknown id is NOT_FOUND', async () => {
+    expect(codes(await gw.as(manager)(APPROVE, { ids: [ids.Weaving] }))).toEqual(['CONFLICT']);
+    expect(codes(await gw.as(manager)(REJECT, { r: [{ id: ids.Weaving }] }))).toEqual(['CONFLICT']);
+    expect(codes(await gw.as(manager)(APPROVE, { ids: ['no-such-request'] }))).toEqual(['NOT_FOUND']);
+    expect(codes(await gw.as(manager)(REJECT, { r: [{ id: 'no-such-request' }] }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('a batch with one bad id changes nothing', async () => {
+    for (const bad of ['no-such-request', ids.Weaving]) {
+      const response = await gw.as(manager)(APPROVE, { ids: [ids.Hiking, bad] });
+      expect(codes(response)).toEqual([bad === ids.Weaving ? 'CONFLICT' : 'NOT_FOUND']);
+      expect(await statusOf('Hiking')).toBe('PENDING');
+      expect(await groupsNamed('Hiking')).toBe(0);
+    }
+    expect(codes(await gw.as(manager)(REJECT, { r: [{ id: ids.Hiking }, { id: 'no-such-request' }] }))).toEqual(['NOT_FOUND']);
+    expect(await statusOf('Hiking')).toBe('PENDING');
+  });
+
+  it('rejecting records the reason; the status filter finds each kind', async () => {
+    const [rejected] = ok(await gw.as(manager)(REJECT, { r: [{ id: ids.Poetry, reason: 'We already have one.' }] })).rejectCreateRequests;
+    expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'We already have one.', group: null, decidedAt: expect.any(String) });
+    expect(await groupsNamed('Poetry')).toBe(0);
+    const names = async (s: string) => ok(await gw.as(manager)(LIST, { s })).createRequests.edges.map((e: any) => e.node.name);
+    expect(await names('APPROVED')).toEqual(['Weaving']);
+    expect(await names('REJECTED')).toEqual(['Poetry']);
+    expect(await names('PENDING')).toEqual(expect.arrayContaining(['Hiking']));
+    expect(await names('PENDING')).not.toContain('Weaving');
+  });
+
+  it('viewer.createRequests shows a member their own only, newest first', async () => {
+    const own = async (viewer: ViewerSpec) =>
+      ok(await gw.as(viewer)(`{ viewer { createRequests(first: 100) { totalCount edges { node { requestedBy name status rejectionReason group { name } } } } } }`)).viewer.createRequests;
+    const mine = await own(alice);
+    expect(mine.edges.every((e: any) => e.node.requestedBy === 'alice')).toBe(true);
+    expect(mine.edges.map((e: any) => e.node).filter((n: any) => ['Weaving', 'Poetry'].includes(n.name))).toEqual([
+      { requestedBy: 'alice', name: 'Poetry', status: 'REJECTED', rejectionReason: 'We already have one.', group: null },
+      { requestedBy: 'alice', name: 'Weaving', status: 'APPROVED', rejectionReason: null, group: { name: 'Weaving' } },
+    ]);
+    expect(mine.totalCount).toBe(mine.edges.length);
+    expect(await own(bob)).toEqual({ totalCount: 1, edges: [{ node: { requestedBy: 'bob', name: 'Hiking', status: 'PENDING', rejectionReason: null, group: null } }] });
+    expect(await own(anonymous)).toEqual({ totalCount: 0, edges: [] });
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * Reading groups: who sees which group through `group`, `groupBySlug` and `groups`; the list's filters, sorts,
+ * paging and errors; and the viewer-relative fields of a Group.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { addMembers, admin, anonymous, createGroup, manager, member, outsider, threeGroups, type GroupHandle, type Privacy } from './helpers/world.ts';
+
+const VIEWERS = { anonymous, outsider, member, admin, manager } satisfies Record<string, ViewerSpec>;
+type ViewerName = keyof typeof VIEWERS;
+const PRIVACIES = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
+/** Who may know a group of each privacy exists, in the world of `threeGroups` (admin and member in each). */
+const SEES: Record<ViewerName, Privacy[]> = {
+  anonymous: ['PUBLIC', 'PRIVATE'],
+  outsider: ['PUBLIC', 'PRIVATE'],
+  member: [...PRIVACIES],
+  admin: [...PRIVACIES],
+  manager: [...PRIVACIES],
+};
+
+describe('one group of each privacy', () => {
+  let gw: TestGateway;
+  let groups: Record<Privacy, GroupHandle>;
+  beforeAll(async () => {
+    gw = await startGateway();
+    groups = await threeGroups(gw);
+    for (const privacy of PRIVACIES) {
+      const id = groups[privacy].id;
+      ok(await gw.as(admin)(`mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "Be kind", description: "No spam." }]) { id } }`, { id }));
+      ok(await gw.as(admin)(`mutation($id: ID!) { setMembershipQuestions(groupId: $id, questions: [{ text: "Why join?", required: true }]) { id } }`, { id }));
+    }
+  });
+  afterAll(() => gw.close());
+
+  it.each(Object.keys(VIEWERS) as ViewerName[])('group and groupBySlug show %s exactly the groups they may see', async (who) => {
+    for (const privacy of PRIVACIES) {
+      const { id, slug, name } = groups[privacy];
+      const expected = SEES[who].includes(privacy) ? { id, slug, name, privacy } : null;
+      const byId = await gw.as(VIEWERS[who])(`query($id: ID!) { group(id: $id) { id slug name privacy } }`, { id });
+      const bySlug = await gw.as(VIEWERS[who])(`query($s: String!) { groupBySlug(slug: $s) { id slug name privacy } }`, { s: slug });
+      expect(byId).toEqual({ status: 200, data: { group: expected } });
+      expect(bySlug).toEqual({ status: 200, data: { groupBySlug: expected } });
+    }
+  });
+
+  it.each(Object.keys(VIEWERS) as ViewerName[])('groups lists and counts for %s only the groups they may see', async (who) => {
+    const data = ok(await gw.as(VIEWERS[who])(`{ groups { totalCount edges { node { id } } pageInfo { hasNextPage } } }`));
+    const expected = [...SEES[who]].reverse().map((p) => groups[p].id); // newest first by default
+    expect(data.groups).toEqual({
+      totalCount: expected.length,
+      edges: expected.map((id) => ({ node: { id } })),
+      pageInfo: { hasNextPage: false },
+    });
+  });
+
+  it('the privacy filter never reveals a secret group to an outsider', async () => {
+    const list = async (viewer: ViewerSpec, privacy: Privacy[]) =>
+      ok(await gw.as(viewer)(`query($p: [GroupPrivacy!]) { groups(filter: { privacy: $p }) { totalCount edges { node { id } } } }`, { p: privacy })).groups;
+    expect(await list(outsider, ['SECRET'])).toEqual({ totalCount: 0, edges: [] });
+    expect(await list(anonymous, ['SECRET', 'PRIVATE'])).toEqual({ totalCount: 1, edges: [{ node: { id: groups.PRIVATE.id } }] });
+    expect(await list(member, ['SECRET'])).toEqual({ totalCount: 1, edges: [{ node: { id: groups.SECRET.id } }] });
+  });
+
+  it('settings have their defaults; rules and questions are shown to whoever sees the group', async () => {
+    const query = `query($id: ID!) { group(id: $id) { settings { membersCanApprove membersCanInvite showMemberList } rules { title description } questions { text required } } }`;
+    for (const who of Object.keys(VIEWERS) as ViewerName[]) {
+      for (const privacy of SEES[who]) {
+        expect(ok(await gw.as(VIEWERS[who])(query, { id: groups[privacy].id })).group).toEqual({
+          settings: { membersCanApprove: false, membersCanInvite: false, showMemberList: true },
+          rules: [{ title: 'Be kind', description: 'No spam.' }],
+          questions: [{ text: 'Why join?', required: true }],
+        });
+      }
+    }
+  });
+
+  it('viewerRole is the viewer’s own role, null for non-members', async () => {
+    const roles: Record<ViewerName, string | null> = { anonymous: null, outsider: null, member: 'MEMBER', admin: 'ADMIN', manager: null };
+    for (const who of Object.keys(VIEWERS) as ViewerName[]) {
+      for (const privacy of SEES[who]) {
+        const data = ok(await gw.as(VIEWERS[who])(`query($id: ID!) { group(id: $id) { viewerRole } }`, { id: groups[privacy].id }));
+        expect(data.group.viewerRole).toBe(roles[who]);
+      }
+    }
+  });
+
+  it('viewerCan answers for every viewer kind and privacy', async () => {
+    const none = { view: true, viewContent: false, join: false, requestToJoin: false, leave: false, addMembers: false, removeMembers: false, approveJoinRequests: false, assignRoles: false, update: false, delete: false };
+    const manage = { ...none, viewContent: true, addMembers: true, removeMembers: true, approveJoinRequests: true, assignRoles: true, update: true, delete: true };
+    const expected: Record<ViewerName, Partial<Record<Privacy, typeof none>>> = {
+      anonymous: { PUBLIC: { ...none, viewContent: true }, PRIVATE: none },
+      outsider: { PUBLIC: { ...none, viewContent: true, join: true }, PRIVATE: { ...none, requestToJoin: true } },
+      member: {
+        PUBLIC: { ...none, viewContent: true, leave: true },
+        PRIVATE: { ...none, viewContent: true, leave: true },
+        SECRET: { ...none, viewContent: true, leave: true, addMembers: true },
+      },
+      admin: { PUBLIC: { ...manage, leave: true }, PRIVATE: { ...manage, leave: true }, SECRET: { ...manage, leave: true } },
+      manager: { PUBLIC: { ...manage, join: true }, PRIVATE: { ...manage, requestToJoin: true }, SECRET: manage },
+    };
+    const fields = Object.keys(none).join(' ');
+    for (const who of Object.keys(VIEWERS) as ViewerName[]) {
+      for (const privacy of SEES[who]) {
+        const data = ok(await gw.as(VIEWERS[who])(`query($id: ID!) { group(id: $id) { viewerCan { ${fields} } } }`, { id: groups[privacy].id }));
+        expect({ who, privacy, can: data.group.viewerCan }).toEqual({ who, privacy, can: expected[who][privacy] });
+      }
+    }
+  });
+
+  it('members of a PRIVATE group fail alone with FORBIDDEN for non-members; the group still resolves', async () => {
+    const { id, name } = groups.PRIVATE;
+    const query = `query($id: ID!) { group(id: $id) { id name membersCount viewerCan { viewContent } members(first: 5) { totalCount } } }`;
+    for (const viewer of [anonymous, outsider]) {
+      const response = await gw.as(viewer)(query, { id });
+      expect(response.data).toEqual({ group: { id, name, membersCount: 2, viewerCan: { viewContent: false }, members: null } });
+      expect(codes(response)).toEqual(['FORBIDDEN']);
+      expect(response.errors![0].path).toEqual(['group', 'members']);
+    }
+    const members = `query($id: ID!) { group(id: $id) { members(first: 5) { totalCount edges { node { memberId role } } } } }`;
+    const expected = { totalCount: 2, edges: [{ node: { memberId: 'admin', role: 'ADMIN' } }, { node: { memberId: 'member', role: 'MEMBER' } }] };
+    expect(ok(await gw.as(member)(members, { id })).group.members).toEqual(expected);
+    expect(ok(await gw.as(manager)(members, { id })).group.members).toEqual(expected);
+    expect(ok(await gw.as(outsider)(members, { id: groups.PUBLIC.id })).group.members).toEqual(expected);
+  });
+});
+
+/** A group as the manager reads it, with every value a sort can use. */
+interface Row { id: string; name: string; privacy: Privacy; membersCount: number; createdAt: string; recentActivityAt: string }
+const SORTS = ['NAME', 'CREATED_AT', 'MEMBERS_COUNT', 'RECENT_ACTIVITY'] as const;
+const ORDERS = ['ASC', 'DESC'] as const;
+const sortValue: Record<(typeof SORTS)[number], (r: Row) => string | number> = {
+  NAME: (r) => r.name.toLowerCase(),
+  CREATED_AT: (r) => r.createdAt,
+  MEMBERS_COUNT: (r) => r.membersCount,
+  RECENT_ACTIVITY: (r) => r.recentActivityAt,
+};
+/** The contract's order: the sort value, then the id, both in the given order. */
+function sorted(rows: Row[], field: (typeof SORTS)[number], order: 'ASC' | 'DESC'): string[] {
+  const sign = order === 'ASC' ? 1 : -1;
+  const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...rows].sort((a, b) => sign * (cmp(sortValue[field](a), sortValue[field](b)) || cmp(a.id, b.id))).map((r) => r.id);
+}
+
+const LIST = `query($f: GroupFilter, $s: [GroupSort!], $first: Int, $after: String, $offset: Int) {
+  groups(filter: $f, sort: $s, first: $first, after: $after, offset: $offset) {
+    totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
+
+describe('filtering, sorting and paging the list', () => {
+  let gw: TestGateway;
+  let all: Row[];
+  const list = (viewer: ViewerSpec, vars: Record<string, unknown>) => gw.as(viewer)(LIST, vars);
+  const names = async (viewer: ViewerSpec, filter: object) =>
+    ok(await list(viewer, { f: filter, s: [{ field: 'NAME', order: 'ASC' }], first: 100 })).groups.edges.map((e: any) => e.node.name);
+  /** The rows each viewer may see: `member` belongs to Book club, Secret yoga and Art; nobody but admin to Hidden. */
+  const visible = (who: 'outsider' | 'member') =>
+    all.filter((r) => r.privacy !== 'SECRET' || (who === 'member' && r.name === 'Secret yoga'));
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    const made: Record<string, GroupHandle> = {};
+    const specs: [string, Privacy][] = [
+      ['Yoga class', 'PUBLIC'], ['yoga CLASS', 'PUBLIC'], ['Book club', 'PRIVATE'], ['Chess', 'PUBLIC'],
+      ['Secret yoga', 'SECRET'], ['Hidden', 'SECRET'], ['Running', 'PRIVATE'], ['Art', 'PUBLIC'],
+      ['Same', 'PUBLIC'], ['Same', 'PUBLIC'], ['Zen', 'PRIVATE'],
+    ];
+    for (const [name, privacy] of specs) made[name] = await createGroup(gw, { name, privacy });
+    // Later activity on early groups, so RECENT_ACTIVITY orders differently from CREATED_AT; equal counts tie.
+    await addMembers(gw, made['Art'].id, ['member', 'm1', 'm2', 'm3']);
+    await addMembers(gw, made['Yoga class'].id, ['m1', 'm2']);
+    await addMembers(gw, made['Book club'].id, ['member']);
+    await addMembers(gw, made['Secret yoga'].id, ['member']);
+    await addMembers(gw, made['Running'].id, ['m1']);
+    const rows = ok(await gw.as(manager)(`{ groups(first: 100) { edges { node { id name privacy membersCount createdAt recentActivityAt } } } }`));
+    all = rows.groups.edges.map((e: { node: Row }) => e.node);
+    expect(all).toHaveLength(specs.length);
+  });
+  afterAll(() => gw.close());
+
+  it('search is case-insensitive and trimmed, and never matches a hidden group', async () => {
+    expect(await names(outsider, { search: 'YOGA' })).toEqual(expect.arrayContaining(['Yoga class', 'yoga CLASS']));
+    expect(await names(outsider, { search: '  yoga ' })).toHaveLength(2);
+    expect(await names(member, { search: 'YOGA' })).toEqual(['Secret yoga', ...(await names(outsider, { search: 'yoga' }))]);
+    expect(await names(anonymous, { search: 'hidden' })).toEqual([]);
+    expect(await names(manager, { search: 'hidden' })).toEqual(['Hidden']);
+  });
+
+  // `contains` is SQL LIKE without an escape: `%` and `_` would act as wildcards and match every group, had
+  // domain/search.ts not mapped them away in both the stored name and the term.
+  it('search matches % and _ literally', async () => {
+    expect(await names(manager, { search: '%' })).toEqual([]);
+    expect(await names(manager, { search: '_' })).toEqual([]);
+  });
+
+  it('memberId lists that member’s groups among those whose member list the viewer may read', async () => {
+    expect(await names(anonymous, { memberId: 'member' })).toEqual(['Art']);
+    expect(await names(outsider, { memberId: 'member' })).toEqual(['Art']);
+    expect(await names(member, { memberId: 'member' })).toEqual(['Art', 'Book club', 'Secret yoga']);
+    expect(await names(manager, { memberId: 'member' })).toEqual(['Art', 'Book club', 'Secret yoga']);
+    expect(await names(member, { memberId: 'm1' })).toEqual(['Art', 'Yoga class']);
+    expect(await names(manager, { memberId: 'm1' })).toEqual(['Art', 'Running', 'Yoga class']);
+    expect(await names(outsider, { privacy: ['PRIVATE'], memberId: 'm1' })).toEqual([]);
+  });
+
+  it('names sort case-insensitively, and equal names are ordered by id', async () => {
+    const byName = (order: 'ASC' | 'DESC') => list(member, { s: [{ field: 'NAME', order }], first: 100 }).then((r) => ok(r).groups.edges.map((e: any) => e.node));
+    const asc = await byName('ASC');
+    expect(asc.map((n: Row) => n.name.toLowerCase())).toEqual(
+      ['art', 'book club', 'chess', 'running', 'same', 'same', 'secret yoga', 'yoga class', 'yoga class', 'zen'],
+    );
+    const sames = all.filter((r) => r.name === 'Same').map((r) => r.id).sort();
+    expect(asc.filter((n: Row) => n.name === 'Same').map((n: Row) => n.id)).toEqual(sames);
+    expect((await byName('DESC')).map((n: Row) => n.id)).toEqual(asc.map((n: Row) => n.id).reverse());
+  });
+
+  it('equal member counts are ordered by id in the sort’s direction', async () => {
+    const ids = async (order: 'ASC' | 'DESC') =>
+      ok(await list(outsider, { s: [{ field: 'MEMBERS_COUNT', order }], first: 100 })).groups.edges.map((e: any) => e.node.id);
+    const ones = visible('outsider').filter((r) => r.membersCount === 1).map((r) => r.id).sort();
+    expect(ones.length).toBeGreaterThan(2);
+    expect((await ids('ASC')).slice(0, ones.length)).toEqual(ones);
+    expect((await ids('DESC')).slice(-ones.length)).toEqual([...ones].reverse());
+  });
+
+  for (const who of ['outsider', 'member'] as const) {
+    for (const field of SORTS) {
+      for (const order of ORDERS) {
+        it(`${who}: ${field} ${order} pages through every visible group once, in order`, async () => {
+          const expected = sorted(visible(who), field, order);
+          const seen: string[] = [];
+          let after: string | null = null;
+          for (let page = 0; page < 10; page++) {
+            const data: any = ok(await list(VIEWERS[who], { s: [{ field, order }], first: 3, after }));
+            expect(data.groups.totalCount).toBe(expected.length);
+            seen.push(...data.groups.edges.map((e: any) => e.node.id));
+            if (!data.groups.pageInfo.hasNextPage) break;
+            after = data.groups.pageInfo.endCursor;
+          }
+          expect(seen).toEqual(expected);
+        });
+      }
+    }
+  }
+
+  it('offset skips rows, after the cursor when both are given; totalCount ignores the page', async () => {
+    const expected = sorted(visible('member'), 'NAME', 'ASC');
+    const s = [{ field: 'NAME', order: 'ASC' }];
+    const page = ok(await list(member, { s, first: 3, offset: 2 })).groups;
+    expect(page.edges.map((e: any) => e.node.id)).toEqual(expected.slice(2, 5));
+    expect(page.totalCount).toBe(expected.length);
+    const first = ok(await list(member, { s, first: 1 })).groups;
+    const next = ok(await list(member, { s, first: 3, after: first.pageInfo.endCursor, offset: 2 })).groups;
+    expect(next.edges.map((e: any) => e.node.id)).toEqual(expected.slice(3, 6));
+    expect(next.totalCount).toBe(expected.length);
+    const past = ok(await list(member, { s, first: 3, offset: 50 })).groups;
+    expect(past).toMatchObject({ totalCount: expected.length, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+  });
+
+  it('a bad cursor, first over 100, a negative first or offset are BAD_USER_INPUT', async () => {
+    const dateCursor = ok(await list(member, { first: 1 })).groups.pageInfo.endCursor;
+    for (const vars of [
+      { after: 'not-a-cursor' },
+      { after: Buffer.from('{"a":1}').toString('base64url') },
+      { after: dateCursor, s: [{ field: 'MEMBERS_COUNT', order: 'ASC' }] },
+      { first: 101 },
+      { first: -1 },
+      { offset: -1 },
+    ]) {
+      const response = await list(member, vars);
+      expect({ vars, codes: codes(response), data: response.data }).toEqual({ vars, codes: ['BAD_USER_INPUT'], data: null });
+    }
+    expect(ok(await list(member, { first: 100 })).groups.edges).toHaveLength(visible('member').length);
+  });
+
+  it('a cursor taken from a list holding a secret group never reveals it to an outsider', async () => {
+    for (const field of SORTS) {
+      const s = [{ field, order: 'ASC' }];
+      const memberEdges = ok(await list(member, { s, first: 100 })).groups.edges;
+      const outsiderOrder = sorted(visible('outsider'), field, 'ASC');
+      const memberOrder = sorted(visible('member'), field, 'ASC');
+      expect(memberEdges.map((e: any) => e.node.id)).toEqual(memberOrder);
+      for (const [i, edge] of memberEdges.entries()) {
+        const page = ok(await list(outsider, { s, first: 100, after: edge.cursor })).groups;
+        // the outsider's rows strictly after the member's i-th row, in the outsider's own order
+        const later = new Set(memberOrder.slice(i + 1));
+        expect(page.edges.map((e: any) => e.node.id)).toEqual(outsiderOrder.filter((id) => later.has(id)));
+        expect(page.totalCount).toBe(outsiderOrder.length);
+      }
+    }
+  });
+});
