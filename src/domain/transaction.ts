@@ -6,6 +6,23 @@ import type { GroupEvent } from '../generated/prisma/client.ts';
 import type { GroupEventType, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
 import type { Tx } from '../db/client.ts';
 import type { Context } from '../context.ts';
+import type { Loaders } from '../loaders.ts';
+
+/** Drops the loaders' cached rows of the given groups (page loaders are keyed by arguments: dropped whole). */
+function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
+  if (groupIds.size === 0) return;
+  for (const groupId of groupIds) {
+    loaders.group.clear(groupId);
+    loaders.viewerMembership.clear(groupId);
+    loaders.viewerPendingJoinRequest.clear(groupId);
+    loaders.rules.clear(groupId);
+    loaders.questions.clear(groupId);
+  }
+  loaders.memberPage.clearAll();
+  loaders.memberCountByRole.clearAll();
+  loaders.joinRequestPage.clearAll();
+  loaders.joinRequestCount.clearAll();
+}
 
 /** One change to record in the durable log. */
 export interface EventInput {
@@ -24,9 +41,11 @@ export interface Write {
 
 /**
  * Runs `body` in one transaction. Every event it records is committed with the change and published to live
- * subscribers after the commit, in log order.
+ * subscribers after the commit, in log order. Afterwards the request's loaders forget what they cached about
+ * the changed groups: the shield rules read the group and the viewer's role before the change, and the
+ * mutation's own payload (e.g. `membership { group { membersCount viewerRole } }`) must show the state after.
  */
-export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer'>, body: (w: Write) => Promise<T>): Promise<T> {
+export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | 'loaders'>, body: (w: Write) => Promise<T>): Promise<T> {
   const recorded: GroupEvent[] = [];
   const result = await ctx.db.$transaction(
     async (tx) =>
@@ -54,6 +73,7 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer'>, b
       }),
     { maxWait: 10_000, timeout: 20_000 },
   );
+  forgetGroups(ctx.loaders, new Set(recorded.map((event) => event.groupId)));
   for (const event of recorded) ctx.events.publish('groupEvent', event);
   return result;
 }

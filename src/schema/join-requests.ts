@@ -1,9 +1,8 @@
 /** Join requests: a member's wish to join a PRIVATE group, decided by its admins (or members, if allowed). */
-import type { Prisma } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type SortKey } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage } from './pagination.ts';
 import { Group } from './groups.ts';
 
 const MembershipAnswer = builder.prismaObject('JoinRequestAnswer', {
@@ -37,11 +36,6 @@ void MembershipAnswer;
 
 export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
 
-const OLDEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
-  { field: 'createdAt', order: 'asc', kind: 'date' },
-  { field: 'id', order: 'asc', kind: 'string' },
-];
-
 builder.objectFields(Group, (t) => ({
   joinRequests: t.field({
     type: JoinRequestConnection,
@@ -54,14 +48,18 @@ builder.objectFields(Group, (t) => ({
     },
     resolve: async (group, args, ctx) => {
       const size = pageSize(args, ctx.config);
-      const where: Prisma.JoinRequestWhereInput = { groupId: group.id, ...(args.status ? { status: args.status } : {}) };
-      const position = args.after ? [keysetWhere(OLDEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
-      const rows = await ctx.db.joinRequest.findMany({
-        where: { AND: [where, ...position] },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+      const status = args.status ?? null;
+      // Batched across the groups of a page (loaders.ts), like the members connection.
+      const rows = await ctx.loaders.joinRequestPage.load({
+        groupId: group.id,
+        status,
         take: size + 1,
+        after: after ? { createdAt: after[0] as Date, id: after[1] as string } : null,
       });
-      return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => ctx.db.joinRequest.count({ where }));
+      return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () =>
+        ctx.loaders.joinRequestCount.load({ groupId: group.id, status }),
+      );
     },
   }),
   viewerJoinRequest: t.field({

@@ -1,0 +1,136 @@
+/**
+ * The durable event log, read straight from the database: each successful membership change appends
+ * exactly its events (type, group, member, role, actor) and moves the group's recentActivityAt; a failed
+ * mutation appends nothing and changes nothing; event ids strictly increase.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { admin, anonymous, createGroup, manager, member, outsider } from './helpers/world.ts';
+import { groupWith, OPS, snapshot, who } from './helpers/membership.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(() => gw.close());
+
+type Row = [type: string, memberId: string | null, role: string | null, actorId: string];
+type Op = keyof typeof OPS;
+
+const log = () => gw.app.services.db.groupEvent.findMany({ orderBy: { id: 'asc' } });
+const activityOf = async (groupId: string) =>
+  (await gw.app.services.db.group.findUniqueOrThrow({ where: { id: groupId } })).recentActivityAt.getTime();
+const pause = () => new Promise((resolve) => setTimeout(resolve, 5)); // so a new timestamp differs from the last
+
+/** Runs `act` and returns the events it appended, each as [type, memberId, role, actorId] of `groupId`. */
+async function appendedBy(groupId: string, act: () => Promise<unknown>): Promise<Row[]> {
+  const before = await log();
+  const lastId = before.length ? before[before.length - 1].id : 0;
+  await act();
+  const added = (await log()).filter((e) => e.id > lastId);
+  for (const e of added) expect(e.groupId).toBe(groupId);
+  return added.map((e) => [e.type, e.memberId, e.role, e.actorId!]);
+}
+
+describe('successful changes', () => {
+  it('createGroup for another member records GROUP_CREATED with that member as ADMIN, by the manager', async () => {
+    const lastId = (await log()).at(-1)?.id ?? 0;
+    const g = await createGroup(gw, { name: 'log club' }, 'founder');
+    const rows = (await log()).filter((e) => e.id > lastId);
+    expect(rows.map((e) => [e.type, e.groupId, e.memberId, e.role, e.actorId])).toEqual([['GROUP_CREATED', g.id, 'founder', 'ADMIN', 'manager']]);
+  });
+
+  type Step = { viewer: ViewerSpec; op: Op; vars?: Record<string, unknown>; events: Row[] };
+  const STEPS: [string, Step][] = [
+    ['adding two members (and an existing one)', { viewer: admin, op: 'add', vars: { m: ['ann', 'bob', 'admin'] },
+      events: [['MEMBER_ADDED', 'ann', 'MEMBER', 'admin'], ['MEMBER_ADDED', 'bob', 'MEMBER', 'admin']] }],
+    ['joining a PUBLIC group', { viewer: who('cid'), op: 'join', events: [['MEMBER_JOINED', 'cid', 'MEMBER', 'cid']] }],
+    ['making bob an admin', { viewer: admin, op: 'assign', vars: { m: ['bob', 'admin'], r: 'ADMIN' },
+      events: [['ROLE_ASSIGNED', 'bob', 'ADMIN', 'admin']] }],
+    ['taking the role back', { viewer: manager, op: 'unassign', vars: { m: ['bob'], r: 'ADMIN' },
+      events: [['ROLE_UNASSIGNED', 'bob', 'ADMIN', 'manager']] }],
+    ['leaving', { viewer: who('cid'), op: 'leave', events: [['MEMBER_LEFT', 'cid', 'MEMBER', 'cid']] }],
+    ['removing a member', { viewer: admin, op: 'remove', vars: { m: ['ann'] }, events: [['MEMBER_REMOVED', 'ann', 'MEMBER', 'admin']] }],
+    ['making the group PRIVATE', { viewer: admin, op: 'privacy', vars: { p: 'PRIVATE' }, events: [['GROUP_UPDATED', null, null, 'admin']] }],
+    ['asking to join', { viewer: who('dan'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'dan', null, 'dan']] }],
+    ['cancelling the request', { viewer: who('dan'), op: 'cancel', events: [['JOIN_REQUEST_CANCELED', 'dan', null, 'dan']] }],
+    ['eve asks', { viewer: who('eve'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'eve', null, 'eve']] }],
+    ['fay asks', { viewer: who('fay'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'fay', null, 'fay']] }],
+    ['gus asks', { viewer: who('gus'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'gus', null, 'gus']] }],
+    ['approving a request', { viewer: admin, op: 'approve', vars: { m: ['eve'] }, events: [['JOIN_REQUEST_APPROVED', 'eve', 'MEMBER', 'admin']] }],
+    ['rejecting a request', { viewer: manager, op: 'reject', vars: { r: [{ memberId: 'fay', reason: 'Full.' }] },
+      events: [['JOIN_REQUEST_REJECTED', 'fay', null, 'manager']] }],
+    ['adding a member who asked (approves the request)', { viewer: admin, op: 'add', vars: { m: ['gus'] },
+      events: [['MEMBER_ADDED', 'gus', 'MEMBER', 'admin']] }],
+    ['removing everyone else', { viewer: admin, op: 'remove', vars: { m: ['bob', 'eve', 'gus'] },
+      events: [['MEMBER_REMOVED', 'bob', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'eve', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'gus', 'MEMBER', 'admin']] }],
+    ['the last admin leaving an empty group', { viewer: admin, op: 'leave', events: [['MEMBER_LEFT', 'admin', 'ADMIN', 'admin']] }],
+  ];
+
+  let groupId = '';
+  beforeAll(async () => {
+    groupId = (await createGroup(gw, { name: 'story club' })).id;
+  });
+
+  it.each(STEPS)('%s appends exactly its events and moves recentActivityAt', async (_name, step) => {
+    const before = await activityOf(groupId);
+    await pause();
+    const rows = await appendedBy(groupId, async () => ok(await gw.as(step.viewer)(OPS[step.op], { g: groupId, ...step.vars })));
+    expect(rows).toEqual(step.events);
+    expect(await activityOf(groupId)).toBeGreaterThan(before);
+  });
+
+  it('leaves the group empty and its history complete, with strictly increasing ids', async () => {
+    expect(await snapshot(gw, groupId)).toMatchObject({ membersCount: 0, members: [] });
+    const events = (await log()).filter((e) => e.groupId === groupId);
+    expect(events.map((e) => e.type)).toEqual(['GROUP_CREATED', ...STEPS.flatMap(([, s]) => s.events.map((r) => r[0]))]);
+    const ids = (await log()).map((e) => e.id);
+    ids.slice(1).forEach((id, i) => expect(id).toBeGreaterThan(ids[i]));
+  });
+});
+
+describe('calls that change nothing', () => {
+  it('a success without a change (existing member, role already held) appends nothing', async () => {
+    const g = await groupWith(gw, { members: ['member'] });
+    const before = await activityOf(g.id);
+    for (const [op, vars] of [['add', { m: ['member', 'admin'] }], ['assign', { m: ['admin'], r: 'ADMIN' }], ['unassign', { m: ['member'], r: 'ADMIN' }]] as const) {
+      expect(await appendedBy(g.id, async () => ok(await gw.as(admin)(OPS[op], { g: g.id, ...vars })))).toEqual([]);
+    }
+    expect(await activityOf(g.id)).toBe(before);
+  });
+
+  type Failure = [name: string, code: string, viewer: ViewerSpec, op: Op, vars: Record<string, unknown>];
+  const FAILURES: Failure[] = [
+    ['joining again', 'CONFLICT', member, 'join', {}],
+    ['joining anonymously', 'UNAUTHENTICATED', anonymous, 'join', {}],
+    ['an unknown question in a request', 'BAD_USER_INPUT', who('newbie'), 'join', { a: [{ questionId: 'nope', text: 'hi' }] }],
+    ['a plain member removing', 'FORBIDDEN', member, 'remove', { m: ['ann'] }],
+    ['an outsider adding', 'FORBIDDEN', outsider, 'add', { m: ['friend'] }],
+    ['a role for a non-member, after a valid one', 'BAD_USER_INPUT', admin, 'assign', { m: ['ann', 'stranger'], r: 'ADMIN' }],
+    ['approving a pending request and a decided one together', 'CONFLICT', admin, 'approve', { m: ['pia', 'rex'] }],
+    ['removing a member and the last admin together', 'CONFLICT', admin, 'remove', { m: ['ann', 'admin'] }],
+    ['the last admin leaving', 'CONFLICT', admin, 'leave', {}],
+    ['demoting the last admin', 'CONFLICT', admin, 'unassign', { m: ['admin'], r: 'ADMIN' }],
+    ['cancelling without a request', 'NOT_FOUND', member, 'cancel', {}],
+  ];
+
+  it.each(FAILURES)('%s: %s, and nothing appended', async (_name, code, viewer, op, vars) => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member', 'ann'], requesters: ['pia', 'rex'] });
+    ok(await gw.as(admin)(OPS.reject, { g: g.id, r: [{ memberId: 'rex' }] }));
+    const before = await snapshot(gw, g.id);
+    await pause();
+    const rows = await appendedBy(g.id, async () => expect(codes(await gw.as(viewer)(OPS[op], { g: g.id, ...vars }))).toEqual([code]));
+    expect(rows).toEqual([]);
+    expect(await snapshot(gw, g.id)).toEqual(before); // recentActivityAt and every membership as they were
+    const pending = ok(await gw.as(admin)(`query($g: ID!) { group(id: $g) { joinRequests { edges { node { memberId } } } } }`, { g: g.id }));
+    expect(pending.group.joinRequests.edges).toEqual([{ node: { memberId: 'pia' } }]);
+  });
+
+  it('a hidden group: NOT_FOUND and nothing appended', async () => {
+    const g = await groupWith(gw, { privacy: 'SECRET', members: ['member'] });
+    for (const op of ['join', 'leave', 'cancel'] as const) {
+      const rows = await appendedBy(g.id, async () => expect(codes(await gw.as(outsider)(OPS[op], { g: g.id }))).toEqual(['NOT_FOUND']));
+      expect(rows).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,326 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codes, ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { admin, anonymous, manager, member, outsider, type Privacy } from './helpers/world.ts';
+import { expectInvariants, groupWith, OPS, outcome, snapshot, who } from './helpers/membership.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startGateway();
+});
+afterAll(() => gw.close());
+
+const run = (viewer: ViewerSpec, op: keyof typeof OPS, vars: Record<string, unknown>) => gw.as(viewer)(OPS[op], vars);
+const PRIVACIES: Privacy[] = ['PUBLIC', 'PRIVATE', 'SECRET'];
+
+const GROUP_VIEW = `query($g: ID!, $s: RequestStatus) { group(id: $g) { id name membersCount viewerRole
+  viewerJoinRequest { memberId status answers { questionId text } }
+  joinRequests(status: $s) { totalCount edges { node { memberId status rejectionReason decidedBy } } }
+  members { totalCount edges { node { memberId role } } } } }`;
+const view = (viewer: ViewerSpec, g: string, s?: string) => gw.as(viewer)(GROUP_VIEW, { g, s });
+const OWN_VIEW = `query($g: ID!) { group(id: $g) { membersCount viewerRole viewerJoinRequest { memberId status answers { questionId text } } } }`;
+const own = async (viewer: ViewerSpec, g: string) => ok(await gw.as(viewer)(OWN_VIEW, { g })).group;
+
+describe('joinGroup', () => {
+  it('PUBLIC: joins at once and membersCount goes up by one', async () => {
+    const g = await groupWith(gw, { members: ['member'] });
+    const data = ok(await run(who('joiner'), 'join', { g: g.id }));
+    expect(data.joinGroup).toEqual({
+      membership: { memberId: 'joiner', role: 'MEMBER', group: { id: g.id, membersCount: 3, viewerRole: 'MEMBER' } },
+      joinRequest: null,
+    });
+    expect((await snapshot(gw, g.id)).membersCount).toBe(3);
+    await expectInvariants(gw, g.id);
+  });
+
+  it('PRIVATE: files a PENDING request carrying the answers, shown as viewerJoinRequest, and can cancel it', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE' });
+    const qs = ok(await run(manager, 'questions', { g: g.id, q: [{ text: 'Why?', required: true }, { text: 'Where from?' }] }))
+      .setMembershipQuestions.questions;
+    const data = ok(await run(who('asker'), 'join', { g: g.id, a: [{ questionId: qs[0].id, text: '  I like it ' }] }));
+    expect(data.joinGroup).toEqual({
+      membership: null,
+      joinRequest: {
+        memberId: 'asker', status: 'PENDING', answers: [{ questionId: qs[0].id, question: 'Why?', text: 'I like it' }],
+        group: { id: g.id, viewerJoinRequest: { status: 'PENDING' } },
+      },
+    });
+    const seen = await own(who('asker'), g.id);
+    expect(seen.viewerJoinRequest).toEqual({ memberId: 'asker', status: 'PENDING', answers: [{ questionId: qs[0].id, text: 'I like it' }] });
+    expect(seen.membersCount).toBe(1);
+    expect(codes(await run(who('asker'), 'join', { g: g.id, a: [{ questionId: qs[0].id, text: 'again' }] }))).toEqual(['CONFLICT']);
+    expect(ok(await run(who('asker'), 'cancel', { g: g.id })).cancelJoinRequest).toEqual({ memberId: 'asker', status: 'CANCELED', decidedBy: 'asker' });
+    expect((await own(who('asker'), g.id)).viewerJoinRequest).toBeNull();
+    expect(codes(await run(who('asker'), 'cancel', { g: g.id }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('PRIVATE: a required question left blank or an unknown question is BAD_USER_INPUT, and files nothing', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE' });
+    const [q] = ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?', required: true }] })).setMembershipQuestions.questions;
+    for (const a of [undefined, [], [{ questionId: q.id, text: '   ' }], [{ questionId: 'no-such-question', text: 'hi' }]]) {
+      expect(codes(await run(who('asker'), 'join', { g: g.id, a }))).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(ok(await view(admin, g.id)).group.joinRequests.totalCount).toBe(0);
+  });
+
+  it('SECRET: NOT_FOUND for an outsider, exactly like a missing group; members get CONFLICT', async () => {
+    const g = await groupWith(gw, { privacy: 'SECRET', members: ['member'] });
+    const hidden = await run(outsider, 'join', { g: g.id });
+    const missing = await run(outsider, 'join', { g: 'no-such-group' });
+    expect(codes(hidden)).toEqual(['NOT_FOUND']);
+    expect(hidden.errors![0].message).toBe(missing.errors![0].message);
+    expect(codes(await run(member, 'join', { g: g.id }))).toEqual(['CONFLICT']);
+  });
+
+  it('already a member is CONFLICT; anonymous is UNAUTHENTICATED', async () => {
+    const g = await groupWith(gw, { members: ['member'] });
+    expect(codes(await run(member, 'join', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(codes(await run(admin, 'join', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(codes(await run(anonymous, 'join', { g: g.id }))).toEqual(['UNAUTHENTICATED']);
+    expect((await snapshot(gw, g.id)).membersCount).toBe(2);
+  });
+});
+
+describe('leaveGroup', () => {
+  it('a member leaves; the last admin may not leave while others stay, but may leave an otherwise empty group', async () => {
+    const g = await groupWith(gw, { members: ['member'] });
+    expect(codes(await run(admin, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(ok(await run(member, 'leave', { g: g.id })).leaveGroup).toEqual({ groupId: g.id });
+    expect(codes(await run(member, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(ok(await run(admin, 'leave', { g: g.id })).leaveGroup).toEqual({ groupId: g.id });
+    expect(await expectInvariants(gw, g.id)).toEqual([]);
+  });
+});
+
+describe('approveJoinRequests / rejectJoinRequests', () => {
+  it('an admin approves (membership made) and rejects with a reason; deciding again is CONFLICT', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', requesters: ['ann', 'bob'] });
+    expect(ok(await run(admin, 'approve', { g: g.id, m: ['ann'] })).approveJoinRequests).toEqual([
+      { memberId: 'ann', status: 'APPROVED', decidedBy: 'admin', rejectionReason: null },
+    ]);
+    expect(ok(await run(admin, 'reject', { g: g.id, r: [{ memberId: 'bob', reason: 'Not this time.' }] })).rejectJoinRequests).toEqual([
+      { memberId: 'bob', status: 'REJECTED', decidedBy: 'admin', rejectionReason: 'Not this time.' },
+    ]);
+    expect(codes(await run(admin, 'approve', { g: g.id, m: ['ann'] }))).toEqual(['CONFLICT']);
+    expect(codes(await run(admin, 'approve', { g: g.id, m: ['bob'] }))).toEqual(['CONFLICT']);
+    expect(codes(await run(admin, 'reject', { g: g.id, r: [{ memberId: 'ann' }] }))).toEqual(['CONFLICT']);
+    expect(codes(await run(admin, 'approve', { g: g.id, m: ['never-asked'] }))).toEqual(['NOT_FOUND']);
+    const members = await expectInvariants(gw, g.id);
+    expect(members.map((m) => m.memberId).sort()).toEqual(['admin', 'ann']);
+    expect((await own(who('ann'), g.id)).viewerRole).toBe('MEMBER');
+  });
+
+  it('a Groups Manager decides; a plain member only when membersCanApprove', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member'], requesters: ['ann', 'bob', 'cid'] });
+    expect(ok(await run(manager, 'approve', { g: g.id, m: ['ann'] })).approveJoinRequests[0].decidedBy).toBe('manager');
+    expect(codes(await run(member, 'approve', { g: g.id, m: ['bob'] }))).toEqual(['FORBIDDEN']);
+    expect(codes(await run(member, 'reject', { g: g.id, r: [{ memberId: 'bob' }] }))).toEqual(['FORBIDDEN']);
+    ok(await run(admin, 'settings', { g: g.id, s: { membersCanApprove: true } }));
+    expect(ok(await run(member, 'approve', { g: g.id, m: ['bob'] })).approveJoinRequests[0].status).toBe('APPROVED');
+    expect(ok(await run(member, 'reject', { g: g.id, r: [{ memberId: 'cid' }] })).rejectJoinRequests[0]).toEqual({
+      memberId: 'cid', status: 'REJECTED', decidedBy: 'member', rejectionReason: null,
+    });
+    await expectInvariants(gw, g.id);
+  });
+});
+
+describe('Group.joinRequests and Group.viewerJoinRequest', () => {
+  it('only those who may decide read the requests (by status); others get FORBIDDEN on that field alone', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member'], requesters: ['ann', 'bob'] });
+    ok(await run(admin, 'reject', { g: g.id, r: [{ memberId: 'bob', reason: 'No.' }] }));
+    const pending = { totalCount: 1, edges: [{ node: { memberId: 'ann', status: 'PENDING', rejectionReason: null, decidedBy: null } }] };
+    for (const reader of [admin, manager]) expect(ok(await view(reader, g.id)).group.joinRequests).toEqual(pending);
+    expect(ok(await view(admin, g.id, 'REJECTED')).group.joinRequests.edges).toEqual([
+      { node: { memberId: 'bob', status: 'REJECTED', rejectionReason: 'No.', decidedBy: 'admin' } },
+    ]);
+    for (const reader of [member, who('ann'), outsider]) {
+      const res = await view(reader, g.id);
+      // a non-member of a PRIVATE group is also refused the member list
+      expect(codes(res)).toEqual(reader === member ? ['FORBIDDEN'] : ['FORBIDDEN', 'FORBIDDEN']);
+      expect(res.errors!.map((e) => e.path!.join('.'))).toContain('group.joinRequests');
+      expect(res.data!.group).toMatchObject({ id: g.id, joinRequests: null });
+    }
+    expect((await view(who('ann'), g.id)).data!.group.viewerJoinRequest).toMatchObject({ memberId: 'ann', status: 'PENDING' });
+    expect((await view(who('bob'), g.id)).data!.group.viewerJoinRequest).toBeNull();
+    ok(await run(admin, 'settings', { g: g.id, s: { membersCanApprove: true } }));
+    expect(ok(await view(member, g.id)).group.joinRequests).toEqual(pending);
+  });
+});
+
+describe('addGroupMembers', () => {
+  it('SECRET: any member adds; PUBLIC/PRIVATE: members only with membersCanInvite; existing members come back unchanged', async () => {
+    const secret = await groupWith(gw, { privacy: 'SECRET', members: ['member'] });
+    expect(ok(await run(member, 'add', { g: secret.id, m: ['friend', 'admin'] })).addGroupMembers).toEqual([
+      { memberId: 'friend', role: 'MEMBER', group: { membersCount: 3 } },
+      { memberId: 'admin', role: 'ADMIN', group: { membersCount: 3 } },
+    ]);
+    for (const privacy of ['PUBLIC', 'PRIVATE'] as const) {
+      const g = await groupWith(gw, { privacy, members: ['member'] });
+      expect(codes(await run(member, 'add', { g: g.id, m: ['friend'] }))).toEqual(['FORBIDDEN']);
+      ok(await run(admin, 'settings', { g: g.id, s: { membersCanInvite: true } }));
+      expect(ok(await run(member, 'add', { g: g.id, m: ['friend'] })).addGroupMembers[0].memberId).toBe('friend');
+      await expectInvariants(gw, g.id);
+    }
+  });
+
+  it('adding someone with a pending request approves that request', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', requesters: ['ann'] });
+    expect(ok(await run(admin, 'add', { g: g.id, m: ['ann'] })).addGroupMembers).toEqual([{ memberId: 'ann', role: 'MEMBER', group: { membersCount: 2 } }]);
+    expect(ok(await view(admin, g.id, 'APPROVED')).group.joinRequests.edges).toEqual([
+      { node: { memberId: 'ann', status: 'APPROVED', rejectionReason: null, decidedBy: 'admin' } },
+    ]);
+    expect(await own(who('ann'), g.id)).toMatchObject({ viewerRole: 'MEMBER', viewerJoinRequest: null });
+    await expectInvariants(gw, g.id);
+  });
+});
+
+describe('removeGroupMembers', () => {
+  it('admins and managers remove; a non-member id is BAD_USER_INPUT; removing the last admin while others stay is CONFLICT', async () => {
+    const g = await groupWith(gw, { members: ['member', 'ann', 'bob'] });
+    expect(ok(await run(admin, 'remove', { g: g.id, m: ['ann'] })).removeGroupMembers).toEqual({ removedMemberIds: ['ann'] });
+    expect(ok(await run(manager, 'remove', { g: g.id, m: ['bob'] })).removeGroupMembers).toEqual({ removedMemberIds: ['bob'] });
+    expect(codes(await run(admin, 'remove', { g: g.id, m: ['ann'] }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await run(admin, 'remove', { g: g.id, m: ['admin'] }))).toEqual(['CONFLICT']);
+    expect(codes(await run(member, 'remove', { g: g.id, m: ['admin'] }))).toEqual(['FORBIDDEN']);
+    const secret = await groupWith(gw, { privacy: 'SECRET', members: ['member'] });
+    expect(codes(await run(outsider, 'remove', { g: secret.id, m: ['member'] }))).toEqual(['NOT_FOUND']);
+    expect((await expectInvariants(gw, g.id)).map((m) => m.memberId)).toEqual(['admin', 'member']);
+  });
+});
+
+describe('assignRole / unassignRole', () => {
+  it('roles apply to existing members only; the last admin cannot be demoted', async () => {
+    const g = await groupWith(gw, { members: ['member'] });
+    expect(codes(await run(admin, 'assign', { g: g.id, m: ['stranger'], r: 'ADMIN' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await run(admin, 'unassign', { g: g.id, m: ['stranger'], r: 'ADMIN' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await run(admin, 'unassign', { g: g.id, m: ['member'], r: 'MEMBER' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await run(admin, 'unassign', { g: g.id, m: ['admin'], r: 'ADMIN' }))).toEqual(['CONFLICT']);
+    expect(ok(await run(admin, 'assign', { g: g.id, m: ['member'], r: 'ADMIN' })).assignRole).toEqual([{ memberId: 'member', role: 'ADMIN' }]);
+    expect(ok(await run(member, 'unassign', { g: g.id, m: ['admin'], r: 'ADMIN' })).unassignRole).toEqual([{ memberId: 'admin', role: 'MEMBER' }]);
+    expect(codes(await run(member, 'unassign', { g: g.id, m: ['member'], r: 'ADMIN' }))).toEqual(['CONFLICT']);
+    expect(codes(await run(admin, 'assign', { g: g.id, m: ['admin'], r: 'ADMIN' }))).toEqual(['FORBIDDEN']);
+    await expectInvariants(gw, g.id);
+  });
+});
+
+describe('memberships, viewer.memberships and groups(filter: { memberId })', () => {
+  const MEMBERSHIPS = `query($m: ID!) { memberships(memberId: $m) { totalCount edges { node { role group { id } } } } }`;
+  const BY_MEMBER = `query($m: ID!) { groups(filter: { memberId: $m }) { totalCount edges { node { id } } } }`;
+
+  it('memberships(memberId) is for managers and that member; viewer.memberships lists the viewer’s own', async () => {
+    const pub = await groupWith(gw, { members: ['mia'] });
+    const sec = await groupWith(gw, { privacy: 'SECRET', admins: ['mia'] });
+    const expected = { totalCount: 2, edges: [{ node: { role: 'ADMIN', group: { id: sec.id } } }, { node: { role: 'MEMBER', group: { id: pub.id } } }] };
+    expect(ok(await gw.as(who('mia'))(MEMBERSHIPS, { m: 'mia' })).memberships).toEqual(expected);
+    expect(ok(await gw.as(manager)(MEMBERSHIPS, { m: 'mia' })).memberships).toEqual(expected);
+    const denied = await gw.as(admin)(MEMBERSHIPS, { m: 'mia' });
+    expect(codes(denied)).toEqual(['FORBIDDEN']);
+    expect(denied.data).toEqual({ memberships: null });
+    expect(codes(await gw.as(anonymous)(MEMBERSHIPS, { m: 'mia' }))).toEqual(['UNAUTHENTICATED']);
+    const mine = ok(await gw.as(who('mia'))(`{ viewer { memberId memberships { totalCount edges { node { role group { id } } } } } }`));
+    expect(mine.viewer).toEqual({ memberId: 'mia', memberships: expected });
+    expect(ok(await gw.as(anonymous)(`{ viewer { memberships { totalCount } } }`)).viewer.memberships.totalCount).toBe(0);
+  });
+
+  it('groups(filter: { memberId }) lists only groups whose member list the viewer may read', async () => {
+    const pub = await groupWith(gw, { members: ['zoe', 'member'] });
+    const priv = await groupWith(gw, { privacy: 'PRIVATE', members: ['zoe'] });
+    const sec = await groupWith(gw, { privacy: 'SECRET', members: ['zoe', 'member'] });
+    const hidden = await groupWith(gw, { members: ['zoe', 'member'], settings: { showMemberList: false } });
+    const ids = async (viewer: ViewerSpec) =>
+      ok(await gw.as(viewer)(BY_MEMBER, { m: 'zoe' })).groups.edges.map((e: any) => e.node.id).sort();
+    expect(await ids(anonymous)).toEqual([pub.id]);
+    expect(await ids(outsider)).toEqual([pub.id]);
+    expect(await ids(member)).toEqual([pub.id, sec.id].sort());
+    expect(await ids(admin)).toEqual([pub.id, priv.id, sec.id, hidden.id].sort());
+    expect(await ids(manager)).toEqual([pub.id, priv.id, sec.id, hidden.id].sort());
+    expect(ok(await gw.as(member)(BY_MEMBER, { m: 'zoe' })).groups.totalCount).toBe(2);
+  });
+});
+
+describe('Group.members and showMemberList', () => {
+  const MEMBERS = `query($g: ID!, $r: GroupRole) { group(id: $g) { name membersCount members(role: $r) { totalCount edges { node { memberId role } } } } }`;
+
+  it('filters by role; showMemberList=false hides the list from plain members only, membersCount stays', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member', 'ann'] });
+    const admins = ok(await gw.as(member)(MEMBERS, { g: g.id, r: 'ADMIN' })).group.members;
+    expect(admins).toEqual({ totalCount: 1, edges: [{ node: { memberId: 'admin', role: 'ADMIN' } }] });
+    expect(ok(await gw.as(member)(MEMBERS, { g: g.id, r: 'MEMBER' })).group.members.totalCount).toBe(2);
+    const denied = await gw.as(outsider)(MEMBERS, { g: g.id });
+    expect(codes(denied)).toEqual(['FORBIDDEN']);
+    expect(denied.data!.group).toMatchObject({ name: g.name, membersCount: 3, members: null });
+
+    ok(await gw.as(admin)(OPS.settings, { g: g.id, s: { showMemberList: false } }));
+    const hidden = await gw.as(member)(MEMBERS, { g: g.id });
+    expect(codes(hidden)).toEqual(['FORBIDDEN']);
+    expect(hidden.errors![0].path).toEqual(['group', 'members']);
+    expect(hidden.data!.group).toEqual({ name: g.name, membersCount: 3, members: null });
+    for (const reader of [admin, manager]) expect(ok(await gw.as(reader)(MEMBERS, { g: g.id })).group.members.totalCount).toBe(3);
+  });
+});
+
+/**
+ * The permission matrix: every membership mutation, as every kind of viewer, on every privacy, each on a
+ * fresh group holding `admin` + `deputy` (admins), `member` + `target` (members) and `requester` (pending).
+ */
+type Kind = 'anonymous' | 'outsider' | 'member' | 'admin' | 'manager';
+const VIEWERS: Record<Kind, ViewerSpec> = { anonymous, outsider, member, admin, manager }; // each signed-in one's sub is its kind
+const [UA, NF, FB, CF] = ['UNAUTHENTICATED', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT'];
+const ADMINS_ONLY = { outsider: [FB, FB, NF], member: [FB, FB, FB], admin: ['OK', 'OK', 'OK'], manager: ['OK', 'OK', 'OK'] };
+
+type Allowed = (c: { g: string; privacy: Privacy; sub: string }) => unknown;
+const MATRIX: Record<string, { op: keyof typeof OPS; vars: object; expect: Record<Exclude<Kind, 'anonymous'>, string[]>; allowed: Allowed; prejoin?: true }> = {
+  joinGroup: {
+    op: 'join', vars: {}, expect: { outsider: ['OK', 'OK', NF], member: [CF, CF, CF], admin: [CF, CF, CF], manager: ['OK', 'OK', FB] },
+    allowed: ({ g, privacy, sub }) => privacy === 'PUBLIC'
+      ? { membership: { memberId: sub, role: 'MEMBER', group: { id: g, membersCount: 5, viewerRole: 'MEMBER' } }, joinRequest: null }
+      : { membership: null, joinRequest: { memberId: sub, status: 'PENDING', answers: [] } },
+  },
+  cancelJoinRequest: {
+    op: 'cancel', vars: {}, prejoin: true, // the viewer first tries to join: only a PRIVATE group leaves a request to cancel
+    expect: { outsider: [NF, 'OK', NF], member: [NF, NF, NF], admin: [NF, NF, NF], manager: [NF, 'OK', NF] },
+    allowed: ({ sub }) => ({ memberId: sub, status: 'CANCELED', decidedBy: sub }),
+  },
+  leaveGroup: {
+    op: 'leave', vars: {}, expect: { outsider: [CF, CF, NF], member: ['OK', 'OK', 'OK'], admin: ['OK', 'OK', 'OK'], manager: [CF, CF, CF] },
+    allowed: ({ g }) => ({ groupId: g }),
+  },
+  addGroupMembers: {
+    op: 'add', vars: { m: ['newbie'] }, expect: { ...ADMINS_ONLY, member: [FB, FB, 'OK'] },
+    allowed: () => [{ memberId: 'newbie', role: 'MEMBER', group: { membersCount: 5 } }],
+  },
+  removeGroupMembers: { op: 'remove', vars: { m: ['target'] }, expect: ADMINS_ONLY, allowed: () => ({ removedMemberIds: ['target'] }) },
+  approveJoinRequests: {
+    op: 'approve', vars: { m: ['requester'] }, expect: ADMINS_ONLY,
+    allowed: ({ sub }) => [{ memberId: 'requester', status: 'APPROVED', decidedBy: sub, rejectionReason: null }],
+  },
+  rejectJoinRequests: {
+    op: 'reject', vars: { r: [{ memberId: 'requester', reason: 'Full.' }] }, expect: ADMINS_ONLY,
+    allowed: ({ sub }) => [{ memberId: 'requester', status: 'REJECTED', decidedBy: sub, rejectionReason: 'Full.' }],
+  },
+  assignRole: { op: 'assign', vars: { m: ['target'], r: 'ADMIN' }, expect: ADMINS_ONLY, allowed: () => [{ memberId: 'target', role: 'ADMIN' }] },
+  unassignRole: { op: 'unassign', vars: { m: ['deputy'], r: 'ADMIN' }, expect: ADMINS_ONLY, allowed: () => [{ memberId: 'deputy', role: 'MEMBER' }] },
+};
+
+const CASES = Object.keys(MATRIX).flatMap((mutation) =>
+  (Object.keys(VIEWERS) as Kind[]).flatMap((kind) =>
+    PRIVACIES.map((privacy, i) => ({ mutation, kind, privacy, want: kind === 'anonymous' ? UA : MATRIX[mutation].expect[kind][i] })),
+  ),
+);
+
+describe('permission matrix', () => {
+  it.each(CASES)('$mutation as $kind on $privacy: $want', async ({ mutation, kind, privacy, want }) => {
+    const entry = MATRIX[mutation];
+    const g = await groupWith(gw, { privacy, members: ['member', 'target'], admins: ['deputy'], requesters: ['requester'] });
+    const viewer = VIEWERS[kind];
+    if (entry.prejoin && kind !== 'anonymous') await run(viewer, 'join', { g: g.id });
+    const before = await snapshot(gw, g.id);
+    const res = await run(viewer, entry.op, { g: g.id, ...entry.vars });
+    expect(outcome(res)).toBe(want);
+    if (want === 'OK') expect(res.data![mutation]).toMatchObject(entry.allowed({ g: g.id, privacy, sub: kind }) as object);
+    else {
+      expect(res.data).toBeNull();
+      expect(await snapshot(gw, g.id)).toEqual(before); // a refused mutation changes nothing
+    }
+    await expectInvariants(gw, g.id);
+  });
+});
