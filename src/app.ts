@@ -26,27 +26,24 @@ export interface AppOptions {
  * for variables of the wrong type); anything else is INTERNAL_SERVER_ERROR with a fixed message, so no stack
  * trace, SQL or internal name ever leaves the process.
  */
-function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  const original = error instanceof GraphQLError && error.originalError ? error.originalError : null;
-  if (error instanceof GraphQLError && !original) {
-    if (error.extensions?.code) return error;
-    const variables = /^Variable "\$/.test(error.message);
-    return new GraphQLError(error.message, {
-      nodes: error.nodes,
-      positions: error.positions,
-      path: error.path,
-      extensions: { ...error.extensions, code: variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED' },
-    });
+function maskError(error: unknown): Error {
+  if (error instanceof GraphQLError) {
+    const original = error.originalError;
+    // A contract error, as thrown by a rule or resolver (graphql-js wraps it and copies its extensions).
+    // Returned as the same object, so Yoga does not log it as an unexpected failure.
+    if (error.extensions?.code && (!original || original instanceof GraphQLError)) return error;
+    if (!original) {
+      const variables = /^Variable "\$/.test(error.message);
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        positions: error.positions,
+        path: error.path,
+        extensions: { ...error.extensions, code: variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED' },
+      });
+    }
   }
-  if (original instanceof GraphQLError && original.extensions?.code) {
-    return new GraphQLError(original.message, {
-      nodes: (error as GraphQLError).nodes,
-      path: (error as GraphQLError).path,
-      extensions: original.extensions,
-    });
-  }
+  // Yoga logs the original (server side) because the answer differs from it; the client gets a fixed text.
   const masked = defaultMaskError(error, 'Something went wrong on our side. Try again later.', false) as GraphQLError;
-  if (isDev) console.error(original ?? error);
   return new GraphQLError(masked.message, {
     nodes: masked.nodes,
     path: masked.path,
