@@ -1,70 +1,52 @@
-/** Starts the gateway on a port: HTTP, SSE and GraphQL over WebSocket. Shuts down cleanly on SIGTERM/SIGINT. */
-import { createServer } from 'node:http';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { loadConfig } from './config.ts';
-import { buildApp } from './app.ts';
+/** The gateway as a process: configuration from the environment, the server on its port, graceful shutdown. */
+import { loadConfig, type Config } from './config.ts';
 
-const config = loadConfig();
-if (config.jwtSecretGenerated) {
+/** How long shutdown may take before the process gives up on stragglers and exits non-zero. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function configFromEnv(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    // A configuration mistake is the operator's to fix: say what is wrong, without a stack trace.
+    console.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
+const config = configFromEnv();
+if (config.jwtSecretFile) {
+  // Tokens are only as secret as this file: say so, so nobody runs a shared deployment on it by accident.
   console.warn(
-    'JWT_SECRET is not set: using a random secret for this run (tokens stop working on restart). ' +
-      'Set JWT_SECRET, and use the same value with `npm run token`.',
+    `JWT_SECRET is not set: signing tokens with the development secret in ${config.jwtSecretFile} ` +
+      '(`npm run token` uses it too). Set JWT_SECRET for anything shared.',
   );
 }
-const app = buildApp(config);
-const { yoga } = app;
 
-const server = createServer(yoga);
-const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-
-// graphql-ws over the same port and path as HTTP: the token comes in connection_init's `authorization`.
-useServer(
-  {
-    execute: (args: any) => args.rootValue.execute(args),
-    subscribe: (args: any) => args.rootValue.subscribe(args),
-    onSubscribe: async (ctx, _id, payload) => {
-      const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-        ...ctx,
-        req: ctx.extra.request,
-        socket: ctx.extra.socket,
-        params: payload,
-        connectionParams: ctx.connectionParams,
-      });
-      const args = {
-        schema,
-        operationName: payload.operationName,
-        document: parse(payload.query),
-        variableValues: payload.variables,
-        contextValue: await contextFactory(),
-        rootValue: { execute, subscribe },
-      };
-      const errors = validate(args.schema, args.document);
-      if (errors.length) return errors;
-      return args;
-    },
-  },
-  wsServer,
-);
-
-server.listen(config.port, config.host, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  console.log(`Groups gateway on http://localhost:${port}${yoga.graphqlEndpoint} (database: ${config.databaseUrl.split(':')[0]})`);
+// Loaded once the configuration is known to be good, so a configuration mistake is reported at once.
+const { startServer } = await import('./http.ts');
+const server = await startServer(config).catch((error: Error) => {
+  console.error(`Cannot start: ${error.message}`); // e.g. the port is taken
+  process.exit(1);
 });
+console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]})`);
 
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(signal: NodeJS.Signals) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: finishing in-flight requests, then stopping.`);
-  for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
-  wsServer.close();
-  server.close(async () => {
-    await app.close();
+  setTimeout(() => {
+    console.error('Shutdown took too long; exiting anyway.');
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS).unref();
+  try {
+    await server.close();
     process.exit(0);
-  });
-  setTimeout(() => process.exit(1), 10_000).unref();
+  } catch (error) {
+    console.error('Shutdown failed:', error);
+    process.exit(1);
+  }
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', (signal) => void shutdown(signal));
+process.on('SIGINT', (signal) => void shutdown(signal));

@@ -13,7 +13,21 @@ import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/p
 interface EventLookups {
   group: Promise<Group | null>;
   membership: DataLoader<string, GroupMember | null>;
+  /** Once the group is gone (its memberships with it): each member's role just before the event, from the log. */
+  formerRole: DataLoader<string, GroupMember['role'] | null>;
 }
+
+/** Log events that change a membership, and the role each leaves the member with (null: no longer a member). */
+const MEMBERSHIP_EVENTS: Partial<Record<GroupEvent['type'], (event: GroupEvent) => GroupMember['role'] | null>> = {
+  GROUP_CREATED: (event) => event.role ?? 'ADMIN',
+  MEMBER_JOINED: () => 'MEMBER',
+  MEMBER_ADDED: () => 'MEMBER',
+  JOIN_REQUEST_APPROVED: () => 'MEMBER',
+  ROLE_ASSIGNED: (event) => event.role,
+  ROLE_UNASSIGNED: () => 'MEMBER',
+  MEMBER_LEFT: () => null,
+  MEMBER_REMOVED: () => null,
+};
 
 const REQUEST_EVENTS = new Set(['JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED', 'JOIN_REQUEST_REJECTED', 'JOIN_REQUEST_CANCELED']);
 
@@ -21,7 +35,7 @@ const REQUEST_EVENTS = new Set(['JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED',
  * May `viewer` receive `event`? Its own membership and request changes always reach the member concerned
  * (a member removed from a secret group gets that MEMBER_REMOVED, and nothing after). JOIN_REQUEST_* events
  * reach those who may decide them. Everything else reaches those who may see the group's content now. A
- * deleted group is judged by its privacy when the event happened.
+ * deleted group is judged by its privacy when the event happened, and the viewer's membership just before.
  */
 export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts | null, role: GroupMember['role'] | null): boolean {
   if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
@@ -51,6 +65,21 @@ export class Audience {
           const rows = await this.db.groupMember.findMany({ where: { groupId, memberId: { in: [...memberIds] } } });
           return memberIds.map((id) => rows.find((row) => row.memberId === id) ?? null);
         }),
+        formerRole: new DataLoader(async (memberIds) => {
+          const rows = await this.db.groupEvent.findMany({
+            where: {
+              groupId,
+              memberId: { in: [...memberIds] },
+              id: { lt: event.id },
+              type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] },
+            },
+            orderBy: { id: 'desc' },
+          });
+          return memberIds.map((id) => {
+            const latest = rows.find((row) => row.memberId === id);
+            return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
+          });
+        }),
       };
       this.lookups.set(event.id, found);
       // Subscribers check an event within the same few ticks; afterwards its lookups would be stale.
@@ -67,6 +96,12 @@ export class Audience {
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    return mayReceive(viewer, event, group, membership?.role ?? null);
+    let role = membership?.role ?? null;
+    // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
+    // from the log instead.
+    if (group === null && viewer.memberId !== null && !viewer.isGroupsManager && event.groupPrivacy !== 'PUBLIC') {
+      role = await lookups.formerRole.load(viewer.memberId);
+    }
+    return mayReceive(viewer, event, group, role);
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * startServer(): the gateway on a port. HTTP and SSE go through Yoga; GraphQL over WebSocket (graphql-ws)
+ * shares the same port and path. Separate from server.ts so tests can start and stop it in-process.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GraphQLError } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Config } from './config.ts';
+import { buildApp, type App, type AppOptions } from './app.ts';
+import { viewerFromAuthorization } from './auth/viewer.ts';
+
+export interface RunningServer {
+  /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
+  url: string;
+  port: number;
+  /** The gateway being served (for in-process inspection). */
+  app: App;
+  /** Stops accepting, lets in-flight requests finish, ends live connections, disconnects the database. */
+  close(): Promise<void>;
+}
+
+/** How long close() waits for in-flight requests before cutting the remaining connections. */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/** A GraphQL error with one of the contract's codes (graphql-ws hands errors to clients as they are). */
+const withCode = (error: GraphQLError, code: string) =>
+  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
+
+export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
+  const app = buildApp(config, options);
+  const { yoga } = app;
+  const server = createServer(yoga);
+
+  // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
+  // header, since the response's headers are written in one go and cannot be read back.
+  const streams = new Set<ServerResponse>();
+  server.on('request', (req, res) => {
+    if (!req.headers.accept?.includes('text/event-stream')) return;
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  });
+
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  const graphqlWs = useServer(
+    {
+      // The token is checked once, at connection_init: a bad one is graphql-ws's Forbidden close (4403),
+      // rather than every operation of the connection failing.
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        if (authorization != null && typeof authorization !== 'string') return false;
+        try {
+          await viewerFromAuthorization(authorization, app.services.jwtKey);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      // Yoga's envelop (its plugins and error masking) runs each operation; the context reads the viewer from
+      // connectionParams (context.ts).
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+          connectionParams: ctx.connectionParams,
+        });
+        // Errors returned here fail this operation only; thrown ones would close the whole socket.
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+          throw error;
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        let contextValue;
+        try {
+          contextValue = await contextFactory();
+        } catch (error) {
+          // A token that expired since connection_init.
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        return {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute, subscribe },
+        };
+      },
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+    },
+    wsServer,
+  );
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await app.close(); // e.g. the port is taken: leave no database connection behind
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | null = null;
+  async function shutdown() {
+    // No new connections; requests already running finish (server.close waits for them).
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Live clients are told the server is going away (1001), so they reconnect elsewhere.
+    for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+    const wsClosed = graphqlWs.dispose();
+    for (const res of streams) res.destroy();
+    server.closeIdleConnections();
+    // A client that never answers must not hold the process: after the grace period, cut what is left.
+    const grace = setTimeout(() => {
+      for (const client of wsServer.clients) client.terminate();
+      server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS);
+    await Promise.all([stopped, wsClosed]);
+    clearTimeout(grace);
+    await app.close();
+  }
+
+  // A wildcard address is not somewhere to connect to; this machine is.
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}${yoga.graphqlEndpoint}`,
+    port,
+    app,
+    close: () => (closing ??= shutdown()),
+  };
+}

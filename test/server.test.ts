@@ -1,0 +1,149 @@
+/**
+ * The gateway the way a user runs it: `tsx src/server.ts` as its own process, configured by environment,
+ * spoken to over real HTTP and WebSocket, and stopped with SIGTERM.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { TEST_SECRET, codes, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+import { manager } from './helpers/world.ts';
+
+const TSX = path.resolve('node_modules/.bin/tsx');
+
+/** A port nobody listens on (the server prints its URL, but a fixed port is what users configure). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+interface Gateway {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+const running = new Set<ChildProcess>();
+const databases = new Set<TestDatabase>();
+afterEach(async () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running.clear();
+  await Promise.all([...databases].map((db) => db.drop()));
+  databases.clear();
+});
+
+/** Starts `tsx src/server.ts` with exactly `env` (plus PATH), collecting its output. */
+function launch(env: Record<string, string>): Gateway {
+  const child = spawn(TSX, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, output: () => output, exited };
+}
+
+/** Waits until the output contains `text`, failing after `timeoutMs` (or when the process exits first). */
+async function waitForOutput(gateway: Gateway, text: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!gateway.output().includes(text)) {
+    if (gateway.child.exitCode !== null) throw new Error(`Exited with ${gateway.child.exitCode} before "${text}":\n${gateway.output()}`);
+    if (Date.now() > deadline) throw new Error(`No "${text}" within ${timeoutMs} ms:\n${gateway.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The exit code, or a failure if the process is still running after `timeoutMs`. */
+function exitWithin(gateway: Gateway, timeoutMs: number) {
+  return Promise.race([
+    gateway.exited,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`Still running after ${timeoutMs} ms:\n${gateway.output()}`)), timeoutMs)),
+  ]);
+}
+
+async function post(url: string, body: string, viewer: ViewerSpec = 'anonymous') {
+  const token = await tokenFor(viewer);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body,
+    signal: AbortSignal.timeout(5_000),
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: JSON.parse(text) };
+}
+
+describe('the gateway process', () => {
+  it('serves HTTP and WebSocket, answers errors with contract codes, and stops cleanly on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    databases.add(database);
+    const port = await freePort();
+    const gateway = launch({ PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url, NODE_ENV: 'test' });
+    await waitForOutput(gateway, 'Groups gateway on');
+    const url = `http://127.0.0.1:${port}/graphql`;
+    expect(gateway.output()).toContain(`:${port}/graphql`);
+
+    const created = await post(
+      url,
+      JSON.stringify({ query: `mutation { createGroup(input: { name: "Night Owls" }) { group { id slug privacy } } }` }),
+      manager,
+    );
+    expect(created.status).toBe(200);
+    expect(created.json.data.createGroup.group).toMatchObject({ slug: 'night-owls', privacy: 'PUBLIC' });
+
+    const listed = await post(url, JSON.stringify({ query: `{ groups { totalCount edges { node { name } } } }` }));
+    expect(listed.json).toEqual({ data: { groups: { totalCount: 1, edges: [{ node: { name: 'Night Owls' } }] } } });
+
+    const badToken = await post(url, JSON.stringify({ query: `{ viewer { memberId } }` }), { token: 'not-a-jwt' });
+    expect(badToken.status).toBe(401);
+    expect(codes(badToken.json)).toEqual(['UNAUTHENTICATED']);
+
+    const syntax = await post(url, JSON.stringify({ query: `{ groups { ` }));
+    expect(codes(syntax.json)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    expect(syntax.text).not.toMatch(/stack|\bat .+:\d+:\d+|\.ts\b|node_modules/);
+
+    // A live WebSocket client is told the server is going away (1001, with a reason) on shutdown.
+    const client = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${await tokenFor(manager)}` },
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (event: any) => resolve(event)));
+    const connected = new Promise((resolve) => client.on('connected', resolve));
+    client.subscribe({ query: `subscription { groupEvents { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    await connected;
+    // And an SSE stream is ended rather than holding the shutdown.
+    const sse = await fetch(url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `subscription { groupEvents { id } }` }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const sseDone = sse.text().then(() => 'ended', () => 'ended');
+
+    gateway.child.kill('SIGTERM');
+    expect(await exitWithin(gateway, 5_000)).toBe(0);
+    const close = await closed;
+    expect(close.code).toBe(1001);
+    expect(close.reason).not.toBe('');
+    expect(await sseDone).toBe('ended');
+    expect(gateway.output()).toContain('SIGTERM');
+    await client.dispose();
+  });
+
+  it('refuses to start in production without JWT_SECRET, saying so', async () => {
+    const gateway = launch({ NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: 'file:./unused.db' });
+    const code = await exitWithin(gateway, 20_000);
+    expect(code).not.toBe(0);
+    expect(gateway.output()).toContain('JWT_SECRET');
+    expect(gateway.output()).not.toContain('Groups gateway on');
+  });
+});

@@ -1,0 +1,331 @@
+/**
+ * Subscription.groupEvents end to end: the gateway on a real port, real graphql-ws and SSE clients, and the
+ * audience rules of API.md (who receives which event), replay with `after`, and events of rolled-back writes.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { codes, ok, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
+import { admin, anonymous, manager, member, outsider } from './helpers/world.ts';
+import { createEventBus, MAX_BACKLOG } from '../src/pubsub.ts';
+import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
+import { GROUP_EVENTS, TRANSPORTS, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
+
+let gw: LiveGateway;
+beforeAll(async () => {
+  gw = await startLiveGateway();
+});
+afterEach(() => gw?.closeSubscriptions());
+afterAll(() => gw?.close());
+
+let groupCount = 0;
+
+/** A new group (created by the manager for `admin`), with `members` added as plain members. */
+async function group(privacy: 'PUBLIC' | 'PRIVATE' | 'SECRET', members: string[] = ['member'], settings?: Record<string, boolean>) {
+  const data = ok(
+    await gw.as(manager)(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id name } } }`, {
+      input: { name: `${privacy.toLowerCase()} live ${++groupCount}`, privacy, settings, creatorId: 'admin' },
+    }),
+  );
+  const id: string = data.createGroup.group.id;
+  if (members.length) await add(id, members);
+  return id;
+}
+
+const add = async (groupId: string, memberIds: string[], as: ViewerSpec = admin) =>
+  ok(await gw.as(as)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: memberIds }));
+const remove = async (groupId: string, memberIds: string[]) =>
+  ok(await gw.as(admin)(`mutation($g: ID!, $m: [ID!]!) { removeGroupMembers(groupId: $g, memberIds: $m) { removedMemberIds } }`, { g: groupId, m: memberIds }));
+const assignAdmin = async (groupId: string, memberId: string) =>
+  ok(await gw.as(admin)(`mutation($g: ID!, $m: [ID!]!) { assignRole(groupId: $g, memberIds: $m, role: ADMIN) { role } }`, { g: groupId, m: [memberId] }));
+const join = (groupId: string, as: ViewerSpec) =>
+  gw.as(as)(`mutation($g: ID!) { joinGroup(groupId: $g) { membership { role } joinRequest { status } } }`, { g: groupId });
+
+/** The events' "TYPE memberId" summaries, for readable comparisons. */
+const summary = (events: { type: string; memberId: string | null }[]) => events.map((e) => `${e.type} ${e.memberId}`);
+
+describe.each(TRANSPORTS)('over %s', (transport) => {
+  it('a member of a PRIVATE group receives its membership and role events, with the group resolved', async () => {
+    const privateId = await group('PRIVATE');
+    const sub = await gw.subscribe(member, { groupId: privateId, transport });
+    await add(privateId, ['newcomer']);
+    await assignAdmin(privateId, 'newcomer');
+    const events = await sub.events.take(2);
+    expect(summary(events)).toEqual(['MEMBER_ADDED newcomer', 'ROLE_ASSIGNED newcomer']);
+    expect(events.map((e) => e.groupId)).toEqual([privateId, privateId]);
+    expect(events[1].role).toBe('ADMIN');
+    expect(events[0].group?.id).toBe(privateId);
+    expect(Number(events[1].id)).toBeGreaterThan(Number(events[0].id));
+    expect(await sub.events.unreadAfter(200)).toEqual([]);
+    expect(sub.errors.items).toEqual([]);
+    await sub.close();
+  });
+
+  it('an outsider (or anonymous) subscribed to a PRIVATE group receives nothing of it', async () => {
+    const privateId = await group('PRIVATE');
+    const publicId = await group('PUBLIC', []);
+    const subs: Record<string, { only: LiveSubscription; all: LiveSubscription }> = {};
+    for (const [name, viewer] of [['outsider', outsider], ['anonymous', anonymous]] as const) {
+      subs[name] = {
+        only: await gw.subscribe(viewer, { groupId: privateId, transport }),
+        all: await gw.subscribe(viewer, { transport }),
+      };
+    }
+    await add(privateId, ['newcomer']);
+    await assignAdmin(privateId, 'newcomer');
+    // A later event in a group they can see arrives; the earlier private ones never did.
+    await add(publicId, ['someone']);
+    for (const { only, all } of Object.values(subs)) {
+      expect(summary(await all.events.take(1))).toEqual(['MEMBER_ADDED someone']);
+      expect(await all.events.unreadAfter(200)).toEqual([]);
+      expect(only.events.items).toEqual([]);
+      expect(only.errors.items).toEqual([]);
+    }
+  });
+
+  it('a client leaving a subscription that nothing reaches releases it at once', async () => {
+    const secretId = await group('SECRET');
+    const listeners = () => gw.server.app.services.events.listenerCount('groupEvent');
+    const before = listeners();
+    const sub = await gw.subscribe(outsider, { groupId: secretId, transport });
+    await until(() => listeners() === before + 1);
+    await add(secretId, ['newcomer']); // filtered out: the subscription stays waiting
+    await sub.close();
+    await until(() => listeners() === before);
+  });
+});
+
+/** Waits (up to a few seconds) until `condition` holds. */
+async function until(condition: () => boolean, timeoutMs = 3_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('groupEvents', () => {
+  it('an outsider subscribed to a SECRET group gets exactly what a non-existent group id gets: nothing', async () => {
+    const secretId = await group('SECRET');
+    const publicId = await group('PUBLIC', []);
+    const secretSub = await gw.subscribe(outsider, { groupId: secretId });
+    const missingSub = await gw.subscribe(outsider, { groupId: 'no-such-group' });
+    const secretReplay = await gw.subscribe(outsider, { groupId: secretId, after: '0', transport: 'sse' });
+    const missingReplay = await gw.subscribe(outsider, { groupId: 'no-such-group', after: '0', transport: 'sse' });
+    const all = await gw.subscribe(outsider);
+    await add(secretId, ['newcomer']);
+    await assignAdmin(secretId, 'newcomer');
+    await add(publicId, ['someone']);
+    expect(summary(await all.events.take(1))).toEqual(['MEMBER_ADDED someone']);
+    expect(await all.events.unreadAfter(200)).toEqual([]);
+    for (const sub of [secretSub, missingSub, secretReplay, missingReplay]) {
+      expect(sub.events.items).toEqual([]);
+      expect(sub.errors.items).toEqual([]);
+      expect(sub.events.ended).toBeNull(); // still open, like any quiet subscription
+    }
+  });
+
+  it('JOIN_REQUEST_CREATED reaches admins and the requester, not plain members', async () => {
+    const privateId = await group('PRIVATE');
+    const adminSub = await gw.subscribe(admin, { groupId: privateId });
+    const memberSub = await gw.subscribe(member, { groupId: privateId });
+    const requesterSub = await gw.subscribe({ sub: 'requester' }, { groupId: privateId });
+    const managerSub = await gw.subscribe(manager, { groupId: privateId, transport: 'sse' });
+    expect(ok(await join(privateId, { sub: 'requester' })).joinGroup.joinRequest.status).toBe('PENDING');
+    await add(privateId, ['newcomer']); // approves nothing: a different member, seen by every member
+    for (const sub of [adminSub, requesterSub, managerSub]) {
+      expect(summary(await sub.events.take(1))).toEqual(['JOIN_REQUEST_CREATED requester']);
+    }
+    expect(summary(await memberSub.events.take(1))).toEqual(['MEMBER_ADDED newcomer']);
+    expect(summary(await adminSub.events.take(1))).toEqual(['MEMBER_ADDED newcomer']);
+    // The requester is not a member: the group's content stays hidden from them.
+    expect(await requesterSub.events.unreadAfter(200)).toEqual([]);
+    expect(await memberSub.events.unreadAfter(0)).toEqual([]);
+  });
+
+  it('with membersCanApprove, JOIN_REQUEST_CREATED reaches plain members too', async () => {
+    const privateId = await group('PRIVATE', ['member'], { membersCanApprove: true });
+    const memberSub = await gw.subscribe(member, { groupId: privateId, transport: 'sse' });
+    const otherSub = await gw.subscribe(outsider, { groupId: privateId });
+    ok(await join(privateId, { sub: 'requester' }));
+    expect(summary(await memberSub.events.take(1))).toEqual(['JOIN_REQUEST_CREATED requester']);
+    expect(await otherSub.events.unreadAfter(200)).toEqual([]);
+  });
+
+  it('a member removed from a SECRET group receives their own MEMBER_REMOVED and nothing after', async () => {
+    const secretId = await group('SECRET', ['member', 'other']);
+    const publicId = await group('PUBLIC', []);
+    const secretSub = await gw.subscribe(member, { groupId: secretId });
+    const all = await gw.subscribe(member, { transport: 'sse' });
+    await remove(secretId, ['member']);
+    const [removed] = await secretSub.events.take(1);
+    expect(summary([removed])).toEqual(['MEMBER_REMOVED member']);
+    expect(removed.group).toBeNull(); // no longer theirs to see
+    await add(secretId, ['newcomer']);
+    await assignAdmin(secretId, 'other');
+    await add(publicId, ['someone']);
+    expect(summary(await all.events.take(2))).toEqual(['MEMBER_REMOVED member', 'MEMBER_ADDED someone']);
+    expect(await all.events.unreadAfter(200)).toEqual([]);
+    expect(await secretSub.events.unreadAfter(0)).toEqual([]);
+  });
+
+  it('members of a deleted PRIVATE or SECRET group receive its GROUP_DELETED; outsiders do not', async () => {
+    for (const privacy of ['PRIVATE', 'SECRET'] as const) {
+      const id = await group(privacy, ['member', 'leaver']);
+      ok(await gw.as({ sub: 'leaver' })(`mutation($g: ID!) { leaveGroup(groupId: $g) { groupId } }`, { g: id }));
+      const subs = await Promise.all([member, admin, { sub: 'leaver' }, outsider].map((viewer) => gw.subscribe(viewer, { groupId: id })));
+      ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: id }));
+      for (const sub of subs.slice(0, 2)) expect(summary(await sub.events.take(1))).toEqual(['GROUP_DELETED null']);
+      for (const sub of subs.slice(2)) expect(await sub.events.unreadAfter(200)).toEqual([]);
+    }
+  });
+
+  it('GroupEvent.group shows the group as it is now, not as it was at the first event', async () => {
+    const publicId = await group('PUBLIC', []);
+    const sub = await gw.subscribe(outsider, { groupId: publicId });
+    await add(publicId, ['someone']);
+    const [first] = await sub.events.take(1);
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { name: "renamed live" }) { id } }`, { g: publicId }));
+    const [updated] = await sub.events.take(1);
+    expect(updated.type).toBe('GROUP_UPDATED');
+    expect([first.group?.name, updated.group?.name]).toEqual([expect.stringMatching(/^public live/), 'renamed live']);
+  });
+
+  it('after: replays the missed events in order, then continues live, with no gap and no duplicate', async () => {
+    const privateId = await group('PRIVATE');
+    const witness = await gw.subscribe(member, { groupId: privateId });
+    const first = await gw.subscribe(member, { groupId: privateId, after: null });
+    await add(privateId, ['u1']);
+    await add(privateId, ['u2']);
+    const seen = await first.events.take(2);
+    await first.close();
+    await add(privateId, ['u3']);
+    await add(privateId, ['u4']);
+    // Reconnect while more events are being committed, so replay and live overlap.
+    const [again] = await Promise.all([
+      gw.subscribe(member, { groupId: privateId, after: seen[1].id, transport: 'sse' }),
+      add(privateId, ['u5']),
+      add(privateId, ['u6']),
+    ]);
+    await add(privateId, ['u7']);
+    const all = await witness.events.take(7);
+    expect(all.slice(0, 2)).toEqual(seen);
+    const resumed = await again.events.take(5);
+    expect(resumed).toEqual(all.slice(2));
+    expect(resumed.map((e) => e.memberId).sort()).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
+    const ids = resumed.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(await again.events.unreadAfter(300)).toEqual([]);
+  });
+
+  it('over WebSocket, a failing operation fails alone with its contract code; the connection stays usable', async () => {
+    const token = await tokenFor(member);
+    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    try {
+      /** The error codes an operation ended with (an `error` message or a result with errors), or its data. */
+      const run = (query: string, variables: Record<string, unknown> = {}) =>
+        new Promise<any>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no answer to ${query}`)), 4_000);
+          const done = (value: unknown) => {
+            clearTimeout(timer);
+            resolve(value);
+          };
+          client.subscribe({ query, variables }, {
+            next: (r) => done(r.errors ? r.errors.map((e: any) => e.extensions?.code) : r.data),
+            error: (e) => done(Array.isArray(e) ? e.map((x) => x.extensions?.code) : e),
+            complete: () => done('complete'),
+          });
+        });
+      expect(await run(GROUP_EVENTS, { after: 'not-an-id' })).toEqual(['BAD_USER_INPUT']);
+      expect(await run(`subscription { groupEvents { ` )).toEqual(['GRAPHQL_PARSE_FAILED']);
+      expect(await run(`subscription { groupEvents { nope } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(await run(`{ viewer { memberId } }`)).toEqual({ viewer: { memberId: 'member' } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('an invalid token closes the WebSocket with 4403 and gets UNAUTHENTICATED over SSE', async () => {
+    const client = createClient({
+      url: gw.server.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: 'Bearer not-a-jwt' },
+    });
+    try {
+      const closed = await new Promise<any>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the socket was not closed')), 4_000);
+        client.subscribe({ query: GROUP_EVENTS }, {
+          next: () => undefined,
+          error: (error) => {
+            clearTimeout(timer);
+            resolve(error);
+          },
+          complete: () => reject(new Error('completed instead of closing')),
+        });
+      });
+      expect(closed.code).toBe(4403);
+    } finally {
+      await client.dispose();
+    }
+
+    const response = await fetch(gw.server.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: 'Bearer not-a-jwt' },
+      body: JSON.stringify({ query: GROUP_EVENTS }),
+      signal: AbortSignal.timeout(4_000),
+    });
+    expect(response.status).toBe(401);
+    const body = await response.text();
+    const results = body.split('\n').filter((line) => line.startsWith('data:') && line.length > 6).map((line) => JSON.parse(line.slice(5)));
+    const parsed = results.length ? results : [JSON.parse(body)];
+    expect(parsed.flatMap((r) => codes(r))).toEqual(['UNAUTHENTICATED']);
+    expect(parsed.every((r) => r.data == null)).toBe(true);
+  });
+
+  it('events of a rolled-back mutation are never delivered, live or replayed', async () => {
+    const privateId = await group('PRIVATE');
+    const start = await gw.latestEventId();
+    const sub = await gw.subscribe(member, { groupId: privateId });
+    const adminSub = await gw.subscribe(admin, { transport: 'sse' });
+    // Demoting the only admin records ROLE_UNASSIGNED, then fails the last-admin check: all rolled back.
+    const failed = await gw.as(admin)(`mutation($g: ID!) { unassignRole(groupId: $g, memberIds: ["admin"], role: ADMIN) { role } }`, { g: privateId });
+    expect(codes(failed)).toEqual(['CONFLICT']);
+    await assignAdmin(privateId, 'member');
+    expect(summary(await sub.events.take(1))).toEqual(['ROLE_ASSIGNED member']);
+    expect(summary(await adminSub.events.take(1))).toEqual(['ROLE_ASSIGNED member']);
+    const replay = await gw.subscribe(manager, { groupId: privateId, after: start });
+    expect(summary(await replay.events.take(1))).toEqual(['ROLE_ASSIGNED member']);
+    for (const s of [sub, adminSub, replay]) expect(await s.events.unreadAfter(200)).toEqual([]);
+    expect(await gw.db.groupEvent.count({ where: { groupId: privateId, type: 'ROLE_UNASSIGNED' } })).toBe(0);
+  });
+});
+
+describe('the event bus', () => {
+  it('cuts off a subscriber that stopped reading, instead of failing the publisher (or the process)', async () => {
+    const bus = createEventBus();
+    const stalled = bus.subscribe('groupEvent');
+    const row = (id: number) => ({ id }) as GroupEventRow;
+    for (let id = 1; id <= MAX_BACKLOG + 50; id++) bus.publish('groupEvent', row(id));
+    const reader = bus.subscribe('groupEvent');
+    bus.publish('groupEvent', row(MAX_BACKLOG + 51));
+    expect((await reader.next()).value?.id).toBe(MAX_BACKLOG + 51); // others are unaffected
+    const received: number[] = [];
+    for await (const event of stalled) received.push(event.id);
+    // What it had waiting arrives in order, then its stream ends: it resumes with `after` from the log.
+    expect(received).toEqual(Array.from({ length: MAX_BACKLOG }, (_, i) => i + 1));
+    expect(bus.listenerCount('groupEvent')).toBe(1);
+    await reader.return?.();
+    expect(bus.listenerCount('groupEvent')).toBe(0);
+  });
+});
+
+describe('concurrent writes', () => {
+  it('a subscriber to every group receives each event of concurrent writes to different groups', async () => {
+    const groups = await Promise.all(Array.from({ length: 6 }, () => group('PUBLIC', [])));
+    const sub = await gw.subscribe(manager, { after: null });
+    await Promise.all(groups.flatMap((g) => ['a', 'b', 'c'].map((m) => gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g, m: [`${m}-${g}`] }))));
+    const events = await sub.events.take(18);
+    expect(new Set(events.map((e) => e.id)).size).toBe(18);
+  });
+});
