@@ -57,7 +57,7 @@ describe('successful changes', () => {
     ['eve asks', { viewer: who('eve'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'eve', null, 'eve']] }],
     ['fay asks', { viewer: who('fay'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'fay', null, 'fay']] }],
     ['gus asks', { viewer: who('gus'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'gus', null, 'gus']] }],
-    ['approving a request', { viewer: admin, op: 'approve', vars: { m: ['eve'] }, events: [['JOIN_REQUEST_APPROVED', 'eve', 'MEMBER', 'admin']] }],
+    ['approving a request', { viewer: admin, op: 'approve', vars: { m: ['eve'] }, events: [['JOIN_REQUEST_APPROVED', 'eve', 'MEMBER', 'admin'], ['MEMBER_JOINED', 'eve', 'MEMBER', 'admin']] }],
     ['rejecting a request', { viewer: manager, op: 'reject', vars: { r: [{ memberId: 'fay', reason: 'Full.' }] },
       events: [['JOIN_REQUEST_REJECTED', 'fay', null, 'manager']] }],
     ['adding a member who asked (approves the request)', { viewer: admin, op: 'add', vars: { m: ['gus'] },

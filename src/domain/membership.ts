@@ -241,6 +241,9 @@ async function decideJoinRequests(
         memberId,
         role: status === 'APPROVED' ? 'MEMBER' : null,
       });
+      // Two changes, two events: the request was decided (JOIN_REQUEST_* reaches only those who may decide,
+      // and the requester) and a member joined (reaches everyone who sees the group's content).
+      if (status === 'APPROVED') await w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
       decided.push(await w.tx.joinRequest.findUniqueOrThrow({ where: { id: pending.id } }));
     }
     return decided;
