@@ -14,9 +14,12 @@ import { secretKey } from './auth/viewer.ts';
 import { permissions } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
 import { checkReadiness } from './health.ts';
+import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
+import { graphiqlOptions } from './observability/graphiql.ts';
+import { limitOptions, limitPlugins } from './limits.ts';
 
-export interface AppOptions {
-  /** An existing database client (tests pass one that counts statements). */
+export interface AppOptions extends ObservabilityOptions {
+  /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
   db?: Db;
 }
 
@@ -29,11 +32,22 @@ export interface AppOptions {
 function maskError(error: unknown): Error {
   if (error instanceof GraphQLError) {
     const original = error.originalError;
+    // Yoga's own refusals of a malformed request (no query, invalid JSON, a batch, a body too large) carry
+    // BAD_REQUEST / REQUEST_ENTITY_TOO_LARGE, which the contract calls BAD_USER_INPUT. Changed in place, so
+    // the HTTP status stays and Yoga does not log a client's mistake as a failure of ours.
+    const extensions = error.extensions as Record<string, unknown> | undefined;
+    if (extensions && (extensions.code === 'BAD_REQUEST' || extensions.code === 'REQUEST_ENTITY_TOO_LARGE')) {
+      extensions.code = 'BAD_USER_INPUT';
+      delete extensions.originalError; // the JSON parser's own words about the client's body
+      return error;
+    }
     // A contract error, as thrown by a rule or resolver (graphql-js wraps it and copies its extensions).
     // Returned as the same object, so Yoga does not log it as an unexpected failure.
     if (error.extensions?.code && (!original || original instanceof GraphQLError)) return error;
-    if (!original) {
-      const variables = /^Variable "\$/.test(error.message);
+    // graphql's variable coercion errors ("Variable "$x" got invalid value …") carry the scalar's or enum's
+    // own GraphQLError as their original: they are the client's input too, not a failure of ours.
+    const variables = /^Variable "\$/.test(error.message) && !error.path;
+    if (!original || (variables && original instanceof GraphQLError)) {
       return new GraphQLError(error.message, {
         nodes: error.nodes,
         positions: error.positions,
@@ -52,11 +66,18 @@ function maskError(error: unknown): Error {
 }
 
 export function buildApp(config: Config, options: AppOptions = {}) {
-  const db = options.db ?? createDb(config.databaseUrl, { poolSize: config.databasePoolSize });
+  // Logs, metrics and traces (src/observability/): created first, so the database's statements are counted.
+  const observability = createObservability(config, options);
+  const db = options.db ?? createDb(config.databaseUrl, { poolSize: config.databasePoolSize, onQuery: observability.onQuery });
   const services: AppServices = {
     db,
     config,
-    events: createEventBus(),
+    // Live events: in-process, or between instances through Redis (REDIS_URL).
+    events: createEventBus({
+      redisUrl: config.redisUrl,
+      backlog: config.live.backlog,
+      log: (message) => observability.logger.warn(message),
+    }),
     audience: new Audience(db),
     jwtKey: secretKey(config.jwtSecret),
   };
@@ -64,14 +85,18 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     schema: applyMiddleware(schema, permissions),
     context: (initial) => createContext(services, initial),
     maskedErrors: { maskError },
-    graphiql: config.nodeEnv !== 'production',
-    logging: config.nodeEnv === 'test' ? false : 'info',
+    graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
+    logging: observability.yogaLogger,
+    ...limitOptions(config.limits),
     plugins: [
-      // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations.
+      ...observability.plugins,
+      ...limitPlugins(config.limits),
+      // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
+      // Redis when live events travel through it.
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
-          const readiness = await checkReadiness(db, config.databaseUrl);
+          const readiness = await checkReadiness(db, config.databaseUrl, services.events);
           return new fetchAPI.Response(JSON.stringify(readiness), {
             status: readiness.ready ? 200 : 503,
             headers: { 'content-type': 'application/json' },
@@ -80,7 +105,18 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       }),
     ],
   });
-  return { yoga, services, close: () => db.$disconnect() };
+  return {
+    yoga,
+    services,
+    /** Metrics (null when METRICS_ENABLED=false) and the logger, for code that reports to them. */
+    metrics: observability.metrics,
+    logger: observability.logger,
+    close: async () => {
+      await services.events.close();
+      await db.$disconnect();
+      await observability.close();
+    },
+  };
 }
 
 export type App = ReturnType<typeof buildApp>;

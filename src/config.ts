@@ -28,6 +28,14 @@ export interface Config {
   maxPageSize: number;
   /** DEFAULT_PAGE_SIZE (default 20): the page size when `first` is omitted. */
   defaultPageSize: number;
+  /** Metrics, logs and traces: see ObservabilityConfig below. */
+  observability: ObservabilityConfig;
+  /** REDIS_URL (default none): see LiveConfig below. */
+  redisUrl: string | null;
+  /** Live events (subscriptions): see LiveConfig below. */
+  live: LiveConfig;
+  /** Request limits (src/limits.ts): see LimitsConfig below. */
+  limits: LimitsConfig;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -74,5 +82,186 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecretFile,
     maxPageSize,
     defaultPageSize: Math.min(intFromEnv(env, 'DEFAULT_PAGE_SIZE', 20), maxPageSize),
+    observability: observabilityFromEnv(env, nodeEnv),
+    redisUrl: redisUrlFromEnv(env),
+    live: liveFromEnv(env),
+    limits: limitsFromEnv(env, nodeEnv),
+  };
+}
+
+// --- Observability: metrics, logs, traces (src/observability/) ---
+
+/** The levels LOG_LEVEL accepts (pino's), `silent` turning logging off. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ObservabilityConfig {
+  /** METRICS_ENABLED (default true): serve Prometheus metrics at `/metrics`. */
+  metricsEnabled: boolean;
+  /** METRICS_TOKEN (default none): when set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | null;
+  /**
+   * LOG_LEVEL (default `info`; `silent` under NODE_ENV=test unless set): the level of the JSON logs on
+   * stdout, one line per request.
+   */
+  logLevel: LogLevel;
+  /**
+   * OTEL_EXPORTER_OTLP_ENDPOINT (default none = tracing off): the OTLP/HTTP collector traces are sent to
+   * (`/v1/traces` is appended, as OpenTelemetry specifies). The exporter's other OTEL_* variables apply too.
+   */
+  otlpEndpoint: string | null;
+  /** OTEL_SERVICE_NAME (default `groups-gateway`): the service name on every span. */
+  serviceName: string;
+}
+
+function booleanFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function observabilityFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): ObservabilityConfig {
+  const level = env.LOG_LEVEL?.trim().toLowerCase() || (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const otlpEndpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || null;
+  if (otlpEndpoint && !/^https?:\/\//.test(otlpEndpoint)) {
+    throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "${otlpEndpoint}"`);
+  }
+  return {
+    metricsEnabled: booleanFromEnv(env, 'METRICS_ENABLED', true),
+    metricsToken: env.METRICS_TOKEN || null,
+    logLevel: level as LogLevel,
+    otlpEndpoint,
+    serviceName: env.OTEL_SERVICE_NAME?.trim() || 'groups-gateway',
+  };
+}
+
+// --- Live events: the event bus between instances, and the limits of subscriptions (src/live/) ---
+
+/**
+ * REDIS_URL (`redis://` or `rediss://`, default none): live events travel between gateway instances through
+ * Redis pub/sub, so a subscriber on one instance receives the changes made on another. Unset, events stay
+ * within the process (one instance). Redis only carries events: the database's event log stays the source of
+ * truth, and subscribers catch up from it after Redis comes back.
+ */
+function redisUrlFromEnv(env: NodeJS.ProcessEnv): string | null {
+  const url = env.REDIS_URL?.trim() || null;
+  if (url && !/^rediss?:\/\//.test(url)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${url.split(':')[0]}:…"`);
+  return url;
+}
+
+export interface LiveConfig {
+  /**
+   * WS_CONNECTION_INIT_TIMEOUT_MS (default 3000): how long a new WebSocket may take to send graphql-ws's
+   * `connection_init`; later, it is closed with 4408.
+   */
+  connectionInitTimeoutMs: number;
+  /**
+   * MAX_SUBSCRIPTIONS_PER_VIEWER (default 20): live subscriptions one signed-in viewer may have open at once
+   * on one instance, over WebSocket and SSE together (anonymous viewers: per WebSocket connection). The next
+   * one fails with FORBIDDEN.
+   */
+  maxSubscriptionsPerViewer: number;
+  /**
+   * WS_MAX_BUFFERED_BYTES (default 1048576, 1 MiB): bytes a WebSocket may have waiting to be sent, beyond
+   * what the operating system buffers. A client reading slower than its events come is closed with 4008
+   * ('Too slow: resume with after') rather than holding memory or other subscribers back.
+   */
+  maxBufferedBytes: number;
+  /**
+   * SUBSCRIPTION_BACKLOG (default 1000): events one subscription may have waiting in the process. Past it,
+   * the subscription is ended; its client resumes with `after`.
+   */
+  backlog: number;
+}
+
+function liveFromEnv(env: NodeJS.ProcessEnv): LiveConfig {
+  return {
+    connectionInitTimeoutMs: intFromEnv(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3_000),
+    maxSubscriptionsPerViewer: intFromEnv(env, 'MAX_SUBSCRIPTIONS_PER_VIEWER', 20),
+    maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576),
+    backlog: intFromEnv(env, 'SUBSCRIPTION_BACKLOG', 1_000),
+  };
+}
+
+// --- Request limits: depth, aliases, cost, batching, introspection, body size, CSRF, rate (src/limits.ts) ---
+// Every rejection answers with a contract code (or HTTP 413 / 429), never a crash.
+
+export interface LimitsConfig {
+  /**
+   * MAX_DEPTH (default 10): the deepest nesting of selections a document may have, leaf fields included. A
+   * connection spends three levels per hop (field, edges, node): `viewer.memberships → group → members`
+   * down to `memberId` is 9.
+   */
+  maxDepth: number;
+  /** MAX_ALIASES (default 15): aliased fields per operation, fragments included. */
+  maxAliases: number;
+  /** MAX_DIRECTIVES (default 50): directives per operation. */
+  maxDirectives: number;
+  /** MAX_TOKENS (default 1000): lexical tokens per document, counted while parsing. */
+  maxTokens: number;
+  /**
+   * MAX_COST (default 10000): the estimated cost of an operation (GraphQL Armor's: objects 2, scalars 1, x1.5
+   * per level, x a literal `first`). A page of 100 rich nodes costs about 5,500; a page of pages (100 x 100)
+   * over 100,000, refused before it runs. `first` given as a variable is not multiplied: MAX_PAGE_SIZE bounds it.
+   */
+  maxCost: number;
+  /** BATCH_LIMIT (default 0 = batching off; at most 10): operations one HTTP request may carry as a JSON array. */
+  batchLimit: number;
+  /** INTROSPECTION (default true outside production, false in production): whether `__schema`/`__type` may be asked. */
+  introspection: boolean;
+  /** Not a variable: field suggestions ("Did you mean …?") are removed from validation errors in production. */
+  blockFieldSuggestions: boolean;
+  /** MAX_BODY_BYTES (default 1048576 = 1 MiB): the largest request body read; larger is HTTP 413. */
+  maxBodyBytes: number;
+  /**
+   * CSRF_HEADERS (default `x-graphql-yoga-csrf`, comma-separated): a POST that a browser may send cross-site
+   * without a preflight (form, multipart, text/plain or no content type) must carry one of them, else 403.
+   */
+  csrfHeaders: string[];
+  /**
+   * RATE_LIMIT_POINTS (default 600; 0 = off; off when NODE_ENV=test unless set): operations one viewer may run
+   * per RATE_LIMIT_DURATION seconds (default 60), keyed by member id, or by client address when anonymous.
+   * Over the limit: HTTP 429, code RATE_LIMITED, and a Retry-After header.
+   */
+  rateLimitPoints: number;
+  rateLimitDuration: number;
+  /**
+   * TRUST_PROXY (default false): the gateway runs behind one reverse proxy, so an anonymous client's address
+   * is the last entry of X-Forwarded-For rather than the connection's peer address.
+   */
+  trustProxy: boolean;
+}
+
+/** The largest BATCH_LIMIT accepted: a batch multiplies every per-operation limit. */
+export const MAX_BATCH_LIMIT = 10;
+
+function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
+  const production = nodeEnv === 'production';
+  const batchLimit = intFromEnv(env, 'BATCH_LIMIT', 0, 0);
+  if (batchLimit > MAX_BATCH_LIMIT) throw new Error(`BATCH_LIMIT must be at most ${MAX_BATCH_LIMIT}, got "${batchLimit}"`);
+  const csrfHeaders = (env.CSRF_HEADERS ?? 'x-graphql-yoga-csrf')
+    .split(',')
+    .map((header) => header.trim().toLowerCase())
+    .filter(Boolean);
+  if (csrfHeaders.length === 0) throw new Error('CSRF_HEADERS must name at least one header');
+  return {
+    maxDepth: intFromEnv(env, 'MAX_DEPTH', 10),
+    maxAliases: intFromEnv(env, 'MAX_ALIASES', 15, 0),
+    maxDirectives: intFromEnv(env, 'MAX_DIRECTIVES', 50, 0),
+    maxTokens: intFromEnv(env, 'MAX_TOKENS', 1000),
+    maxCost: intFromEnv(env, 'MAX_COST', 10_000),
+    batchLimit,
+    introspection: booleanFromEnv(env, 'INTROSPECTION', !production),
+    blockFieldSuggestions: production,
+    maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES', 1_048_576),
+    csrfHeaders,
+    rateLimitPoints: intFromEnv(env, 'RATE_LIMIT_POINTS', nodeEnv === 'test' ? 0 : 600, 0),
+    rateLimitDuration: intFromEnv(env, 'RATE_LIMIT_DURATION', 60),
+    trustProxy: booleanFromEnv(env, 'TRUST_PROXY', false),
   };
 }

@@ -1,11 +1,13 @@
 /**
- * Readiness: the database answers and every committed migration has been applied to it. (`/health`, the
- * process being up, is Yoga's own endpoint.) The answer names what is missing, never connection details.
+ * Readiness: the database answers and every committed migration has been applied to it, and, when live
+ * events travel through Redis (REDIS_URL), Redis answers. (`/health`, the process being up, is Yoga's own
+ * endpoint.) The answer names what is missing, never connection details.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from './db/client.ts';
 import { databaseKind } from './db/adapter.ts';
+import type { EventBus } from './pubsub.ts';
 
 /** The migration folders committed for this database kind. */
 function committedMigrations(databaseUrl: string): string[] {
@@ -20,14 +22,21 @@ export interface Readiness {
   checks: Record<string, 'ok' | string>;
 }
 
-export async function checkReadiness(db: Db, databaseUrl: string): Promise<Readiness> {
+/** `events`: the event bus, checked when it runs over Redis (`checks.redis`). */
+export async function checkReadiness(db: Db, databaseUrl: string, events?: Pick<EventBus, 'check'>): Promise<Readiness> {
+  const [database, redis] = await Promise.all([checkDatabase(db, databaseUrl), events?.check() ?? null]);
+  const checks = redis === null ? database : { ...database, redis };
+  return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
+}
+
+async function checkDatabase(db: Db, databaseUrl: string): Promise<Readiness['checks']> {
   const checks: Readiness['checks'] = {};
   try {
     await db.$queryRawUnsafe('SELECT 1');
     checks.database = 'ok';
   } catch {
     checks.database = 'unreachable';
-    return { ready: false, checks };
+    return checks;
   }
   try {
     const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
@@ -39,5 +48,5 @@ export async function checkReadiness(db: Db, databaseUrl: string): Promise<Readi
   } catch {
     checks.migrations = 'not applied: run `npm run migrate`';
   }
-  return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
+  return checks;
 }

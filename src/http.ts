@@ -1,15 +1,16 @@
 /**
  * startServer(): the gateway on a port. HTTP and SSE go through Yoga; GraphQL over WebSocket (graphql-ws)
- * shares the same port and path. Separate from server.ts so tests can start and stop it in-process.
+ * shares the same port and path, with the connection limits of src/live/ws.ts (init timeout, token expiry,
+ * slow readers). Separate from server.ts so tests can start and stop it in-process.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { viewerFromAuthorization } from './auth/viewer.ts';
+import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
@@ -43,15 +44,17 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   });
 
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const graphqlWs = useServer(
+  const graphqlWs = serveGraphqlWs(
+    wsServer,
     {
-      // The token is checked once, at connection_init: a bad one is graphql-ws's Forbidden close (4403),
-      // rather than every operation of the connection failing.
+      // The token is checked at connection_init: a bad one is graphql-ws's Forbidden close (4403), rather
+      // than every operation of the connection failing. When it expires, the connection is closed (4401).
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         if (authorization != null && typeof authorization !== 'string') return false;
         try {
-          await viewerFromAuthorization(authorization, app.services.jwtKey);
+          const viewer = await viewerFromAuthorization(authorization, app.services.jwtKey);
+          closeWhenTokenExpires(ctx.extra.socket, viewer.expiresAt);
           return true;
         } catch {
           return false;
@@ -63,6 +66,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
+          // Marks the operation as running on this connection (schema/events.ts: limits per connection).
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,
@@ -97,7 +101,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
     },
-    wsServer,
+    { connectionInitTimeoutMs: config.live.connectionInitTimeoutMs, maxBufferedBytes: config.live.maxBufferedBytes },
   );
 
   try {

@@ -3,9 +3,12 @@
  * in the order of the keys, with null where nothing matched. Each loader costs one SQL statement per page
  * of groups, however many groups the page holds. Loaders are created per request (createLoaders) and never
  * shared across requests or held by long-lived subscriptions, whose data would go stale.
+ *
+ * Each loader is made on first use: a request that asks for no group data (`{ __typename }`, most
+ * mutations, an idle subscription) allocates none.
  */
 import DataLoader from 'dataloader';
-import type { Group, GroupMember, JoinRequest, JoinRequestAnswer } from './generated/prisma/client.ts';
+import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest, type JoinRequestAnswer, type MembershipQuestion } from './generated/prisma/client.ts';
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import type { Viewer } from './auth/viewer.ts';
@@ -55,75 +58,213 @@ function byShape<K extends { groupId: string }>(keys: readonly K[]): K[][] {
   return [...shapes.values()];
 }
 
-export function createLoaders(db: Db, viewer: Viewer) {
-  const memberId = viewer.memberId;
-  return {
-    /** Group rows by id, unfiltered: callers apply the policy. */
-    group: new DataLoader<string, Group | null>(async (ids) =>
-      byKey(ids, await db.group.findMany({ where: { id: { in: [...ids] } } }), (g) => g.id),
-    ),
+/** The viewer's own standing in one group: their membership and their pending join request (each or null). */
+export interface ViewerStanding {
+  membership: GroupMember | null;
+  pendingJoinRequest: JoinRequest | null;
+}
 
-    /** The viewer's membership in each group (null when not a member; anonymous viewers cost nothing). */
-    viewerMembership: new DataLoader<string, GroupMember | null>(async (groupIds) => {
-      if (memberId === null) return groupIds.map(() => null);
-      const rows = await db.groupMember.findMany({ where: { memberId, groupId: { in: [...groupIds] } } });
-      return byKey(groupIds, rows, (m) => m.groupId);
-    }),
+/** Groups per statement of the hand-written batch queries (SQLite allows 500 terms in a compound SELECT). */
+const CHUNK = 200;
 
-    /** The viewer's own pending join request in each group. */
-    viewerPendingJoinRequest: new DataLoader<string, JoinRequest | null>(async (groupIds) => {
-      if (memberId === null) return groupIds.map(() => null);
-      const rows = await db.joinRequest.findMany({
-        where: { memberId, status: 'PENDING', groupId: { in: [...groupIds] } },
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A DateTime read by a raw query: a Date from the driver, or the stored text (SQLite inside a subquery). */
+const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
+const toDateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : toDate(value));
+
+/**
+ * The viewer's membership and pending join request for many groups, in one statement (both are needed
+ * together by `viewerCan`, and `viewerRole` / `viewerJoinRequest` ride on the same batch).
+ */
+async function viewerStandings(db: Db, memberId: string, groupIds: readonly string[]): Promise<ViewerStanding[]> {
+  const byGroup = new Map<string, ViewerStanding>();
+  for (const ids of chunks(groupIds, 1_000)) {
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT g."id" AS "groupId",
+        m."id" AS "membershipId", m."role" AS "role", m."joinedAt" AS "joinedAt",
+        r."id" AS "requestId", r."status" AS "status", r."pendingKey" AS "pendingKey",
+        r."rejectionReason" AS "rejectionReason", r."createdAt" AS "createdAt", r."decidedAt" AS "decidedAt",
+        r."decidedBy" AS "decidedBy"
+      FROM "Group" g
+      LEFT JOIN "GroupMember" m ON m."groupId" = g."id" AND m."memberId" = ${memberId}
+      LEFT JOIN "JoinRequest" r ON r."groupId" = g."id" AND r."memberId" = ${memberId} AND r."status" = 'PENDING'
+      WHERE g."id" IN (${Prisma.join(ids)})`;
+    for (const row of rows) {
+      const groupId = row.groupId as string;
+      byGroup.set(groupId, {
+        membership:
+          row.membershipId == null
+            ? null
+            : { id: row.membershipId as string, groupId, memberId, role: row.role as GroupRole, joinedAt: toDate(row.joinedAt) },
+        pendingJoinRequest:
+          row.requestId == null
+            ? null
+            : {
+                id: row.requestId as string,
+                groupId,
+                memberId,
+                status: row.status as RequestStatus,
+                pendingKey: (row.pendingKey as string | null) ?? null,
+                rejectionReason: (row.rejectionReason as string | null) ?? null,
+                createdAt: toDate(row.createdAt),
+                decidedAt: toDateOrNull(row.decidedAt),
+                decidedBy: (row.decidedBy as string | null) ?? null,
+              },
       });
-      return byKey(groupIds, rows, (r) => r.groupId);
-    }),
+    }
+  }
+  return groupIds.map((id) => byGroup.get(id) ?? { membership: null, pendingJoinRequest: null });
+}
 
-    /**
-     * Pages of members for many groups at once: one statement for all groups sharing the same page
-     * arguments (the common case: `members(first: 5)` on every group of a list).
-     */
-    memberPage: new DataLoader<MemberPageKey, GroupMember[], string>(
+/**
+ * The first `take` members of each group (oldest first, after a keyset position), one statement for many
+ * groups: a LIMITed branch per group, joined by UNION ALL, so each group reads only the rows it shows (the
+ * `(groupId, joinedAt, id)` index serves every branch), however many members the group has.
+ */
+async function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, after: MemberPageKey['after']) {
+  const byGroup = new Map<string, GroupMember[]>();
+  const roleIs = role ? Prisma.sql` AND "role" = ${role}` : Prisma.empty;
+  const afterIs = after
+    ? Prisma.sql` AND ("joinedAt" > ${after.joinedAt} OR ("joinedAt" = ${after.joinedAt} AND "id" > ${after.id}))`
+    : Prisma.empty;
+  for (const ids of chunks(groupIds)) {
+    const branches = ids.map(
+      (groupId) => Prisma.sql`SELECT * FROM (SELECT "id", "groupId", "memberId", "role", "joinedAt" FROM "GroupMember"
+        WHERE "groupId" = ${groupId}${roleIs}${afterIs} ORDER BY "joinedAt" ASC, "id" ASC LIMIT ${take}) AS "page"`,
+    );
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`${Prisma.join(branches, ' UNION ALL ', '', '')}`;
+    for (const row of rows) {
+      const member: GroupMember = {
+        id: row.id as string,
+        groupId: row.groupId as string,
+        memberId: row.memberId as string,
+        role: row.role as GroupRole,
+        joinedAt: toDate(row.joinedAt),
+      };
+      const list = byGroup.get(member.groupId);
+      if (list) list.push(member);
+      else byGroup.set(member.groupId, [member]);
+    }
+  }
+  // Each branch comes back in its ORDER BY; should the engine interleave branches, a stable sort on the time
+  // restores each group's order (rows with the same time keep the database's id order).
+  for (const list of byGroup.values()) list.sort((a, b) => a.joinedAt.getTime() - b.joinedAt.getTime());
+  return byGroup;
+}
+
+/** A group's rules and membership questions, each list in its set order. */
+export interface GroupContent {
+  rules: GroupRule[];
+  questions: MembershipQuestion[];
+}
+
+const toInt = (value: unknown) => Number(value);
+const toBool = (value: unknown) => value === true || value === 1 || value === 1n;
+
+/** Rules and questions of many groups in one statement (a page shows both, before joining). */
+async function groupContents(db: Db, groupIds: readonly string[]): Promise<GroupContent[]> {
+  const byGroup = new Map<string, GroupContent>();
+  for (const id of groupIds) byGroup.set(id, { rules: [], questions: [] });
+  for (const ids of chunks(groupIds, 1_000)) {
+    const list = Prisma.join(ids);
+    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+      SELECT 'rule' AS "kind", "id", "groupId", "position", "title", "description", NULL AS "text", NULL AS "required"
+        FROM "GroupRule" WHERE "groupId" IN (${list})
+      UNION ALL
+      SELECT 'question' AS "kind", "id", "groupId", "position", NULL AS "title", NULL AS "description", "text", "required"
+        FROM "MembershipQuestion" WHERE "groupId" IN (${list})
+      ORDER BY "position" ASC`;
+    for (const row of rows) {
+      const content = byGroup.get(row.groupId as string);
+      if (!content) continue;
+      const base = { id: row.id as string, groupId: row.groupId as string, position: toInt(row.position) };
+      if (row.kind === 'rule') {
+        content.rules.push({ ...base, title: row.title as string, description: row.description as string });
+      } else {
+        content.questions.push({ ...base, text: row.text as string, required: toBool(row.required) });
+      }
+    }
+  }
+  return groupIds.map((id) => byGroup.get(id)!);
+}
+
+/** Everything a request may batch, each loader made when first used. */
+class RequestLoaders {
+  private readonly db: Db;
+  private readonly memberId: string | null;
+  constructor(db: Db, viewer: Viewer) {
+    this.db = db;
+    this.memberId = viewer.memberId;
+  }
+
+  #group?: DataLoader<string, Group | null>;
+  /** Group rows by id, unfiltered: callers apply the policy. */
+  get group() {
+    const db = this.db;
+    return (this.#group ??= new DataLoader<string, Group | null>(async (ids) =>
+      byKey(ids, await db.group.findMany({ where: { id: { in: [...ids] } } }), (g) => g.id),
+    ));
+  }
+
+  #viewerStanding?: DataLoader<string, ViewerStanding>;
+  /** The viewer's membership and pending join request in each group (anonymous viewers cost nothing). */
+  get viewerStanding() {
+    const { db, memberId } = this;
+    return (this.#viewerStanding ??= new DataLoader<string, ViewerStanding>(async (groupIds) =>
+      memberId === null
+        ? groupIds.map(() => ({ membership: null, pendingJoinRequest: null }))
+        : viewerStandings(db, memberId, groupIds),
+    ));
+  }
+
+  #viewerMembership?: DerivedLoader<ViewerStanding, GroupMember | null>;
+  /** The viewer's membership in each group (null when not a member), from viewerStanding. */
+  get viewerMembership() {
+    return (this.#viewerMembership ??= new DerivedLoader(() => this.viewerStanding, (s) => s.membership));
+  }
+
+  #viewerPendingJoinRequest?: DerivedLoader<ViewerStanding, JoinRequest | null>;
+  /** The viewer's own pending join request in each group, from viewerStanding. */
+  get viewerPendingJoinRequest() {
+    return (this.#viewerPendingJoinRequest ??= new DerivedLoader(() => this.viewerStanding, (s) => s.pendingJoinRequest));
+  }
+
+  #memberPage?: DataLoader<MemberPageKey, GroupMember[], string>;
+  /**
+   * Pages of members for many groups at once: one statement for all groups sharing the same page
+   * arguments (the common case: `members(first: 5)` on every group of a list).
+   */
+  get memberPage() {
+    const db = this.db;
+    return (this.#memberPage ??= new DataLoader<MemberPageKey, GroupMember[], string>(
       async (keys) => {
-        const groups = new Map<string, MemberPageKey[]>();
-        for (const key of keys) {
-          const shape = JSON.stringify([key.role, key.take, key.after]);
-          groups.set(shape, [...(groups.get(shape) ?? []), key]);
-        }
         const results = new Map<MemberPageKey, GroupMember[]>();
         await Promise.all(
-          [...groups.values()].map(async (sameShape) => {
+          byShape(keys).map(async (sameShape) => {
             const { role, take, after } = sameShape[0];
-            const rows = await db.group.findMany({
-              where: { id: { in: sameShape.map((k) => k.groupId) } },
-              select: {
-                id: true,
-                members: {
-                  where: {
-                    ...(role ? { role } : {}),
-                    ...(after
-                      ? { OR: [{ joinedAt: { gt: after.joinedAt } }, { joinedAt: after.joinedAt, id: { gt: after.id } }] }
-                      : {}),
-                  },
-                  orderBy: [{ joinedAt: 'asc' }, { id: 'asc' }],
-                  take,
-                },
-              },
-            });
-            const byGroup = new Map(rows.map((row) => [row.id, row.members]));
+            const byGroup = await memberPages(db, [...new Set(sameShape.map((k) => k.groupId))], role, take, after);
             for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
           }),
         );
         return keys.map((key) => results.get(key) ?? []);
       },
       { cacheKeyFn: (key) => JSON.stringify(key) },
-    ),
+    ));
+  }
 
-    /**
-     * Pages of join requests (with their answers) for many groups at once, like memberPage: one statement
-     * per distinct page shape, whatever the number of groups.
-     */
-    joinRequestPage: new DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>(
+  #joinRequestPage?: DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>;
+  /**
+   * Pages of join requests (with their answers) for many groups at once, like memberPage: one statement
+   * per distinct page shape, whatever the number of groups.
+   */
+  get joinRequestPage() {
+    const db = this.db;
+    return (this.#joinRequestPage ??= new DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>(
       async (keys) => {
         const results = new Map<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[]>();
         await Promise.all(
@@ -153,10 +294,14 @@ export function createLoaders(db: Db, viewer: Viewer) {
         return keys.map((key) => results.get(key) ?? []);
       },
       { cacheKeyFn: (key) => JSON.stringify(key) },
-    ),
+    ));
+  }
 
-    /** Count of join requests (of one status, or all) per group. */
-    joinRequestCount: new DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>(
+  #joinRequestCount?: DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>;
+  /** Count of join requests (of one status, or all) per group. */
+  get joinRequestCount() {
+    const db = this.db;
+    return (this.#joinRequestCount ??= new DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>(
       async (keys) => {
         const rows = await db.joinRequest.groupBy({
           by: ['groupId', 'status'],
@@ -170,10 +315,14 @@ export function createLoaders(db: Db, viewer: Viewer) {
         );
       },
       { cacheKeyFn: (key) => `${key.groupId}:${key.status}` },
-    ),
+    ));
+  }
 
-    /** Count of members holding a role, per group (the unfiltered count is Group.membersCount). */
-    memberCountByRole: new DataLoader<{ groupId: string; role: GroupRole }, number, string>(
+  #memberCountByRole?: DataLoader<{ groupId: string; role: GroupRole }, number, string>;
+  /** Count of members holding a role, per group (the unfiltered count is Group.membersCount). */
+  get memberCountByRole() {
+    const db = this.db;
+    return (this.#memberCountByRole ??= new DataLoader<{ groupId: string; role: GroupRole }, number, string>(
       async (keys) => {
         const rows = await db.groupMember.groupBy({
           by: ['groupId', 'role'],
@@ -185,27 +334,52 @@ export function createLoaders(db: Db, viewer: Viewer) {
         );
       },
       { cacheKeyFn: (key) => `${key.groupId}:${key.role}` },
-    ),
+    ));
+  }
 
-    /** Rules and questions of each group, in their set order. */
-    rules: new DataLoader<string, Awaited<ReturnType<Db['groupRule']['findMany']>>>(async (groupIds) =>
-      groupedByKey(
-        groupIds,
-        await db.groupRule.findMany({ where: { groupId: { in: [...groupIds] } }, orderBy: { position: 'asc' } }),
-        (r) => r.groupId,
-      ),
-    ),
-    questions: new DataLoader<string, Awaited<ReturnType<Db['membershipQuestion']['findMany']>>>(async (groupIds) =>
-      groupedByKey(
-        groupIds,
-        await db.membershipQuestion.findMany({
-          where: { groupId: { in: [...groupIds] } },
-          orderBy: { position: 'asc' },
-        }),
-        (q) => q.groupId,
-      ),
-    ),
-  };
+  #content?: DataLoader<string, GroupContent>;
+  /** Rules and membership questions of each group, in their set order: one statement for both. */
+  get content() {
+    const db = this.db;
+    return (this.#content ??= new DataLoader<string, GroupContent>((groupIds) => groupContents(db, groupIds)));
+  }
+
+  #rules?: DerivedLoader<GroupContent, GroupRule[]>;
+  /** Rules of each group, in their set order (read with the questions, see content). */
+  get rules() {
+    return (this.#rules ??= new DerivedLoader(() => this.content, (c) => c.rules));
+  }
+
+  #questions?: DerivedLoader<GroupContent, MembershipQuestion[]>;
+  /** Membership questions of each group, in their set order (read with the rules, see content). */
+  get questions() {
+    return (this.#questions ??= new DerivedLoader(() => this.content, (c) => c.questions));
+  }
+}
+
+/**
+ * A loader answered from another one (viewerMembership and viewerPendingJoinRequest from viewerStanding,
+ * rules and questions from content): loads batch into the source's statement, and forgetting a group here
+ * forgets it there too, so a write's `clear(groupId)` makes the next read fresh.
+ */
+class DerivedLoader<S, V> extends DataLoader<string, V> {
+  private readonly source: () => DataLoader<string, S>;
+  constructor(source: () => DataLoader<string, S>, pick: (value: S) => V) {
+    super(async (keys) => (await source().loadMany(keys)).map((s) => (s instanceof Error ? s : pick(s))));
+    this.source = source;
+  }
+  override clear(key: string): this {
+    this.source().clear(key);
+    return super.clear(key);
+  }
+  override clearAll(): this {
+    this.source().clearAll();
+    return super.clearAll();
+  }
+}
+
+export function createLoaders(db: Db, viewer: Viewer) {
+  return new RequestLoaders(db, viewer);
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

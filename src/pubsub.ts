@@ -1,4 +1,11 @@
-import { getEventListeners } from 'node:events';
+/**
+ * The event bus: publish after commit, subscribe per live subscription. In-process by default; with a Redis
+ * URL, events travel through Redis pub/sub (@graphql-yoga/redis-event-target) so every gateway instance hears
+ * every instance's events. Either way the bus may lose events (Redis down, a subscriber cut off): the durable
+ * event log in the database is the source of truth, and subscriptions fill what they missed from it.
+ */
+import { Redis } from 'ioredis';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { GroupEvent } from './generated/prisma/client.ts';
 
 /**
@@ -8,24 +15,150 @@ import type { GroupEvent } from './generated/prisma/client.ts';
 export type Topics = { groupEvent: [event: GroupEvent] };
 
 /**
- * Events one subscriber may have waiting. A subscriber further behind (a client that stopped reading) is
- * cut off: it gets what it has waiting, then its stream ends, and it resumes with `after` from the durable
- * log. Without a bound the backlog grows without limit (Yoga's createPubSub throws past 1024 waiting
- * events, from inside publish, which crashes the process).
+ * Events one subscriber may have waiting, by default (SUBSCRIPTION_BACKLOG). A subscriber further behind (a
+ * client that stopped reading) is cut off: it gets what it has waiting, then its stream ends, and it resumes
+ * with `after` from the durable log. Without a bound the backlog grows without limit (Yoga's createPubSub
+ * throws past 1024 waiting events, from inside publish, which crashes the process).
  */
 export const MAX_BACKLOG = 1_000;
 
-/** Publish/subscribe within this process. */
-export function createEventBus() {
-  const target = new EventTarget();
+/**
+ * Read from a subscription, between events, when the bus may have lost events on the way: Redis was
+ * unreachable and is back. The subscriber then fills from the log after the last event it has.
+ */
+export const RESUMED = Symbol('resumed');
+
+export interface EventBusOptions {
+  /** REDIS_URL: carry events through Redis pub/sub. Without it, events stay in this process. */
+  redisUrl?: string | null;
+  /** Events one subscriber may have waiting before it is cut off (default MAX_BACKLOG). */
+  backlog?: number;
+  /** Where the bus reports Redis becoming unreachable and coming back (default: console.warn). */
+  log?: (message: string) => void;
+}
+
+/** What each subscription registers, so a reconnect can tell it events may have been lost. */
+interface Subscriber {
+  topic: keyof Topics;
+  resume(): void;
+}
+
+/** The one place dates come back from JSON: a GroupEvent row has `occurredAt`. */
+const reviveDates = (key: string, value: unknown) => (key === 'occurredAt' && typeof value === 'string' ? new Date(value) : value);
+
+/**
+ * The event target sends commands without waiting for their answers. One that fails (Redis gone for too long,
+ * or the bus closing) must not become an unhandled rejection, which ends the process; its events are in the log.
+ */
+function ignoreFailures(client: Redis, ...commands: ('publish' | 'subscribe' | 'unsubscribe')[]) {
+  for (const command of commands) {
+    const send = client[command].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      [command]: (...args: unknown[]) => {
+        const answer = send(...args);
+        answer.catch(() => undefined);
+        return answer;
+      },
+    });
+  }
+}
+
+/**
+ * Redis as the bus's event target: one client publishes, one subscribes (a subscribing connection can do
+ * nothing else). `topics()` are those with subscribers now; `onResubscribed` runs after every (re)connection.
+ */
+function redisTransport(url: string, log: (message: string) => void, topics: () => string[], onResubscribed: () => void) {
+  // Told once per outage (ioredis reports every reconnection attempt), without connection details: the URL
+  // may hold a password.
+  let outage = false;
+  const onError = (error: Error) => {
+    if (outage) return;
+    outage = true;
+    const reason = (error as { code?: string }).code ?? error.message;
+    log(`Live events: Redis is unreachable (${reason}); retrying. Subscribers catch up from the event log once it is back.`);
+  };
+  const onReady = () => {
+    if (outage) log('Live events: Redis is reachable again.');
+    outage = false;
+  };
+  // Publishes made while Redis is down wait in ioredis's offline queue for a while (maxRetriesPerRequest
+  // reconnection attempts, about 10 s), then fail; subscriptions are kept across any outage.
+  const publisher = new Redis(url, { maxRetriesPerRequest: 20 }).on('error', onError).on('ready', onReady);
+  const subscriber = new Redis(url, { maxRetriesPerRequest: null }).on('error', onError).on('ready', onReady);
+  ignoreFailures(publisher, 'publish');
+  ignoreFailures(subscriber, 'subscribe', 'unsubscribe');
+
+  const target = createRedisEventTarget<CustomEvent>({
+    publishClient: publisher,
+    subscribeClient: subscriber,
+    serializer: { stringify: (message) => JSON.stringify(message), parse: (message) => JSON.parse(message, reviveDates) },
+  });
+
+  subscriber.on('ready', () => {
+    // Events published while the connection was down are lost to this instance. ioredis subscribes again by
+    // itself but tells of 'ready' before it does: subscribe here too and wait for Redis to confirm, so that
+    // nothing published from now on is missed, then have every subscription fill from the log.
+    const channels = topics();
+    if (channels.length === 0) return;
+    subscriber.subscribe(...channels).then(onResubscribed, () => undefined); // failed: the next 'ready' retries
+  });
+
   return {
+    target,
+    /**
+     * Resolves once Redis has confirmed this connection's subscription to `topic` (the event target subscribes
+     * without waiting). While Redis is unreachable it does not wait: the reconnection fills from the log.
+     */
+    async listening(topic: string): Promise<void> {
+      if (subscriber.status !== 'ready') return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+      await Promise.race([subscriber.subscribe(topic).catch(() => undefined), late]);
+      clearTimeout(timer);
+    },
+    /** 'ok', or what is wrong (for /ready). */
+    async check(): Promise<string> {
+      if (publisher.status !== 'ready' || subscriber.status !== 'ready') return 'unreachable';
+      const timeout = new Promise<string>((resolve) => setTimeout(() => resolve('not answering'), 1_000).unref());
+      return Promise.race([publisher.ping().then(() => 'ok', () => 'unreachable'), timeout]);
+    },
+    close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
+
+/** Publish/subscribe: within this process, or between instances through Redis. */
+export function createEventBus(options: EventBusOptions = {}) {
+  const maxBacklog = options.backlog ?? MAX_BACKLOG;
+  const subscribers = new Set<Subscriber>();
+  const redis = options.redisUrl
+    ? redisTransport(
+        options.redisUrl,
+        options.log ?? ((message) => console.warn(message)),
+        () => [...new Set([...subscribers].map((subscriber) => subscriber.topic))],
+        () => {
+          for (const subscriber of subscribers) subscriber.resume();
+        },
+      )
+    : null;
+  const target: Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'> = redis?.target ?? new EventTarget();
+
+  return {
+    /** 'redis' when events travel between instances, 'memory' when they stay in this process. */
+    transport: redis ? ('redis' as const) : ('memory' as const),
+
     publish<K extends keyof Topics>(topic: K, ...[payload]: Topics[K]) {
       target.dispatchEvent(new CustomEvent(topic, { detail: payload }));
     },
 
-    /** Listens from this call on (not from the first `next()`), so a caller can listen before reading. */
-    subscribe<K extends keyof Topics>(topic: K): AsyncIterableIterator<Topics[K][0]> {
-      const backlog: Topics[K][0][] = [];
+    /**
+     * Listens from this call on (not from the first `next()`), so a caller can listen before reading the log.
+     * Yields the topic's payloads in the order they arrive, and RESUMED after a Redis reconnection.
+     */
+    subscribe<K extends keyof Topics>(topic: K): AsyncIterableIterator<Topics[K][0] | typeof RESUMED> {
+      const backlog: (Topics[K][0] | typeof RESUMED)[] = [];
       let waiting: (() => void)[] = [];
       let ended = false;
       const wake = () => {
@@ -33,16 +166,26 @@ export function createEventBus() {
         waiting = [];
         for (const resolve of woken) resolve();
       };
+      const self: Subscriber = {
+        topic,
+        resume() {
+          if (backlog.at(-1) === RESUMED) return;
+          backlog.push(RESUMED);
+          wake();
+        },
+      };
       const stop = () => {
         ended = true;
+        subscribers.delete(self);
         target.removeEventListener(topic, listener);
         wake();
       };
       function listener(event: Event) {
-        if (backlog.length >= MAX_BACKLOG) return stop();
+        if (backlog.length >= maxBacklog) return stop();
         backlog.push((event as CustomEvent).detail);
         wake();
       }
+      subscribers.add(self);
       target.addEventListener(topic, listener);
       return {
         [Symbol.asyncIterator]() {
@@ -60,8 +203,20 @@ export function createEventBus() {
       };
     },
 
+    /**
+     * Resolves once events published from now on (by any instance) reach this process's subscribers of
+     * `topic`: at once in-process; through Redis, once it has confirmed the subscription.
+     */
+    listening: async (topic: keyof Topics): Promise<void> => redis?.listening(topic),
+
     /** How many live subscriptions listen to `topic` now (for monitoring, and tests that check for leaks). */
-    listenerCount: (topic: keyof Topics) => getEventListeners(target, topic).length,
+    listenerCount: (topic: keyof Topics) => [...subscribers].filter((subscriber) => subscriber.topic === topic).length,
+
+    /** Readiness of the transport: 'ok' or what is wrong; null in-process (nothing to check). */
+    check: async (): Promise<string | null> => (redis ? redis.check() : null),
+
+    /** Disconnects from Redis (subscriptions still open end with the server's connections). */
+    close: async () => redis?.close(),
   };
 }
 

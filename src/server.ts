@@ -29,7 +29,8 @@ const server = await startServer(config).catch((error: Error) => {
   console.error(`Cannot start: ${error.message}`); // e.g. the port is taken
   process.exit(1);
 });
-console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]})`);
+const live = config.redisUrl ? 'through Redis' : 'in-process';
+console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]}, live events: ${live})`);
 
 let stopping = false;
 async function shutdown(signal: NodeJS.Signals) {

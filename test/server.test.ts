@@ -2,71 +2,21 @@
  * The gateway the way a user runs it: `tsx src/server.ts` as its own process, configured by environment,
  * spoken to over real HTTP and WebSocket, and stopped with SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TEST_SECRET, codes, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
+import { exitWithin, killGateways, launchGateway as launch, waitForOutput } from './helpers/live.ts';
+import { freePort } from './helpers/postgres.ts';
 import { manager } from './helpers/world.ts';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
-
-/** A port nobody listens on (the server prints its URL, but a fixed port is what users configure). */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-interface Gateway {
-  child: ChildProcess;
-  output: () => string;
-  /** Resolves with the exit code (or signal name) once the process has ended. */
-  exited: Promise<number | string>;
-}
-
-const running = new Set<ChildProcess>();
 const databases = new Set<TestDatabase>();
 afterEach(async () => {
-  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  running.clear();
+  killGateways();
   await Promise.all([...databases].map((db) => db.drop()));
   databases.clear();
 });
-
-/** Starts `tsx src/server.ts` with exactly `env` (plus PATH), collecting its output. */
-function launch(env: Record<string, string>): Gateway {
-  const child = spawn(TSX, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  return { child, output: () => output, exited };
-}
-
-/** Waits until the output contains `text`, failing after `timeoutMs` (or when the process exits first). */
-async function waitForOutput(gateway: Gateway, text: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!gateway.output().includes(text)) {
-    if (gateway.child.exitCode !== null) throw new Error(`Exited with ${gateway.child.exitCode} before "${text}":\n${gateway.output()}`);
-    if (Date.now() > deadline) throw new Error(`No "${text}" within ${timeoutMs} ms:\n${gateway.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** The exit code, or a failure if the process is still running after `timeoutMs`. */
-function exitWithin(gateway: Gateway, timeoutMs: number) {
-  return Promise.race([
-    gateway.exited,
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`Still running after ${timeoutMs} ms:\n${gateway.output()}`)), timeoutMs)),
-  ]);
-}
 
 async function post(url: string, body: string, viewer: ViewerSpec = 'anonymous') {
   const token = await tokenFor(viewer);

@@ -1,15 +1,15 @@
 /**
  * Subscription.groupEvents end to end: the gateway on a real port, real graphql-ws and SSE clients, and the
- * audience rules of API.md (who receives which event), replay with `after`, and events of rolled-back writes.
+ * audience rules of API.md (who receives which event), replay with `after`, events of rolled-back writes, and
+ * log order: each event once, in id order, when writes are concurrent and events arrive out of order.
+ * (Connection limits and tokens: live-limits.test.ts; several instances: redis.test.ts.)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { createClient } from 'graphql-ws';
-import { codes, ok, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
+import { codes, ok, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, anonymous, manager, member, outsider } from './helpers/world.ts';
-import { createEventBus, MAX_BACKLOG } from '../src/pubsub.ts';
-import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
-import { GROUP_EVENTS, TRANSPORTS, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
+import { createLoaders } from '../src/loaders.ts';
+import { write } from '../src/domain/transaction.ts';
+import { TRANSPORTS, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
 
 let gw: LiveGateway;
 beforeAll(async () => {
@@ -218,71 +218,6 @@ describe('groupEvents', () => {
     expect(await again.events.unreadAfter(300)).toEqual([]);
   });
 
-  it('over WebSocket, a failing operation fails alone with its contract code; the connection stays usable', async () => {
-    const token = await tokenFor(member);
-    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
-    try {
-      /** The error codes an operation ended with (an `error` message or a result with errors), or its data. */
-      const run = (query: string, variables: Record<string, unknown> = {}) =>
-        new Promise<any>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no answer to ${query}`)), 4_000);
-          const done = (value: unknown) => {
-            clearTimeout(timer);
-            resolve(value);
-          };
-          client.subscribe({ query, variables }, {
-            next: (r) => done(r.errors ? r.errors.map((e: any) => e.extensions?.code) : r.data),
-            error: (e) => done(Array.isArray(e) ? e.map((x) => x.extensions?.code) : e),
-            complete: () => done('complete'),
-          });
-        });
-      expect(await run(GROUP_EVENTS, { after: 'not-an-id' })).toEqual(['BAD_USER_INPUT']);
-      expect(await run(`subscription { groupEvents { ` )).toEqual(['GRAPHQL_PARSE_FAILED']);
-      expect(await run(`subscription { groupEvents { nope } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-      expect(await run(`{ viewer { memberId } }`)).toEqual({ viewer: { memberId: 'member' } });
-    } finally {
-      await client.dispose();
-    }
-  });
-
-  it('an invalid token closes the WebSocket with 4403 and gets UNAUTHENTICATED over SSE', async () => {
-    const client = createClient({
-      url: gw.server.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      connectionParams: { authorization: 'Bearer not-a-jwt' },
-    });
-    try {
-      const closed = await new Promise<any>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the socket was not closed')), 4_000);
-        client.subscribe({ query: GROUP_EVENTS }, {
-          next: () => undefined,
-          error: (error) => {
-            clearTimeout(timer);
-            resolve(error);
-          },
-          complete: () => reject(new Error('completed instead of closing')),
-        });
-      });
-      expect(closed.code).toBe(4403);
-    } finally {
-      await client.dispose();
-    }
-
-    const response = await fetch(gw.server.url, {
-      method: 'POST',
-      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: 'Bearer not-a-jwt' },
-      body: JSON.stringify({ query: GROUP_EVENTS }),
-      signal: AbortSignal.timeout(4_000),
-    });
-    expect(response.status).toBe(401);
-    const body = await response.text();
-    const results = body.split('\n').filter((line) => line.startsWith('data:') && line.length > 6).map((line) => JSON.parse(line.slice(5)));
-    const parsed = results.length ? results : [JSON.parse(body)];
-    expect(parsed.flatMap((r) => codes(r))).toEqual(['UNAUTHENTICATED']);
-    expect(parsed.every((r) => r.data == null)).toBe(true);
-  });
-
   it('events of a rolled-back mutation are never delivered, live or replayed', async () => {
     const privateId = await group('PRIVATE');
     const start = await gw.latestEventId();
@@ -301,31 +236,66 @@ describe('groupEvents', () => {
   });
 });
 
-describe('the event bus', () => {
-  it('cuts off a subscriber that stopped reading, instead of failing the publisher (or the process)', async () => {
-    const bus = createEventBus();
-    const stalled = bus.subscribe('groupEvent');
-    const row = (id: number) => ({ id }) as GroupEventRow;
-    for (let id = 1; id <= MAX_BACKLOG + 50; id++) bus.publish('groupEvent', row(id));
-    const reader = bus.subscribe('groupEvent');
-    bus.publish('groupEvent', row(MAX_BACKLOG + 51));
-    expect((await reader.next()).value?.id).toBe(MAX_BACKLOG + 51); // others are unaffected
-    const received: number[] = [];
-    for await (const event of stalled) received.push(event.id);
-    // What it had waiting arrives in order, then its stream ends: it resumes with `after` from the log.
-    expect(received).toEqual(Array.from({ length: MAX_BACKLOG }, (_, i) => i + 1));
-    expect(bus.listenerCount('groupEvent')).toBe(1);
-    await reader.return?.();
-    expect(bus.listenerCount('groupEvent')).toBe(0);
-  });
-});
+describe('log order', () => {
+  const addAs = (g: string, m: string) =>
+    gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g, m: [m] });
 
-describe('concurrent writes', () => {
-  it('a subscriber to every group receives each event of concurrent writes to different groups', async () => {
+  it('concurrent writes to different groups reach an all-groups subscriber in log order; a resume with after loses nothing', async () => {
     const groups = await Promise.all(Array.from({ length: 6 }, () => group('PUBLIC', [])));
+    const start = await gw.latestEventId();
     const sub = await gw.subscribe(manager, { after: null });
-    await Promise.all(groups.flatMap((g) => ['a', 'b', 'c'].map((m) => gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g, m: [`${m}-${g}`] }))));
-    const events = await sub.events.take(18);
-    expect(new Set(events.map((e) => e.id)).size).toBe(18);
+    const writes = Promise.all(groups.flatMap((g) => ['a', 'b', 'c'].map((m) => addAs(g, `${m}-${g}`))));
+    // A client that got the first event reconnects with it while the other writes are being committed.
+    const [first] = await sub.events.take(1);
+    const resumed = await gw.subscribe(manager, { after: first.id, transport: 'sse' });
+    await writes;
+    const rest = await sub.events.take(17);
+    const committed = await gw.db.groupEvent.findMany({ where: { id: { gt: Number(start) } }, orderBy: { id: 'asc' } });
+    expect([first, ...rest].map((e) => e.id)).toEqual(committed.map((e) => String(e.id))); // each once, in log order
+    expect(await resumed.events.take(17)).toEqual(rest);
+    expect(await sub.events.unreadAfter(200)).toEqual([]);
+    expect(await resumed.events.unreadAfter(0)).toEqual([]);
+  });
+
+  it('an event that arrives before the lower ids committed ahead of it gets them from the log first', async () => {
+    const publicId = await group('PUBLIC', []);
+    const sub = await gw.subscribe(outsider, { groupId: publicId, after: null });
+    // Rows committed without being published yet (as by another instance whose messages are on their way).
+    const row = (memberId: string) => gw.db.groupEvent.create({ data: { type: 'MEMBER_ADDED', groupId: publicId, groupPrivacy: 'PUBLIC', memberId } });
+    const first = await row('first');
+    const second = await row('second');
+    const bus = gw.server.app.services.events;
+    bus.publish('groupEvent', second);
+    bus.publish('groupEvent', first); // late: already delivered from the log
+    expect(summary(await sub.events.take(2))).toEqual(['MEMBER_ADDED first', 'MEMBER_ADDED second']);
+    await add(publicId, ['third']);
+    expect(summary(await sub.events.take(1))).toEqual(['MEMBER_ADDED third']);
+    expect(await sub.events.unreadAfter(200)).toEqual([]);
+  });
+
+  it('a transaction that recorded an event holds back the events of others until it commits', async () => {
+    const [first, second] = await Promise.all([group('PUBLIC', []), group('PUBLIC', [])]);
+    const { services } = gw.server.app;
+    const viewer = { memberId: 'manager', name: null, isGroupsManager: true, expiresAt: null };
+    const ctx = { ...services, viewer, loaders: createLoaders(services.db, viewer) };
+    let commit!: () => void;
+    const held = new Promise<void>((resolve) => (commit = resolve));
+    let recordedFirst!: () => void;
+    const firstRecorded = new Promise<void>((resolve) => (recordedFirst = resolve));
+    const order: string[] = [];
+    const slow = write(ctx, async (w) => {
+      const event = await w.record({ type: 'GROUP_UPDATED', group: { id: first, privacy: 'PUBLIC' } });
+      recordedFirst();
+      await held;
+      return event;
+    }).then((event) => (order.push('first committed'), event));
+    await firstRecorded;
+    const fast = write(ctx, (w) => w.record({ type: 'GROUP_UPDATED', group: { id: second, privacy: 'PUBLIC' } })).then((event) => (order.push('second committed'), event));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(order).toEqual([]); // the second waits, though it touches another group
+    commit();
+    const [a, b] = await Promise.all([slow, fast]);
+    expect(order).toEqual(['first committed', 'second committed']);
+    expect(b.id).toBeGreaterThan(a.id);
   });
 });

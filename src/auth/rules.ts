@@ -16,9 +16,12 @@ import {
   type GroupAction,
 } from './policy.ts';
 
-/** The viewer's role in a group, through the request's batched loader. */
+/**
+ * The viewer's role in a group, through the request's batched loader (the viewer's standing: membership and
+ * pending request, read together for a whole page of groups).
+ */
 export async function viewerRole(ctx: Context, groupId: string) {
-  return (await ctx.loaders.viewerMembership.load(groupId))?.role ?? null;
+  return (await ctx.loaders.viewerStanding.load(groupId)).membership?.role ?? null;
 }
 
 export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: Context) =>

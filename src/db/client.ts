@@ -1,6 +1,6 @@
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
-import { createAdapter, databaseKind } from './adapter.ts';
+import { createAdapter, databaseKind, tuneSqlite } from './adapter.ts';
 
 /**
  * The database client. Prisma generates one client per provider (prisma/schema.prisma for SQLite and the
@@ -14,8 +14,9 @@ export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 /**
  * Opens the database named by `url` through its driver adapter. `onQuery`, when given, is called once per
  * SQL statement: tests count statements with it to prove that list queries do not grow with the page size.
+ * It also receives the statement's duration in milliseconds (the metrics time statements with it).
  */
-export function createDb(url: string, options: { poolSize?: number; onQuery?: (sql: string) => void } = {}): Db {
+export function createDb(url: string, options: { poolSize?: number; onQuery?: (sql: string, durationMs: number) => void } = {}): Db {
   const settings = {
     adapter: createAdapter(url, { poolSize: options.poolSize }),
     log: options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [],
@@ -23,7 +24,9 @@ export function createDb(url: string, options: { poolSize?: number; onQuery?: (s
   const db = (databaseKind(url) === 'postgresql' ? new PostgresPrismaClient(settings) : new PrismaClient(settings)) as Db;
   if (options.onQuery) {
     const onQuery = options.onQuery;
-    db.$on('query' as never, (event: { query: string }) => onQuery(event.query));
+    db.$on('query' as never, (event: { query: string; duration: number }) => onQuery(event.query, event.duration));
   }
+  // SQLite: write-ahead logging and planner statistics, before anything else runs on the connection (adapter.ts).
+  if (databaseKind(url) === 'sqlite') void tuneSqlite(db);
   return db;
 }

@@ -7,6 +7,13 @@ import type { GroupEventType, GroupPrivacy, GroupRole } from '../generated/prism
 import type { Tx } from '../db/client.ts';
 import type { Context } from '../context.ts';
 import type { Loaders } from '../loaders.ts';
+import { databaseKind } from '../db/adapter.ts';
+
+/**
+ * The PostgreSQL advisory lock (transaction-scoped) held from a transaction's first event row to its commit.
+ * Any constant works, as long as nothing else in the database uses it.
+ */
+const EVENT_LOG_LOCK = 4_783_201_906;
 
 /** Drops the loaders' cached rows of the given groups (page loaders are keyed by arguments: dropped whole). */
 function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
@@ -45,13 +52,20 @@ export interface Write {
  * the changed groups: the shield rules read the group and the viewer's role before the change, and the
  * mutation's own payload (e.g. `membership { group { membersCount viewerRole } }`) must show the state after.
  */
-export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | 'loaders'>, body: (w: Write) => Promise<T>): Promise<T> {
+export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | 'loaders' | 'config'>, body: (w: Write) => Promise<T>): Promise<T> {
   const recorded: GroupEvent[] = [];
+  const postgres = databaseKind(ctx.config.databaseUrl) === 'postgresql';
   const result = await ctx.db.$transaction(
-    async (tx) =>
-      body({
+    async (tx) => {
+      // Event ids must be assigned in commit order: live subscribers rely on "an event has committed, so every
+      // lower id has committed or never will" to fill gaps from the log. PostgreSQL hands out ids as rows are
+      // inserted, and concurrent transactions commit in any order, so writers of events take turns from their
+      // first event row to their commit. (SQLite already has one writer at a time.)
+      let ordered: Promise<unknown> | null = postgres ? null : Promise.resolve();
+      return body({
         tx,
         async record(event) {
+          await (ordered ??= tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`));
           const now = new Date();
           const row = await tx.groupEvent.create({
             data: {
@@ -70,7 +84,8 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
           recorded.push(row);
           return row;
         },
-      }),
+      });
+    },
     { maxWait: 10_000, timeout: 20_000 },
   );
   forgetGroups(ctx.loaders, new Set(recorded.map((event) => event.groupId)));

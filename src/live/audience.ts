@@ -9,6 +9,10 @@ import type { Group, GroupEvent, GroupMember } from '../generated/prisma/client.
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/policy.ts';
+import { SubscriptionSlots } from './limits.ts';
+
+/** Events read from the log at a time (replay, and filling what the bus did not bring). */
+export const LOG_PAGE = 500;
 
 interface EventLookups {
   group: Promise<Group | null>;
@@ -49,11 +53,42 @@ export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts 
   return canSeeContent(viewer, facts, role);
 }
 
-/** Shares each event's lookups between all subscribers of this process for as long as it is delivered. */
+/**
+ * Shares each event's lookups between all subscribers of this process for as long as it is delivered, and
+ * the log reads that fill what the bus did not bring. Also holds the count of each viewer's subscriptions.
+ */
 export class Audience {
   private readonly lookups = new Map<number, EventLookups>();
+  private readonly gaps = new Map<string, Promise<GroupEvent[]>>();
+  /** Live subscriptions held per viewer on this instance (MAX_SUBSCRIPTIONS_PER_VIEWER). */
+  readonly slots = new SubscriptionSlots();
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * The log's events with `after < id < before` (before null: up to now), of one group or of all, in log
+   * order, at most LOG_PAGE of them. Ids are assigned in commit order, so once the event `before` has
+   * committed, no event below it can still appear: such a range reads the same for every subscriber that
+   * saw the same jump in ids, and is read once for all of them.
+   */
+  readLog(groupId: string | null, after: number, before: number | null): Promise<GroupEvent[]> {
+    const read = () =>
+      this.db.groupEvent.findMany({
+        where: { id: { gt: after, ...(before !== null ? { lt: before } : {}) }, ...(groupId !== null ? { groupId } : {}) },
+        orderBy: { id: 'asc' },
+        take: LOG_PAGE,
+      });
+    if (before === null) return read();
+    const key = `${groupId ?? '*'}:${after}:${before}`;
+    let found = this.gaps.get(key);
+    if (!found) {
+      found = read();
+      this.gaps.set(key, found);
+      const forget = () => setTimeout(() => this.gaps.delete(key), 1_000).unref();
+      found.then(forget, () => this.gaps.delete(key));
+    }
+    return found;
+  }
 
   private lookupsFor(event: GroupEvent): EventLookups {
     let found = this.lookups.get(event.id);

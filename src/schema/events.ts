@@ -3,9 +3,12 @@ import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts'
 import { builder } from '../builder.ts';
 import { canSeeGroup } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
-import { badInput } from '../errors.ts';
+import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
 import type { Context } from '../context.ts';
+import { RESUMED } from '../pubsub.ts';
+import { LOG_PAGE } from '../live/audience.ts';
+import { whenExpired } from '../live/limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
 
@@ -37,21 +40,37 @@ function parseEventId(value: string): number {
   return id;
 }
 
-const REPLAY_BATCH = 500;
-/** How long after the replay an event it read may still arrive live (publishing follows the commit at once). */
-const REPLAY_OVERLAP_MS = 10_000;
+/** The graphql-ws connection an operation runs on (http.ts puts its socket in the context); none over HTTP/SSE. */
+const webSocketOf = (ctx: Context): object | null => (ctx as { socket?: object }).socket ?? null;
+
+/** Whose subscriptions count together: a signed-in viewer's across connections; an anonymous one's per WebSocket. */
+function slotOwner(ctx: Context): unknown {
+  if (ctx.viewer.memberId !== null) return `member:${ctx.viewer.memberId}`;
+  return webSocketOf(ctx);
+}
+
+/** Read from a stream when the viewer's token has expired: the subscription's last result, then its end. */
+const TOKEN_EXPIRED = Symbol('token expired');
+type Delivery = GroupEventRow | typeof TOKEN_EXPIRED;
 
 /**
- * The events one subscription receives: with `afterId`, the log after it (replay, in log order), then live
- * events in the order they were committed, each once, and only those the audience policy lets the viewer
- * receive when it is delivered.
+ * The events one subscription receives: the log after `startId` (replay, in log order), then live events,
+ * each once, in log order, and only those the audience policy lets the viewer receive when it is delivered.
+ *
+ * Event ids are assigned in commit order (SQLite has one writer at a time; on PostgreSQL write() holds an
+ * advisory lock from the first event to the commit), so once an event has committed every lower id has
+ * committed or never will. The stream keeps `lastId`, the newest id it has accounted for (delivered or not
+ * for this viewer): a live event at or below it is a duplicate; one further than the next id means the bus
+ * has not brought (yet, or at all: another instance, Redis) what lies between, which is read from the log
+ * first; after a Redis reconnection, the stream reads the log from `lastId` on.
  */
-function groupEventStream(ctx: Context, groupId: string | null, afterId: number | null): AsyncIterableIterator<GroupEventRow> {
-  const wanted = (event: GroupEventRow) => groupId == null || event.groupId === groupId;
-  // Listen before reading the log, so nothing committed during the replay is missed.
-  const live = ctx.events.subscribe('groupEvent')[Symbol.asyncIterator]();
-  const pendingLive = live.next();
-
+function groupEventStream(
+  ctx: Context,
+  groupId: string | null,
+  startId: number,
+  live: AsyncIterableIterator<GroupEventRow | typeof RESUMED>,
+  release: () => void,
+): AsyncIterableIterator<Delivery> {
   // The subscription's context lives as long as it does; each event is resolved (GroupEvent.group and the
   // Group fields under it) with fresh loaders, or it would show the group and the viewer's role as they were
   // at the first event.
@@ -59,62 +78,74 @@ function groupEventStream(ctx: Context, groupId: string | null, afterId: number 
     ctx.loaders = createLoaders(ctx.db, ctx.viewer);
     return event;
   };
+  let lastId = startId;
+  let expired = false;
 
-  async function* events(): AsyncGenerator<GroupEventRow> {
-    // Events read by the replay that may also come live (committed before the replay read them, published
-    // after we started listening): each is delivered once. Ids are not a high-water mark: on PostgreSQL,
-    // concurrent transactions commit (and publish) out of id order, and a late one must not be dropped.
-    const replayed = new Set<number>();
-    let replayEnded = 0;
-    try {
-      if (afterId !== null) {
-        let last = afterId;
-        for (;;) {
-          const batch = await ctx.db.groupEvent.findMany({
-            where: { id: { gt: last }, ...(groupId != null ? { groupId } : {}) },
-            orderBy: { id: 'asc' },
-            take: REPLAY_BATCH,
-          });
-          for (const event of batch) {
-            last = event.id;
-            replayed.add(event.id);
-            if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
-          }
-          if (batch.length < REPLAY_BATCH) break;
-        }
-        replayEnded = Date.now();
-      }
-      let next = pendingLive;
-      for (;;) {
-        const result = await next;
-        if (result.done) return;
-        const event = result.value;
-        next = live.next();
-        // A replayed event is published moments after its commit, so past that it cannot come live any more.
-        if (replayed.size && Date.now() - replayEnded > REPLAY_OVERLAP_MS) replayed.clear();
-        if (!wanted(event) || replayed.delete(event.id)) continue;
+  /** Delivers the log's events with `lastId < id < before` (before null: up to now), moving `lastId`. */
+  async function* fromLog(before: number | null): AsyncGenerator<GroupEventRow> {
+    for (;;) {
+      const page = await ctx.audience.readLog(groupId, lastId, before);
+      for (const [i, event] of page.entries()) {
+        if (expired) return;
+        // A long replay lets the process's other work through now and then.
+        if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+        lastId = event.id;
         if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
       }
+      if (page.length < LOG_PAGE) return;
+    }
+  }
+
+  // A WebSocket is closed (4401) when its token expires, which ends its subscriptions. SSE has no close
+  // code: the stream tells the client with a last UNAUTHENTICATED result, then ends.
+  const cancelExpiry = whenExpired(webSocketOf(ctx) ? null : ctx.viewer.expiresAt, () => {
+    expired = true;
+    void live.return?.();
+  });
+  const finish = async () => {
+    cancelExpiry();
+    release();
+    await live.return?.();
+  };
+
+  async function* events(): AsyncGenerator<Delivery> {
+    try {
+      yield* fromLog(null);
+      for (;;) {
+        const result = await live.next();
+        if (result.done) break; // cut off (backlog full), the token expired, or the client left
+        const event = result.value;
+        if (event === RESUMED) {
+          yield* fromLog(null);
+          continue;
+        }
+        if (event.id <= lastId) continue;
+        if (event.id > lastId + 1) yield* fromLog(event.id);
+        lastId = event.id;
+        if (groupId !== null && event.groupId !== groupId) continue;
+        if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
+      }
+      if (expired) yield TOKEN_EXPIRED;
     } finally {
-      await live.return?.();
+      await finish();
     }
   }
 
   const stream = events();
   // An async generator waiting for its next event cannot be returned until that event comes (and for a
   // subscription nothing reaches, it never does). Ending the live feed first wakes it, so a client that
-  // leaves releases its listener at once.
+  // leaves releases its listener (and its slot) at once.
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     next: () => stream.next(),
     return: async (value?: unknown) => {
-      await live.return?.();
+      await finish();
       return stream.return(value as undefined);
     },
     throw: async (error?: unknown) => {
-      await live.return?.();
+      await finish();
       return stream.throw(error);
     },
   };
@@ -127,12 +158,32 @@ builder.subscriptionFields((t) => ({
       'Changes to one group (groupId) or to every group whose content the viewer may see. With `after`, first ' +
       'replays what the viewer missed from the log, then continues live, with no gap and no duplicate.',
     args: { groupId: t.arg.id(), after: t.arg.id() },
-    // A plain function, not a generator: a bad `after` is this operation's BAD_USER_INPUT result, raised
-    // before anything listens or reads the log.
-    subscribe: (_root, args, ctx) => {
+    // Not a generator: a bad `after` or one subscription too many is this operation's error, raised before
+    // anything listens or reads the log.
+    subscribe: async (_root, args, ctx) => {
       const afterId = args.after != null ? parseEventId(args.after) : null;
-      return groupEventStream(ctx, args.groupId ?? null, afterId);
+      const owner = slotOwner(ctx);
+      const limit = ctx.config.live.maxSubscriptionsPerViewer;
+      const release = owner === null ? () => undefined : ctx.audience.slots.take(owner, limit);
+      if (!release) {
+        throw forbidden(`You have reached the limit of ${limit} open live subscriptions. Close one before opening another.`);
+      }
+      try {
+        // "From now on" is "after the newest event": read before listening, and the log read that follows
+        // listening catches whatever commits in between.
+        const newest = (await ctx.db.groupEvent.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0;
+        if (afterId !== null && afterId > newest) throw badInput('"after" must be the id of an event you received.');
+        const live = ctx.events.subscribe('groupEvent');
+        await ctx.events.listening('groupEvent');
+        return groupEventStream(ctx, args.groupId ?? null, afterId ?? newest, live, release);
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
-    resolve: (event) => event,
+    resolve: (event) => {
+      if (event === TOKEN_EXPIRED) throw unauthenticated('Your token has expired. Sign in again, then resume with `after`.');
+      return event;
+    },
   }),
 }));

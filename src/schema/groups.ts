@@ -1,11 +1,13 @@
 /** The Group type, its list and lookups, and the mutations on a group itself. */
 import type { Prisma } from '../generated/prisma/client.ts';
+import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { groupPermissions } from '../auth/policy.ts';
 import { visibleGroupsWhere, membersReadableGroupsWhere } from '../auth/visibility.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { creationOutcome } from '../auth/policy.ts';
-import { forbidden } from '../errors.ts';
+import { badInput, forbidden } from '../errors.ts';
+import { LIMITS } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
@@ -62,11 +64,8 @@ export const Group = builder.prismaObject('Group', {
     viewerCan: t.field({
       type: GroupPermissionsType,
       resolve: async (group, _args, ctx) => {
-        const [role, pending] = await Promise.all([
-          viewerRole(ctx, group.id),
-          ctx.loaders.viewerPendingJoinRequest.load(group.id),
-        ]);
-        return groupPermissions(ctx.viewer, group, role, pending !== null);
+        const { membership, pendingJoinRequest } = await ctx.loaders.viewerStanding.load(group.id);
+        return groupPermissions(ctx.viewer, group, membership?.role ?? null, pendingJoinRequest !== null);
       },
     }),
   }),
@@ -114,6 +113,31 @@ function groupSortKeys(sort: readonly { field: keyof typeof SORT_COLUMNS; order:
   return keys;
 }
 
+/** Above this many, a member's groups are listed by the groups' own indexes instead (see memberGroupIds). */
+const MEMBER_GROUPS_READ_FIRST = 1_000;
+
+/**
+ * The ids of the groups of `memberId` that pass `where` (which includes that membership), read from the
+ * member's GroupMember rows; null when the member belongs to more groups than is worth listing by id.
+ */
+async function memberGroupIds(ctx: Context, memberId: string, where: Prisma.GroupWhereInput[]): Promise<string[] | null> {
+  const rows = await ctx.db.groupMember.findMany({
+    where: { memberId, group: { AND: where } },
+    select: { groupId: true },
+    take: MEMBER_GROUPS_READ_FIRST + 1,
+  });
+  return rows.length > MEMBER_GROUPS_READ_FIRST ? null : rows.map((row) => row.groupId);
+}
+
+/**
+ * How many groups match `where`, counted per privacy and summed: a grouped count reads the privacy index
+ * alone where a plain count (Prisma's `count` counts a subquery of ids) reads every row of the table.
+ */
+async function countGroups(ctx: Context, where: Prisma.GroupWhereInput): Promise<number> {
+  const counts = await ctx.db.group.groupBy({ by: ['privacy'], where, _count: { _all: true } });
+  return counts.reduce((total, row) => total + row._count._all, 0);
+}
+
 builder.queryFields((t) => ({
   group: t.prismaField({
     type: Group,
@@ -147,7 +171,11 @@ builder.queryFields((t) => ({
       const where: Prisma.GroupWhereInput[] = [visibleGroupsWhere(ctx.viewer)];
       const filter = args.filter;
       if (filter?.privacy?.length) where.push({ privacy: { in: filter.privacy } });
-      if (filter?.search?.trim()) where.push({ nameSearch: { contains: searchKey(filter.search.trim()) } });
+      const search = filter?.search?.trim();
+      // No name is longer than LIMITS.name, and SQLite refuses LIKE patterns over 50,000 bytes (an internal
+      // error): a longer search is the client's mistake, said so.
+      if (search && search.length > LIMITS.name) throw badInput(`"search" must be at most ${LIMITS.name} characters.`);
+      if (search) where.push({ nameSearch: { contains: searchKey(search) } });
       if (filter?.memberId) {
         where.push({ members: { some: { memberId: filter.memberId } } }, membersReadableGroupsWhere(ctx.viewer));
       }
@@ -155,8 +183,12 @@ builder.queryFields((t) => ({
       const position = args.after
         ? [keysetWhere(keys, decodeCursor(args.after, keys.map((k) => k.kind))) as Prisma.GroupWhereInput]
         : [];
+      // One member's groups: read from that member's memberships first (a handful of rows by the memberId
+      // index, where a scan of the groups would test every group for membership). They are the whole list,
+      // so they are its total too; the page is then read among them, with every condition applied again.
+      const candidates = filter?.memberId ? await memberGroupIds(ctx, filter.memberId, where) : null;
       const rows = await ctx.db.group.findMany({
-        where: { AND: [...where, ...position] },
+        where: { AND: [...(candidates ? [{ id: { in: candidates } }] : []), ...where, ...position] },
         orderBy: orderByOf(keys) as Prisma.GroupOrderByWithRelationInput[],
         skip: args.offset ?? 0,
         take: size + 1,
@@ -165,7 +197,7 @@ builder.queryFields((t) => ({
         rows,
         size,
         (row) => encodeCursor(keys.map((k) => row[k.field])),
-        () => ctx.db.group.count({ where: listed }),
+        () => candidates?.length ?? countGroups(ctx, listed),
       );
     },
   }),

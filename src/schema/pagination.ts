@@ -45,6 +45,8 @@ export function encodeCursor(values: SortValue[]): string {
   return Buffer.from(JSON.stringify(plain)).toString('base64url');
 }
 
+const MAX_INT = 2 ** 31 - 1;
+
 /** Decodes a cursor made by encodeCursor for the same sort; anything else is BAD_USER_INPUT. */
 export function decodeCursor(cursor: string, kinds: ValueKind[]): SortValue[] {
   let parsed: unknown;
@@ -57,11 +59,14 @@ export function decodeCursor(cursor: string, kinds: ValueKind[]): SortValue[] {
   if (!Array.isArray(parsed) || parsed.length !== kinds.length) throw invalid();
   return parsed.map((value, i) => {
     const kind = kinds[i];
-    if (kind === 'int' && Number.isInteger(value)) return value as number;
+    // Values the database can hold only (a 32-bit integer, a date within years 1-9999): anything else in a
+    // hand-made cursor would fail inside the query as an internal error rather than as the client's input.
+    if (kind === 'int' && Number.isInteger(value) && Math.abs(value as number) <= MAX_INT) return value as number;
     if (kind === 'string' && typeof value === 'string') return value;
     if (kind === 'date' && typeof value === 'string') {
       const date = new Date(value);
-      if (!Number.isNaN(date.getTime())) return date;
+      const year = date.getUTCFullYear();
+      if (!Number.isNaN(date.getTime()) && year >= 1 && year <= 9999) return date;
     }
     throw invalid();
   });

@@ -3,6 +3,8 @@
  * driven by real clients: graphql-ws over WebSocket and SSE over fetch. Every wait is bounded, and
  * everything a helper opens is closed by the gateway's close() if the test did not close it first.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { loadConfig } from '../../src/config.ts';
@@ -70,6 +72,16 @@ export class Feed<T> {
     return taken;
   }
 
+  /** Why the feed ended (e.g. `close 4401 Token expired`), once it has; fails after `timeoutMs`. */
+  async ending(timeoutMs = DEFAULT_WAIT_MS): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error(`Not ended within ${timeoutMs} ms; got ${JSON.stringify(this.items)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.ended;
+  }
+
   /** Unread items after waiting `ms` (to assert that nothing more came). */
   async unreadAfter(ms = 300): Promise<T[]> {
     await new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,7 +122,21 @@ export interface LiveGateway {
   close(): Promise<void>;
 }
 
-function wsSubscribe(url: string, token: string | null, variables: Record<string, unknown>): LiveSubscription {
+/**
+ * Opens one subscription to a gateway at `url` (its GraphQL endpoint): graphql-ws without retries, or SSE.
+ * `query` defaults to GROUP_EVENTS.
+ */
+export function openSubscription(
+  url: string,
+  token: string | null,
+  variables: Record<string, unknown>,
+  transport: Transport = 'ws',
+  query = GROUP_EVENTS,
+): LiveSubscription {
+  return (transport === 'ws' ? wsSubscribe : sseSubscribe)(url, token, variables, query);
+}
+
+function wsSubscribe(url: string, token: string | null, variables: Record<string, unknown>, query: string): LiveSubscription {
   const events = new Feed<LiveEvent>();
   const errors = new Feed<any>();
   const client = createClient({
@@ -119,14 +145,15 @@ function wsSubscribe(url: string, token: string | null, variables: Record<string
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
   });
-  const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query: GROUP_EVENTS, variables }, {
+  const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query, variables }, {
     next: (result) => {
       if (result.errors) result.errors.forEach((e) => errors.push(e as any));
       if (result.data) events.push(result.data.groupEvents);
     },
     error: (error) => {
       if (Array.isArray(error)) error.forEach((e) => errors.push(e));
-      const reason = Array.isArray(error) ? 'errors' : `close ${(error as { code?: number }).code}`;
+      const close = error as { code?: number; reason?: string };
+      const reason = Array.isArray(error) ? 'errors' : `close ${close.code} ${close.reason ?? ''}`.trim();
       events.end(reason);
       errors.end(reason);
     },
@@ -142,7 +169,7 @@ function wsSubscribe(url: string, token: string | null, variables: Record<string
   };
 }
 
-function sseSubscribe(url: string, token: string | null, variables: Record<string, unknown>): LiveSubscription {
+function sseSubscribe(url: string, token: string | null, variables: Record<string, unknown>, query: string): LiveSubscription {
   const events = new Feed<LiveEvent>();
   const errors = new Feed<any>();
   const abort = new AbortController();
@@ -154,7 +181,7 @@ function sseSubscribe(url: string, token: string | null, variables: Record<strin
         'content-type': 'application/json',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
-      body: JSON.stringify({ query: GROUP_EVENTS, variables }),
+      body: JSON.stringify({ query, variables }),
       signal: abort.signal,
     });
     const decoder = new TextDecoder();
@@ -226,9 +253,8 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
       const token = await tokenFor(viewer);
       const after = options.after === undefined ? await latestEventId() : options.after;
       const variables = { groupId: options.groupId ?? null, after };
-      const start = (options.transport ?? 'ws') === 'ws' ? wsSubscribe : sseSubscribe;
       const listening = server.app.services.events.listenerCount('groupEvent');
-      const subscription = start(server.url, token, variables);
+      const subscription = openSubscription(server.url, token, variables, options.transport);
       open.add(subscription);
       // Purely live: wait until the server listens (the in-process bus shows it), or its first events could be missed.
       if (after === null) {
@@ -252,4 +278,61 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
       await database.drop();
     },
   };
+}
+
+// --- The gateway as its own process (`tsx src/server.ts`), the way users run it ---
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+const TSX = path.resolve('node_modules/.bin/tsx');
+const launched = new Set<ChildProcess>();
+
+/**
+ * Starts `tsx src/server.ts` with exactly `env` (plus PATH), collecting its output. It runs in a process group
+ * of its own: tsx runs the server in a child process, which a SIGKILL to tsx alone would leave running.
+ */
+export function launchGateway(env: Record<string, string>): GatewayProcess {
+  const child = spawn(TSX, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  launched.add(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return { child, output: () => output, exited };
+}
+
+/** Kills every launched gateway that is still running, with the server process tsx started (afterEach / afterAll). */
+export function killGateways() {
+  for (const child of launched) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  launched.clear();
+}
+
+/** Waits until the output contains `text`, failing after `timeoutMs` (or when the process exits first). */
+export async function waitForOutput(gateway: GatewayProcess, text: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!gateway.output().includes(text)) {
+    if (gateway.child.exitCode !== null) throw new Error(`Exited with ${gateway.child.exitCode} before "${text}":\n${gateway.output()}`);
+    if (Date.now() > deadline) throw new Error(`No "${text}" within ${timeoutMs} ms:\n${gateway.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The exit code, or a failure if the process is still running after `timeoutMs`. */
+export function exitWithin(gateway: GatewayProcess, timeoutMs: number) {
+  return Promise.race([
+    gateway.exited,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`Still running after ${timeoutMs} ms:\n${gateway.output()}`)), timeoutMs)),
+  ]);
 }

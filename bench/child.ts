@@ -1,0 +1,100 @@
+/**
+ * The side of a benchmarked server process that talks to the runner (over the IPC channel of fork): it
+ * says when it listens, samples its own RSS so the runner can read the peak of each measured phase, counts
+ * whatever the server counts (SQL statements), and stops on request.
+ */
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+
+export const counters = { statements: 0 };
+
+/** A CPU profile of the measured phase only (startup and warm-up left out), written as a .cpuprofile. */
+let session: Session | null = null;
+async function profile(action: 'start' | 'stop', file?: string) {
+  if (action === 'start') {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+  } else if (session) {
+    const { profile: result } = await session.post('Profiler.stop');
+    session.disconnect();
+    session = null;
+    if (file) fs.writeFileSync(file, JSON.stringify(result));
+  }
+}
+
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  const rss = process.memoryUsage.rss();
+  if (rss > peakRss) peakRss = rss;
+}, 250);
+sampler.unref();
+
+export interface ChildStats {
+  statements: number;
+  rss: number;
+  peakRss: number;
+  heapUsed: number;
+  /** CPU time of this process (user + system), in microseconds. */
+  cpuMicros: number;
+  /** Anything the server wants the runner to know (e.g. live subscriptions). */
+  extra: Record<string, number>;
+}
+
+type Message =
+  | { type: 'reset' }
+  | { type: 'stats'; gc?: boolean }
+  | { type: 'stop' }
+  | { type: 'profile'; action: 'start' | 'stop'; file?: string }
+  | { type: string; [key: string]: unknown };
+
+/**
+ * Connects a started server to the runner. `close` stops it; `extra` adds numbers to the stats; `onMessage`
+ * receives any other message (and may answer with process.send).
+ */
+export function serve(port: number, options: { close: () => Promise<void> | void; extra?: () => Record<string, number>; onMessage?: (message: Message) => void }) {
+  const send = (message: unknown) => process.send?.(message);
+  process.on('message', async (message: Message) => {
+    if (message.type === 'reset') {
+      counters.statements = 0;
+      peakRss = process.memoryUsage.rss();
+      send({ type: 'reset-done' });
+    } else if (message.type === 'stats') {
+      if (message.gc && typeof globalThis.gc === 'function') {
+        globalThis.gc();
+        globalThis.gc();
+      }
+      const memory = process.memoryUsage();
+      if (memory.rss > peakRss) peakRss = memory.rss;
+      const cpu = process.cpuUsage();
+      const stats: ChildStats = {
+        statements: counters.statements,
+        rss: memory.rss,
+        peakRss,
+        heapUsed: memory.heapUsed,
+        cpuMicros: cpu.user + cpu.system,
+        extra: options.extra?.() ?? {},
+      };
+      send({ type: 'stats', stats });
+    } else if (message.type === 'profile') {
+      const { action, file } = message as { action: 'start' | 'stop'; file?: string };
+      await profile(action, file);
+      send({ type: 'profile-done' });
+    } else if (message.type === 'stop') {
+      // Stopping must not hang the run: whatever close() does, the process ends within a few seconds.
+      setTimeout(() => process.exit(0), 3_000).unref();
+      try {
+        await options.close();
+      } finally {
+        process.exit(0);
+      }
+    } else {
+      options.onMessage?.(message);
+    }
+  });
+  // The runner went away: nothing left to serve.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port });
+}

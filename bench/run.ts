@@ -1,0 +1,468 @@
+/**
+ * `npm run bench`: seeds (or reuses) the benchmark dataset, starts each server in its own process, drives
+ * it with autocannon for a bounded time and prints one table: scenario, req/s, p50, p99, SQL statements per
+ * request, errors, peak RSS, and the ratio to the scenario's baseline (measured in the same run).
+ *
+ *   npm run bench -- [--duration 10] [--connections 20] [--db sqlite|postgresql]
+ *                    [--scenarios typename,a,b,c,d,shield,half,e] [--subscribers 10000] [--profile] [--save]
+ *
+ * --profile writes a CPU profile of each measured phase (.tmp/bench/profiles/<row>.cpuprofile) and prints
+ * its hottest packages and functions; --save writes the table into bench/README.md.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { isDeepStrictEqual } from 'node:util';
+import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, sqliteDataset, type DatasetFacts } from './dataset.ts';
+import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
+import { load, type LoadResult } from './load.ts';
+import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
+import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
+import { summarizeProfile } from './profile.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '20' },
+    db: { type: 'string', default: 'sqlite' },
+    scenarios: { type: 'string', default: 'typename,a,b,shield,half,c,d,e' },
+    subscribers: { type: 'string', default: '10000' },
+    'live-clients': { type: 'string', default: '4' },
+    profile: { type: 'boolean', default: false },
+    save: { type: 'boolean', default: false },
+    label: { type: 'string', default: '' },
+  },
+});
+
+const seconds = Number(flags.duration);
+const warmup = Number(flags.warmup);
+const connections = Number(flags.connections);
+const dbKind = flags.db === 'postgresql' || flags.db === 'postgres' ? 'postgresql' : 'sqlite';
+const wanted = new Set(flags.scenarios!.split(',').map((s) => s.trim()).filter(Boolean));
+const subscribers = Number(flags.subscribers);
+const JWT_SECRET = 'bench-secret-not-for-production';
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+if (!(seconds > 0 && seconds <= 600) || !(warmup >= 0 && warmup <= 60) || !(connections >= 1 && connections <= 1_000)) {
+  console.error('--duration must be 1..600 seconds, --warmup 0..60, --connections 1..1000');
+  process.exit(2);
+}
+
+interface Row {
+  name: string;
+  description: string;
+  server: string;
+  load?: LoadResult;
+  statementsPerRequest?: number;
+  /** Server CPU time (user + system) per request, in ms. */
+  cpuPerRequest?: number;
+  peakRss?: number;
+  baseline?: string;
+  ratio?: number;
+  note?: string;
+}
+const rows: Row[] = [];
+const children = new Set<ServerChild>();
+let postgres: BenchPostgres | null = null;
+
+async function cleanup() {
+  for (const child of children) await child.stop().catch(() => undefined);
+  children.clear();
+  if (postgres) {
+    try {
+      postgres.stop();
+    } catch {
+      // already stopped
+    }
+    postgres = null;
+  }
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+const PROFILE_DIR = path.join(BENCH_DIR, 'profiles');
+
+async function start(name: string, server: string, env: Record<string, string>, openFiles = 0): Promise<ServerChild> {
+  const file = `servers/${server}.ts`;
+  const child = await startServerChild(name, file, { ...serverEnv, ...env }, [], openFiles);
+  children.add(child);
+  return child;
+}
+
+async function stop(child: ServerChild) {
+  await child.stop();
+  children.delete(child);
+  const file = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
+  if (flags.profile && fs.existsSync(file)) console.error(summarizeProfile(file, 30));
+}
+
+/**
+ * Warms the server up, then measures it: autocannon's numbers, the server's CPU time per request and its
+ * peak RSS; then counts the SQL statements of a few requests sent one at a time (exact, whatever the load).
+ */
+async function measure(child: ServerChild, next: () => Planned, rate?: number) {
+  if (warmup > 0) await load({ url: child.url, seconds: warmup, connections, next, tokens, rate });
+  await child.reset();
+  const profiled = flags.profile && child.name !== '';
+  const profileFile = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
+  if (profiled) {
+    fs.rmSync(profileFile, { force: true });
+    await child.profile('start');
+  }
+  const before = await child.stats();
+  const result = await load({ url: child.url, seconds, connections, next, tokens, rate });
+  const stats = await child.stats();
+  if (profiled) await child.profile('stop', profileFile);
+  const SEQUENTIAL = 20;
+  // Requests the load left in flight finish first (their statements would be counted otherwise).
+  for (let last = -1, now = (await child.stats()).statements; now !== last; ) {
+    await new Promise((r) => setTimeout(r, 300));
+    [last, now] = [now, (await child.stats()).statements];
+  }
+  await child.reset();
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    const planned = next();
+    const answer = await bodyOf(child.url, planned);
+    planned.onResponse?.(JSON.stringify(answer));
+  }
+  const counted = await child.stats();
+  return {
+    result,
+    cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
+    statementsPerRequest: counted.statements / SEQUENTIAL,
+    peakRss: stats.peakRss,
+  };
+}
+
+let serverEnv: Record<string, string> = {};
+const tokens = new Tokens(JWT_SECRET);
+
+async function bodyOf(url: string, planned: Planned) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(planned.memberId ? { authorization: `Bearer ${tokens.get(planned.memberId)}` } : {}) },
+    body: planned.body,
+  });
+  return response.json() as Promise<{ data?: unknown; errors?: unknown[] }>;
+}
+
+/** The hand-written baseline must answer exactly what the gateway answers, or the comparison means nothing. */
+async function checkSameAnswers(gateway: ServerChild, handwritten: ServerChild, facts: DatasetFacts, scenario: string) {
+  const next = SCENARIOS[scenario].next(facts);
+  for (let i = 0; i < 5; i++) {
+    const planned = next();
+    const [fromGateway, fromBaseline] = await Promise.all([bodyOf(gateway.url, planned), bodyOf(handwritten.url, planned)]);
+    if (fromGateway.errors || !isDeepStrictEqual(fromGateway, fromBaseline)) {
+      log(`(${scenario}) the hand-written baseline answers differently from the gateway:`);
+      log(`gateway:  ${JSON.stringify(fromGateway).slice(0, 600)}`);
+      log(`baseline: ${JSON.stringify(fromBaseline).slice(0, 600)}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+async function runBaseline(name: string, facts: DatasetFacts) {
+  const spec = BASELINE_REQUESTS[name];
+  const existing = rows.find((r) => r.name === name);
+  if (existing) return existing;
+  const child = await start(name, spec.server, {});
+  try {
+    const measured = await measure(child, spec.next(facts));
+    const row: Row = {
+      name,
+      description: `baseline: ${name === 'node-http' ? 'bare node:http JSON answer' : name === 'graphql-js' ? 'bare graphql-js + document cache' : name === 'yoga-hello' ? 'bare graphql-yoga hello world' : `hand-written SQL + graphql-js, scenario (${name.slice(-1)})`}`,
+      server: spec.server,
+      load: measured.result,
+      statementsPerRequest: measured.statementsPerRequest,
+      cpuPerRequest: measured.cpuPerRequest,
+      peakRss: measured.peakRss,
+    };
+    rows.push(row);
+    return row;
+  } finally {
+    await stop(child);
+  }
+}
+
+async function runGateway(name: string, description: string, next: () => Planned, options: { baseline?: string; env?: Record<string, string>; rate?: number; note?: string } = {}) {
+  const child = await start(name, 'gateway', options.env ?? {});
+  try {
+    const measured = await measure(child, next, options.rate);
+    const row: Row = {
+      name,
+      description,
+      server: 'gateway',
+      load: measured.result,
+      statementsPerRequest: measured.statementsPerRequest,
+      cpuPerRequest: measured.cpuPerRequest,
+      peakRss: measured.peakRss,
+      baseline: options.baseline,
+      note: options.note,
+    };
+    rows.push(row);
+    return row;
+  } finally {
+    await stop(child);
+  }
+}
+
+interface LiveResult {
+  subscribers: number;
+  failed: number;
+  bytesPerSubscriber: number;
+  heapPerSubscriber: number;
+  events: { ms: number; received: number; cpuMs: number }[];
+  errors: number;
+}
+
+/** (e) N idle graphql-ws subscribers on one gateway process, then events delivered to all of them. */
+async function runLive(facts: DatasetFacts): Promise<LiveResult> {
+  // Each subscriber is a socket on both sides: the server needs one file per subscriber (and some more),
+  // each client process its share. The server's soft limit is raised for it when needed; the clients are
+  // as many as it takes to stay under the limit.
+  const limits = fileLimits();
+  const needed = subscribers + 1_000;
+  if (needed > limits.hard) log(`live: ${subscribers} subscribers need ~${needed} open files, above this machine's hard limit (${limits.hard}); expect failures`);
+  const perClient = Math.max(100, Math.min(limits.soft, limits.hard) - 500);
+  const clientsCount = Math.max(1, Number(flags['live-clients']), Math.ceil(subscribers / perClient));
+  const viewers = Array.from({ length: subscribers }, (_, i) => `m${String(i % 50_000).padStart(5, '0')}`);
+  await tokens.sign(viewers);
+  await tokens.sign(facts.liveJoiners);
+  const child = await start('e-live', 'gateway', {}, needed);
+  const clients = Array.from({ length: clientsCount }, () => forkTs('live-client.ts', {}));
+  try {
+    await Promise.all(clients.map((c) => nextMessage(c, 'ready')));
+    const before = await child.stats(true);
+    const wsUrl = child.url.replace('http://', 'ws://');
+    const share = Math.ceil(subscribers / clientsCount);
+    const opening = performance.now();
+    const opened = await Promise.all(
+      clients.map((c, i) => {
+        const reply = nextMessage<{ opened: number; failed: number }>(c, 'opened', 300_000);
+        c.send({ type: 'open', url: wsUrl, tokens: viewers.slice(i * share, (i + 1) * share).map((v) => tokens.get(v)), query: LIVE_SUBSCRIPTION, concurrency: 50 });
+        return reply;
+      }),
+    );
+    const open = opened.reduce((n, o) => n + o.opened, 0);
+    const failed = opened.reduce((n, o) => n + o.failed, 0);
+    // Every subscription is listening once the server counts them all (a subscribe has no acknowledgement).
+    const deadline = Date.now() + 60_000;
+    while ((await child.stats()).extra.subscriptions < open && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    log(`live: ${open} subscribers open (${failed} failed) in ${((performance.now() - opening) / 1000).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idle = await child.stats(true);
+    const events: LiveResult['events'] = [];
+    let errors = 0;
+    const seen = new Set<string>();
+    const profileFile = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
+    if (flags.profile) await child.profile('start');
+    for (let i = 0; i < 3; i++) {
+      const joiner = facts.liveJoiners[i];
+      const cpuBefore = (await child.stats()).cpuMicros;
+      const sent = performance.timeOrigin + performance.now();
+      const answer = await bodyOf(child.url, { body: JSON.stringify({ query: JOIN, variables: { groupId: facts.liveGroup } }), memberId: joiner });
+      if (answer.errors) throw new Error(`live: the join failed: ${JSON.stringify(answer.errors)}`);
+      // The subscribers report arrivals per event id: wait until the new event has reached them all.
+      let reports: { count: number; last: number; errors: number }[] = [];
+      let eventId = '';
+      const until = Date.now() + 30_000;
+      for (;;) {
+        const all = await Promise.all(clients.map((c) => {
+          const reply = nextMessage<{ arrivals: Record<string, { count: number; first: number; last: number }>; errors: number }>(c, 'report');
+          c.send({ type: 'report' });
+          return reply;
+        }));
+        const ids = new Set(all.flatMap((r) => Object.keys(r.arrivals)).filter((id) => !seen.has(id)));
+        eventId = [...ids].sort((x, y) => Number(x) - Number(y))[0] ?? '';
+        reports = all.map((r) => ({ count: r.arrivals[eventId]?.count ?? 0, last: r.arrivals[eventId]?.last ?? 0, errors: r.errors }));
+        if ((eventId && reports.reduce((n, r) => n + r.count, 0) >= open) || Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      seen.add(eventId);
+      const received = reports.reduce((n, r) => n + r.count, 0);
+      const last = Math.max(...reports.map((r) => r.last));
+      errors = Math.max(errors, ...reports.map((r) => r.errors));
+      const cpuMs = ((await child.stats()).cpuMicros - cpuBefore) / 1000;
+      events.push({ ms: last - sent, received, cpuMs });
+      log(`live: event ${eventId} reached ${received}/${open} subscribers; last after ${(last - sent).toFixed(0)} ms, server CPU ${cpuMs.toFixed(0)} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (flags.profile) await child.profile('stop', profileFile);
+    return {
+      subscribers: open,
+      failed,
+      bytesPerSubscriber: (idle.rss - before.rss) / Math.max(1, open),
+      heapPerSubscriber: (idle.heapUsed - before.heapUsed) / Math.max(1, open),
+      events,
+      errors,
+    };
+  } finally {
+    for (const c of clients) {
+      c.send({ type: 'close' });
+    }
+    await Promise.all(clients.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await stop(child);
+  }
+}
+
+const mb = (bytes?: number) => (bytes === undefined ? '' : `${(bytes / 1024 / 1024).toFixed(0)} MB`);
+const num = (n?: number, digits = 0) => (n === undefined ? '' : n.toFixed(digits));
+
+function table(): string {
+  const header = '| scenario | req/s | p50 ms | p99 ms | SQL/req | errors | peak RSS | server CPU ms/req | vs baseline |';
+  const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---|'];
+  for (const row of rows) {
+    const base = row.baseline ? rows.find((r) => r.name === row.baseline) : undefined;
+    const ratio = base?.load && row.load ? `${((row.load.rps / base.load.rps) * 100).toFixed(0)}% of ${row.baseline}` : '';
+    lines.push(
+      `| ${row.description}${row.note ? ` (${row.note})` : ''} | ${num(row.load?.rps)} | ${num(row.load?.p50, 1)} | ${num(row.load?.p99, 1)} | ${row.server === 'gateway' || row.server === 'handwritten' ? num(row.statementsPerRequest, 1) : '–'} | ${row.load?.errors ?? ''} | ${mb(row.peakRss)} | ${num(row.cpuPerRequest, 2)} | ${ratio} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function machine(): string {
+  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  return `${os.availableParallelism?.() ?? os.cpus().length} cores (${cpu}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, Node ${process.version}, ${dbKind}`;
+}
+
+async function main() {
+  fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  log(`machine: ${machine()}`);
+  let databaseUrl: string;
+  if (dbKind === 'sqlite') {
+    databaseUrl = `file:${sqliteDataset(log)}`;
+  } else {
+    postgres = await startBenchPostgres(log);
+    databaseUrl = await postgresDataset(postgres.url, log);
+  }
+  serverEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production' };
+  const facts = datasetFacts(generate());
+  const viewers = new Set<string>();
+  for (const name of wanted) SCENARIOS[name]?.viewers(facts).forEach((v) => viewers.add(v));
+  if (wanted.has('shield') || wanted.has('half')) SCENARIOS.b.viewers(facts).forEach((v) => viewers.add(v));
+  await tokens.sign(viewers);
+  log(`${viewers.size} viewers' tokens signed; ${seconds} s per measurement after ${warmup} s of warm-up, ${connections} connections`);
+
+  // Same answers from the gateway and the hand-written baseline, before anything is measured.
+  const compared = ['a', 'b', 'c'].filter((s) => wanted.has(s) || (s === 'b' && (wanted.has('d') || wanted.has('shield'))));
+  if (compared.length) {
+    const gateway = await start('check-gateway', 'gateway', {});
+    const handwritten = await start('check-handwritten', 'handwritten', {});
+    for (const scenario of compared) {
+      if (!(await checkSameAnswers(gateway, handwritten, facts, scenario))) process.exitCode = 1;
+    }
+    await stop(gateway);
+    await stop(handwritten);
+    if (process.exitCode) throw new Error('the baseline does not answer like the gateway; fix it before measuring');
+    log(`the hand-written baseline answers (${compared.join(', ')}) exactly like the gateway`);
+  }
+
+  if (wanted.has('typename')) {
+    for (const b of ['node-http', 'graphql-js', 'yoga-hello']) await runBaseline(b, facts);
+    await runGateway('typename', SCENARIOS.typename.description, SCENARIOS.typename.next(facts), { baseline: 'node-http' });
+  }
+  for (const name of ['a', 'b', 'c'] as const) {
+    if (!wanted.has(name)) continue;
+    await runBaseline(`handwritten-${name}`, facts);
+    const scenario = SCENARIOS[name];
+    const row = await runGateway(name, scenario.description, scenario.next(facts), { baseline: scenario.baseline });
+    if (name === 'b') {
+      if (wanted.has('shield')) {
+        await runGateway('b-noshield', '(b) with the permission layer removed', SCENARIOS.b.next(facts), { baseline: 'b', env: { BENCH_SHIELD: 'off' } });
+      }
+      if (wanted.has('half') && row.load) {
+        const rate = Math.max(1, Math.round(row.load.rps / 2));
+        await runGateway('b-half', `(b) at half its peak rate (${rate} req/s)`, SCENARIOS.b.next(facts), { baseline: 'handwritten-b', rate });
+      }
+    }
+  }
+  if (!wanted.has('b') && wanted.has('shield')) {
+    await runGateway('b', SCENARIOS.b.description, SCENARIOS.b.next(facts), { baseline: 'handwritten-b' });
+    await runGateway('b-noshield', '(b) with the permission layer removed', SCENARIOS.b.next(facts), { baseline: 'b', env: { BENCH_SHIELD: 'off' } });
+  }
+  if (wanted.has('d')) {
+    await runBaseline('handwritten-b', facts);
+    await runGateway('d', SCENARIOS.d.description, SCENARIOS.d.next(facts), { baseline: 'handwritten-b' });
+  }
+  let live: LiveResult | null = null;
+  if (wanted.has('e') || wanted.has('live')) live = await runLive(facts);
+
+  const lines = [`Machine: ${machine()}. ${seconds} s per row after ${warmup} s warm-up, ${connections} connections.`, '', table()];
+  if (live) {
+    const times = live.events.map((e) => e.ms).sort((x, y) => x - y);
+    const median = times[Math.floor(times.length / 2)];
+    const cpu = live.events.map((e) => e.cpuMs).sort((x, y) => x - y)[Math.floor(live.events.length / 2)];
+    lines.push(
+      '',
+      `(e) live fan-out: ${live.subscribers} idle graphql-ws subscribers on one process (${live.failed} failed to open); ` +
+        `${(live.bytesPerSubscriber / 1024).toFixed(1)} KiB RSS (${(live.heapPerSubscriber / 1024).toFixed(1)} KiB heap) per idle subscriber; ` +
+        `one event to all: ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')} (median ${median.toFixed(0)} ms, ` +
+        `${Math.round(live.subscribers / (median / 1000))} deliveries/s wall, ${Math.round(live.subscribers / (cpu / 1000))} per server CPU-second); ` +
+        `received ${live.events.map((e) => e.received).join('/')}, ${live.errors} errors.`,
+    );
+  }
+  lines.push('', targets(live));
+  const output = lines.join('\n');
+  console.log(output);
+
+  fs.mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  fs.writeFileSync(path.join(BENCH_DIR, 'results', `${stamp}${flags.label ? `-${flags.label}` : ''}.json`), JSON.stringify({ machine: machine(), flags, rows, live }, null, 2));
+  fs.writeFileSync(path.join(BENCH_DIR, 'results', `${stamp}${flags.label ? `-${flags.label}` : ''}.md`), output);
+  if (flags.save) saveToReadme(output);
+}
+
+function targets(live: LiveResult | null): string {
+  const get = (name: string) => rows.find((r) => r.name === name)?.load;
+  const checks: string[] = [];
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const ratio = (a?: LoadResult, b?: LoadResult) => (a && b ? a.rps / b.rps : undefined);
+  const t = ratio(get('typename'), get('node-http'));
+  if (t !== undefined) checks.push(`- gateway \`{ __typename }\` >= 30% of bare node:http: ${(t * 100).toFixed(0)}% (${mark(t >= 0.3)})`);
+  const b = ratio(get('b'), get('handwritten-b'));
+  const bRow = rows.find((r) => r.name === 'b');
+  if (b !== undefined && bRow) {
+    checks.push(`- (b) >= 50% of its hand-written baseline: ${(b * 100).toFixed(0)}% (${mark(b >= 0.5)}); <= 4 SQL statements: ${num(bRow.statementsPerRequest, 1)} (${mark((bRow.statementsPerRequest ?? 99) <= 4.05)})`);
+  }
+  const s = ratio(get('b-noshield'), get('b'));
+  if (s !== undefined) checks.push(`- shield on costs <= 15% of (b)'s throughput: on is ${((1 / s) * 100).toFixed(0)}% of off, a cost of ${((1 - 1 / s) * 100).toFixed(0)}% (${mark(1 / s >= 0.85)})`);
+  const half = get('b-half');
+  if (half) checks.push(`- p99 <= 50 ms at half the peak rate: ${half.p99.toFixed(1)} ms (${mark(half.p99 <= 50 && half.errors === 0)})`);
+  const saturated = rows.filter((r) => r.server === 'gateway' && r.name !== 'b-half' && r.load);
+  if (saturated.length) {
+    const worst = saturated.map((r) => ({ name: r.name, spread: r.load!.p99 / Math.max(0.001, r.load!.p50), errors: r.load!.errors }));
+    const ok = worst.every((w) => w.spread <= 3 && w.errors === 0);
+    checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(1)}x${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
+  }
+  if (live) {
+    const times = live.events.map((e) => e.ms).sort((x, y) => x - y);
+    const median = times[Math.floor(times.length / 2)];
+    const cpu = live.events.map((e) => e.cpuMs).sort((x, y) => x - y)[Math.floor(live.events.length / 2)];
+    checks.push(`- >= 10,000 idle graphql-ws connections: ${live.subscribers} (${mark(live.subscribers >= 10_000)})`);
+    checks.push(`- >= 5,000 per-viewer-checked deliveries/s/core: ${Math.round(live.subscribers / (cpu / 1000))} per server CPU-second (${mark(live.subscribers / (cpu / 1000) >= 5_000)})`);
+    checks.push(`- one event to 10,000 subscribers < 2 s: median ${median.toFixed(0)} ms to ${live.subscribers} (${mark(median < 2_000 && live.subscribers >= 10_000)})`);
+  }
+  return ['Targets:', ...checks].join('\n');
+}
+
+function saveToReadme(output: string) {
+  const readme = path.resolve('bench/README.md');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : `${start}\n${end}\n`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < 0) throw new Error('bench/README.md has no results markers');
+  fs.writeFileSync(readme, `${text.slice(0, i + start.length)}\n${output}\n${text.slice(j)}`);
+  log('bench/README.md updated');
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,216 @@
+/**
+ * Request limits: what one request may ask for, and how often. Each limit refuses with a clear answer
+ * before any resolver runs, never a crash:
+ * - document shape (GraphQL Armor): depth, aliases, directives, tokens, estimated cost -> GRAPHQL_VALIDATION_FAILED
+ * - introspection off in production -> GRAPHQL_VALIDATION_FAILED; field suggestions removed in production
+ * - batching off unless BATCH_LIMIT is set (Yoga), body size (Yoga: HTTP 413)
+ * - CSRF: a POST a browser may send cross-site without a preflight needs a header -> HTTP 403, FORBIDDEN
+ * - text no database can store (lone surrogates, NUL), parameters that are not JSON -> BAD_USER_INPUT
+ * - rate: operations per viewer per window -> HTTP 429, RATE_LIMITED (an addition to the contract's codes)
+ * The values come from config.ts (LimitsConfig); the README's Configuration table lists them.
+ */
+import type { IncomingMessage } from 'node:http';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { LimitsConfig } from './config.ts';
+import type { Viewer } from './auth/viewer.ts';
+
+/** The Yoga server options the limits set; app.ts spreads them into createYoga. */
+export function limitOptions(limits: LimitsConfig) {
+  return {
+    batching: limits.batchLimit > 0 ? { limit: limits.batchLimit } : false,
+    maxRequestBodySize: limits.maxBodyBytes,
+    // No field takes a file: multipart bodies (file uploads) are not read at all.
+    multipart: false,
+  };
+}
+
+/** The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. */
+export function limitPlugins(limits: LimitsConfig): Plugin[] {
+  return [
+    useCsrfPrevention(limits.csrfHeaders),
+    useParameterJson(),
+    ...(limits.introspection ? [] : [useNoIntrospection()]),
+    useDocumentLimits(limits),
+    useStorableText(),
+    ...(limits.rateLimitPoints > 0 ? [useRateLimit(limits)] : []),
+  ];
+}
+
+/** An Armor rejection as a validation error: its sentence without graphql's "Syntax Error: " prefix. */
+function documentRejected(error: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+  });
+}
+
+/**
+ * GraphQL Armor's document limits. Validation-time limits report their error to the validation context
+ * (so it joins graphql's own validation errors); the token limit works inside the parser, so it throws.
+ */
+function useDocumentLimits(limits: LimitsConfig): Plugin {
+  const report = {
+    propagateOnRejection: false,
+    onReject: [
+      (context: { reportError(error: GraphQLError): void } | null, error: GraphQLError) => {
+        if (context) context.reportError(documentRejected(error));
+        else throw documentRejected(error);
+      },
+    ],
+  };
+  return EnvelopArmorPlugin({
+    maxDepth: { n: limits.maxDepth, ...report },
+    maxAliases: { n: limits.maxAliases, ...report },
+    maxDirectives: { n: limits.maxDirectives, ...report },
+    maxTokens: { n: limits.maxTokens, ...report },
+    costLimit: { maxCost: limits.maxCost, ...report },
+    blockFieldSuggestion: { enabled: limits.blockFieldSuggestions },
+  }) as Plugin;
+}
+
+/** Refuses `__schema` and `__type` (not `__typename`) with graphql's own validation rule. */
+function useNoIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+/** Content types a browser sends cross-site without asking first (a CORS "simple request"). */
+const SIMPLE_CONTENT_TYPES = new Set(['', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
+
+/**
+ * CSRF prevention, as Yoga's CSRF plugin does it: a request a browser could send cross-site without a
+ * preflight must carry one of `headers`, which a cross-site page cannot add without one. Only POST is
+ * checked: JSON POSTs are preflighted anyway, and GET (queries and SSE subscriptions) cannot change
+ * anything, since Yoga refuses mutations over GET. Tokens travel in the Authorization header, never in
+ * cookies, so this is defence in depth.
+ */
+function useCsrfPrevention(headers: string[]): Plugin {
+  return {
+    onRequestParse({ request }) {
+      if (request.method !== 'POST') return;
+      const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      if (!SIMPLE_CONTENT_TYPES.has(type)) return;
+      if (headers.some((header) => request.headers.has(header))) return;
+      throw new GraphQLError(`Send the request as application/json, or with the header ${headers[0]}.`, {
+        extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+      });
+    },
+  };
+}
+
+/** Lone surrogates (UTF-16 that is not Unicode) and NUL: no database stores them, the driver would fail. */
+const UNSTORABLE = /\p{Surrogate}|\u0000/u;
+
+/** Whether a variable value holds unstorable text (input types nest a few levels; deeper is refused anyway). */
+function holdsUnstorable(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (value === null || typeof value !== 'object' || depth > 16) return false;
+  return Object.entries(value).some(([key, item]) => UNSTORABLE.test(key) || holdsUnstorable(item, depth + 1));
+}
+
+const unstorable = () =>
+  new GraphQLError('Text must be valid Unicode, without NUL characters.', {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
+
+/**
+ * Text the database cannot store is refused as the client's input (BAD_USER_INPUT) before it reaches a
+ * query, in the document and in the variables, over HTTP, SSE and WebSocket alike.
+ */
+function useStorableText(): Plugin {
+  return {
+    onParse({ params }) {
+      const source = typeof params.source === 'string' ? params.source : params.source.body;
+      if (UNSTORABLE.test(source)) throw unstorable();
+    },
+    onExecute({ args, setResultAndStopExecution }) {
+      if (holdsUnstorable(args.variableValues)) setResultAndStopExecution({ errors: [unstorable()] });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if (holdsUnstorable(args.variableValues)) setResultAndStopExecution({ errors: [unstorable()] });
+    },
+  };
+}
+
+/**
+ * Yoga reads the `variables` and `extensions` parameters of GET and form requests with JSON.parse and lets
+ * its SyntaxError through as an unexpected failure; it is the client's mistake, and answered as one.
+ */
+function useParameterJson(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
+          throw new GraphQLError('The variables and extensions parameters must be JSON.', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        }
+      });
+    },
+  };
+}
+
+/** The parts of the execution context the rate limit reads (Yoga's server context plus ours). */
+interface RateContext {
+  viewer?: Viewer;
+  request?: Request;
+  req?: IncomingMessage;
+}
+
+/**
+ * Who a request counts against: the signed-in member, or the client's address when anonymous (the
+ * connection's peer, or the last X-Forwarded-For entry, which our own proxy added, under TRUST_PROXY).
+ */
+export function rateKey(context: RateContext, trustProxy: boolean): string {
+  const memberId = context.viewer?.memberId;
+  if (memberId) return `member:${memberId}`;
+  if (trustProxy) {
+    const forwarded = context.request?.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
+    if (forwarded) return `ip:${forwarded}`;
+  }
+  return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
+}
+
+function rateLimited(retryAfterMs: number): GraphQLError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new GraphQLError(`Too many requests. Try again in ${seconds} seconds.`, {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'retry-after': String(seconds) } } },
+  });
+}
+
+/**
+ * Per-viewer rate limiting: every operation (query, mutation, subscription, each operation of a batch)
+ * costs one point; a viewer has RATE_LIMIT_POINTS per RATE_LIMIT_DURATION seconds. Counted in this process
+ * (several instances each count their own share).
+ */
+function useRateLimit(limits: LimitsConfig): Plugin {
+  const limiter = new RateLimiterMemory({ points: limits.rateLimitPoints, duration: limits.rateLimitDuration });
+  async function refusal(context: RateContext): Promise<GraphQLError | null> {
+    try {
+      await limiter.consume(rateKey(context, limits.trustProxy));
+      return null;
+    } catch (result) {
+      if (result instanceof RateLimiterRes) return rateLimited(result.msBeforeNext);
+      throw result;
+    }
+  }
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const error = await refusal(args.contextValue as RateContext);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+    async onSubscribe({ args, setResultAndStopExecution }) {
+      const error = await refusal(args.contextValue as RateContext);
+      if (error) setResultAndStopExecution({ errors: [error] });
+    },
+  };
+}

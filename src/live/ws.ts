@@ -1,0 +1,118 @@
+/**
+ * graphql-ws on a `ws` WebSocketServer, like graphql-ws's own `useServer` (keep-alive pings, the same close
+ * codes), with the gateway's limits on each connection:
+ *
+ *   4408 Connection initialisation timeout   no `connection_init` within WS_CONNECTION_INIT_TIMEOUT_MS
+ *   4403 Forbidden                            the token in `connection_init` is not valid
+ *   4401 Token expired                        the connection's token expired (checked on a timer)
+ *   4008 Too slow: resume with after          more than WS_MAX_BUFFERED_BYTES waiting to be sent
+ *   1001 Server shutting down                 the server stops (see http.ts)
+ *
+ * Sending differs from `useServer` on purpose: useServer waits for each message to be written before
+ * sending that subscription's next one, so a client that reads slowly holds its events in the process (up to
+ * each subscription's backlog bound) and they are lost when the backlog overflows, without the client
+ * being told. Here messages go to the socket at once (yielding to the event loop between two); what the
+ * client has not read yet shows in the socket's `bufferedAmount`, and past the bound the connection is
+ * closed with 4008: the client reconnects and resumes with `after` from the event log.
+ */
+import type { IncomingMessage } from 'node:http';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { whenExpired } from './limits.ts';
+
+/** What each connection's graphql-ws context carries in `extra`. */
+export interface Extra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+}
+
+export interface WsLimits {
+  /** Time to the client's `connection_init`, in ms (WS_CONNECTION_INIT_TIMEOUT_MS). */
+  connectionInitTimeoutMs: number;
+  /** Bytes a connection may have waiting to be sent (WS_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
+  /** How often the server pings, in ms; a client that does not answer within as long is cut (default 12 s). */
+  keepAliveMs?: number;
+}
+
+export const TOO_SLOW = { code: 4008, reason: 'Too slow: resume with after' } as const;
+export const TOKEN_EXPIRED = { code: 4401, reason: 'Token expired' } as const;
+
+/** Closes `socket` with 4401 when the token it was opened with expires (`exp`, epoch seconds). */
+export function closeWhenTokenExpires(socket: WebSocket, expiresAt: number | null) {
+  const cancel = whenExpired(expiresAt, () => socket.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason));
+  socket.once('close', cancel);
+}
+
+/** Serves graphql-ws on `wsServer`. `options` are graphql-ws's (its connectionInitWaitTimeout comes from `limits`). */
+export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions<Record<string, unknown> | undefined, Extra>, limits: WsLimits) {
+  const server = makeServer({ ...options, connectionInitWaitTimeout: limits.connectionInitTimeoutMs });
+  const keepAliveMs = limits.keepAliveMs ?? 12_000;
+  wsServer.options.handleProtocols = handleProtocols;
+
+  wsServer.on('connection', (socket, request) => {
+    const fail = (error: unknown) => {
+      console.error('WebSocket connection failed:', error);
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    };
+    socket.on('error', fail);
+
+    // A client that stopped answering pings is cut, so its connection does not linger.
+    let pongWait: NodeJS.Timeout | null = null;
+    const pings = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), keepAliveMs);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, keepAliveMs);
+
+    const opened = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) => {
+          if (socket.readyState !== socket.OPEN) return;
+          socket.send(data);
+          if (socket.bufferedAmount > limits.maxBufferedBytes) {
+            socket.close(TOO_SLOW.code, TOO_SLOW.reason);
+            // The close frame waits behind what the client has not read; its subscriptions end now.
+            void closed(TOO_SLOW.code, TOO_SLOW.reason);
+          }
+          // graphql-ws sends a subscription's next message when this resolves: after the event loop's other
+          // work, so a long replay does not keep other connections (or this one's reads) waiting.
+          return new Promise<void>((resolve) => setImmediate(resolve));
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              fail(error);
+            }
+          }),
+      },
+      { socket, request },
+    );
+    // Ends the connection's operations and runs graphql-ws's onClose hooks, once.
+    let ending: Promise<void> | null = null;
+    const closed = (code: number, reason: string) => (ending ??= opened(code, reason));
+
+    socket.once('close', (code, reason) => {
+      clearInterval(pings);
+      if (pongWait) clearTimeout(pongWait);
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    /** Closes every connection (1001) and stops the WebSocket server. */
+    dispose: async () => {
+      for (const client of wsServer.clients) client.close(1001, 'Going away');
+      wsServer.removeAllListeners('connection');
+      await new Promise<void>((resolve, reject) => wsServer.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}

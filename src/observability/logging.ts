@@ -1,0 +1,254 @@
+/**
+ * Structured JSON logs (pino) on stdout: one line per HTTP request and one per graphql-ws operation, plus
+ * Yoga's own messages (unexpected errors, with the request id of the request they happened in).
+ *
+ * A request line holds: requestId (the client's `x-request-id` when it is a sane token, else a new UUID,
+ * echoed in the `x-request-id` response header), method, path (never the query string), status,
+ * durationMs, viewer (the member id, `anonymous` without a token, `unverified` when a token was sent but
+ * not accepted or not looked at), operationName, operationType, errorCodes, and traceId when tracing is
+ * on. Never a token, a header, a variable, a display name or a query: nothing a client sends is logged
+ * but the operation's name.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { DocumentNode } from 'graphql';
+import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
+import type { LogLevel } from '../config.ts';
+import { cleanOperationName, describeOperation, resultErrorCodes } from './operation.ts';
+
+export type { Logger } from 'pino';
+
+/** What is known of one request (or graphql-ws operation) by the time its line is written. */
+interface RequestLog {
+  requestId: string;
+  startedAt: number;
+  viewer: string | null;
+  operationName: string | null;
+  operationType: string | null;
+  errorCodes: string[];
+  /** A graphql-ws operation's line has been written (a stream can end in more than one way). */
+  written?: boolean;
+}
+
+/** The request being handled, so that any line logged meanwhile carries its id. */
+const currentRequest = new AsyncLocalStorage<RequestLog>();
+
+/** Paths polled by machines: logged at `debug`, so probes and scrapes do not drown the requests. */
+const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/** An incoming `x-request-id` is kept when it is a short token of safe characters, else replaced. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestIdFrom(header: string | null | undefined): string {
+  return header && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * An error as logged: its type, code, the first line of its message and its stack frames, and the same of
+ * what it wraps. Not the rest of the message: database errors spell out the arguments of the failed call
+ * there, which can hold what members typed.
+ */
+export function serializeError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { type: typeof error };
+  const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? '';
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 15);
+  const code = (error as { code?: unknown }).code;
+  const wrapped = (error as { originalError?: unknown }).originalError ?? error.cause;
+  return {
+    type: error.name,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    message: firstLine.trim().slice(0, 300),
+    stack: frames.join('\n'),
+    ...(wrapped && depth < 2 ? { cause: serializeError(wrapped, depth + 1) } : {}),
+  };
+}
+
+/** The gateway's logger: JSON lines at `level`, to stdout unless a destination is given. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'groups-gateway' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: (error: unknown) => serializeError(error) },
+      // Defence in depth: none of these is ever passed, and would be censored if one were.
+      redact: { paths: ['authorization', 'token', 'headers', '*.authorization', '*.token', '*.headers'], censor: '[redacted]' },
+      // Every line logged while a request runs carries its id, and its trace id when tracing is on.
+      mixin: () => {
+        const request = currentRequest.getStore();
+        const span = trace.getActiveSpan()?.spanContext();
+        return {
+          ...(request ? { requestId: request.requestId } : {}),
+          ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}),
+        };
+      },
+    },
+    destination,
+  );
+}
+
+/** Yoga's logger interface on top of pino (Yoga logs strings, and errors it did not expect: never their values). */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const forward =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first] = args;
+      if (first instanceof Error) logger[level]({ err: first }, 'unexpected error');
+      else if (typeof first === 'string') logger[level](first);
+      else logger[level]({ thrown: typeof first }, 'unexpected value');
+    };
+  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+}
+
+const viewerOf = (context: unknown): string | null => {
+  const viewer = (context as { viewer?: { memberId?: string | null } } | null)?.viewer;
+  return viewer ? (viewer.memberId ?? 'anonymous') : null;
+};
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/**
+ * The Yoga plugin writing the lines. An HTTP request's state is keyed by its Fetch Request (and held in
+ * AsyncLocalStorage while it runs, for other lines' `requestId`); a graphql-ws operation's by its context
+ * object, which src/http.ts builds per operation and Envelop passes to every phase.
+ */
+export function useRequestLogging(logger: Logger): Plugin {
+  const requests = new WeakMap<Request, RequestLog>();
+  const operations = new WeakMap<object, RequestLog>();
+
+  const newLog = (requestId: string): RequestLog => ({
+    requestId,
+    startedAt: performance.now(),
+    viewer: null,
+    operationName: null,
+    operationType: null,
+    errorCodes: [],
+  });
+
+  const start = (request: Request): RequestLog => {
+    let log = requests.get(request);
+    if (!log) requests.set(request, (log = newLog(requestIdFrom(request.headers.get('x-request-id')))));
+    return log;
+  };
+
+  /** The state of whatever a GraphQL phase belongs to: an HTTP request, or a graphql-ws operation. */
+  const logOf = (context: unknown): { log: RequestLog; websocket: boolean } => {
+    const request = (context as { request?: Request }).request;
+    if (request) return { log: start(request), websocket: false };
+    let log = operations.get(context as object);
+    if (!log) operations.set(context as object, (log = newLog(randomUUID())));
+    return { log, websocket: true };
+  };
+
+  /** The line of a graphql-ws operation, written once, when it ends or fails. */
+  const writeOperation = (log: RequestLog, result: unknown) => {
+    if (log.written) return;
+    log.written = true;
+    if (result) log.errorCodes = resultErrorCodes(result);
+    logger[log.errorCodes.includes('INTERNAL_SERVER_ERROR') ? 'warn' : 'info'](
+      {
+        requestId: log.requestId,
+        transport: 'ws',
+        durationMs: round(performance.now() - log.startedAt),
+        viewer: log.viewer ?? 'unverified',
+        operationName: log.operationName,
+        operationType: log.operationType,
+        errorCodes: log.errorCodes,
+      },
+      'operation',
+    );
+  };
+  const failed = (code: string, count = 1) => ({ errors: Array.from({ length: count }, () => ({ extensions: { code } })) });
+
+  /** Notes the viewer and operation of an execution or subscription. */
+  const onOperation = (args: { document: DocumentNode; operationName?: string | null; contextValue: unknown }) => {
+    const state = logOf(args.contextValue);
+    const operation = describeOperation(args.document, args.operationName);
+    state.log.operationName = operation.name;
+    state.log.operationType = operation.type;
+    state.log.viewer = viewerOf(args.contextValue);
+    return state;
+  };
+
+  return {
+    instrumentation: {
+      request: ({ request }, wrapped) => currentRequest.run(start(request), wrapped),
+    },
+    onRequest({ request }) {
+      start(request);
+    },
+    onParams({ request, params }) {
+      start(request).operationName = cleanOperationName(params.operationName);
+    },
+    // The operation as the document names it, known even when it fails validation or the token check.
+    onParse({ context }) {
+      const { log, websocket } = logOf(context);
+      const requested = (context as { params?: { operationName?: string | null } }).params?.operationName;
+      return ({ result }) => {
+        if (result && !(result instanceof Error)) {
+          const operation = describeOperation(result, requested);
+          log.operationName = operation.name ?? log.operationName;
+          log.operationType = operation.type;
+        } else if (websocket) {
+          writeOperation(log, failed('GRAPHQL_PARSE_FAILED'));
+        }
+      };
+    },
+    // graphql-ws answers a document that does not validate itself (src/http.ts); HTTP's answer is logged below.
+    onValidate({ context }) {
+      const { log, websocket } = logOf(context);
+      if (!websocket) return;
+      return ({ valid, result }) => {
+        if (!valid) writeOperation(log, failed('GRAPHQL_VALIDATION_FAILED', result.length));
+      };
+    },
+    onExecute({ args }) {
+      const { log, websocket } = onOperation(args);
+      if (!websocket) return;
+      return {
+        onExecuteDone: ({ result }) => {
+          if (!isAsyncIterable(result)) writeOperation(log, result);
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const { log, websocket } = onOperation(args);
+      if (!websocket) return;
+      return {
+        onSubscribeResult: ({ result }) => {
+          if (!isAsyncIterable(result)) return void writeOperation(log, result);
+          return { onEnd: () => writeOperation(log, null) };
+        },
+        onSubscribeError: () => writeOperation(log, failed('INTERNAL_SERVER_ERROR')),
+      };
+    },
+    onResultProcess({ request, result }) {
+      if (!isAsyncIterable(result)) start(request).errorCodes = resultErrorCodes(result);
+    },
+    onResponse({ request, response }) {
+      const log = start(request);
+      response.headers.set('x-request-id', log.requestId);
+      const path = new URL(request.url).pathname;
+      const broken = response.status >= 500 || log.errorCodes.includes('INTERNAL_SERVER_ERROR');
+      const level = broken ? 'warn' : QUIET_PATHS.has(path) ? 'debug' : 'info';
+      logger[level](
+        {
+          requestId: log.requestId,
+          transport: 'http',
+          method: request.method,
+          path,
+          status: response.status,
+          durationMs: round(performance.now() - log.startedAt),
+          viewer: log.viewer ?? (request.headers.get('authorization') ? 'unverified' : 'anonymous'),
+          operationName: log.operationName,
+          operationType: log.operationType,
+          errorCodes: log.errorCodes,
+        },
+        'request',
+      );
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * What metrics and logs say about one GraphQL operation: its name, its errors' codes and its transport,
+ * each reduced to a small, bounded set of values (label values and log fields come from client input).
+ */
+import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
+
+/** How a GraphQL operation reached the gateway: plain HTTP (SSE streams included) or graphql-ws. */
+export type Transport = 'http' | 'ws';
+
+/** Live subscriptions are counted by their transport: SSE (over HTTP) or graphql-ws. */
+export type LiveTransport = 'sse' | 'ws';
+
+/**
+ * The transport of an operation's context. HTTP requests carry Yoga's Fetch `request`; operations of a
+ * graphql-ws connection are built from the connection (src/http.ts) and carry none.
+ */
+export function transportOf(context: unknown): Transport {
+  return typeof context === 'object' && context !== null && (context as { request?: unknown }).request ? 'http' : 'ws';
+}
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
+/** An operation name fit for a log line: a GraphQL name (at most 100 characters), else null. */
+export function cleanOperationName(name: unknown): string | null {
+  return typeof name === 'string' && GRAPHQL_NAME.test(name) ? name : null;
+}
+
+/** The name and type (query, mutation, subscription) of the operation a document and name select. */
+export function describeOperation(document: DocumentNode, operationName?: string | null) {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  return { name: cleanOperationName(operation?.name?.value), type: operation?.operation ?? null };
+}
+
+/**
+ * Turns operation names into metric label values without letting clients grow the label set without
+ * bound: the first `limit` distinct names are kept, later ones count as `other`; unnamed ones are
+ * `anonymous`.
+ */
+export function boundedNames(limit = 200): (name: string | null | undefined) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    const clean = cleanOperationName(name);
+    if (!clean) return 'anonymous';
+    if (seen.has(clean)) return clean;
+    if (seen.size >= limit) return 'other';
+    seen.add(clean);
+    return clean;
+  };
+}
+
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * The contract code of an error as clients get it (`extensions.code`). An error without one is an
+ * unexpected failure, which the error mask turns into INTERNAL_SERVER_ERROR before it leaves.
+ */
+export function errorCode(error: Pick<GraphQLError, 'extensions'> | unknown): string {
+  const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  return typeof code === 'string' && CODE.test(code) ? code : 'INTERNAL_SERVER_ERROR';
+}
+
+/** The codes of a result (or batch of results), in order; empty when it succeeded. */
+export function resultErrorCodes(result: unknown): string[] {
+  const results = Array.isArray(result) ? result : [result];
+  return results.flatMap((one) => ((one as { errors?: readonly unknown[] } | null)?.errors ?? []).map(errorCode));
+}

@@ -1,0 +1,242 @@
+/**
+ * Request limits (src/limits.ts): each refuses with a clear answer and a code, at its configured value, and
+ * leaves ordinary clients alone (JSON POST, GET, SSE).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { codes, ok, startGateway, TEST_SECRET, tokenFor, type TestGateway } from './helpers/gateway.ts';
+import { manager, member, threeGroups } from './helpers/world.ts';
+
+/** A document exactly `depth` levels deep (leaf included): group → members → edges → node → group → … */
+function nested(depth: number): string {
+  const cycle = ['members(first: 1)', 'edges', 'node', 'group'];
+  const containers = ['group(id: $id)', ...Array.from({ length: depth - 2 }, (_, i) => cycle[i % 4])];
+  const leaf: Record<string, string> = { group: 'id', members: 'totalCount', edges: 'cursor', node: 'memberId' };
+  const last = containers[containers.length - 1].split('(')[0];
+  return `query($id: ID!) { ${containers.reduceRight((selection, field) => `${field} { ${selection} }`, leaf[last])} }`;
+}
+
+async function post(gw: TestGateway, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  const response = await gw.fetch('/graphql', { method: 'POST', headers, body });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: text ? JSON.parse(text) : null };
+}
+
+describe('document limits (defaults)', () => {
+  let gw: TestGateway;
+  let groupId: string;
+  beforeAll(async () => {
+    gw = await startGateway();
+    groupId = (await threeGroups(gw)).PUBLIC.id;
+  });
+  afterAll(() => gw.close());
+
+  it('depth: 10 levels pass, 11 are GRAPHQL_VALIDATION_FAILED naming the limit', async () => {
+    ok(await gw.as(manager)(nested(10), { id: groupId }));
+    const refused = await gw.as(manager)(nested(11), { id: groupId });
+    expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(refused.errors![0].message).toBe('Query depth limit of 10 exceeded, found 11.');
+    expect(refused.data).toBeUndefined();
+  });
+
+  it('aliases: 15 pass, 16 are refused', async () => {
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: groupsSettings { groupCreation }`).join(' ')} }`;
+    ok(await gw.as(member)(aliases(15)));
+    const refused = await gw.as(member)(aliases(16));
+    expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(refused.errors![0].message).toMatch(/^Aliases limit of 15 exceeded/);
+  });
+
+  it('directives: 50 pass, 51 are refused', async () => {
+    const directives = (n: number) => `{ viewer { ${'memberId @include(if: true) '.repeat(n)} } }`;
+    ok(await gw.as(member)(directives(50)));
+    expect(codes(await gw.as(member)(directives(51)))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  it('tokens: a document over 1000 tokens is refused while it is parsed', async () => {
+    // 16 tokens around the list, and one per value in it
+    const tokens = (n: number) => `{ groups(filter: { privacy: [${'PUBLIC '.repeat(n - 16)}] }) { totalCount } }`;
+    ok(await gw.as(member)(tokens(1000)));
+    const refused = await gw.as(member)(tokens(1001));
+    expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(refused.errors![0].message).toBe('Token limit of 1000 exceeded.');
+  });
+
+  it('cost: a page of 100 rich nodes passes, a page of pages is refused before it runs', async () => {
+    ok(await gw.as(member)(`{ viewer { createRequests(first: 100) { totalCount edges { node { requestedBy name status rejectionReason group { name } } } } } }`));
+    gw.statements.length = 0;
+    const refused = await gw.as(member)(`{ groups(first: 100) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }`);
+    expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 10000 exceeded/);
+    expect(gw.statements).toEqual([]);
+  });
+
+  it('batching is off: an array of operations is a 400', async () => {
+    const batch = await post(gw, JSON.stringify([{ query: '{ viewer { memberId } }' }, { query: '{ viewer { memberId } }' }]));
+    expect(batch.status).toBe(400);
+    expect(batch.json.errors[0].message).toBe('Batching is not supported.');
+  });
+
+  it('introspection is on outside production; field suggestions are shown there', async () => {
+    ok(await gw.as('anonymous')(`{ __schema { queryType { name } } }`));
+    const typo = await gw.as('anonymous')(`{ groupz }`);
+    expect(typo.errors![0].message).toContain('Did you mean');
+  });
+
+  it('variables of the wrong type are BAD_USER_INPUT, not an internal error', async () => {
+    for (const [query, variables] of [
+      ['query($f: Int) { groups(first: $f) { totalCount } }', { f: 'ten' }],
+      ['query($s: [GroupSort!]) { groups(sort: $s) { totalCount } }', { s: [{ field: 'SIZE', order: 'ASC' }] }],
+      ['query($id: ID!) { group(id: $id) { id } }', { id: { nested: true } }],
+      ['query($id: ID!) { group(id: $id) { id } }', {}],
+    ] as const) {
+      const response = await gw.as('anonymous')(query, variables);
+      expect({ query, codes: codes(response) }).toEqual({ query, codes: ['BAD_USER_INPUT'] });
+    }
+  });
+
+  it('a body over 1 MiB is HTTP 413 before it is read', async () => {
+    const huge = await post(gw, JSON.stringify({ query: '{ viewer { memberId } }', variables: { x: 'a'.repeat(1_100_000) } }));
+    expect(huge.status).toBe(413);
+  });
+});
+
+describe('CSRF prevention', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw.close());
+  const query = '{ viewer { memberId } }';
+
+  it('a POST a browser sends without preflight needs the header: 403 FORBIDDEN without it', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', '']) {
+      const refused = await post(gw, `query=${encodeURIComponent(query)}`, type ? { 'content-type': type } : {});
+      expect({ type, status: refused.status, codes: codes(refused.json) }).toEqual({ type, status: 403, codes: ['FORBIDDEN'] });
+      expect(refused.json.errors[0].message).toContain('x-graphql-yoga-csrf');
+    }
+    const form = await post(gw, `query=${encodeURIComponent(query)}`, {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-graphql-yoga-csrf': '1',
+    });
+    expect(form.json).toEqual({ data: { viewer: { memberId: null } } });
+  });
+
+  it('JSON POST, GET and SSE clients need nothing extra', async () => {
+    expect((await post(gw, JSON.stringify({ query }))).json).toEqual({ data: { viewer: { memberId: null } } });
+    const get = await gw.fetch(`/graphql?query=${encodeURIComponent(query)}`, { headers: { accept: 'application/json' } });
+    expect(await get.json()).toEqual({ data: { viewer: { memberId: null } } });
+    const controller = new AbortController();
+    const sse = await gw.fetch(`/graphql?query=${encodeURIComponent('subscription { groupEvents { id } }')}`, {
+      headers: { accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    expect(sse.status).toBe(200);
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    controller.abort();
+    await sse.body?.cancel().catch(() => undefined);
+  });
+
+  it('mutations still refuse GET (Yoga), so GET never changes anything', async () => {
+    const get = await gw.fetch(`/graphql?query=${encodeURIComponent('mutation { leaveGroup(groupId: "x") { groupId } }')}`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(get.status).toBe(405);
+  });
+});
+
+describe('configured limits', () => {
+  it('BATCH_LIMIT allows that many operations per request, and refuses more', async () => {
+    const gw = await startGateway({ BATCH_LIMIT: '2' });
+    try {
+      const one = { query: '{ viewer { memberId } }' };
+      const two = await post(gw, JSON.stringify([one, one]));
+      expect(two.json).toEqual([{ data: { viewer: { memberId: null } } }, { data: { viewer: { memberId: null } } }]);
+      const three = await post(gw, JSON.stringify([one, one, one]));
+      expect(three.status).toBe(413);
+      expect(three.json.errors[0].message).toBe('Batching is limited to 2 operations per request.');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('production: no introspection, no field suggestions; __typename still answers', async () => {
+    const gw = await startGateway({ NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+    try {
+      for (const query of [`{ __schema { queryType { name } } }`, `{ __type(name: "Group") { name } }`]) {
+        const refused = await gw.as('anonymous')(query);
+        expect(new Set(codes(refused))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+        expect(refused.errors![0].message).toContain('introspection has been disabled');
+      }
+      expect(ok(await gw.as('anonymous')(`{ __typename }`))).toEqual({ __typename: 'Query' });
+      const typo = await gw.as('anonymous')(`{ groupz }`);
+      expect(codes(typo)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(typo.errors![0].message).not.toContain('Did you mean');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('INTROSPECTION=true turns it back on in production', async () => {
+    const gw = await startGateway({ NODE_ENV: 'production', LOG_LEVEL: 'silent', INTROSPECTION: 'true' });
+    try {
+      ok(await gw.as('anonymous')(`{ __schema { queryType { name } } }`));
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('invalid values stop start-up with a message naming the variable', () => {
+    const base = { NODE_ENV: 'test', JWT_SECRET: TEST_SECRET };
+    expect(() => loadConfig({ ...base, BATCH_LIMIT: '11' })).toThrow('BATCH_LIMIT must be at most 10');
+    expect(() => loadConfig({ ...base, MAX_DEPTH: '0' })).toThrow('MAX_DEPTH');
+    expect(() => loadConfig({ ...base, INTROSPECTION: 'maybe' })).toThrow('INTROSPECTION');
+    expect(() => loadConfig({ ...base, CSRF_HEADERS: ' , ' })).toThrow('CSRF_HEADERS');
+    const defaults = loadConfig({ ...base, NODE_ENV: 'development' }).limits;
+    expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 10_000, batchLimit: 0 });
+    expect(defaults).toMatchObject({ introspection: true, maxBodyBytes: 1_048_576, rateLimitPoints: 600, rateLimitDuration: 60 });
+  });
+});
+
+describe('rate limiting', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ RATE_LIMIT_POINTS: '3', RATE_LIMIT_DURATION: '60', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => gw.close());
+
+  async function ask(headers: Record<string, string>, body: unknown = { query: '{ viewer { memberId } }' }) {
+    return post(gw, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
+  }
+
+  it('a member gets RATE_LIMITED (HTTP 429, Retry-After) past the limit; others keep their own allowance', async () => {
+    const alice = { authorization: `Bearer ${await tokenFor({ sub: 'alice' })}` };
+    const bob = { authorization: `Bearer ${await tokenFor({ sub: 'bob' })}` };
+    for (let i = 0; i < 3; i++) expect((await ask(alice)).status).toBe(200);
+    const limited = await ask(alice);
+    expect(limited.status).toBe(429);
+    expect(codes(limited.json)).toEqual(['RATE_LIMITED']);
+    expect(limited.json.errors[0].message).toMatch(/^Too many requests\. Try again in \d+ seconds\.$/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.json.data).toBeUndefined();
+    expect((await ask(bob)).json).toEqual({ data: { viewer: { memberId: 'bob' } } });
+  });
+
+  it('anonymous clients are counted by address (the proxy’s X-Forwarded-For entry under TRUST_PROXY)', async () => {
+    const first = { 'x-forwarded-for': '203.0.113.9, 198.51.100.1' };
+    for (let i = 0; i < 3; i++) expect((await ask(first)).status).toBe(200);
+    expect((await ask(first)).status).toBe(429);
+    // The client-supplied part of the header does not pick the bucket: only the last entry counts.
+    expect((await ask({ 'x-forwarded-for': '10.0.0.1, 198.51.100.1' })).status).toBe(429);
+    expect((await ask({ 'x-forwarded-for': '198.51.100.2' })).status).toBe(200);
+  });
+
+  it('a mutation past the limit changes nothing', async () => {
+    const carol = { authorization: `Bearer ${await tokenFor({ sub: 'carol', manager: true })}` };
+    for (let i = 0; i < 3; i++) await ask(carol);
+    const before = await gw.app.services.db.group.count();
+    const refused = await ask(carol, { query: 'mutation { createGroup(input: { name: "Too late" }) { group { id } } }' });
+    expect(codes(refused.json)).toEqual(['RATE_LIMITED']);
+    expect(await gw.app.services.db.group.count()).toBe(before);
+  });
+});

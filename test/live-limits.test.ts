@@ -1,0 +1,193 @@
+/**
+ * The limits of live connections and subscriptions (README, "Live events"): the time to connection_init
+ * (4408), tokens (invalid: 4403; expired: 4401 over WebSocket, a last UNAUTHENTICATED result over SSE), the
+ * cap on one viewer's subscriptions, slow WebSocket readers (4008) and the bus's per-subscriber backlog.
+ * They concern connections, not the database, so they run in the SQLite project only.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { TEST_SECRET, codes, ok, tokenFor } from './helpers/gateway.ts';
+import { TEST_DATABASE } from './helpers/database.ts';
+import { manager, member } from './helpers/world.ts';
+import { GROUP_EVENTS, openSubscription, startLiveGateway, type LiveGateway } from './helpers/live.ts';
+import { secretKey, signToken } from '../src/auth/viewer.ts';
+import { createEventBus, MAX_BACKLOG } from '../src/pubsub.ts';
+import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
+
+const LIMITS = { WS_CONNECTION_INIT_TIMEOUT_MS: '400', MAX_SUBSCRIPTIONS_PER_VIEWER: '2', WS_MAX_BUFFERED_BYTES: '65536' };
+
+/** Waits (boundedly) until `condition` holds. */
+async function until(condition: () => boolean, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms: ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway(LIMITS);
+  });
+  afterEach(() => gw?.closeSubscriptions());
+  afterAll(() => gw?.close());
+
+  const listeners = () => gw.server.app.services.events.listenerCount('groupEvent');
+  const shortLivedToken = (sub: string) => signToken(secretKey(TEST_SECRET), { sub, expiresIn: '2s' });
+  const publicGroup = async (name: string): Promise<string> =>
+    ok(await gw.as(manager)(`mutation($n: String!) { createGroup(input: { name: $n }) { group { id } } }`, { n: name })).createGroup.group.id;
+  const addMember = async (groupId: string, memberId: string) =>
+    ok(await gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: [memberId] }));
+
+  /** A WebSocket speaking graphql-ws by hand, and how it was closed. */
+  function rawSocket() {
+    const socket = new WebSocket(gw.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    const opened = new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    return { socket, closed, opened };
+  }
+
+  it('a WebSocket that does not send connection_init in time is closed with 4408', async () => {
+    const started = Date.now();
+    const { closed } = rawSocket();
+    expect(await closed).toEqual({ code: 4408, reason: 'Connection initialisation timeout' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+  });
+
+  it('an invalid token closes the WebSocket with 4403 and gets UNAUTHENTICATED over SSE', async () => {
+    const sub = openSubscription(gw.server.url, 'not-a-jwt', {});
+    expect(await sub.events.ending()).toBe('close 4403 Forbidden');
+    const response = await fetch(gw.server.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: 'Bearer not-a-jwt' },
+      body: JSON.stringify({ query: GROUP_EVENTS }),
+      signal: AbortSignal.timeout(4_000),
+    });
+    expect(response.status).toBe(401);
+    const body = await response.text();
+    const results = body.split('\n').filter((line) => line.startsWith('data:') && line.length > 6).map((line) => JSON.parse(line.slice(5)));
+    const parsed = results.length ? results : [JSON.parse(body)];
+    expect(parsed.flatMap((r) => codes(r))).toEqual(['UNAUTHENTICATED']);
+    expect(parsed.every((r) => r.data == null)).toBe(true);
+  });
+
+  it('over WebSocket, a failing operation fails alone with its contract code; the connection stays usable', async () => {
+    const token = await tokenFor(member);
+    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });
+    try {
+      /** The error codes an operation ended with (an `error` message or a result with errors), or its data. */
+      const run = (query: string, variables: Record<string, unknown> = {}) =>
+        new Promise<any>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no answer to ${query}`)), 4_000);
+          const done = (value: unknown) => {
+            clearTimeout(timer);
+            resolve(value);
+          };
+          client.subscribe({ query, variables }, {
+            next: (r) => done(r.errors ? r.errors.map((e: any) => e.extensions?.code) : r.data),
+            error: (e) => done(Array.isArray(e) ? e.map((x) => x.extensions?.code) : e),
+            complete: () => done('complete'),
+          });
+        });
+      expect(await run(GROUP_EVENTS, { after: 'not-an-id' })).toEqual(['BAD_USER_INPUT']);
+      expect(await run(GROUP_EVENTS, { after: '999999999' })).toEqual(['BAD_USER_INPUT']); // not an id yet
+      expect(await run(`subscription { groupEvents { `)).toEqual(['GRAPHQL_PARSE_FAILED']);
+      expect(await run(`subscription { groupEvents { nope } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(await run(`{ viewer { memberId } }`)).toEqual({ viewer: { memberId: 'member' } });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a WebSocket is closed with 4401 when its token expires; until then it works', async () => {
+    const groupId = await publicGroup('Expiring over WebSocket');
+    const sub = await gw.subscribe({ token: await shortLivedToken('short-lived') }, { groupId, after: null });
+    await addMember(groupId, 'someone');
+    expect((await sub.events.take(1)).map((e) => e.memberId)).toEqual(['someone']);
+    expect(await sub.events.ending(4_000)).toBe('close 4401 Token expired');
+  });
+
+  it('an SSE subscription ends when its token expires, with a last UNAUTHENTICATED result', async () => {
+    const sub = await gw.subscribe({ token: await shortLivedToken('short-lived') }, { after: null, transport: 'sse' });
+    expect(await sub.events.ending(4_000)).toBe('stream ended');
+    expect(sub.errors.items.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect(sub.errors.items[0].message).toMatch(/expired/);
+  });
+
+  it('a viewer holds at most MAX_SUBSCRIPTIONS_PER_VIEWER subscriptions; the next is FORBIDDEN, naming the limit', async () => {
+    const capped = { sub: 'capped' };
+    const first = await gw.subscribe(capped, { after: null });
+    await gw.subscribe(capped, { after: null, transport: 'sse' });
+    const refused = await gw.subscribe(capped, {});
+    const [error] = await refused.errors.take(1);
+    expect(error.extensions?.code).toBe('FORBIDDEN');
+    expect(error.message).toMatch(/limit of 2 open live subscriptions/);
+    // Other viewers are not affected (anonymous SSE ones are not counted together).
+    await gw.subscribe({ sub: 'someone-else' }, { after: null });
+    for (let i = 0; i < 3; i++) await gw.subscribe('anonymous', { after: null, transport: 'sse' });
+    // A slot given back can be taken again.
+    const before = listeners();
+    await first.close();
+    await until(() => listeners() === before - 1);
+    expect((await gw.subscribe(capped, { after: null })).errors.items).toEqual([]);
+  });
+
+  it('a WebSocket reading too slowly is closed with 4008, holding back neither memory nor other subscribers', async () => {
+    const reader = 'slow-reader';
+    const owner = `member:${reader}`;
+    // 4,000 events of about 2 kB for this viewer: some 8 MB, more than the operating system buffers.
+    const data = Array.from({ length: 4_000 }, () => ({ type: 'MEMBER_ADDED' as const, groupId: 'slow-lane', groupPrivacy: 'PUBLIC' as const, memberId: reader, actorId: 'x'.repeat(2_000) }));
+    await gw.db.groupEvent.createMany({ data });
+    const groupId = await publicGroup('Meanwhile');
+    const bystander = await gw.subscribe(member, { groupId, after: null });
+
+    const { socket, closed, opened } = rawSocket();
+    let received = 0;
+    const acknowledged = new Promise<void>((resolve) =>
+      socket.on('message', (message) => {
+        const type = JSON.parse(String(message)).type;
+        if (type === 'connection_ack') resolve();
+        if (type === 'next') received++;
+      }),
+    );
+    await opened;
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await tokenFor({ sub: reader })}` } }));
+    await acknowledged;
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { groupEvents(after: "0") { id actorId } }' } }));
+    socket.pause(); // reads nothing more
+    const slots = gw.server.app.services.audience.slots;
+    await until(() => slots.count(owner) === 1);
+
+    await addMember(groupId, 'meanwhile');
+    expect((await bystander.events.take(1)).map((e) => e.memberId)).toEqual(['meanwhile']);
+    // The server gives up on the slow reader: its subscription ends at once, its socket is closing.
+    await until(() => slots.count(owner) === 0, 15_000);
+
+    socket.resume();
+    expect(await closed).toEqual({ code: 4008, reason: 'Too slow: resume with after' });
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(data.length); // the rest was never buffered
+  });
+
+  it('the bus cuts off a subscriber that stopped reading, instead of failing the publisher (or the process)', async () => {
+    const bus = createEventBus();
+    const stalled = bus.subscribe('groupEvent');
+    const row = (id: number) => ({ id }) as GroupEventRow;
+    for (let id = 1; id <= MAX_BACKLOG + 50; id++) bus.publish('groupEvent', row(id));
+    const reader = bus.subscribe('groupEvent');
+    bus.publish('groupEvent', row(MAX_BACKLOG + 51));
+    expect((await reader.next()).value).toEqual(row(MAX_BACKLOG + 51)); // others are unaffected
+    const received: number[] = [];
+    for await (const event of stalled) received.push((event as GroupEventRow).id);
+    // What it had waiting arrives in order, then its stream ends: it resumes with `after` from the log.
+    expect(received).toEqual(Array.from({ length: MAX_BACKLOG }, (_, i) => i + 1));
+    expect(bus.listenerCount('groupEvent')).toBe(1);
+    await reader.return?.();
+    expect(bus.listenerCount('groupEvent')).toBe(0);
+  });
+});

@@ -1,0 +1,321 @@
+/**
+ * Operability of a running gateway process: JSON request logs (ids, viewer, operation, codes; never a token
+ * or a name), Prometheus metrics at /metrics, live subscribers by transport, GraphiQL's defaults, and
+ * OpenTelemetry spans arriving at an OTLP collector started by the test.
+ */
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { GraphQLError } from 'graphql';
+import { loadConfig } from '../src/config.ts';
+import { secretKey, signToken } from '../src/auth/viewer.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from '../src/observability/graphiql.ts';
+import { statementKind } from '../src/observability/metrics.ts';
+import { serializeError } from '../src/observability/logging.ts';
+import { TEST_SECRET, startGateway, tokenFor } from './helpers/gateway.ts';
+import { manager } from './helpers/world.ts';
+import { postGraphQL, startGatewayProcess, stopProcesses, type GatewayProcess } from './helpers/process.ts';
+
+const METRICS_TOKEN = 'scrape-me-please';
+const DISPLAY_NAME = 'Zelda Quintessa';
+const SEARCH_TERM = 'needle-in-the-variables';
+
+afterAll(stopProcesses);
+
+/** Waits (bounded) until `check` returns a value that is not undefined/false. */
+async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The value of one sample of a Prometheus text exposition, by name and (a subset of) labels. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
+  }
+  return undefined;
+}
+
+describe('a running gateway process', () => {
+  let gw: GatewayProcess;
+  let memberToken: string;
+  let managerToken: string;
+  const scrape = async () => {
+    const response = await fetch(`${gw.origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    return response.text();
+  };
+
+  beforeAll(async () => {
+    gw = await startGatewayProcess({ LOG_LEVEL: 'info', METRICS_TOKEN });
+    memberToken = await signToken(secretKey(TEST_SECRET), { sub: 'member-7', name: DISPLAY_NAME });
+    managerToken = (await tokenFor(manager))!;
+    const created = await postGraphQL(
+      gw.url,
+      { query: `mutation SetUp { createGroup(input: { name: "Log Lovers", creatorId: "member-7" }) { group { id } } }` },
+      { token: managerToken },
+    );
+    expect(created.json.errors).toBeUndefined();
+  }, 60_000);
+
+  it('logs one JSON line per request: request id, viewer, operation, duration, error codes', async () => {
+    const mine = await postGraphQL(
+      gw.url,
+      {
+        query: `query MyGroups($search: String) { viewer { memberId memberships { totalCount } } groups(filter: { search: $search }) { totalCount } }`,
+        variables: { search: SEARCH_TERM },
+      },
+      { token: memberToken, headers: { 'x-request-id': 'req-observability-1' } },
+    );
+    expect(mine.json.data.viewer).toEqual({ memberId: 'member-7', memberships: { totalCount: 1 } });
+    expect(mine.headers.get('x-request-id')).toBe('req-observability-1');
+
+    // An id that is not a sane token is replaced by a fresh one, which the response names.
+    const anonymous = await postGraphQL(gw.url, { query: `query Browse { groups { totalCount } }` }, { headers: { 'x-request-id': 'not sane; at all' } });
+    const generatedId = anonymous.headers.get('x-request-id');
+    expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const tampered = `${memberToken.slice(0, -4)}AAAA`;
+    const rejected = await postGraphQL(gw.url, { query: `query Who { viewer { memberId } }` }, { token: tampered, headers: { 'x-request-id': 'req-bad-token' } });
+    expect(rejected.status).toBe(401);
+    const missing = await postGraphQL(
+      gw.url,
+      { query: `mutation Gone { deleteGroup(id: "no-such-group") { deletedGroupId } }` },
+      { token: memberToken, headers: { 'x-request-id': 'req-not-found' } },
+    );
+    expect(missing.json.errors?.[0].extensions.code).toBe('NOT_FOUND');
+    await postGraphQL(gw.url, { query: `{ groups { ` }, { headers: { 'x-request-id': 'req-parse' } });
+
+    const line = (id: string) => eventually(() => gw.logLines().find((entry) => entry.requestId === id && entry.msg === 'request'), `the log line of ${id}`);
+    const first = await line('req-observability-1');
+    expect(first).toMatchObject({
+      level: 'info',
+      msg: 'request',
+      transport: 'http',
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      viewer: 'member-7',
+      operationName: 'MyGroups',
+      operationType: 'query',
+      errorCodes: [],
+    });
+    expect(first.durationMs).toEqual(expect.any(Number));
+    expect(Date.parse(first.time as string)).not.toBeNaN();
+    expect(await line(generatedId!)).toMatchObject({ viewer: 'anonymous', operationName: 'Browse', status: 200, errorCodes: [] });
+    expect(await line('req-bad-token')).toMatchObject({ viewer: 'unverified', operationName: 'Who', status: 401, errorCodes: ['UNAUTHENTICATED'] });
+    expect(await line('req-not-found')).toMatchObject({ viewer: 'member-7', operationName: 'Gone', operationType: 'mutation', errorCodes: ['NOT_FOUND'] });
+    expect(await line('req-parse')).toMatchObject({ viewer: 'anonymous', operationName: null, errorCodes: ['GRAPHQL_PARSE_FAILED'] });
+
+    // Every line on stdout that looks like JSON is JSON, and nothing anywhere holds a token or personal data.
+    const output = gw.stdout() + gw.stderr();
+    for (const secret of [memberToken, managerToken, tampered, memberToken.split('.')[1], 'Bearer', DISPLAY_NAME, 'Zelda', SEARCH_TERM]) {
+      expect(output).not.toContain(secret);
+    }
+  });
+
+  it('serves Prometheus metrics at /metrics, only with METRICS_TOKEN', async () => {
+    expect((await fetch(`${gw.origin}/metrics`)).status).toBe(401);
+    expect((await fetch(`${gw.origin}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+
+    await postGraphQL(gw.url, { query: `query MetricsQuery { groups(first: 2) { totalCount } }` }, { token: memberToken });
+    await postGraphQL(gw.url, { query: `mutation MetricsGone { deleteGroup(id: "nope") { deletedGroupId } }` }, { token: memberToken });
+    await postGraphQL(gw.url, { query: `query MetricsInvalid { noSuchField }` });
+
+    const response = await fetch(`${gw.origin}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+
+    // Requests, and duration histograms per operation name.
+    expect(sample(text, 'gateway_http_requests_total', { route: '/graphql', method: 'POST', status: '200' })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'graphql_envelop_request', { operationName: 'MetricsQuery', operationType: 'query' })).toBe(1);
+    expect(sample(text, 'graphql_envelop_request_duration_count', { operationName: 'MetricsQuery', operationType: 'query' })).toBe(1);
+    expect(sample(text, 'graphql_envelop_request_duration_bucket', { operationName: 'MetricsQuery', le: '+Inf' })).toBe(1);
+    expect(sample(text, 'graphql_yoga_http_duration_count', { operationName: 'MetricsQuery', method: 'POST', statusCode: '200' })).toBe(1);
+    // Errors by contract code.
+    expect(sample(text, 'gateway_graphql_errors_total', { code: 'NOT_FOUND', operationName: 'MetricsGone' })).toBe(1);
+    expect(sample(text, 'gateway_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED', operationName: 'MetricsInvalid' })).toBe(1);
+    expect(sample(text, 'gateway_graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBeGreaterThanOrEqual(1);
+    // SQL statements, counted and timed.
+    expect(sample(text, 'gateway_db_statement_duration_seconds_count', { statement: 'select' })).toBeGreaterThan(0);
+    expect(sample(text, 'gateway_db_statement_duration_seconds_sum', { statement: 'select' })).toBeGreaterThan(0);
+    expect(sample(text, 'gateway_db_statement_duration_seconds_count', { statement: 'insert' })).toBeGreaterThan(0);
+    // Live subscribers, and the process.
+    expect(sample(text, 'gateway_live_subscribers', { transport: 'sse' })).toBe(0);
+    expect(sample(text, 'gateway_live_subscribers', { transport: 'ws' })).toBe(0);
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('counts live subscribers by transport while their streams are open, and logs graphql-ws operations', async () => {
+    const live = async () => {
+      const text = await scrape();
+      return `sse=${sample(text, 'gateway_live_subscribers', { transport: 'sse' })} ws=${sample(text, 'gateway_live_subscribers', { transport: 'ws' })}`;
+    };
+    const aborter = new AbortController();
+    const sse = await fetch(gw.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${memberToken}` },
+      body: JSON.stringify({ query: `subscription SseEvents { groupEvents { id } }` }),
+      signal: aborter.signal,
+    });
+    expect(sse.status).toBe(200);
+    await eventually(async () => (await live()) === 'sse=1 ws=0', 'one SSE subscriber');
+
+    const client = createClient({
+      url: gw.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${memberToken}` },
+    });
+    try {
+      const unsubscribe = client.subscribe({ query: `subscription WsEvents { groupEvents { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      await eventually(async () => (await live()) === 'sse=1 ws=1', 'one subscriber of each transport');
+
+      aborter.abort();
+      unsubscribe();
+      await eventually(async () => (await live()) === 'sse=0 ws=0', 'no subscribers left');
+      const wsLine = await eventually(() => gw.logLines().find((entry) => entry.operationName === 'WsEvents'), 'the graphql-ws line');
+      expect(wsLine).toMatchObject({ msg: 'operation', transport: 'ws', viewer: 'member-7', operationType: 'subscription', errorCodes: [] });
+      expect(wsLine.requestId).toEqual(expect.any(String));
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('serves GraphiQL with a default query that runs, and an authorization header to fill in', async () => {
+    const page = await fetch(gw.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('query Overview');
+    expect(html).toContain('authorization');
+
+    // The default query works as it is (the empty header is the anonymous viewer) and with a token.
+    const asAnyone = await postGraphQL(gw.url, { query: GRAPHIQL_DEFAULT_QUERY }, { headers: { authorization: '' } });
+    expect(asAnyone.json.errors).toBeUndefined();
+    expect(asAnyone.json.data.viewer.memberId).toBeNull();
+    const asMember = await postGraphQL(gw.url, { query: GRAPHIQL_DEFAULT_QUERY }, { token: memberToken });
+    expect(asMember.json.errors).toBeUndefined();
+    expect(asMember.json.data.viewer.memberships.totalCount).toBe(1);
+  });
+});
+
+describe('tracing', () => {
+  it('sends spans for HTTP, the GraphQL operation, its resolvers and its SQL to the OTLP endpoint', async () => {
+    // A minimal OTLP/HTTP collector: it keeps the JSON export requests it receives.
+    const exports: any[] = [];
+    const collector = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        if (request.url === '/v1/traces') exports.push(JSON.parse(body));
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = collector.address() as { port: number };
+      const gw = await startGatewayProcess({
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        LOG_LEVEL: 'info',
+      });
+      const traced = await postGraphQL(
+        gw.url,
+        { query: `query TracedGroups($search: String) { groups(filter: { search: $search }) { totalCount edges { node { name membersCount } } } }`, variables: { search: SEARCH_TERM } },
+        { headers: { 'x-request-id': 'req-traced' } },
+      );
+      expect(traced.json.errors).toBeUndefined();
+
+      const spans = () => exports.flatMap((e) => e.resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans.map((span: any) => ({ ...span, resource: r.resource })))));
+      const operation = await eventually(() => spans().find((span) => span.name === 'query.TracedGroups'), 'the operation span');
+      const trace = await eventually(() => {
+        const same = spans().filter((span) => span.traceId === operation.traceId);
+        const names = same.map((span) => span.name);
+        return names.includes('POST') && names.includes('Query.groups') && names.includes('prisma:client:db_query') ? same : undefined;
+      }, 'the HTTP, resolver and SQL spans of the same trace');
+
+      const httpSpan = trace.find((span: any) => span.name === 'POST');
+      expect(httpSpan.kind).toBe(2); // SERVER
+      expect(operation.parentSpanId).toBe(httpSpan.spanId);
+      const serviceName = httpSpan.resource.attributes.find((a: any) => a.key === 'service.name');
+      expect(serviceName.value.stringValue).toBe('groups-gateway');
+      // No client values in spans: variables, resolver arguments.
+      const everything = JSON.stringify(exports);
+      expect(everything).not.toContain(SEARCH_TERM);
+      expect(everything).not.toContain('graphql.resolver.args');
+
+      // The request's log line names its trace.
+      const line = await eventually(() => gw.logLines().find((entry) => entry.requestId === 'req-traced' && entry.msg === 'request'), 'the log line');
+      expect(line.traceId).toBe(operation.traceId);
+    } finally {
+      await new Promise((resolve) => collector.close(resolve));
+    }
+  }, 60_000);
+});
+
+describe('configuration', () => {
+  it('reads the observability variables with their defaults, refusing invalid values', () => {
+    const base = { JWT_SECRET: 'x' };
+    expect(loadConfig({ ...base, NODE_ENV: 'test' }).observability).toEqual({
+      metricsEnabled: true,
+      metricsToken: null,
+      logLevel: 'silent',
+      otlpEndpoint: null,
+      serviceName: 'groups-gateway',
+    });
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).observability.logLevel).toBe('info');
+    expect(loadConfig({ ...base, NODE_ENV: 'test', LOG_LEVEL: 'debug' }).observability.logLevel).toBe('debug');
+    expect(loadConfig({ ...base, METRICS_ENABLED: 'false' }).observability.metricsEnabled).toBe(false);
+    expect(() => loadConfig({ ...base, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ ...base, METRICS_ENABLED: 'perhaps' })).toThrow(/METRICS_ENABLED/);
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  it('METRICS_ENABLED=false: no /metrics; production: no GraphiQL', async () => {
+    const off = await startGateway({ METRICS_ENABLED: 'false' });
+    try {
+      expect(off.app.metrics).toBeNull();
+      expect((await off.fetch('/metrics')).status).toBe(404);
+    } finally {
+      await off.close();
+    }
+    const production = await startGateway({ NODE_ENV: 'production', LOG_LEVEL: 'silent' });
+    try {
+      const page = await production.fetch('/graphql', { headers: { accept: 'text/html' } });
+      expect(page.headers.get('content-type') ?? '').not.toContain('text/html');
+    } finally {
+      await production.close();
+    }
+  });
+
+  it('logs an unexpected error by type, code, first line and stack, not the arguments a database error spells out', () => {
+    const database = Object.assign(new Error('\nInvalid `tx.joinRequest.create()` invocation in\n/app/x.ts:3\n  answers: "call me on 555-0100"'), { code: 'P2002' });
+    const logged = serializeError(new GraphQLError('Unexpected error.', { originalError: database }));
+    expect(logged).toMatchObject({ type: 'GraphQLError', message: 'Unexpected error.', cause: { type: 'Error', code: 'P2002', message: 'Invalid `tx.joinRequest.create()` invocation in' } });
+    expect((logged.cause as { stack: string }).stack).toMatch(/^\s+at /);
+    expect(JSON.stringify(logged)).not.toContain('555-0100');
+  });
+
+  it('labels SQL statements by kind', () => {
+    expect(['SELECT 1', ' insert into x', 'UPDATE x', 'DELETE FROM x', 'BEGIN', 'COMMIT', 'PRAGMA foreign_keys'].map(statementKind)).toEqual([
+      'select',
+      'insert',
+      'update',
+      'delete',
+      'transaction',
+      'transaction',
+      'other',
+    ]);
+  });
+});
