@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TEST_SECRET, codes, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
+import http from 'node:http';
+import { createDb } from '../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { exitWithin, killGateways, launchGateway as launch, waitForOutput } from './helpers/live.ts';
 import { freePort } from './helpers/postgres.ts';
@@ -87,6 +89,50 @@ describe('the gateway process', () => {
     expect(await sseDone).toBe('ended');
     expect(gateway.output()).toContain('SIGTERM');
     await client.dispose();
+  });
+
+  it('SIGTERM lets a mutation in flight finish and commit before the process exits', { timeout: 30_000 }, async () => {
+    const database = await createTestDatabase();
+    databases.add(database);
+    const port = await freePort();
+    const gateway = launch({ PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url, NODE_ENV: 'test' });
+    await waitForOutput(gateway, 'Groups gateway on');
+    // A client on a slow link: the request has begun (headers and half the body sent) when SIGTERM comes.
+    const body = Buffer.from(JSON.stringify({ query: `mutation { createGroup(input: { name: "Last Orders" }) { group { name } } }` }));
+    const token = await tokenFor(manager);
+    const request = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/graphql',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${token}` },
+    });
+    const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, text }));
+      });
+      request.on('error', reject);
+    });
+    request.write(body.subarray(0, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    gateway.child.kill('SIGTERM');
+    await waitForOutput(gateway, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(gateway.child.exitCode).toBeNull(); // waiting for the request to finish
+    request.end(body.subarray(20));
+    const answer = await answered;
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ data: { createGroup: { group: { name: 'Last Orders' } } } });
+    expect(await exitWithin(gateway, 5_000)).toBe(0);
+    // Committed, not only answered: the next process finds it.
+    const db = createDb(database.url);
+    try {
+      expect(await db.group.findMany({ select: { name: true } })).toEqual([{ name: 'Last Orders' }]);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it('refuses to start in production without JWT_SECRET, saying so', async () => {

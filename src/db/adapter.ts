@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { IsolationLevel, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The databases the gateway runs on, chosen by the scheme of DATABASE_URL. */
@@ -23,11 +24,67 @@ export function sqliteFilePath(url: string): string {
  * The Prisma driver adapter for a DATABASE_URL. Used both by the running gateway and by the Prisma CLI
  * (prisma.config.ts), so migrations and queries always reach the same database.
  */
-export function createAdapter(url: string, options: { poolSize?: number } = {}) {
+export function createAdapter(url: string, options: { poolSize?: number } = {}): SqlMigrationAwareDriverAdapterFactory {
+  return releaseFailedTransactions(createDriverAdapter(url, options));
+}
+
+/** The driver adapter itself, without the guard of releaseFailedTransactions (tests put faults between). */
+export function createDriverAdapter(url: string, options: { poolSize?: number } = {}): SqlMigrationAwareDriverAdapterFactory {
   if (databaseKind(url) === 'sqlite') {
     return new SqliteAdapterFactory({ url: sqliteFilePath(url), timeout: 10_000 });
   }
   return new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 });
+}
+
+const ROLLBACK = { sql: 'ROLLBACK', args: [], argTypes: [] } satisfies SqlQuery;
+
+/**
+ * Prisma 6.19 ends an interactive transaction by sending COMMIT (or ROLLBACK) through the transaction and
+ * only then calling its commit() (or rollback()), which is what releases it: SQLite's adapter unlocks its
+ * single-writer mutex, PostgreSQL's returns the connection to the pool. When that last statement fails
+ * (the connection dropped, a disk error, SQLITE_BUSY), neither is called: on SQLite every later write
+ * then waits forever; on PostgreSQL the connection stays checked out, inside its transaction and holding
+ * its row locks, until the pool runs dry. This wrapper finishes the job: a failed COMMIT is followed by a
+ * ROLLBACK (best effort: the connection may be gone), and the transaction is released either way; the
+ * error still reaches Prisma, so the mutation fails as it should. No adapter option covers this, hence the
+ * wrapper (a Proxy, so the adapters' own classes and private fields are untouched).
+ */
+export function releaseFailedTransactions<F extends SqlDriverAdapterFactory>(factory: F): F {
+  return override<SqlDriverAdapterFactory>(factory, {
+    connect: async () => {
+      const adapter = await factory.connect();
+      return override(adapter, {
+        startTransaction: async (isolationLevel?: IsolationLevel) => guardEnd(await adapter.startTransaction(isolationLevel)),
+      });
+    },
+  }) as F;
+}
+
+function guardEnd(transaction: Transaction): Transaction {
+  return override(transaction, {
+    executeRaw: async (query: SqlQuery) => {
+      const ending = query.sql === 'COMMIT' || query.sql === 'ROLLBACK';
+      if (!ending) return transaction.executeRaw(query);
+      try {
+        return await transaction.executeRaw(query);
+      } catch (error) {
+        if (query.sql === 'COMMIT') await transaction.executeRaw(ROLLBACK).catch(() => undefined);
+        await transaction.rollback().catch(() => undefined);
+        throw error;
+      }
+    },
+  });
+}
+
+/** `target` with some methods replaced; every other property read from it, methods bound to it. */
+function override<T extends object>(target: T, replaced: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      if (Object.hasOwn(replaced, property)) return replaced[property as keyof T];
+      const value = Reflect.get(object, property, receiver);
+      return typeof value === 'function' ? value.bind(object) : value;
+    },
+  });
 }
 
 /** Prepared statements kept per SQLite connection, by SQL text (least recently used dropped first). */
