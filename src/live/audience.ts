@@ -57,6 +57,13 @@ export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts 
  * Shares each event's lookups between all subscribers of this process for as long as it is delivered, and
  * the log reads that fill what the bus did not bring. Also holds the count of each viewer's subscriptions.
  */
+/**
+ * Subscribers whose standing in a group one statement reads. A group with thousands of subscribers online
+ * would otherwise put thousands of ids in one `IN (…)`: past SQLite's limit on bound parameters (the event
+ * then reached nobody), and slow to plan anywhere. DataLoader splits the batch.
+ */
+const LOOKUP_BATCH = 500;
+
 export class Audience {
   private readonly lookups = new Map<number, EventLookups>();
   private readonly gaps = new Map<string, Promise<GroupEvent[]>>();
@@ -96,10 +103,14 @@ export class Audience {
       const groupId = event.groupId;
       found = {
         group: this.db.group.findUnique({ where: { id: groupId } }),
-        membership: new DataLoader(async (memberIds) => {
-          const rows = await this.db.groupMember.findMany({ where: { groupId, memberId: { in: [...memberIds] } } });
-          return memberIds.map((id) => rows.find((row) => row.memberId === id) ?? null);
-        }),
+        membership: new DataLoader(
+          async (memberIds) => {
+            const rows = await this.db.groupMember.findMany({ where: { groupId, memberId: { in: [...memberIds] } } });
+            const byMember = new Map(rows.map((row) => [row.memberId, row]));
+            return memberIds.map((id) => byMember.get(id) ?? null);
+          },
+          { maxBatchSize: LOOKUP_BATCH },
+        ),
         formerRole: new DataLoader(async (memberIds) => {
           const rows = await this.db.groupEvent.findMany({
             where: {
@@ -110,11 +121,13 @@ export class Audience {
             },
             orderBy: { id: 'desc' },
           });
+          const latestOf = new Map<string, GroupEvent>();
+          for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
           return memberIds.map((id) => {
-            const latest = rows.find((row) => row.memberId === id);
+            const latest = latestOf.get(id);
             return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
           });
-        }),
+        }, { maxBatchSize: LOOKUP_BATCH }),
       };
       this.lookups.set(event.id, found);
       // Subscribers check an event within the same few ticks; afterwards its lookups would be stale.
