@@ -2,7 +2,9 @@
  * Request limits (src/limits.ts): each refuses with a clear answer and a code, at its configured value, and
  * leaves ordinary clients alone (JSON POST, GET, SSE).
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLiveGateway, type LiveGateway } from './helpers/live.ts';
 import { loadConfig } from '../src/config.ts';
 import { codes, ok, startGateway, TEST_SECRET, tokenFor, type TestGateway } from './helpers/gateway.ts';
 import { manager, member, threeGroups } from './helpers/world.ts';
@@ -98,6 +100,57 @@ describe('document limits (defaults)', () => {
   it('a body over 1 MiB is HTTP 413 before it is read', async () => {
     const huge = await post(gw, JSON.stringify({ query: '{ viewer { memberId } }', variables: { x: 'a'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);
+  });
+});
+
+describe('the body limit on the wire (a real port)', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway({ MAX_BODY_BYTES: '2000' });
+  });
+  afterAll(() => gw?.close());
+
+  /** Sends `chunks` as one POST, with the given Content-Length or (null) chunked; the status and body. */
+  function send(chunks: string[], contentLength: string | null): Promise<{ status: number; json: any }> {
+    const url = new URL(gw.server.url);
+    return new Promise((resolve, reject) => {
+      const request = http.request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(contentLength === null ? {} : { 'content-length': contentLength }) },
+      });
+      request.on('response', (response) => {
+        let text = '';
+        response.on('data', (chunk) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, json: text ? JSON.parse(text) : null }));
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+      for (const chunk of chunks) request.write(chunk);
+      request.end();
+    });
+  }
+  const small = JSON.stringify({ query: '{ viewer { memberId } }' });
+  const big = JSON.stringify({ query: '{ viewer { memberId } }', variables: { padding: 'x'.repeat(3_000) } });
+
+  it('within the limit: answered, with or without Content-Length', async () => {
+    for (const length of [String(Buffer.byteLength(small)), null]) {
+      const answer = await send([small.slice(0, 10), small.slice(10)], length);
+      expect({ length, answer }).toEqual({ length, answer: { status: 200, json: { data: { viewer: { memberId: null } } } } });
+    }
+  });
+
+  it('over the limit: HTTP 413 BAD_USER_INPUT, whether the Content-Length says so or a chunked body runs over', async () => {
+    for (const length of [String(Buffer.byteLength(big)), null]) {
+      const answer = await send([big.slice(0, 1_000), big.slice(1_000)], length);
+      expect({ length, status: answer.status, codes: codes(answer.json) }).toEqual({ length, status: 413, codes: ['BAD_USER_INPUT'] });
+    }
+  });
+
+  it('a Content-Length that is not one number: HTTP 400', async () => {
+    const answer = await send([small], `${Buffer.byteLength(small)}, ${Buffer.byteLength(small)}`);
+    expect(answer.status).toBe(400);
   });
 });
 

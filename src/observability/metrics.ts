@@ -139,9 +139,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         'graphql_envelop_request_duration',
         'Time of a GraphQL operation from parse to the end of its execution, seconds',
       ),
-      graphql_envelop_phase_parse: operationHistogram('graphql_envelop_phase_parse', 'Time spent parsing, seconds'),
-      graphql_envelop_phase_validate: operationHistogram('graphql_envelop_phase_validate', 'Time spent validating, seconds'),
-      graphql_envelop_phase_context: operationHistogram('graphql_envelop_phase_context', 'Time spent building the context, seconds'),
+      // Parse, validate and context building are cached or tiny (microseconds): a histogram each cost more
+      // than the phases they timed. The request and execute histograms show where time goes.
+      graphql_envelop_phase_parse: false,
+      graphql_envelop_phase_validate: false,
+      graphql_envelop_phase_context: false,
       graphql_envelop_phase_execute: operationHistogram('graphql_envelop_phase_execute', 'Time spent executing, seconds'),
       graphql_envelop_phase_subscribe: operationHistogram('graphql_envelop_phase_subscribe', 'Time spent starting a subscription, seconds'),
       graphql_yoga_http_duration: createHistogram<'request', 'operationName' | 'operationType' | 'method' | 'statusCode', FillLabelsFnParams & { request: Request; response: Response }>({
