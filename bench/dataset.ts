@@ -27,6 +27,11 @@ export const SIZES = {
   heavyGroupsEach: 25,
 };
 
+/** A dataset 1/50 of the size, for `--smoke` (CI checks that the bench still runs, in seconds). */
+export function useSmokeSizes() {
+  Object.assign(SIZES, { groups: 200, members: 1_000, memberships: 4_000, pendingRequests: 400, heavyMembers: 40, heavyGroupsEach: 25 });
+}
+
 export const BENCH_DIR = path.resolve('.tmp/bench');
 
 /** A small, fast, seeded random number generator (mulberry32). */
@@ -191,6 +196,7 @@ export function datasetKey(kind: 'sqlite' | 'postgresql'): string {
     const file = path.join(dir, name, 'migration.sql');
     if (fs.existsSync(file)) hash.update(name).update(fs.readFileSync(file));
   }
+  hash.update(JSON.stringify(SIZES));
   return `v${DATASET_VERSION}-${kind}-${hash.digest('hex').slice(0, 12)}`;
 }
 

@@ -1,5 +1,6 @@
 /** Starting benchmarked servers and subscriber processes as children, and talking to them over IPC. */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildStats } from './child.ts';
 
@@ -39,9 +40,9 @@ export function fileLimits(): { soft: number; hard: number } {
  * above the current soft limit, the process is started through a shell that raises it first (up to the
  * hard limit; a process may not go beyond it).
  */
-export function forkTs(file: string, env: Record<string, string>, nodeArgs: string[] = [], openFiles = 0): ChildProcess {
+export function forkTs(file: string, env: Record<string, string>, nodeArgs: string[] = [], openFiles = 0, stdout: 'inherit' | number = 'inherit'): ChildProcess {
   const script = path.join(BENCH, file);
-  const options = { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc')[] };
+  const options = { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit', 'ipc'] as ('ignore' | 'inherit' | 'ipc' | number)[] };
   const limits = openFiles > 0 ? fileLimits() : null;
   if (limits && openFiles > limits.soft) {
     const raised = Math.min(openFiles, limits.hard);
@@ -63,8 +64,14 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export async function startServerChild(name: string, file: string, env: Record<string, string>, nodeArgs: string[] = [], openFiles = 0): Promise<ServerChild> {
-  const child = forkTs(file, env, ['--expose-gc', ...nodeArgs], openFiles);
+/**
+ * Starts a server of bench/servers/. Its stdout (the gateway's JSON logs: a line per request) goes to
+ * `logFile` when given, as a deployment would keep it, instead of into the runner's output.
+ */
+export async function startServerChild(name: string, file: string, env: Record<string, string>, nodeArgs: string[] = [], openFiles = 0, logFile?: string): Promise<ServerChild> {
+  const stdout = logFile ? fs.openSync(logFile, 'w') : 'inherit';
+  const child = forkTs(file, env, ['--expose-gc', ...nodeArgs], openFiles, stdout);
+  if (typeof stdout === 'number') fs.closeSync(stdout); // the child has its own copy
   const { port } = await nextMessage<{ port: number }>(child, 'ready', 120_000);
   return {
     name,

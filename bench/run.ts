@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
-import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, sqliteDataset, type DatasetFacts } from './dataset.ts';
+import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sqliteDataset, useSmokeSizes, type DatasetFacts } from './dataset.ts';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
 import { load, type LoadResult } from './load.ts';
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
@@ -34,9 +34,17 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     save: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
+    smoke: { type: 'boolean', default: false },
   },
 });
 
+// --smoke: every scenario on a dataset 1/50 of the size, for a second each, with 200 subscribers; exits
+// non-zero when any request failed or an event missed a subscriber. CI runs it so the bench cannot rot;
+// its figures mean nothing.
+if (flags.smoke) {
+  useSmokeSizes();
+  Object.assign(flags, { duration: '1', warmup: '0', subscribers: '200', 'live-clients': '1' });
+}
 const seconds = Number(flags.duration);
 const warmup = Number(flags.warmup);
 const connections = Number(flags.connections);
@@ -84,9 +92,12 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 const PROFILE_DIR = path.join(BENCH_DIR, 'profiles');
 
+const LOG_DIR = path.join(BENCH_DIR, 'logs');
+
 async function start(name: string, server: string, env: Record<string, string>, openFiles = 0): Promise<ServerChild> {
   const file = `servers/${server}.ts`;
-  const child = await startServerChild(name, file, { ...serverEnv, ...env }, [], openFiles);
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const child = await startServerChild(name, file, { ...serverEnv, ...env }, [], openFiles, path.join(LOG_DIR, `${name}.log`));
   children.add(child);
   return child;
 }
@@ -228,7 +239,7 @@ async function runLive(facts: DatasetFacts): Promise<LiveResult> {
   if (needed > limits.hard) log(`live: ${subscribers} subscribers need ~${needed} open files, above this machine's hard limit (${limits.hard}); expect failures`);
   const perClient = Math.max(100, Math.min(limits.soft, limits.hard) - 500);
   const clientsCount = Math.max(1, Number(flags['live-clients']), Math.ceil(subscribers / perClient));
-  const viewers = Array.from({ length: subscribers }, (_, i) => `m${String(i % 50_000).padStart(5, '0')}`);
+  const viewers = Array.from({ length: subscribers }, (_, i) => `m${String(i % SIZES.members).padStart(5, '0')}`);
   await tokens.sign(viewers);
   await tokens.sign(facts.liveJoiners);
   const child = await start('e-live', 'gateway', {}, needed);
@@ -283,11 +294,13 @@ async function runLive(facts: DatasetFacts): Promise<LiveResult> {
       }
       seen.add(eventId);
       const received = reports.reduce((n, r) => n + r.count, 0);
-      const last = Math.max(...reports.map((r) => r.last));
-      errors = Math.max(errors, ...reports.map((r) => r.errors));
+      // An event that did not reach every subscriber has no "time to the last one".
+      const last = received >= open ? Math.max(...reports.map((r) => r.last)) : Number.POSITIVE_INFINITY;
+      // Each client counts its subscribers' error messages since it started: the newest report has them all.
+      errors = reports.reduce((n, r) => n + r.errors, 0);
       const cpuMs = ((await child.stats()).cpuMicros - cpuBefore) / 1000;
       events.push({ ms: last - sent, received, cpuMs });
-      log(`live: event ${eventId} reached ${received}/${open} subscribers; last after ${(last - sent).toFixed(0)} ms, server CPU ${cpuMs.toFixed(0)} ms`);
+      log(`live: event ${eventId || '(none)'} reached ${received}/${open} subscribers${received >= open ? `; last after ${(last - sent).toFixed(0)} ms` : ''}, server CPU ${cpuMs.toFixed(0)} ms`);
       await new Promise((r) => setTimeout(r, 500));
     }
     if (flags.profile) await child.profile('stop', profileFile);
@@ -339,7 +352,10 @@ async function main() {
     postgres = await startBenchPostgres(log);
     databaseUrl = await postgresDataset(postgres.url, log);
   }
-  serverEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production' };
+  // The gateway as deployed (production mode, its logs and metrics on), except for the per-viewer rate
+  // limit, raised out of the way: the load comes from one address and a few thousand viewers, and 429s
+  // would measure the limiter's refusals rather than the gateway (the limiter still runs on every request).
+  serverEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_POINTS: '1000000000' };
   const facts = datasetFacts(generate());
   const viewers = new Set<string>();
   for (const name of wanted) SCENARIOS[name]?.viewers(facts).forEach((v) => viewers.add(v));
@@ -396,12 +412,14 @@ async function main() {
     const times = live.events.map((e) => e.ms).sort((x, y) => x - y);
     const median = times[Math.floor(times.length / 2)];
     const cpu = live.events.map((e) => e.cpuMs).sort((x, y) => x - y)[Math.floor(live.events.length / 2)];
+    const ms = (t: number) => (Number.isFinite(t) ? `${t.toFixed(0)} ms` : 'not all reached');
     lines.push(
       '',
       `(e) live fan-out: ${live.subscribers} idle graphql-ws subscribers on one process (${live.failed} failed to open); ` +
         `${(live.bytesPerSubscriber / 1024).toFixed(1)} KiB RSS (${(live.heapPerSubscriber / 1024).toFixed(1)} KiB heap) per idle subscriber; ` +
-        `one event to all: ${times.map((t) => `${t.toFixed(0)} ms`).join(', ')} (median ${median.toFixed(0)} ms, ` +
-        `${Math.round(live.subscribers / (median / 1000))} deliveries/s wall, ${Math.round(live.subscribers / (cpu / 1000))} per server CPU-second); ` +
+        `one event to all: ${times.map(ms).join(', ')} (median ${ms(median)}, ` +
+        `${Number.isFinite(median) ? Math.round(live.subscribers / (median / 1000)) : 0} deliveries/s wall, ` +
+        `${Math.round(Math.min(...live.events.map((e) => e.received)) / (cpu / 1000))} per server CPU-second); ` +
         `received ${live.events.map((e) => e.received).join('/')}, ${live.errors} errors.`,
     );
   }
@@ -414,6 +432,16 @@ async function main() {
   fs.writeFileSync(path.join(BENCH_DIR, 'results', `${stamp}${flags.label ? `-${flags.label}` : ''}.json`), JSON.stringify({ machine: machine(), flags, rows, live }, null, 2));
   fs.writeFileSync(path.join(BENCH_DIR, 'results', `${stamp}${flags.label ? `-${flags.label}` : ''}.md`), output);
   if (flags.save) saveToReadme(output);
+  if (flags.smoke) {
+    const failed = rows.filter((r) => !r.load || r.load.errors > 0 || r.load.requests === 0).map((r) => r.name);
+    if (live && live.events.some((e) => e.received < live!.subscribers)) failed.push('e (an event missed subscribers)');
+    if (failed.length) {
+      log(`smoke: FAILED: ${failed.join(', ')}`);
+      process.exitCode = 1;
+    } else {
+      log(`smoke: every scenario ran without errors (${rows.length} rows${live ? ', live' : ''})`);
+    }
+  }
 }
 
 function targets(live: LiveResult | null): string {
@@ -443,8 +471,9 @@ function targets(live: LiveResult | null): string {
     const median = times[Math.floor(times.length / 2)];
     const cpu = live.events.map((e) => e.cpuMs).sort((x, y) => x - y)[Math.floor(live.events.length / 2)];
     checks.push(`- >= 10,000 idle graphql-ws connections: ${live.subscribers} (${mark(live.subscribers >= 10_000)})`);
-    checks.push(`- >= 5,000 per-viewer-checked deliveries/s/core: ${Math.round(live.subscribers / (cpu / 1000))} per server CPU-second (${mark(live.subscribers / (cpu / 1000) >= 5_000)})`);
-    checks.push(`- one event to 10,000 subscribers < 2 s: median ${median.toFixed(0)} ms to ${live.subscribers} (${mark(median < 2_000 && live.subscribers >= 10_000)})`);
+    const delivered = Math.min(...live.events.map((e) => e.received));
+    checks.push(`- >= 5,000 per-viewer-checked deliveries/s/core: ${Math.round(delivered / (cpu / 1000))} per server CPU-second (${mark(delivered / (cpu / 1000) >= 5_000)})`);
+    checks.push(`- one event to 10,000 subscribers < 2 s: median ${Number.isFinite(median) ? `${median.toFixed(0)} ms` : 'not all reached'} to ${live.subscribers} (${mark(median < 2_000 && live.subscribers >= 10_000)})`);
   }
   return ['Targets:', ...checks].join('\n');
 }
