@@ -94,10 +94,17 @@ const PROFILE_DIR = path.join(BENCH_DIR, 'profiles');
 
 const LOG_DIR = path.join(BENCH_DIR, 'logs');
 
+/** Node flags of the gateway process, read from the `serve` script so the bench runs what users run. */
+const GATEWAY_NODE_FLAGS: string[] = (JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.serve as string)
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
+
 async function start(name: string, server: string, env: Record<string, string>, openFiles = 0): Promise<ServerChild> {
   const file = `servers/${server}.ts`;
   fs.mkdirSync(LOG_DIR, { recursive: true });
-  const child = await startServerChild(name, file, { ...serverEnv, ...env }, [], openFiles, path.join(LOG_DIR, `${name}.log`));
+  // The gateway runs with the Node flags of `npm run serve` (package.json); the baselines with Node's defaults.
+  const nodeArgs = server === 'gateway' ? GATEWAY_NODE_FLAGS : [];
+  const child = await startServerChild(name, file, { ...serverEnv, ...env }, nodeArgs, openFiles, path.join(LOG_DIR, `${name}.log`));
   children.add(child);
   return child;
 }

@@ -2,9 +2,10 @@
  * buildApp(): the gateway as a Yoga instance, schema with permissions applied. Tests use it in-process
  * (`app.yoga.fetch`) through the real HTTP handling; server.ts puts it on a port.
  */
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
 import { applyMiddleware } from 'graphql-middleware';
-import { GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { createEventBus } from './pubsub.ts';
@@ -89,6 +90,11 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     logging: observability.yogaLogger,
     ...limitOptions(config.limits),
     plugins: [
+      // Queries and mutations run through graphql-jit: each document compiled once to plain JavaScript
+      // (cached with the parsed document) instead of walking the AST per request. Subscriptions stay on
+      // graphql-js: graphql-jit's subscribe does not end the source stream when a client goes away, so a
+      // closed subscription would keep its slot and listener (test/live-limits.test.ts catches that).
+      useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
       ...observability.plugins,
       ...limitPlugins(config.limits),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
