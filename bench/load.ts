@@ -18,11 +18,12 @@ export interface LoadOptions {
   connections: number;
   next: () => Planned;
   tokens: Tokens;
-  /** Requests per second over all connections (unset: as fast as the server answers). */
+  /** Requests per second, evenly spaced (unset: as fast as `connections` closed loops get answers). */
   rate?: number;
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.rate) return paced(options, options.rate);
   const { next, tokens } = options;
   const instance = autocannon({
     url: options.url,
@@ -56,4 +57,46 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
   };
+}
+
+/**
+ * A fixed rate, one request every 1/rate s, whether or not earlier ones were answered (an open model, like
+ * wrk2), each latency counted from the moment the request was due. Written here because autocannon's
+ * rate option lets each connection send its whole second's quota back to back and then wait for the next
+ * second: every second starts with a burst of all its requests at once, so its latencies measure a queue
+ * of that burst, not a server at half load.
+ */
+async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
+  const { next, tokens } = options;
+  const total = Math.max(1, Math.round(rate * options.seconds));
+  const interval = 1000 / rate;
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const planned = next();
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (planned.memberId !== null) headers.authorization = `Bearer ${tokens.get(planned.memberId)}`;
+    sent.push(
+      fetch(options.url, { method: 'POST', headers, body: planned.body, signal: AbortSignal.timeout(10_000) })
+        .then(async (response) => {
+          const body = await response.text();
+          latencies.push(performance.now() - due);
+          if (!response.ok || body.includes('"errors"')) errors++;
+          planned.onResponse?.(body);
+        })
+        .catch(() => {
+          errors++;
+        }),
+    );
+  }
+  await Promise.all(sent);
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : 0);
+  return { requests: latencies.length, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors };
 }

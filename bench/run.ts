@@ -387,6 +387,11 @@ async function main() {
   if (wanted.has('typename')) {
     for (const b of ['node-http', 'graphql-js', 'yoga-hello']) await runBaseline(b, facts);
     await runGateway('typename', SCENARIOS.typename.description, SCENARIOS.typename.next(facts), { baseline: 'node-http' });
+    // What the request log line and the metrics cost a request that does nothing else.
+    await runGateway('typename-quiet', '`{ __typename }`, request logs and metrics off', SCENARIOS.typename.next(facts), {
+      baseline: 'node-http',
+      env: { LOG_LEVEL: 'warn', METRICS_ENABLED: 'false' },
+    });
   }
   for (const name of ['a', 'b', 'c'] as const) {
     if (!wanted.has(name)) continue;
