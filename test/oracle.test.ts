@@ -2,14 +2,15 @@
  * The visibility oracle: random worlds (test/helpers/oracle.ts), and for every viewer kind every read path
  * compared with what API.md says that viewer should read: group, groupBySlug, groups with filters, sorts,
  * offsets and paging (cursors included, also cursors taken from another viewer's list), members,
- * joinRequests, memberships, viewerRole, viewerJoinRequest, viewerCan, and the errors of mutations (a group
- * the viewer may not see is NOT_FOUND, worded like a missing one, never FORBIDDEN).
+ * joinRequests, memberships, viewerRole, viewerJoinRequest, viewerCan, the errors of mutations (a group
+ * the viewer may not see is NOT_FOUND, worded like a missing one, never FORBIDDEN), and (in every fifth
+ * world) the events: random events in the log, replayed to each viewer over SSE by `groupEvents(after: "0")`.
  *
  * Reproducible: world i is built from seed ORACLE_SEED + i. A mismatch names its seed; rerun that world
  * alone with ORACLE_SEED=<seed> ORACLE_WORLDS=1. Longer runs: `npm run test:oracle -- --worlds 5000`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { startGateway, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import {
   ANONYMOUS,
   PRIVACIES,
@@ -25,6 +26,7 @@ import {
   readsMembers,
   roleOf,
   sees,
+  seesContent,
   viewersOf,
   writeWorld,
   type ListArgs,
@@ -411,7 +413,111 @@ async function checkRefusals(gw: TestGateway, world: World, viewer: OracleViewer
 
 // ---------------------------------------------------------------------------------------------------------
 
-async function checkWorld(gw: TestGateway, seed: number) {
+/** Event types whose group still exists afterwards (a deleted group's events are tested in subscriptions). */
+const EVENT_TYPES = [
+  'GROUP_CREATED', 'GROUP_UPDATED', 'MEMBER_JOINED', 'MEMBER_ADDED', 'MEMBER_LEFT', 'MEMBER_REMOVED', 'ROLE_ASSIGNED',
+  'ROLE_UNASSIGNED', 'JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED', 'JOIN_REQUEST_REJECTED', 'JOIN_REQUEST_CANCELED',
+] as const;
+
+interface WorldEvent {
+  id: string;
+  type: (typeof EVENT_TYPES)[number];
+  group: WorldGroup;
+  memberId: string | null;
+}
+
+/**
+ * Who receives an event, by API.md: a group's events are part of its content (PUBLIC: everyone; PRIVATE and
+ * SECRET: its members and Groups Managers); join-request events are about `joinRequests`, which only those
+ * who decide them read; and an event about the viewer (their own request, removal or role) reaches them.
+ */
+function receives(viewer: OracleViewer, event: WorldEvent): boolean {
+  if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+  if (event.type.startsWith('JOIN_REQUEST_')) return decidesRequests(viewer, event.group);
+  return seesContent(viewer, event.group);
+}
+
+/** Random events in the log, about members, requesters, strangers and the viewers themselves. */
+async function writeEvents(gw: TestGateway, world: World, rng: Rng): Promise<WorldEvent[]> {
+  const db = gw.app.services.db;
+  const people = [...world.people, 'outsider', world.managerId];
+  const planned = world.groups.flatMap((group) =>
+    Array.from({ length: rng.int(1, 3) }, () => {
+      const type = rng.pick([...EVENT_TYPES]);
+      const memberId = type === 'GROUP_UPDATED' ? null : rng.pick([...group.members.map((m) => m.memberId), ...group.requests.map((r) => r.memberId), ...people]);
+      return { type, group, memberId };
+    }),
+  );
+  for (const event of planned) {
+    await db.groupEvent.create({
+      data: { type: event.type, groupId: event.group.id, groupPrivacy: event.group.privacy, memberId: event.memberId, role: event.type === 'ROLE_ASSIGNED' ? 'ADMIN' : null },
+    });
+  }
+  const ids = await db.groupEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true } });
+  return planned.map((event, i) => ({ ...event, id: String(ids[i].id) }));
+}
+
+/**
+ * What `groupEvents(after: "0")` (every group, the whole log replayed) delivers to `viewer` over SSE: the
+ * events' ids, or the error codes. Reads until the expected number arrived and then 150 ms more, so an event
+ * that should not be there has time to show up.
+ */
+async function eventsReceived(gw: TestGateway, viewer: OracleViewer, expected: number): Promise<string[]> {
+  const token = await tokenFor(spec(viewer));
+  const abort = new AbortController();
+  const response = await gw.fetch('/graphql', {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: 'subscription { groupEvents(after: "0") { id type groupId memberId } }' }),
+    signal: abort.signal,
+  });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const got: string[] = [];
+  let buffer = '';
+  let deadline = Date.now() + (expected === 0 ? 150 : 5_000);
+  try {
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, deadline - Date.now())))]);
+      if (chunk === null || chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const message = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        for (const line of message.split('\n')) {
+          if (!line.startsWith('data:') || line.slice(5).trim() === '') continue;
+          const result = JSON.parse(line.slice(5));
+          for (const error of result.errors ?? []) got.push(`error ${error.extensions?.code}`);
+          if (result.data?.groupEvents) got.push(result.data.groupEvents.id);
+        }
+      }
+      if (got.length >= expected && expected > 0) deadline = Math.min(deadline, Date.now() + 150);
+    }
+  } finally {
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+  }
+  return got;
+}
+
+/** Every viewer replays the whole log: exactly the events API.md lets them receive, in log order. */
+async function checkEvents(gw: TestGateway, world: World, rng: Rng) {
+  const events = await writeEvents(gw, world, rng);
+  await Promise.all(
+    viewersOf(world).map(async ({ name, viewer }) => {
+      const expected = events.filter((event) => receives(viewer, event)).map((event) => event.id);
+      const got = await eventsReceived(gw, viewer, expected.length);
+      const describe = (ids: string[]) => ids.map((id) => {
+        const event = events.find((e) => e.id === id);
+        return event ? `${id} ${event.type} ${event.group.privacy} ${event.group.name} member=${event.memberId}` : id;
+      });
+      expect({ viewer: name, events: describe(got) }).toEqual({ viewer: name, events: describe(expected) });
+    }),
+  );
+}
+
+async function checkWorld(gw: TestGateway, seed: number, withEvents: boolean) {
   const world = generateWorld(seed);
   const db = gw.app.services.db;
   await writeWorld(db, world);
@@ -444,6 +550,7 @@ async function checkWorld(gw: TestGateway, seed: number) {
     members: world.groups.reduce((n, g) => n + g.members.length, 0),
     pending: world.groups.reduce((n, g) => n + g.requests.filter((r) => r.status === 'PENDING').length, 0),
   });
+  if (withEvents) await checkEvents(gw, world, new Rng(seed ^ 0xe7e));
 }
 
 describe('the visibility oracle', () => {
@@ -460,7 +567,8 @@ describe('the visibility oracle', () => {
     for (let i = 0; i < WORLDS; i++) {
       const seed = SEED + i;
       try {
-        await checkWorld(gw, seed);
+        // Events in a fifth of the worlds: each costs a replayed subscription per viewer.
+        await checkWorld(gw, seed, i % 5 === 0);
       } catch (error) {
         const reproduce = `Oracle mismatch in the world of seed ${seed}; rerun it alone with ORACLE_SEED=${seed} ORACLE_WORLDS=1 npx vitest run test/oracle.test.ts`;
         console.error(reproduce);

@@ -54,16 +54,16 @@ export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts 
 }
 
 /**
- * Shares each event's lookups between all subscribers of this process for as long as it is delivered, and
- * the log reads that fill what the bus did not bring. Also holds the count of each viewer's subscriptions.
- */
-/**
  * Subscribers whose standing in a group one statement reads. A group with thousands of subscribers online
  * would otherwise put thousands of ids in one `IN (…)`: past SQLite's limit on bound parameters (the event
  * then reached nobody), and slow to plan anywhere. DataLoader splits the batch.
  */
 const LOOKUP_BATCH = 500;
 
+/**
+ * Shares each event's lookups between all subscribers of this process for as long as it is delivered, and
+ * the log reads that fill what the bus did not bring. Also holds the count of each viewer's subscriptions.
+ */
 export class Audience {
   private readonly lookups = new Map<number, EventLookups>();
   private readonly gaps = new Map<string, Promise<GroupEvent[]>>();
