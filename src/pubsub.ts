@@ -4,6 +4,7 @@
  * every instance's events. Either way the bus may lose events (Redis down, a subscriber cut off): the durable
  * event log in the database is the source of truth, and subscriptions fill what they missed from it.
  */
+import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { GroupEvent } from './generated/prisma/client.ts';
@@ -143,7 +144,7 @@ export function createEventBus(options: EventBusOptions = {}) {
         },
       )
     : null;
-  const target: Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'> = redis?.target ?? new EventTarget();
+  const target: Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'> = redis?.target ?? inProcessTarget();
 
   return {
     /** 'redis' when events travel between instances, 'memory' when they stay in this process. */
@@ -221,3 +222,14 @@ export function createEventBus(options: EventBusOptions = {}) {
 }
 
 export type EventBus = ReturnType<typeof createEventBus>;
+
+/**
+ * The in-process bus: one listener per open subscription, so thousands on a busy instance. Node warns of a
+ * "possible memory leak" past 10 listeners; here that many is the design (the subscription limits bound it),
+ * so the warning is turned off for this target only.
+ */
+function inProcessTarget(): EventTarget {
+  const target = new EventTarget();
+  setMaxListeners(0, target);
+  return target;
+}

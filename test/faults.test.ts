@@ -20,7 +20,7 @@ import { createDriverAdapter, releaseFailedTransactions, sqliteFilePath } from '
 import { createDb, type Db } from '../src/db/client.ts';
 import { PrismaClient } from '../src/generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../src/generated/prisma-pg/client.ts';
-import { codes, ok, startGateway, TEST_SECRET, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { codes, ok, postGraphQL, startGateway, TEST_SECRET, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 import { exitWithin, killGateways, launchGateway, waitForOutput } from './helpers/live.ts';
 import { freePort } from './helpers/postgres.ts';
@@ -354,16 +354,7 @@ describe('the gateway process killed mid-mutation', () => {
     const gateway = launchGateway({ PORT: String(port), HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, DATABASE_URL: databaseUrl, NODE_ENV: 'test' });
     await waitForOutput(gateway, 'Groups gateway on');
     const url = `http://127.0.0.1:${port}/graphql`;
-    const send = async (viewer: ViewerSpec, query: string, variables?: Record<string, unknown>) => {
-      const token = await tokenFor(viewer);
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(15_000),
-      });
-      return (await response.json()) as GraphQLResponse;
-    };
+    const send = (viewer: ViewerSpec, query: string, variables?: Record<string, unknown>) => postGraphQL(url, viewer, query, variables, 15_000);
     return { gateway, send };
   }
 

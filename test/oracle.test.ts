@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { sseResults } from './helpers/live.ts';
 import {
   ANONYMOUS,
   PRIVACIES,
@@ -472,25 +473,16 @@ async function eventsReceived(gw: TestGateway, viewer: OracleViewer, expected: n
     signal: abort.signal,
   });
   const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
+  const parse = sseResults();
   const got: string[] = [];
-  let buffer = '';
   let deadline = Date.now() + (expected === 0 ? 150 : 5_000);
   try {
     while (Date.now() < deadline) {
       const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, deadline - Date.now())))]);
       if (chunk === null || chunk.done) break;
-      buffer += decoder.decode(chunk.value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        for (const line of message.split('\n')) {
-          if (!line.startsWith('data:') || line.slice(5).trim() === '') continue;
-          const result = JSON.parse(line.slice(5));
-          for (const error of result.errors ?? []) got.push(`error ${error.extensions?.code}`);
-          if (result.data?.groupEvents) got.push(result.data.groupEvents.id);
-        }
+      for (const result of parse(chunk.value)) {
+        for (const error of result.errors ?? []) got.push(`error ${error.extensions?.code}`);
+        if (result.data?.groupEvents) got.push(result.data.groupEvents.id);
       }
       if (got.length >= expected && expected > 0) deadline = Math.min(deadline, Date.now() + 150);
     }

@@ -7,7 +7,7 @@
  * one (the production setup), else SQLite's (one file shared by both processes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, ok, tokenFor, type GraphQLResponse, type ViewerSpec } from './helpers/gateway.ts';
+import { TEST_SECRET, ok, postGraphQL, tokenFor, type GraphQLResponse, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 import { findPostgresBin, freePort } from './helpers/postgres.ts';
 import { findRedisServer, startRedis, type RedisServer } from './helpers/redis.ts';
@@ -33,16 +33,7 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
   const url = `http://127.0.0.1:${port}/graphql`;
   return {
     url,
-    as: (viewer) => async (query, variables) => {
-      const token = await tokenFor(viewer);
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      return { ...((await response.json()) as GraphQLResponse), status: response.status };
-    },
+    as: (viewer) => (query, variables) => postGraphQL(url, viewer, query, variables),
     async ready() {
       const response = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(5_000) });
       return { status: response.status, checks: ((await response.json()) as { checks: Record<string, string> }).checks };

@@ -44,6 +44,18 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
+/** Sends one GraphQL request as `viewer` to a gateway over the network (its /graphql URL). */
+export async function postGraphQL(url: string, viewer: ViewerSpec, query: string, variables?: unknown, timeoutMs = 10_000): Promise<GraphQLResponse> {
+  const token = await tokenFor(viewer);
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  return { ...((await response.json()) as GraphQLResponse), status: response.status };
+}
+
 export async function tokenFor(viewer: ViewerSpec): Promise<string | null> {
   if (viewer === 'anonymous') return null;
   if ('token' in viewer) return viewer.token;

@@ -169,6 +169,28 @@ function wsSubscribe(url: string, token: string | null, variables: Record<string
   };
 }
 
+/**
+ * A reader of a GraphQL SSE stream: fed the body's chunks as they come, it returns the results (the JSON of
+ * each `data:` line) that the chunk completed.
+ */
+export function sseResults(): (chunk: Uint8Array) => any[] {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return (chunk) => {
+    buffer += decoder.decode(chunk, { stream: true });
+    const results: any[] = [];
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const message = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      for (const line of message.split('\n')) {
+        if (line.startsWith('data:') && line.slice(5).trim() !== '') results.push(JSON.parse(line.slice(5)));
+      }
+    }
+    return results;
+  };
+}
+
 function sseSubscribe(url: string, token: string | null, variables: Record<string, unknown>, query: string): LiveSubscription {
   const events = new Feed<LiveEvent>();
   const errors = new Feed<any>();
@@ -184,20 +206,11 @@ function sseSubscribe(url: string, token: string | null, variables: Record<strin
       body: JSON.stringify({ query, variables }),
       signal: abort.signal,
     });
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const parse = sseResults();
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        for (const line of message.split('\n')) {
-          if (!line.startsWith('data:') || line.slice(5).trim() === '') continue;
-          const result = JSON.parse(line.slice(5));
-          if (result.errors) result.errors.forEach((e: any) => errors.push(e));
-          if (result.data?.groupEvents) events.push(result.data.groupEvents);
-        }
+      for (const result of parse(chunk)) {
+        if (result.errors) result.errors.forEach((e: any) => errors.push(e));
+        if (result.data?.groupEvents) events.push(result.data.groupEvents);
       }
     }
   })()
