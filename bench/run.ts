@@ -182,49 +182,41 @@ async function checkSameAnswers(gateway: ServerChild, handwritten: ServerChild, 
   return true;
 }
 
-async function runBaseline(name: string, facts: DatasetFacts) {
-  const spec = BASELINE_REQUESTS[name];
-  const existing = rows.find((r) => r.name === name);
-  if (existing) return existing;
-  const child = await start(name, spec.server, {});
+const BASELINE_DESCRIPTIONS: Record<string, string> = {
+  'node-http': 'bare node:http JSON answer',
+  'graphql-js': 'bare graphql-js + document cache',
+  'yoga-hello': 'bare graphql-yoga hello world',
+};
+
+/** Starts `server`, measures it under `next`'s requests, stops it, and adds its row to the table. */
+async function runRow(row: Omit<Row, 'load' | 'statementsPerRequest' | 'cpuPerRequest' | 'peakRss'>, next: () => Planned, env: Record<string, string> = {}, rate?: number) {
+  const child = await start(row.name, row.server, env);
   try {
-    const measured = await measure(child, spec.next(facts));
-    const row: Row = {
-      name,
-      description: `baseline: ${name === 'node-http' ? 'bare node:http JSON answer' : name === 'graphql-js' ? 'bare graphql-js + document cache' : name === 'yoga-hello' ? 'bare graphql-yoga hello world' : `hand-written SQL + graphql-js, scenario (${name.slice(-1)})`}`,
-      server: spec.server,
+    const measured = await measure(child, next, rate);
+    const measuredRow: Row = {
+      ...row,
       load: measured.result,
       statementsPerRequest: measured.statementsPerRequest,
       cpuPerRequest: measured.cpuPerRequest,
       peakRss: measured.peakRss,
     };
-    rows.push(row);
-    return row;
+    rows.push(measuredRow);
+    return measuredRow;
   } finally {
     await stop(child);
   }
 }
 
+async function runBaseline(name: string, facts: DatasetFacts) {
+  const existing = rows.find((r) => r.name === name);
+  if (existing) return existing;
+  const spec = BASELINE_REQUESTS[name];
+  const what = BASELINE_DESCRIPTIONS[name] ?? `hand-written SQL + graphql-js, scenario (${name.slice(-1)})`;
+  return runRow({ name, description: `baseline: ${what}`, server: spec.server }, spec.next(facts));
+}
+
 async function runGateway(name: string, description: string, next: () => Planned, options: { baseline?: string; env?: Record<string, string>; rate?: number; note?: string } = {}) {
-  const child = await start(name, 'gateway', options.env ?? {});
-  try {
-    const measured = await measure(child, next, options.rate);
-    const row: Row = {
-      name,
-      description,
-      server: 'gateway',
-      load: measured.result,
-      statementsPerRequest: measured.statementsPerRequest,
-      cpuPerRequest: measured.cpuPerRequest,
-      peakRss: measured.peakRss,
-      baseline: options.baseline,
-      note: options.note,
-    };
-    rows.push(row);
-    return row;
-  } finally {
-    await stop(child);
-  }
+  return runRow({ name, description, server: 'gateway', baseline: options.baseline, note: options.note }, next, options.env, options.rate);
 }
 
 interface LiveResult {
