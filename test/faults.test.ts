@@ -174,12 +174,17 @@ describe('a database that fails the Nth statement of a request', () => {
   let plain: Db;
   const fault = new FaultSwitch();
   let app: ReturnType<typeof buildApp>;
-  const send = async (viewer: ViewerSpec, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> => {
+  const logLines: Record<string, unknown>[] = [];
+  const send = async (viewer: ViewerSpec, query: string, variables?: Record<string, unknown>, requestId?: string): Promise<GraphQLResponse> => {
     const token = await tokenFor(viewer);
     const response = await app.yoga.fetch(
       new Request('http://gateway.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       }),
     );
@@ -189,8 +194,9 @@ describe('a database that fails the Nth statement of a request', () => {
   beforeAll(async () => {
     gw = await startGateway(); // only for its fresh database: the gateway under test is built below
     plain = createDb(gw.databaseUrl);
-    app = buildApp(loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, DATABASE_URL: gw.databaseUrl }), {
+    app = buildApp(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, DATABASE_URL: gw.databaseUrl }), {
       db: faultyDb(gw.databaseUrl, fault),
+      logDestination: { write: (line: string) => void logLines.push(JSON.parse(line)) },
     });
   });
   afterAll(async () => {
@@ -263,7 +269,7 @@ describe('a database that fails the Nth statement of a request', () => {
     for (; nth < 50; nth++) {
       await fault.settled();
       fault.arm(nth);
-      const response = await send(manager, query);
+      const response = await send(manager, query, undefined, `req-read-fault-${nth}`);
       const reached = fault.count >= nth;
       fault.disarm();
       if (!reached) {
@@ -271,6 +277,9 @@ describe('a database that fails the Nth statement of a request', () => {
         break;
       }
       expectMasked(response);
+      // The log says what failed, on a line carrying the id of the request it failed in.
+      const logged = logLines.find((line) => line.msg === 'unexpected error' && line.requestId === `req-read-fault-${nth}`);
+      expect(logged, `the error line of request ${nth}`).toMatchObject({ level: 'error', err: { type: expect.any(String) } });
     }
     expect(nth).toBeGreaterThan(2); // the read really was several statements, each of them failed once
     expect(ok(await send(manager, query))).toEqual(whole);

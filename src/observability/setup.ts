@@ -32,9 +32,9 @@ export interface Observability {
 
 export function createObservability(config: Config, options: ObservabilityOptions = {}): Observability {
   const settings = config.observability;
-  const logger = createLogger(settings.logLevel, options.logDestination);
-  const metrics = settings.metricsEnabled ? createMetrics({ token: settings.metricsToken }) : null;
   const tracing = startTracing(settings);
+  const logger = createLogger(settings.logLevel, options.logDestination, tracing !== null);
+  const metrics = settings.metricsEnabled ? createMetrics({ token: settings.metricsToken }) : null;
   const plugins: Plugin[] = [useRequestLogging(logger)];
   if (metrics) plugins.push(metrics.plugin);
   if (tracing) plugins.push(tracing.plugin);
