@@ -12,7 +12,7 @@ import { createEventBus } from './pubsub.ts';
 import { Audience } from './live/audience.ts';
 import { createContext, type AppServices } from './context.ts';
 import { secretKey } from './auth/viewer.ts';
-import { permissions } from './auth/permissions.ts';
+import { permissionMiddleware } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
 import { checkReadiness } from './health.ts';
 import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
@@ -83,7 +83,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     jwtKey: secretKey(config.jwtSecret),
   };
   const yoga = createYoga({
-    schema: applyMiddleware(schema, permissions),
+    schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
     maskedErrors: { maskError },
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,

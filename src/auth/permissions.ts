@@ -3,8 +3,13 @@
  * field nobody thought about, so a new field is invisible until it is given a rule here (and
  * test/permissions.test.ts fails for a type left out). Lists are not filtered here (shield cannot filter);
  * they are filtered in their queries by auth/visibility.ts, from the same policy.
+ *
+ * Only fields whose rule is not `allow` are wrapped (permissionMiddleware): shield's wrapper is an async
+ * function, so an `allow` field would still cost a promise and a rule call per value, for nothing.
  */
+import type { GraphQLSchema } from 'graphql';
 import { allow, and, shield } from 'graphql-shield';
+import type { IMiddlewareFieldMap } from 'graphql-middleware';
 import {
   canListMembershipsOf,
   canOnGroup,
@@ -84,6 +89,21 @@ export const permissionMap = {
   ...Object.fromEntries(OPEN_TYPES.map((type) => [type, allow])),
 };
 
+type RuleEntry = (typeof permissionMap)[keyof typeof permissionMap];
+const isRule = (entry: unknown): boolean => typeof (entry as { resolve?: unknown }).resolve === 'function';
+
+/**
+ * The rule shield applies to `typeName.field`, by shield's own precedence: the field's rule, else the
+ * type's `'*'`, else a rule given for the whole type, else the fallback.
+ */
+export function ruleOf(typeName: string, field: string): unknown {
+  const entry = (permissionMap as Record<string, RuleEntry | undefined>)[typeName];
+  if (entry === undefined) return fallbackDeny;
+  if (isRule(entry)) return entry;
+  const fields = entry as Record<string, unknown>;
+  return fields[field] ?? fields['*'] ?? fallbackDeny;
+}
+
 export const permissions = shield(permissionMap, {
   // A field without a rule is closed, with the contract's FORBIDDEN rather than shield's bare message.
   fallbackRule: fallbackDeny,
@@ -91,3 +111,17 @@ export const permissions = shield(permissionMap, {
   // on to Yoga, which masks it as INTERNAL_SERVER_ERROR.
   allowExternalErrors: true,
 });
+
+/**
+ * The field middleware for graphql-middleware's applyMiddleware: shield's, less the fields whose rule is
+ * `allow`, which then keep their own resolvers (and graphql-jit inlines the plain property reads).
+ */
+export function permissionMiddleware(schema: GraphQLSchema): IMiddlewareFieldMap {
+  const generated = permissions.generate(schema) as Record<string, Record<string, unknown>>;
+  const middleware: IMiddlewareFieldMap = {};
+  for (const [typeName, fields] of Object.entries(generated)) {
+    const kept = Object.entries(fields).filter(([field]) => ruleOf(typeName, field) !== allow);
+    if (kept.length) middleware[typeName] = Object.fromEntries(kept) as IMiddlewareFieldMap[string];
+  }
+  return middleware;
+}
