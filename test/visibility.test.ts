@@ -1,11 +1,18 @@
 /**
- * The `where` fragments (visibility.ts) and the predicates (policy.ts) say the same thing: for every
+ * The `where` fragments and SQL conditions (visibility.ts) and the predicates (policy.ts) say the same thing: for every
  * combination of viewer, privacy, the viewer's role and the settings, a group row matches the fragment in
  * the database exactly when the predicate holds for it. This is what keeps "one policy" true for lists.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canReadMembers, canSeeContent, canSeeGroup, type GroupFacts } from '../src/auth/policy.ts';
-import { contentVisibleGroupsWhere, membersReadableGroupsWhere, visibleGroupsWhere } from '../src/auth/visibility.ts';
+import {
+  contentVisibleGroupsSql,
+  contentVisibleGroupsWhere,
+  membersReadableGroupsSql,
+  membersReadableGroupsWhere,
+  visibleGroupsSql,
+  visibleGroupsWhere,
+} from '../src/auth/visibility.ts';
 import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 
@@ -52,6 +59,20 @@ describe.each(viewers)('for the %s viewer', (_name, viewer) => {
     // An anonymous viewer is nobody's member, whatever role the row was seeded with.
     const expected = rows.filter((r) => predicate(viewer, r, viewer.memberId ? r.role : null)).map((r) => r.id);
     expect([...fromSql].sort()).toEqual(expected.sort());
+    expect(expected.length).toBeGreaterThan(0);
+  });
+});
+
+describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
+  const pairs = [
+    ['visibleGroupsSql = canSeeGroup', visibleGroupsSql, canSeeGroup],
+    ['contentVisibleGroupsSql = canSeeContent', contentVisibleGroupsSql, canSeeContent],
+    ['membersReadableGroupsSql = canReadMembers', membersReadableGroupsSql, canReadMembers],
+  ] as const;
+  it.each(pairs)('%s', async (_label, condition, predicate) => {
+    const matched = await gw.app.services.db.$queryRaw<{ id: string }[]>`SELECT g."id" FROM "Group" g WHERE ${condition(viewer)}`;
+    const expected = rows.filter((r) => predicate(viewer, r, viewer.memberId ? r.role : null)).map((r) => r.id);
+    expect(matched.map((g) => g.id).sort()).toEqual(expected.sort());
     expect(expected.length).toBeGreaterThan(0);
   });
 });

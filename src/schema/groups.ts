@@ -1,9 +1,9 @@
 /** The Group type, its list and lookups, and the mutations on a group itself. */
-import type { Prisma } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { groupPermissions } from '../auth/policy.ts';
-import { visibleGroupsWhere, membersReadableGroupsWhere } from '../auth/visibility.ts';
+import { membersReadableGroupsSql, visibleGroupsSql, visibleGroupsWhere } from '../auth/visibility.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { creationOutcome } from '../auth/policy.ts';
 import { badInput, forbidden } from '../errors.ts';
@@ -12,7 +12,8 @@ import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, keysetWhere, orderByOf, pageSize, toPage, type SortKey } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage, type SortKey } from './pagination.ts';
+import { readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
 import { CreateRequest } from './create-requests.ts';
@@ -91,7 +92,7 @@ const GroupSort = builder.inputType('GroupSort', {
   }),
 });
 
-type GroupSortKey = SortKey<'nameSearch' | 'createdAt' | 'membersCount' | 'recentActivityAt' | 'id'>;
+type GroupSortKey = SortKey<GroupSortColumn>;
 const SORT_COLUMNS = {
   NAME: { field: 'nameSearch', kind: 'string' },
   CREATED_AT: { field: 'createdAt', kind: 'date' },
@@ -113,30 +114,12 @@ function groupSortKeys(sort: readonly { field: keyof typeof SORT_COLUMNS; order:
   return keys;
 }
 
-/** Above this many, a member's groups are listed by the groups' own indexes instead (see memberGroupIds). */
-const MEMBER_GROUPS_READ_FIRST = 1_000;
-
-/**
- * The ids of the groups of `memberId` that pass `where` (which includes that membership), read from the
- * member's GroupMember rows; null when the member belongs to more groups than is worth listing by id.
- */
-async function memberGroupIds(ctx: Context, memberId: string, where: Prisma.GroupWhereInput[]): Promise<string[] | null> {
-  const rows = await ctx.db.groupMember.findMany({
-    where: { memberId, group: { AND: where } },
-    select: { groupId: true },
-    take: MEMBER_GROUPS_READ_FIRST + 1,
-  });
-  return rows.length > MEMBER_GROUPS_READ_FIRST ? null : rows.map((row) => row.groupId);
-}
-
-/**
- * How many groups match `where`, counted per privacy and summed: a grouped count reads the privacy index
- * alone where a plain count (Prisma's `count` counts a subquery of ids) reads every row of the table.
- */
-async function countGroups(ctx: Context, where: Prisma.GroupWhereInput): Promise<number> {
-  const counts = await ctx.db.group.groupBy({ by: ['privacy'], where, _count: { _all: true } });
-  return counts.reduce((total, row) => total + row._count._all, 0);
-}
+/** A privacy level as a SQL constant (PostgreSQL compares its enum type with constants, not text parameters). */
+const PRIVACY_SQL = {
+  PUBLIC: Prisma.sql`'PUBLIC'`,
+  PRIVATE: Prisma.sql`'PRIVATE'`,
+  SECRET: Prisma.sql`'SECRET'`,
+} as const;
 
 builder.queryFields((t) => ({
   group: t.prismaField({
@@ -168,37 +151,32 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const size = pageSize(args, ctx.config);
       const keys = groupSortKeys(args.sort);
-      const where: Prisma.GroupWhereInput[] = [visibleGroupsWhere(ctx.viewer)];
+      const conditions = [visibleGroupsSql(ctx.viewer)];
       const filter = args.filter;
-      if (filter?.privacy?.length) where.push({ privacy: { in: filter.privacy } });
+      if (filter?.privacy?.length) {
+        conditions.push(Prisma.sql`g."privacy" IN (${Prisma.join(filter.privacy.map((privacy) => PRIVACY_SQL[privacy]))})`);
+      }
       const search = filter?.search?.trim();
       // No name is longer than LIMITS.name, and SQLite refuses LIKE patterns over 50,000 bytes (an internal
       // error): a longer search is the client's mistake, said so.
       if (search && search.length > LIMITS.name) throw badInput(`"search" must be at most ${LIMITS.name} characters.`);
-      if (search) where.push({ nameSearch: { contains: searchKey(search) } });
+      // searchKey has mapped LIKE's wildcards away (domain/search.ts), so the term matches as written.
+      if (search) conditions.push(Prisma.sql`g."nameSearch" LIKE ${`%${searchKey(search)}%`}`);
       if (filter?.memberId) {
-        where.push({ members: { some: { memberId: filter.memberId } } }, membersReadableGroupsWhere(ctx.viewer));
+        conditions.push(
+          Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" om WHERE om."groupId" = g."id" AND om."memberId" = ${filter.memberId})`,
+          membersReadableGroupsSql(ctx.viewer),
+        );
       }
-      const listed = { AND: where };
-      const position = args.after
-        ? [keysetWhere(keys, decodeCursor(args.after, keys.map((k) => k.kind))) as Prisma.GroupWhereInput]
-        : [];
-      // One member's groups: read from that member's memberships first (a handful of rows by the memberId
-      // index, where a scan of the groups would test every group for membership). They are the whole list,
-      // so they are its total too; the page is then read among them, with every condition applied again.
-      const candidates = filter?.memberId ? await memberGroupIds(ctx, filter.memberId, where) : null;
-      const rows = await ctx.db.group.findMany({
-        where: { AND: [...(candidates ? [{ id: { in: candidates } }] : []), ...where, ...position] },
-        orderBy: orderByOf(keys) as Prisma.GroupOrderByWithRelationInput[],
-        skip: args.offset ?? 0,
+      const { rows, total } = await readGroupPage(ctx.db, {
+        conditions,
+        memberId: filter?.memberId ?? null,
+        keys,
+        after: args.after ? decodeCursor(args.after, keys.map((k) => k.kind)) : null,
+        offset: args.offset ?? 0,
         take: size + 1,
       });
-      return toPage(
-        rows,
-        size,
-        (row) => encodeCursor(keys.map((k) => row[k.field])),
-        () => candidates?.length ?? countGroups(ctx, listed),
-      );
+      return toPage(rows, size, (row) => encodeCursor(keys.map((k) => row[k.field])), total);
     },
   }),
 }));

@@ -5,6 +5,7 @@
  * Hand-written because Prisma's `cursor` option needs a unique row to anchor on, and the relay plugin builds
  * on that: it cannot offer stable multi-column sorting, `offset`, and cursors that outlive their row.
  */
+import { Prisma } from '../generated/prisma/client.ts';
 import { badInput } from '../errors.ts';
 import type { Config } from '../config.ts';
 
@@ -88,6 +89,24 @@ export function keysetWhere<F extends string>(keys: SortKey<F>[], values: SortVa
 
 export function orderByOf<F extends string>(keys: SortKey<F>[]): Record<string, SortOrder>[] {
   return keys.map((key) => ({ [key.field]: key.order }));
+}
+
+/** keysetWhere as a SQL condition, for queries written by hand; `column` names a key's column. */
+export function keysetSql<F extends string>(keys: SortKey<F>[], values: SortValue[], column: (field: F) => Prisma.Sql): Prisma.Sql {
+  const branches = keys.map((key, i) => {
+    const equal = keys.slice(0, i).map((k, j) => Prisma.sql`${column(k.field)} = ${values[j]}`);
+    const beyond = Prisma.sql`${column(key.field)} ${Prisma.raw(key.order === 'asc' ? '>' : '<')} ${values[i]}`;
+    return Prisma.sql`(${Prisma.join([...equal, beyond], ' AND ')})`;
+  });
+  return Prisma.sql`(${Prisma.join(branches, ' OR ')})`;
+}
+
+/** orderByOf as a SQL ORDER BY list. */
+export function orderBySql<F extends string>(keys: SortKey<F>[], column: (field: F) => Prisma.Sql): Prisma.Sql {
+  return Prisma.join(
+    keys.map((key) => Prisma.sql`${column(key.field)} ${Prisma.raw(key.order === 'asc' ? 'ASC' : 'DESC')}`),
+    ', ',
+  );
 }
 
 /** A page of a connection as the schema resolves it; totalCount is computed only when asked for. */
