@@ -3,9 +3,9 @@
  * visibility (the SQL conditions of auth/visibility.ts) inside the statement that returns the rows.
  *
  * Hand-written rather than Prisma's `findMany`/`groupBy`: Prisma 6.19 compiles each call's query anew
- * (WebAssembly, no plan cache), which cost ~4.5 ms of CPU for the two list statements of a member's list
- * against ~1 ms for the same reads as SQL (bench/README.md). Prisma still runs them (`$queryRaw`), through
- * the same driver adapter, statement counting and transactions as every other query.
+ * (WebAssembly, no plan cache): the two statements of a member's list took 5.7 ms of CPU through
+ * `findMany`, 1.1 ms as the same reads in SQL (bench/README.md, round 3). Prisma still runs them
+ * (`$queryRaw`), through the same driver adapter, statement counting and transactions as every other query.
  */
 import { Prisma, type Group } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
