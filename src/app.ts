@@ -3,7 +3,7 @@
  * (`app.yoga.fetch`) through the real HTTP handling; server.ts puts it on a port.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { createYoga, maskError as defaultMaskError, useReadinessCheck } from 'graphql-yoga';
+import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import { applyMiddleware } from 'graphql-middleware';
 import { getOperationAST, GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
@@ -14,7 +14,7 @@ import { createContext, type AppServices } from './context.ts';
 import { secretKey } from './auth/viewer.ts';
 import { permissionMiddleware } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
-import { checkReadiness } from './health.ts';
+import { checkReadiness, useReadiness } from './health.ts';
 import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
 import { graphiqlOptions } from './observability/graphiql.ts';
 import { limitOptions, limitPlugins } from './limits.ts';
@@ -99,16 +99,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       ...limitPlugins(config.limits),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async ({ fetchAPI }) => {
-          const readiness = await checkReadiness(db, config.databaseUrl, services.events);
-          return new fetchAPI.Response(JSON.stringify(readiness), {
-            status: readiness.ready ? 200 : 503,
-            headers: { 'content-type': 'application/json' },
-          });
-        },
-      }),
+      useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
     ],
   });
   return {

@@ -15,7 +15,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { LogLevel } from '../config.ts';
-import { cleanOperationName, describeOperation, resultErrorCodes } from './operation.ts';
+import { cleanOperationName, describeOperation, pathOf, resultErrorCodes } from './operation.ts';
 
 export type { Logger } from 'pino';
 
@@ -124,18 +124,6 @@ const viewerOf = (context: unknown): string | null => {
 };
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/**
- * The path of a request URL (always absolute here), without its query string or fragment. Cut by hand
- * rather than through `new URL()`, which costs a full parse on every request line.
- */
-export function pathOf(url: string): string {
-  const scheme = url.indexOf('://');
-  const start = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
-  if (start === -1) return '/';
-  const end = url.search(/[?#]/);
-  return url.slice(start, end === -1 || end < start ? undefined : end);
-}
 
 /**
  * The Yoga plugin writing the lines. An HTTP request's state is keyed by its Fetch Request; a graphql-ws

@@ -21,7 +21,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { usePrometheus, createCounter, createHistogram, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { getOperationAST } from 'graphql';
-import { boundedNames, describeOperation, errorCode, type LiveTransport } from './operation.ts';
+import { boundedNames, describeOperation, errorCode, pathOf, type LiveTransport } from './operation.ts';
 
 export type { LiveTransport } from './operation.ts';
 
@@ -197,7 +197,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       });
     },
     onResponse({ request, response }) {
-      const path = new URL(request.url).pathname;
+      const path = pathOf(request.url);
       httpRequests.inc({ route: ROUTES.has(path) ? path : 'other', method: request.method, status: response.status });
     },
     onParams({ request, params }) {
