@@ -87,10 +87,6 @@ export function keysetWhere<F extends string>(keys: SortKey<F>[], values: SortVa
   return { OR: branches };
 }
 
-export function orderByOf<F extends string>(keys: SortKey<F>[]): Record<string, SortOrder>[] {
-  return keys.map((key) => ({ [key.field]: key.order }));
-}
-
 /** keysetWhere as a SQL condition, for queries written by hand; `column` names a key's column. */
 export function keysetSql<F extends string>(keys: SortKey<F>[], values: SortValue[], column: (field: F) => Prisma.Sql): Prisma.Sql {
   const branches = keys.map((key, i) => {
@@ -101,7 +97,7 @@ export function keysetSql<F extends string>(keys: SortKey<F>[], values: SortValu
   return Prisma.sql`(${Prisma.join(branches, ' OR ')})`;
 }
 
-/** orderByOf as a SQL ORDER BY list. */
+/** The ORDER BY list of `keys`, for queries written by hand; `column` names a key's column. */
 export function orderBySql<F extends string>(keys: SortKey<F>[], column: (field: F) => Prisma.Sql): Prisma.Sql {
   return Prisma.join(
     keys.map((key) => Prisma.sql`${column(key.field)} ${Prisma.raw(key.order === 'asc' ? 'ASC' : 'DESC')}`),
