@@ -40,6 +40,8 @@ declare module 'autocannon' {
   }
   interface Instance extends Promise<Result> {
     stop(): void;
+    /** Every answer, with its latency in milliseconds (a fraction, unlike the result's percentiles). */
+    on(event: 'response', listener: (client: unknown, status: number, bytes: number, responseTime: number) => void): this;
   }
   function autocannon(options: Options): Instance;
   export default autocannon;

@@ -49,12 +49,18 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       },
     ],
   });
+  // autocannon's own percentiles are whole milliseconds (its histogram records integers), too coarse for
+  // answers that take one or two: the latencies are kept here as measured, to a microsecond.
+  const latencies: number[] = [];
+  instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+  });
   const result = await instance;
   return {
     requests: result.requests.total,
     rps: result.requests.total / result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
     errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
   };
 }
@@ -96,7 +102,12 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
   }
   await Promise.all(sent);
   const seconds = (performance.now() - started) / 1000;
+  return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
+}
+
+/** The q-quantile of some latencies in ms (sorts them in place), to a hundredth of a millisecond. */
+function percentile(latencies: number[], q: number): number {
+  if (!latencies.length) return 0;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => (latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]) : 0);
-  return { requests: latencies.length, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors };
+  return Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 100) / 100;
 }

@@ -330,7 +330,7 @@ function table(): string {
     const base = row.baseline ? rows.find((r) => r.name === row.baseline) : undefined;
     const ratio = base?.load && row.load ? `${((row.load.rps / base.load.rps) * 100).toFixed(0)}% of ${row.baseline}` : '';
     lines.push(
-      `| ${row.description}${row.note ? ` (${row.note})` : ''} | ${num(row.load?.rps)} | ${num(row.load?.p50, 1)} | ${num(row.load?.p99, 1)} | ${row.server === 'gateway' || row.server === 'handwritten' ? num(row.statementsPerRequest, 1) : '–'} | ${row.load?.errors ?? ''} | ${mb(row.peakRss)} | ${num(row.cpuPerRequest, 2)} | ${ratio} |`,
+      `| ${row.description}${row.note ? ` (${row.note})` : ''} | ${num(row.load?.rps)} | ${num(row.load?.p50, 2)} | ${num(row.load?.p99, 2)} | ${row.server === 'gateway' || row.server === 'handwritten' ? num(row.statementsPerRequest, 1) : '–'} | ${row.load?.errors ?? ''} | ${mb(row.peakRss)} | ${num(row.cpuPerRequest, 3)} | ${ratio} |`,
     );
   }
   return lines.join('\n');

@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { EventBus } from './pubsub.ts';
 import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { viewerFromAuthorization, type Viewer } from './auth/viewer.ts';
+import { ANONYMOUS, viewerFromAuthorization, type Viewer } from './auth/viewer.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -22,39 +22,54 @@ export interface Context extends AppServices {
   loaders: Loaders;
 }
 
-/** Builds the context of one HTTP request, or of one subscription connection. */
-export async function createContext(services: AppServices, initial: YogaInitialContext & { connectionParams?: Record<string, unknown> }): Promise<Context> {
+/**
+ * Builds the context of one HTTP request, or of one subscription connection. Synchronous when the viewer
+ * is already known (no token, or one verified before): Yoga then runs the request without a promise and a
+ * microtask hop for the context, a measurable part of a small request's cost (bench/README.md, round 4).
+ */
+export function createContext(
+  services: AppServices,
+  initial: YogaInitialContext & { connectionParams?: Record<string, unknown> },
+): Context | Promise<Context> {
   const fromConnection = initial.connectionParams?.authorization;
   const header =
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');
-  const viewer = await verifiedViewer(header, services.jwtKey);
-  return { ...services, viewer, loaders: createLoaders(services.db, viewer) };
+  const known = knownViewer(header, services.jwtKey);
+  if (known) return contextOf(services, known);
+  return verifyViewer(header!, services.jwtKey).then((viewer) => contextOf(services, viewer));
 }
+
+const contextOf = (services: AppServices, viewer: Viewer): Context => ({ ...services, viewer, loaders: createLoaders(services.db, viewer) });
 
 /** Tokens remembered as verified, per signing key (the most recently used last). */
 const VERIFIED_TOKENS = 10_000;
 const verified = new WeakMap<Uint8Array, Map<string, Viewer>>();
 
 /**
- * The viewer of an Authorization header, verifying each token once: a client sends the same token with every
- * request until it expires, and checking its signature is a large part of a small request's cost. A token
- * verified before is trusted again until its `exp` (then it is verified anew, and so refused); only tokens
- * that verified are kept, at most VERIFIED_TOKENS of them (the least recently used are dropped first).
+ * Each token is verified once: a client sends the same token with every request until it expires, and
+ * checking its signature is a large part of a small request's cost. A token verified before is trusted
+ * again until its `exp` (then it is verified anew, and so refused); only tokens that verified are kept, at
+ * most VERIFIED_TOKENS of them (the least recently used are dropped first).
+ *
+ * knownViewer() answers without verifying: the anonymous viewer when there is no token, a remembered
+ * viewer for a token verified before and not expired, else null (the token must be verified).
  */
-async function verifiedViewer(header: string | null | undefined, key: Uint8Array): Promise<Viewer> {
-  if (header === null || header === undefined || header.trim() === '') return viewerFromAuthorization(header, key);
-  let tokens = verified.get(key);
-  if (!tokens) verified.set(key, (tokens = new Map()));
-  const known = tokens.get(header);
-  if (known) {
-    tokens.delete(header);
-    if (known.expiresAt === null || known.expiresAt * 1000 > Date.now()) {
-      tokens.set(header, known);
-      return known;
-    }
-  }
+function knownViewer(header: string | null | undefined, key: Uint8Array): Viewer | null {
+  if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
+  const tokens = verified.get(key);
+  const known = tokens?.get(header);
+  if (!tokens || !known) return null;
+  tokens.delete(header);
+  if (known.expiresAt !== null && known.expiresAt * 1000 <= Date.now()) return null;
+  tokens.set(header, known);
+  return known;
+}
+
+async function verifyViewer(header: string, key: Uint8Array): Promise<Viewer> {
   const viewer = await viewerFromAuthorization(header, key);
   if (viewer.memberId !== null) {
+    let tokens = verified.get(key);
+    if (!tokens) verified.set(key, (tokens = new Map()));
     if (tokens.size >= VERIFIED_TOKENS) tokens.delete(tokens.keys().next().value!);
     tokens.set(header, Object.freeze(viewer));
   }

@@ -201,8 +201,10 @@ function useStorableText(): Plugin {
  */
 function useParameterJson(): Plugin {
   return {
-    onRequestParse({ requestParser, setRequestParser }) {
-      if (!requestParser) return;
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      // A JSON POST (nearly every request) has no such parameters, and Yoga answers a body that is not JSON
+      // as the client's mistake itself: its parser is left unwrapped, without an extra async step.
+      if (!requestParser || (request.method === 'POST' && request.headers.get('content-type')?.includes('json'))) return;
       setRequestParser(async (request) => {
         try {
           return await requestParser(request);

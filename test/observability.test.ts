@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from '../src/observability/graphiql.ts';
 import { statementKind } from '../src/observability/metrics.ts';
-import { serializeError } from '../src/observability/logging.ts';
+import { createLoggers, serializeError } from '../src/observability/logging.ts';
 import { TEST_SECRET, startGateway, tokenFor } from './helpers/gateway.ts';
 import { manager } from './helpers/world.ts';
 import { postGraphQL, startGatewayProcess, stopProcesses, type GatewayProcess } from './helpers/process.ts';
@@ -142,6 +142,14 @@ describe('a running gateway process', () => {
     expect(sample(text, 'graphql_envelop_request_duration_count', { operationName: 'MetricsQuery', operationType: 'query' })).toBe(1);
     expect(sample(text, 'graphql_envelop_request_duration_bucket', { operationName: 'MetricsQuery', le: '+Inf' })).toBe(1);
     expect(sample(text, 'graphql_yoga_http_duration_count', { operationName: 'MetricsQuery', method: 'POST', statusCode: '200' })).toBe(1);
+    expect(sample(text, 'graphql_envelop_phase_execute_count', { operationName: 'MetricsQuery', operationType: 'query' })).toBe(1);
+    // Timed to a fraction of a millisecond (a local query takes about one).
+    expect(sample(text, 'graphql_envelop_request_duration_sum', { operationName: 'MetricsQuery' })).toBeGreaterThan(0);
+    expect(sample(text, 'graphql_envelop_phase_execute_sum', { operationName: 'MetricsQuery' })).toBeGreaterThan(0);
+    expect(sample(text, 'graphql_yoga_http_duration_sum', { operationName: 'MetricsQuery' })).toBeGreaterThan(0);
+    // A document that does not validate is never run.
+    expect(sample(text, 'graphql_envelop_request', { operationName: 'MetricsInvalid' })).toBeUndefined();
+    expect(sample(text, 'graphql_envelop_request', { operationName: 'MetricsGone', operationType: 'mutation' })).toBe(1);
     // Errors by contract code.
     expect(sample(text, 'gateway_graphql_errors_total', { code: 'NOT_FOUND', operationName: 'MetricsGone' })).toBe(1);
     expect(sample(text, 'gateway_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED', operationName: 'MetricsInvalid' })).toBe(1);
@@ -180,6 +188,13 @@ describe('a running gateway process', () => {
     try {
       const unsubscribe = client.subscribe({ query: `subscription WsEvents { groupEvents { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
       await eventually(async () => (await live()) === 'sse=1 ws=1', 'one subscriber of each transport');
+
+      // Each subscription counted as run, and the time it took to start.
+      const started = await scrape();
+      for (const operationName of ['SseEvents', 'WsEvents']) {
+        expect(sample(started, 'graphql_envelop_request', { operationName, operationType: 'subscription' })).toBe(1);
+        expect(sample(started, 'graphql_envelop_phase_subscribe_count', { operationName, operationType: 'subscription' })).toBe(1);
+      }
 
       aborter.abort();
       unsubscribe();
@@ -305,6 +320,19 @@ describe('configuration', () => {
     expect(logged).toMatchObject({ type: 'GraphQLError', message: 'Unexpected error.', cause: { type: 'Error', code: 'P2002', message: 'Invalid `tx.joinRequest.create()` invocation in' } });
     expect((logged.cause as { stack: string }).stack).toMatch(/^\s+at /);
     expect(JSON.stringify(logged)).not.toContain('555-0100');
+  });
+
+  it('censors keys that could hold a secret on the general logger, at the top level and one down', async () => {
+    const written: string[] = [];
+    const destination = { write: (line: string) => written.push(line) };
+    const { logger, requestLines } = createLoggers('info', destination);
+    logger.info({ authorization: 'Bearer abc', viewer: { token: 'def' }, headers: { cookie: 'ghi' }, kept: 'yes' }, 'something');
+    requestLines.info({ requestId: 'req-1', viewer: 'm1' }, 'request');
+    const [general, request] = written.map((line) => JSON.parse(line));
+    expect(general).toMatchObject({ authorization: '[redacted]', viewer: { token: '[redacted]' }, headers: '[redacted]', kept: 'yes', msg: 'something' });
+    expect(written[0]).not.toMatch(/abc|def|ghi/);
+    // The request lines share the level, fields and destination.
+    expect(request).toMatchObject({ level: 'info', service: 'groups-gateway', requestId: 'req-1', viewer: 'm1', msg: 'request' });
   });
 
   it('labels SQL statements by kind', () => {

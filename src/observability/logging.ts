@@ -74,27 +74,51 @@ export function serializeError(error: unknown, depth = 0): Record<string, unknow
   };
 }
 
+/** Bytes of log lines gathered before they are written to stdout (unless LOG_FLUSH_MS passes first). */
+const LOG_BLOCK = 4096;
+/** The longest a log line waits in the buffer, in milliseconds. */
+const LOG_FLUSH_MS = 200;
+
+/** The gateway's loggers: both write JSON lines at one level to one destination. */
+export interface Loggers {
+  /** For anything: keys that could hold a secret are censored. */
+  logger: Logger;
+  /**
+   * For the request and operation lines only (useRequestLogging), which are built from a fixed set of
+   * fields (the RequestLog above) and so have nothing to censor. Without the censoring pass: on a small
+   * request that pass cost more than writing the line (bench/README.md, round 4).
+   */
+  requestLines: Logger;
+}
+
 /**
- * The gateway's logger: JSON lines at `level`, to stdout unless a destination is given. With `traceIds`
+ * The gateway's loggers: JSON lines at `level`, to stdout unless a destination is given. With `traceIds`
  * (tracing on), every line logged inside a span carries its trace id.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream, traceIds = false): Logger {
-  return pino(
+export function createLoggers(level: LogLevel, destination?: DestinationStream, traceIds = false): Loggers {
+  const requestLines = pino(
     {
       level,
       base: { service: 'groups-gateway' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: (error: unknown) => serializeError(error) },
-      // Defence in depth: none of these is ever passed, and would be censored if one were.
-      redact: { paths: ['authorization', 'token', 'headers', '*.authorization', '*.token', '*.headers'], censor: '[redacted]' },
       // Only when tracing is on: a mixin costs every line a call and an object merge.
       ...(traceIds ? { mixin: traceIdOfActiveSpan } : {}),
     },
-    // stdout written asynchronously: lines logged in the same tick go out in one write instead of one
-    // system call each (a tenth of a small request's CPU under load). pino flushes what is left on exit.
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    // stdout written asynchronously and in blocks: lines are gathered until LOG_BLOCK bytes or
+    // LOG_FLUSH_MS have passed, so a busy gateway makes one write per dozen lines instead of one per line
+    // (each write is a trip through libuv's thread pool: a quarter of a small request's CPU, bench/README.md
+    // round 4). pino writes out what is left when the process exits; only a killed process loses lines.
+    destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_BLOCK, periodicFlush: LOG_FLUSH_MS }),
   );
+  // Defence in depth: none of these is ever passed, and would be censored if one were. A child shares its
+  // parent's level, formatters, mixin and destination.
+  const logger = requestLines.child(
+    {},
+    { redact: { paths: ['authorization', 'token', 'headers', '*.authorization', '*.token', '*.headers'], censor: '[redacted]' } },
+  );
+  return { logger, requestLines };
 }
 
 function traceIdOfActiveSpan(): { traceId?: string } {

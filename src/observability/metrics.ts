@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics at `/metrics`: Yoga's Prometheus plugin for the per-operation timings, plus the
+ * Prometheus metrics at `/metrics`, recorded with prom-client by the plugin below: per-operation timings
+ * (under the names Envelop's and Yoga's Prometheus plugins give them, so their dashboards work), and the
  * gateway's own counters (HTTP requests, errors by contract code, SQL statements, live subscribers).
  * Every app gets its own registry, so several gateways in one process (the tests) never share a series.
  *
- *   graphql_envelop_request{operationName,operationType}              operations executed (any transport)
- *   graphql_envelop_request_duration_bucket{operationName,…}          parse to end of execution, seconds
- *   graphql_envelop_phase_{parse,validate,context,execute,subscribe}   each phase, seconds
+ *   graphql_envelop_request{operationName,operationType}              operations run (any transport)
+ *   graphql_envelop_request_duration_bucket{operationName,…}          query or mutation, parse to end of execution, seconds
+ *   graphql_envelop_phase_{execute,subscribe}_bucket{…}               execution; starting a subscription, seconds
  *   graphql_yoga_http_duration_bucket{operationName,…,method,statusCode}  HTTP request to response, seconds
  *   gateway_http_requests_total{route,method,status}                  every HTTP request, rejected ones too
  *   gateway_graphql_errors_total{code,operationName}                  errors returned, by contract code
@@ -13,14 +14,15 @@
  *   gateway_live_subscribers{transport}                               open subscriptions, `sse` or `ws`
  *   process_*, nodejs_*                                               prom-client's process metrics
  *
+ * Parse, validate and context building are not timed: cached or microseconds, a histogram each would cost
+ * more than the phase it timed.
+ *
  * Operation names come from clients, so only the first 200 distinct ones become label values (then
  * `other`); error codes are the contract's upper-case codes.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { usePrometheus, createCounter, createHistogram, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
-import { getOperationAST } from 'graphql';
 import { boundedNames, describeOperation, errorCode, pathOf, type LiveTransport } from './operation.ts';
 
 export type { LiveTransport } from './operation.ts';
@@ -112,62 +114,35 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     };
   }
 
-  // Labels of the plugin's per-operation metrics: the operation's name (bounded) and type.
-  const byOperation = (params: FillLabelsFnParams, context: { params?: { operationName?: string | null } } | null) => ({
-    operationName: operationLabel(
-      context?.params?.operationName ?? (params.document ? getOperationAST(params.document)?.name?.value : undefined),
-    ),
-    operationType: params.operationType ?? 'unknown',
+  // The per-operation series. Written here rather than with Yoga's Prometheus plugin: that plugin is general
+  // (any metric, any phase, configurable labels) and paid for it on every request, with filtered handler
+  // lists, label objects built through Object.entries and several closures per phase. It cost a fifth of
+  // the throughput of a small request (`{ __typename }`, bench/README.md, round 4) where this costs a few
+  // percent. Times are taken with performance.now(): the plugin's Date.now() recorded 0 for most queries.
+  const operationLabels = ['operationName', 'operationType'] as const;
+  const operationsRun = new Counter({
+    name: 'graphql_envelop_request',
+    help: 'GraphQL operations run: queries and mutations as their execution ends, subscriptions as they start',
+    labelNames: operationLabels,
+    registers: [registry],
   });
-  const operationHistogram = <Phase>(name: string, help: string) =>
-    createHistogram<Phase, 'operationName' | 'operationType'>({
-      registry,
-      histogram: { name, help, labelNames: ['operationName', 'operationType'], buckets: SECONDS_BUCKETS },
-      fillLabelsFn: byOperation,
-    });
-
-  const prometheus = usePrometheus({
-    registry,
-    endpoint: false, // served below, behind the optional token
-    metrics: {
-      graphql_envelop_request: createCounter<'execute' | 'subscribe', 'operationName' | 'operationType'>({
-        registry,
-        counter: { name: 'graphql_envelop_request', help: 'GraphQL operations executed', labelNames: ['operationName', 'operationType'] },
-        fillLabelsFn: byOperation,
-      }),
-      graphql_envelop_request_duration: operationHistogram(
-        'graphql_envelop_request_duration',
-        'Time of a GraphQL operation from parse to the end of its execution, seconds',
-      ),
-      // Parse, validate and context building are cached or tiny (microseconds): a histogram each cost more
-      // than the phases they timed. The request and execute histograms show where time goes.
-      graphql_envelop_phase_parse: false,
-      graphql_envelop_phase_validate: false,
-      graphql_envelop_phase_context: false,
-      graphql_envelop_phase_execute: operationHistogram('graphql_envelop_phase_execute', 'Time spent executing, seconds'),
-      graphql_envelop_phase_subscribe: operationHistogram('graphql_envelop_phase_subscribe', 'Time spent starting a subscription, seconds'),
-      graphql_yoga_http_duration: createHistogram<'request', 'operationName' | 'operationType' | 'method' | 'statusCode', FillLabelsFnParams & { request: Request; response: Response }>({
-        registry,
-        histogram: {
-          name: 'graphql_yoga_http_duration',
-          help: 'Time from an HTTP request to its response, seconds (GraphQL requests that parsed)',
-          labelNames: ['operationName', 'operationType', 'method', 'statusCode'],
-          buckets: SECONDS_BUCKETS,
-        },
-        fillLabelsFn: (params: FillLabelsFnParams & { request: Request; response: Response }) => ({
-          operationName: operationLabel(params.operationName),
-          operationType: params.operationType ?? 'unknown',
-          method: params.request.method,
-          statusCode: params.response.status,
-        }),
-      }),
-      // Errors are counted by contract code below; the rest is not useful here.
-      graphql_envelop_error_result: false,
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_schema_change: false,
-      graphql_envelop_execute_resolver: false,
-    },
+  const operationHistogram = (name: string, help: string) =>
+    new Histogram({ name, help, labelNames: operationLabels, buckets: SECONDS_BUCKETS, registers: [registry] });
+  const requestDuration = operationHistogram(
+    'graphql_envelop_request_duration',
+    'Time of a query or mutation from parse to the end of its execution, seconds',
+  );
+  const executeDuration = operationHistogram('graphql_envelop_phase_execute', 'Time spent executing a query or mutation, seconds');
+  const subscribeDuration = operationHistogram(
+    'graphql_envelop_phase_subscribe',
+    'Time to start a subscription (until its stream is open or refused), seconds',
+  );
+  const httpDuration = new Histogram({
+    name: 'graphql_yoga_http_duration',
+    help: 'Time from an HTTP request to its response, seconds (GraphQL requests that parsed)',
+    labelNames: ['operationName', 'operationType', 'method', 'statusCode'] as const,
+    buckets: SECONDS_BUCKETS,
+    registers: [registry],
   });
 
   const countErrors = (result: unknown, operationName: string | null | undefined) => {
@@ -178,15 +153,36 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
   };
 
-  // The operation each HTTP request ran: from its parameters, then from its parsed document.
-  const operationNames = new WeakMap<Request, string | null | undefined>();
+  /**
+   * What is known of one HTTP request or graphql-ws operation. Keyed by the Fetch Request over HTTP, by the
+   * context object over graphql-ws (src/http.ts builds one per operation; Envelop passes it to every phase).
+   */
+  interface Operation {
+    /** When the HTTP request arrived (performance.now(); 0 over graphql-ws). */
+    receivedAt: number;
+    /** When its document was parsed (or found in the parse cache). */
+    parsedAt: number;
+    /** The operation's name: from the request's parameters, then from its parsed document. */
+    name: string | null | undefined;
+    /** Label values, once the document parsed. */
+    labels: { operationName: string; operationType: string } | null;
+  }
+  const operations = new WeakMap<object, Operation>();
+  const newOperation = (receivedAt: number): Operation => ({ receivedAt, parsedAt: receivedAt, name: undefined, labels: null });
+  const operationOf = (context: unknown): Operation => {
+    const key = ((context as { request?: Request }).request ?? context) as object;
+    let operation = operations.get(key);
+    if (!operation) operations.set(key, (operation = newOperation(0)));
+    return operation;
+  };
+  const seconds = (from: number, to: number) => (to - from) / 1000;
 
   const plugin: Plugin = {
-    onPluginInit({ addPlugin }) {
-      addPlugin(prometheus);
-    },
     onRequest({ url, request, fetchAPI, endResponse }) {
-      if (url.pathname !== endpoint) return;
+      if (url.pathname !== endpoint) {
+        operations.set(request, newOperation(performance.now()));
+        return;
+      }
       const authorization = request.headers.get('authorization') ?? '';
       if (options.token && !sameSecret(authorization, `Bearer ${options.token}`)) {
         endResponse(new fetchAPI.Response('Unauthorized\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
@@ -199,15 +195,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     onResponse({ request, response }) {
       const path = pathOf(request.url);
       httpRequests.inc({ route: ROUTES.has(path) ? path : 'other', method: request.method, status: response.status });
+      const operation = operations.get(request);
+      if (operation?.labels) {
+        httpDuration.observe(
+          { ...operation.labels, method: request.method, statusCode: response.status },
+          seconds(operation.receivedAt, performance.now()),
+        );
+      }
     },
     onParams({ request, params }) {
-      operationNames.set(request, params.operationName);
+      operationOf({ request }).name = params.operationName;
     },
     onParse({ context }) {
+      const operation = operationOf(context);
+      operation.parsedAt = performance.now();
       const { request, params } = context as { request?: Request; params?: { operationName?: string | null } };
       return ({ result }) => {
         if (result && !(result instanceof Error)) {
-          if (request) operationNames.set(request, describeOperation(result, params?.operationName).name);
+          const { name, type } = describeOperation(result, params?.operationName);
+          operation.name = name;
+          operation.labels = { operationName: operationLabel(name), operationType: type ?? 'unknown' };
         } else if (!request) {
           // graphql-ws answers what does not parse or validate itself (src/http.ts), so it is counted here.
           errors.inc({ code: 'GRAPHQL_PARSE_FAILED', operationName: operationLabel(params?.operationName) });
@@ -225,28 +232,51 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     // HTTP: the errors of the response as sent (masked, after every phase, token checks included).
     onResultProcess({ request, result }) {
-      if (!isAsyncIterable(result)) countErrors(result, operationNames.get(request));
+      if (!isAsyncIterable(result)) countErrors(result, operations.get(request)?.name);
     },
     onExecute({ args }) {
-      if ((args.contextValue as { request?: Request }).request) return;
-      const name = describeOperation(args.document, args.operationName).name;
-      // graphql-ws operations have no HTTP response: their errors are counted as their execution ends.
+      const operation = operationOf(args.contextValue);
+      const overHttp = Boolean((args.contextValue as { request?: Request }).request);
+      const startedAt = performance.now();
+      const done = (result: unknown) => {
+        const endedAt = performance.now();
+        const { labels } = operation;
+        if (labels) {
+          operationsRun.inc(labels);
+          executeDuration.observe(labels, seconds(startedAt, endedAt));
+          requestDuration.observe(labels, seconds(operation.parsedAt, endedAt));
+        }
+        // graphql-ws operations have no HTTP response: their errors are counted as their execution ends.
+        if (!overHttp && result) countErrors(result, operation.name);
+      };
       return {
         onExecuteDone: ({ result }) => {
-          if (!isAsyncIterable(result)) countErrors(result, name);
+          if (!isAsyncIterable(result)) return done(result);
+          // An incremental result (@defer/@stream): timed to its end, its errors counted as they come.
+          return {
+            onNext: ({ result: next }) => {
+              if (!overHttp) countErrors(next, operation.name);
+            },
+            onEnd: () => done(null),
+          };
         },
       };
     },
     // Live subscribers: a subscription counts from its stream's start to its end, on either transport.
     onSubscribe({ args }) {
-      const name = describeOperation(args.document, args.operationName).name;
+      const operation = operationOf(args.contextValue);
       const request = (args.contextValue as { request?: Request }).request;
       const transport: LiveTransport = request ? 'sse' : 'ws';
+      const startedAt = performance.now();
       let release: (() => void) | null = null;
       return {
         onSubscribeResult: ({ result }) => {
+          if (operation.labels) {
+            operationsRun.inc(operation.labels);
+            subscribeDuration.observe(operation.labels, seconds(startedAt, performance.now()));
+          }
           if (!isAsyncIterable(result)) {
-            if (!request) countErrors(result, name);
+            if (!request) countErrors(result, operation.name);
             return;
           }
           release = liveSubscriber(transport);

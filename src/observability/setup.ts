@@ -5,7 +5,7 @@
 import type { DestinationStream } from 'pino';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
-import { createLogger, useRequestLogging, yogaLogger, type Logger } from './logging.ts';
+import { createLoggers, useRequestLogging, yogaLogger, type Logger } from './logging.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startTracing, type Tracing } from './tracing.ts';
 
@@ -33,9 +33,9 @@ export interface Observability {
 export function createObservability(config: Config, options: ObservabilityOptions = {}): Observability {
   const settings = config.observability;
   const tracing = startTracing(settings);
-  const logger = createLogger(settings.logLevel, options.logDestination, tracing !== null);
+  const { logger, requestLines } = createLoggers(settings.logLevel, options.logDestination, tracing !== null);
   const metrics = settings.metricsEnabled ? createMetrics({ token: settings.metricsToken }) : null;
-  const plugins: Plugin[] = [useRequestLogging(logger)];
+  const plugins: Plugin[] = [useRequestLogging(requestLines)];
   if (metrics) plugins.push(metrics.plugin);
   if (tracing) plugins.push(tracing.plugin);
   return {
