@@ -169,12 +169,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
   const operations = new WeakMap<object, Operation>();
   const newOperation = (receivedAt: number): Operation => ({ receivedAt, parsedAt: receivedAt, name: undefined, labels: null });
-  const operationOf = (context: unknown): Operation => {
-    const key = ((context as { request?: Request }).request ?? context) as object;
+  const operationAt = (key: object): Operation => {
     let operation = operations.get(key);
     if (!operation) operations.set(key, (operation = newOperation(0)));
     return operation;
   };
+  /** The operation of a GraphQL phase's context: its HTTP request's, or the graphql-ws operation's own. */
+  const operationOf = (context: unknown): Operation => operationAt(((context as { request?: Request }).request ?? context) as object);
   const seconds = (from: number, to: number) => (to - from) / 1000;
 
   const plugin: Plugin = {
@@ -204,7 +205,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
     onParams({ request, params }) {
-      operationOf({ request }).name = params.operationName;
+      operationAt(request).name = params.operationName;
     },
     onParse({ context }) {
       const operation = operationOf(context);
