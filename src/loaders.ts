@@ -11,6 +11,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest, type JoinRequestAnswer, type MembershipQuestion } from './generated/prisma/client.ts';
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
+import { readGroupsById } from './db/group-list.ts';
 import type { Viewer } from './auth/viewer.ts';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
@@ -206,9 +207,11 @@ class RequestLoaders {
   /** Group rows by id, unfiltered: callers apply the policy. */
   get group() {
     const db = this.db;
-    return (this.#group ??= new DataLoader<string, Group | null>(async (ids) =>
-      byKey(ids, await db.group.findMany({ where: { id: { in: [...ids] } } }), (g) => g.id),
-    ));
+    return (this.#group ??= new DataLoader<string, Group | null>(async (ids) => {
+      const rows: Group[] = [];
+      for (const some of chunks(ids, 1_000)) rows.push(...(await readGroupsById(db, some)));
+      return byKey(ids, rows, (g) => g.id);
+    }));
   }
 
   #viewerStanding?: DataLoader<string, ViewerStanding>;

@@ -1,11 +1,14 @@
 /**
- * The `groups` list as hand-written SQL: the page and its total, each one statement, with the viewer's
- * visibility (the SQL conditions of auth/visibility.ts) inside the statement that returns the rows.
+ * Groups read by hand-written SQL: the `groups` list (the page and its total, each one statement, with the
+ * viewer's visibility, the SQL conditions of auth/visibility.ts, inside the statement that returns the
+ * rows), one group by id or slug under the same visibility, and groups by id for the request's loader.
  *
- * Hand-written rather than Prisma's `findMany`/`groupBy`: Prisma 6.19 compiles each call's query anew
+ * Hand-written rather than Prisma's `findMany`/`findFirst`: Prisma 6.19 compiles each call's query anew
  * (WebAssembly, no plan cache): the two statements of a member's list took 5.7 ms of CPU through
- * `findMany`, 1.1 ms as the same reads in SQL (bench/README.md, round 3). Prisma still runs them
- * (`$queryRaw`), through the same driver adapter, statement counting and transactions as every other query.
+ * `findMany`, 1.1 ms as the same reads in SQL (bench/README.md, round 3); one group by slug with the
+ * visibility condition, about 0.7 ms through `findFirst` and 0.1 ms in SQL (round 5). Prisma still runs
+ * them (`$queryRaw`), through the same driver adapter, statement counting and transactions as every other
+ * query.
  */
 import { Prisma, type Group } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
@@ -66,6 +69,22 @@ export async function readGroupPage(db: Db, query: GroupListQuery): Promise<{ ro
     SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${Prisma.join(conditions, ' AND ')}
     ORDER BY ${orderBySql(query.keys, column)} LIMIT ${query.take} OFFSET ${query.offset}`;
   return { rows, total };
+}
+
+/**
+ * The group with this id or slug, if it meets `visibility` (the viewer's condition on the row `g`, from
+ * auth/visibility.ts); null when there is none or the viewer may not see it, which callers cannot tell apart.
+ */
+export async function readGroup(db: Db, by: { id: string } | { slug: string }, visibility: Prisma.Sql): Promise<Group | null> {
+  const key = 'id' in by ? Prisma.sql`g."id" = ${by.id}` : Prisma.sql`g."slug" = ${by.slug}`;
+  const [row] = await db.$queryRaw<Group[]>`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`;
+  return row ?? null;
+}
+
+/** The groups with these ids, unfiltered (callers apply the policy), in no particular order. */
+export async function readGroupsById(db: Db, ids: readonly string[]): Promise<Group[]> {
+  if (ids.length === 0) return [];
+  return db.$queryRaw<Group[]>`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE g."id" IN (${Prisma.join(ids)})`;
 }
 
 async function countGroups(db: Db, where: Prisma.Sql): Promise<number> {

@@ -3,7 +3,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { groupPermissions } from '../auth/policy.ts';
-import { membersReadableGroupsSql, visibleGroupsSql, visibleGroupsWhere } from '../auth/visibility.ts';
+import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { creationOutcome } from '../auth/policy.ts';
 import { badInput, forbidden } from '../errors.ts';
@@ -13,7 +13,7 @@ import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { decodeCursor, encodeCursor, pageSize, toPage, type SortKey } from './pagination.ts';
-import { readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
+import { readGroup, readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
 import { CreateRequest } from './create-requests.ts';
@@ -122,21 +122,19 @@ const PRIVACY_SQL = {
 } as const;
 
 builder.queryFields((t) => ({
-  group: t.prismaField({
+  group: t.field({
     type: Group,
     nullable: true,
     description: 'A group by id; null when it does not exist or the viewer may not see it.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.group.findFirst({ ...query, where: { AND: [{ id: args.id }, visibleGroupsWhere(ctx.viewer)] } }),
+    resolve: (_root, args, ctx) => readGroup(ctx.db, { id: String(args.id) }, visibleGroupsSql(ctx.viewer)),
   }),
-  groupBySlug: t.prismaField({
+  groupBySlug: t.field({
     type: Group,
     nullable: true,
     description: 'A group by slug; null when it does not exist or the viewer may not see it.',
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.group.findFirst({ ...query, where: { AND: [{ slug: args.slug }, visibleGroupsWhere(ctx.viewer)] } }),
+    resolve: (_root, args, ctx) => readGroup(ctx.db, { slug: args.slug }, visibleGroupsSql(ctx.viewer)),
   }),
   groups: t.field({
     type: GroupConnection,
