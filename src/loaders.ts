@@ -12,6 +12,9 @@ import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest,
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroupsById } from './db/group-list.ts';
+import { STANDING_COLUMNS, standingJoinsSql, standingOf, toDate, type ViewerStanding } from './db/viewer-standing.ts';
+
+export type { ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
@@ -59,12 +62,6 @@ function byShape<K extends { groupId: string }>(keys: readonly K[]): K[][] {
   return [...shapes.values()];
 }
 
-/** The viewer's own standing in one group: their membership and their pending join request (each or null). */
-export interface ViewerStanding {
-  membership: GroupMember | null;
-  pendingJoinRequest: JoinRequest | null;
-}
-
 /** Groups per statement of the hand-written batch queries (SQLite allows 500 terms in a compound SELECT). */
 const CHUNK = 200;
 
@@ -74,10 +71,6 @@ function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
-/** A DateTime read by a raw query: a Date from the driver, or the stored text (SQLite inside a subquery). */
-const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
-const toDateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : toDate(value));
-
 /**
  * The viewer's membership and pending join request for many groups, in one statement (both are needed
  * together by `viewerCan`, and `viewerRole` / `viewerJoinRequest` ride on the same batch).
@@ -85,39 +78,11 @@ const toDateOrNull = (value: unknown): Date | null => (value === null || value =
 async function viewerStandings(db: Db, memberId: string, groupIds: readonly string[]): Promise<ViewerStanding[]> {
   const byGroup = new Map<string, ViewerStanding>();
   for (const ids of chunks(groupIds, 1_000)) {
-    const rows = await db.$queryRaw<Record<string, unknown>[]>`
-      SELECT g."id" AS "groupId",
-        m."id" AS "membershipId", m."role" AS "role", m."joinedAt" AS "joinedAt",
-        r."id" AS "requestId", r."status" AS "status", r."pendingKey" AS "pendingKey",
-        r."rejectionReason" AS "rejectionReason", r."createdAt" AS "createdAt", r."decidedAt" AS "decidedAt",
-        r."decidedBy" AS "decidedBy"
-      FROM "Group" g
-      LEFT JOIN "GroupMember" m ON m."groupId" = g."id" AND m."memberId" = ${memberId}
-      LEFT JOIN "JoinRequest" r ON r."groupId" = g."id" AND r."memberId" = ${memberId} AND r."status" = 'PENDING'
-      WHERE g."id" IN (${Prisma.join(ids)})`;
-    for (const row of rows) {
-      const groupId = row.groupId as string;
-      byGroup.set(groupId, {
-        membership:
-          row.membershipId == null
-            ? null
-            : { id: row.membershipId as string, groupId, memberId, role: row.role as GroupRole, joinedAt: toDate(row.joinedAt) },
-        pendingJoinRequest:
-          row.requestId == null
-            ? null
-            : {
-                id: row.requestId as string,
-                groupId,
-                memberId,
-                status: row.status as RequestStatus,
-                pendingKey: (row.pendingKey as string | null) ?? null,
-                rejectionReason: (row.rejectionReason as string | null) ?? null,
-                createdAt: toDate(row.createdAt),
-                decidedAt: toDateOrNull(row.decidedAt),
-                decidedBy: (row.decidedBy as string | null) ?? null,
-              },
-      });
-    }
+    const rows = await db.read<Record<string, unknown>>(Prisma.sql`
+      SELECT g."id" AS "groupId", ${STANDING_COLUMNS}
+      FROM "Group" g ${standingJoinsSql(memberId)}
+      WHERE g."id" IN (${Prisma.join(ids)})`);
+    for (const row of rows) byGroup.set(row.groupId as string, standingOf(row, row.groupId as string, memberId));
   }
   return groupIds.map((id) => byGroup.get(id) ?? { membership: null, pendingJoinRequest: null });
 }
@@ -138,7 +103,7 @@ async function memberPages(db: Db, groupIds: readonly string[], role: GroupRole 
       (groupId) => Prisma.sql`SELECT * FROM (SELECT "id", "groupId", "memberId", "role", "joinedAt" FROM "GroupMember"
         WHERE "groupId" = ${groupId}${roleIs}${afterIs} ORDER BY "joinedAt" ASC, "id" ASC LIMIT ${take}) AS "page"`,
     );
-    const rows = await db.$queryRaw<Record<string, unknown>[]>`${Prisma.join(branches, ' UNION ALL ', '', '')}`;
+    const rows = await db.read<Record<string, unknown>>(Prisma.sql`${Prisma.join(branches, ' UNION ALL ', '', '')}`);
     for (const row of rows) {
       const member: GroupMember = {
         id: row.id as string,
@@ -173,13 +138,13 @@ async function groupContents(db: Db, groupIds: readonly string[]): Promise<Group
   for (const id of groupIds) byGroup.set(id, { rules: [], questions: [] });
   for (const ids of chunks(groupIds, 1_000)) {
     const list = Prisma.join(ids);
-    const rows = await db.$queryRaw<Record<string, unknown>[]>`
+    const rows = await db.read<Record<string, unknown>>(Prisma.sql`
       SELECT 'rule' AS "kind", "id", "groupId", "position", "title", "description", NULL AS "text", NULL AS "required"
         FROM "GroupRule" WHERE "groupId" IN (${list})
       UNION ALL
       SELECT 'question' AS "kind", "id", "groupId", "position", NULL AS "title", NULL AS "description", "text", "required"
         FROM "MembershipQuestion" WHERE "groupId" IN (${list})
-      ORDER BY "position" ASC`;
+      ORDER BY "position" ASC`);
     for (const row of rows) {
       const content = byGroup.get(row.groupId as string);
       if (!content) continue;

@@ -16,10 +16,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/app.ts';
-import { createDriverAdapter, releaseFailedTransactions, sqliteFilePath } from '../src/db/adapter.ts';
+import { sqliteFilePath, tuneSqlite } from '../src/db/adapter.ts';
 import { createDb, type Db } from '../src/db/client.ts';
-import { PrismaClient } from '../src/generated/prisma/client.ts';
-import { PrismaClient as PostgresPrismaClient } from '../src/generated/prisma-pg/client.ts';
 import { codes, ok, postGraphQL, startGateway, TEST_SECRET, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 import { exitWithin, killGateways, launchGateway, waitForOutput } from './helpers/live.ts';
@@ -102,9 +100,16 @@ function faulty<T extends object>(target: T, fault: FaultSwitch): T {
   });
 }
 
-function faultyDb(url: string, fault: FaultSwitch): Db {
-  const adapter = releaseFailedTransactions(faulty(createDriverAdapter(url, { poolSize: 5 }), fault));
-  return (TEST_DATABASE === 'postgresql' ? new PostgresPrismaClient({ adapter }) : new PrismaClient({ adapter })) as Db;
+/**
+ * The gateway's database client on a driver that fails on demand. Connected, with SQLite's set-up PRAGMAs
+ * (createDb runs them on the first connection) done, before any fault is armed: they are statements too.
+ */
+async function faultyDb(url: string, fault: FaultSwitch): Promise<Db> {
+  const db = createDb(url, { poolSize: 5, wrapDriver: (driver) => faulty(driver, fault) });
+  await db.$connect();
+  // The same PRAGMAs again, queued behind createDb's own on the one connection: when these are done, so are those.
+  if (TEST_DATABASE === 'sqlite') await tuneSqlite(db);
+  return db;
 }
 
 /** Everything a mutation could have written, in a comparable form. */
@@ -195,7 +200,7 @@ describe('a database that fails the Nth statement of a request', () => {
     gw = await startGateway(); // only for its fresh database: the gateway under test is built below
     plain = createDb(gw.databaseUrl);
     app = buildApp(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, DATABASE_URL: gw.databaseUrl }), {
-      db: faultyDb(gw.databaseUrl, fault),
+      db: await faultyDb(gw.databaseUrl, fault),
       logDestination: { write: (line: string) => void logLines.push(JSON.parse(line)) },
     });
   });

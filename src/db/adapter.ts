@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { IsolationLevel, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
+import type { IsolationLevel, SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** The databases the gateway runs on, chosen by the scheme of DATABASE_URL. */
@@ -20,12 +20,32 @@ export function sqliteFilePath(url: string): string {
   return path.resolve(file);
 }
 
+export interface AdapterOptions {
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number;
+  /** Called with each connection Prisma opens through the adapter. */
+  onConnect?: (adapter: SqlDriverAdapter) => void;
+  /** Puts something between the driver and the gateway's guards (tests inject faults there). */
+  wrapDriver?: (driver: SqlMigrationAwareDriverAdapterFactory) => SqlMigrationAwareDriverAdapterFactory;
+}
+
 /**
  * The Prisma driver adapter for a DATABASE_URL. Used both by the running gateway and by the Prisma CLI
  * (prisma.config.ts), so migrations and queries always reach the same database.
  */
-export function createAdapter(url: string, options: { poolSize?: number } = {}): SqlMigrationAwareDriverAdapterFactory {
-  return releaseFailedTransactions(createDriverAdapter(url, options));
+export function createAdapter(url: string, options: AdapterOptions = {}): SqlMigrationAwareDriverAdapterFactory {
+  const driver = createDriverAdapter(url, options);
+  const factory = releaseFailedTransactions(options.wrapDriver ? options.wrapDriver(driver) : driver);
+  const onConnect = options.onConnect;
+  if (!onConnect) return factory;
+  // Hands over the connection Prisma opens, for the reads that run on it directly (reads.ts).
+  return override(factory, {
+    connect: async () => {
+      const adapter = await factory.connect();
+      onConnect(adapter);
+      return adapter;
+    },
+  });
 }
 
 /** The driver adapter itself, without the guard of releaseFailedTransactions (tests put faults between). */

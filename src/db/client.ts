@@ -1,13 +1,18 @@
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
-import { createAdapter, databaseKind, tuneSqlite } from './adapter.ts';
+import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
+import { createAdapter, databaseKind, tuneSqlite, type AdapterOptions } from './adapter.ts';
+import { createReader, type ReadSql } from './reads.ts';
 
 /**
  * The database client. Prisma generates one client per provider (prisma/schema.prisma for SQLite and the
  * derived prisma/postgresql/schema.prisma); both have the same models and API, so the code is typed against
  * the SQLite one and receives whichever matches DATABASE_URL.
  */
-export type Db = PrismaClient;
+export type Db = PrismaClient & {
+  /** Runs a hand-written read on Prisma's own connection, around Prisma's query compiler (reads.ts). */
+  read: ReadSql;
+};
 /** The client handed to a transaction callback. */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
@@ -16,12 +21,21 @@ export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
  * SQL statement: tests count statements with it to prove that list queries do not grow with the page size.
  * It also receives the statement's duration in milliseconds (the metrics time statements with it).
  */
-export function createDb(url: string, options: { poolSize?: number; onQuery?: (sql: string, durationMs: number) => void } = {}): Db {
+export function createDb(
+  url: string,
+  options: { poolSize?: number; onQuery?: (sql: string, durationMs: number) => void; wrapDriver?: AdapterOptions['wrapDriver'] } = {},
+): Db {
+  let connected: SqlDriverAdapter | null = null;
   const settings = {
-    adapter: createAdapter(url, { poolSize: options.poolSize }),
+    adapter: createAdapter(url, { poolSize: options.poolSize, wrapDriver: options.wrapDriver, onConnect: (adapter) => (connected = adapter) }),
     log: options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [],
   };
-  const db = (databaseKind(url) === 'postgresql' ? new PostgresPrismaClient(settings) : new PrismaClient(settings)) as Db;
+  const client = databaseKind(url) === 'postgresql' ? new PostgresPrismaClient(settings) : new PrismaClient(settings);
+  const connection = async () => {
+    if (!connected) await client.$connect();
+    return connected!;
+  };
+  const db = Object.assign(client, { read: createReader(connection, options.onQuery) }) as Db;
   if (options.onQuery) {
     const onQuery = options.onQuery;
     db.$on('query' as never, (event: { query: string; duration: number }) => onQuery(event.query, event.duration));

@@ -6,13 +6,13 @@
  * Hand-written rather than Prisma's `findMany`/`findFirst`: Prisma 6.19 compiles each call's query anew
  * (WebAssembly, no plan cache): the two statements of a member's list took 5.7 ms of CPU through
  * `findMany`, 1.1 ms as the same reads in SQL (bench/README.md, round 3); one group by slug with the
- * visibility condition, about 0.7 ms through `findFirst` and 0.1 ms in SQL (round 5). Prisma still runs
- * them (`$queryRaw`), through the same driver adapter, statement counting and transactions as every other
- * query.
+ * visibility condition, about 0.7 ms through `findFirst` and 0.1 ms in SQL (round 5). They run through
+ * `db.read` (reads.ts): on Prisma's own connection and with its statement counting, without its compiler.
  */
 import { Prisma, type Group } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
 import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { STANDING_COLUMN_NAMES, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './viewer-standing.ts';
 
 /** The columns a list may be sorted by (the keys of a cursor). */
 export type GroupSortColumn = 'nameSearch' | 'createdAt' | 'membersCount' | 'recentActivityAt' | 'id';
@@ -40,35 +40,58 @@ export interface GroupListQuery {
   offset: number;
   /** Rows to read (the page size plus one, to know whether there is a next page). */
   take: number;
+  /** A signed-in viewer, whose standing in each group of the page is read with it (null: anonymous). */
+  viewerId: string | null;
+}
+
+/** A page of groups (see readGroupPage). */
+export interface GroupPage {
+  rows: Group[];
+  /** The viewer's standing in each group of the page, by group id (null for an anonymous viewer). */
+  standings: Map<string, ViewerStanding> | null;
+  total: () => Promise<number> | number;
 }
 
 /**
- * One page of groups, and its total (a number, or a function counting on demand: totalCount is only
- * computed when asked for).
+ * One page of groups, the viewer's standing in each, and the list's total (a number, or a function
+ * counting on demand: totalCount is only computed when asked for).
  */
-export async function readGroupPage(db: Db, query: GroupListQuery): Promise<{ rows: Group[]; total: () => Promise<number> | number }> {
+export async function readGroupPage(db: Db, query: GroupListQuery): Promise<GroupPage> {
   const where = Prisma.join(query.conditions, ' AND ');
   // One member's groups: read from that member's memberships first (a handful of rows by the memberId
   // index, where a scan of the groups would test every group for membership). They are the whole list,
   // so they are its total too; the page is then read among them, with every condition applied again.
   let candidates: string[] | null = null;
   if (query.memberId !== null) {
-    const found = await db.$queryRaw<{ id: string }[]>`
+    const found = await db.read<{ id: string }>(Prisma.sql`
       SELECT g."id" FROM "GroupMember" fm JOIN "Group" g ON g."id" = fm."groupId"
-      WHERE fm."memberId" = ${query.memberId} AND ${where} LIMIT ${MEMBER_GROUPS_READ_FIRST + 1}`;
+      WHERE fm."memberId" = ${query.memberId} AND ${where} LIMIT ${MEMBER_GROUPS_READ_FIRST + 1}`);
     if (found.length <= MEMBER_GROUPS_READ_FIRST) candidates = found.map((row) => row.id);
   }
   const total = () => candidates?.length ?? countGroups(db, where);
-  if (candidates?.length === 0) return { rows: [], total };
+  if (candidates?.length === 0) return { rows: [], standings: query.viewerId === null ? null : new Map(), total };
   const conditions = [
     ...(candidates ? [Prisma.sql`g."id" IN (${Prisma.join(candidates)})`] : []),
     where,
     ...(query.after ? [keysetSql(query.keys, query.after, column)] : []),
   ];
-  const rows = await db.$queryRaw<Group[]>`
-    SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY ${orderBySql(query.keys, column)} LIMIT ${query.take} OFFSET ${query.offset}`;
-  return { rows, total };
+  const order = orderBySql(query.keys, column);
+  const page = Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY ${order} LIMIT ${query.take} OFFSET ${query.offset}`;
+  if (query.viewerId === null) return { rows: await db.read<Group>(page), standings: null, total };
+  // The viewer's standing is joined onto the page once it is cut (a subquery with its own LIMIT, which
+  // neither database merges into the outer query), so only the rows shown are looked up, in whatever order
+  // the page was found; the outer ORDER BY restores it.
+  const joined = await db.read<Record<string, unknown>>(Prisma.sql`
+    SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM (${page}) g ${standingJoinsSql(query.viewerId)} ORDER BY ${order}`);
+  const standings = new Map<string, ViewerStanding>();
+  const rows = joined.map((row) => {
+    const id = row.id as string;
+    standings.set(id, standingOf(row, id, query.viewerId!));
+    for (const name of STANDING_COLUMN_NAMES) delete row[name];
+    return row as unknown as Group;
+  });
+  return { rows, standings, total };
 }
 
 /**
@@ -77,17 +100,17 @@ export async function readGroupPage(db: Db, query: GroupListQuery): Promise<{ ro
  */
 export async function readGroup(db: Db, by: { id: string } | { slug: string }, visibility: Prisma.Sql): Promise<Group | null> {
   const key = 'id' in by ? Prisma.sql`g."id" = ${by.id}` : Prisma.sql`g."slug" = ${by.slug}`;
-  const [row] = await db.$queryRaw<Group[]>`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`;
+  const [row] = await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`);
   return row ?? null;
 }
 
 /** The groups with these ids, unfiltered (callers apply the policy), in no particular order. */
 export async function readGroupsById(db: Db, ids: readonly string[]): Promise<Group[]> {
   if (ids.length === 0) return [];
-  return db.$queryRaw<Group[]>`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE g."id" IN (${Prisma.join(ids)})`;
+  return db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE g."id" IN (${Prisma.join(ids)})`);
 }
 
 async function countGroups(db: Db, where: Prisma.Sql): Promise<number> {
-  const [row] = await db.$queryRaw<{ n: bigint | number }[]>`SELECT COUNT(*) AS "n" FROM "Group" g WHERE ${where}`;
+  const [row] = await db.read<{ n: bigint | number }>(Prisma.sql`SELECT COUNT(*) AS "n" FROM "Group" g WHERE ${where}`);
   return Number(row.n);
 }

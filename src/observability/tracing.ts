@@ -1,7 +1,8 @@
 /**
  * Optional OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: a span per HTTP request
- * (instrumentation-http), per GraphQL operation and non-trivial resolver (@envelop/opentelemetry), and per
- * Prisma operation and SQL statement (@prisma/instrumentation), exported over OTLP/HTTP in batches.
+ * (instrumentation-http), per GraphQL operation and non-trivial resolver (@envelop/opentelemetry), per
+ * Prisma operation and SQL statement (@prisma/instrumentation) and per hand-written read (`db_query`,
+ * src/db/reads.ts), exported over OTLP/HTTP in batches.
  *
  * Spans never carry values a client sent: GraphQL variables and results are not recorded, resolver
  * arguments are dropped, and the `query` / `variables` of GET requests are redacted from HTTP spans.

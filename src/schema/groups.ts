@@ -166,14 +166,17 @@ builder.queryFields((t) => ({
           membersReadableGroupsSql(ctx.viewer),
         );
       }
-      const { rows, total } = await readGroupPage(ctx.db, {
+      const { rows, standings, total } = await readGroupPage(ctx.db, {
         conditions,
         memberId: filter?.memberId ?? null,
         keys,
         after: args.after ? decodeCursor(args.after, keys.map((k) => k.kind)) : null,
         offset: args.offset ?? 0,
         take: size + 1,
+        viewerId: ctx.viewer.memberId,
       });
+      // Read with the page: viewerRole and viewerCan of its groups need no statement of their own.
+      for (const [groupId, standing] of standings ?? []) ctx.loaders.viewerStanding.prime(groupId, standing);
       return toPage(rows, size, (row) => encodeCursor(keys.map((k) => row[k.field])), total);
     },
   }),
