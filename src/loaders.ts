@@ -12,7 +12,8 @@ import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest,
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroupsById } from './db/group-list.ts';
-import { STANDING_COLUMNS, standingJoinsSql, standingOf, toDate, type ViewerStanding } from './db/viewer-standing.ts';
+import { toDate } from './db/reads.ts';
+import { STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {

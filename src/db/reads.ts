@@ -62,6 +62,12 @@ function valueOf(value: unknown, type: ColumnType): unknown {
 }
 
 /**
+ * A DateTime of a read row as a Date. Columns typed DateTime already are; one the driver cannot type (SQLite
+ * loses the declared type through UNION ALL) comes back as its stored text.
+ */
+export const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
+
+/**
  * The reader of a database client: `connection()` gives the adapter Prisma connected (connecting it when
  * nothing has yet), `onQuery` is told of every statement with its duration in milliseconds.
  */

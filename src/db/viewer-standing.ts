@@ -5,6 +5,7 @@
  */
 import { Prisma, type GroupMember, type JoinRequest } from '../generated/prisma/client.ts';
 import type { GroupRole, RequestStatus } from '../generated/prisma/enums.ts';
+import { toDate } from './reads.ts';
 
 /** The viewer's own standing in one group: their membership and their pending join request (each or null). */
 export interface ViewerStanding {
@@ -18,16 +19,26 @@ export function standingJoinsSql(memberId: string): Prisma.Sql {
     LEFT JOIN "JoinRequest" vr ON vr."groupId" = g."id" AND vr."memberId" = ${memberId} AND vr."status" = 'PENDING'`;
 }
 
-/** The columns of the joins above, named apart from the group's own (read back by standingOf). */
-export const STANDING_COLUMNS = Prisma.sql`vm."id" AS "vmId", vm."role" AS "vmRole", vm."joinedAt" AS "vmJoinedAt",
-  vr."id" AS "vrId", vr."status" AS "vrStatus", vr."pendingKey" AS "vrPendingKey", vr."rejectionReason" AS "vrRejectionReason",
-  vr."createdAt" AS "vrCreatedAt", vr."decidedAt" AS "vrDecidedAt", vr."decidedBy" AS "vrDecidedBy"`;
+/** The columns of the joins above, by the names they are read back under (apart from the group's own). */
+const COLUMNS = {
+  vmId: 'vm."id"',
+  vmRole: 'vm."role"',
+  vmJoinedAt: 'vm."joinedAt"',
+  vrId: 'vr."id"',
+  vrStatus: 'vr."status"',
+  vrPendingKey: 'vr."pendingKey"',
+  vrRejectionReason: 'vr."rejectionReason"',
+  vrCreatedAt: 'vr."createdAt"',
+  vrDecidedAt: 'vr."decidedAt"',
+  vrDecidedBy: 'vr."decidedBy"',
+} as const;
+
+/** The select list of the standing (read back by standingOf). */
+export const STANDING_COLUMNS = Prisma.raw(Object.entries(COLUMNS).map(([name, column]) => `${column} AS "${name}"`).join(', '));
 
 /** The names of STANDING_COLUMNS, to take them off a row that also holds a group. */
-export const STANDING_COLUMN_NAMES = ['vmId', 'vmRole', 'vmJoinedAt', 'vrId', 'vrStatus', 'vrPendingKey', 'vrRejectionReason', 'vrCreatedAt', 'vrDecidedAt', 'vrDecidedBy'] as const;
+export const STANDING_COLUMN_NAMES = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];
 
-/** A DateTime read by a raw query: a Date from the driver, or the stored text (SQLite, through a join or subquery). */
-export const toDate = (value: unknown): Date => (value instanceof Date ? value : new Date(value as string));
 const toDateOrNull = (value: unknown): Date | null => (value === null || value === undefined ? null : toDate(value));
 
 /** The standing of `memberId` in `groupId`, from a row holding STANDING_COLUMNS. */
