@@ -122,14 +122,102 @@ async function memberPages(db: Db, groupIds: readonly string[], role: GroupRole 
   return byGroup;
 }
 
+const toInt = (value: unknown) => Number(value);
+const toBool = (value: unknown) => value === true || value === 1 || value === 1n;
+
+/**
+ * Rows of `table` counted per group and value of `column` (a join request's status, a member's role), for
+ * the groups of `keys`: one statement, through the index that starts with the group.
+ */
+async function countsBy(db: Db, table: 'JoinRequest' | 'GroupMember', column: 'status' | 'role', keys: readonly { groupId: string }[]) {
+  const counts: { groupId: string; value: string; count: number }[] = [];
+  for (const ids of chunks([...new Set(keys.map((k) => k.groupId))], 1_000)) {
+    const rows = await db.read<Record<string, unknown>>(Prisma.sql`
+      SELECT "groupId", ${Prisma.raw(`"${column}"`)} AS "value", COUNT(*) AS "count" FROM ${Prisma.raw(`"${table}"`)}
+      WHERE "groupId" IN (${Prisma.join(ids)}) GROUP BY "groupId", ${Prisma.raw(`"${column}"`)}`);
+    for (const row of rows) counts.push({ groupId: row.groupId as string, value: row.value as string, count: toInt(row.count) });
+  }
+  return counts;
+}
+
+const JOIN_REQUEST_COLUMNS = Prisma.raw(
+  ['id', 'groupId', 'memberId', 'status', 'pendingKey', 'rejectionReason', 'createdAt', 'decidedAt', 'decidedBy']
+    .map((column) => `"${column}"`)
+    .join(', '),
+);
+
+/**
+ * The first `take` join requests of each group (oldest first, of one status or all, after a keyset
+ * position): like memberPages, a LIMITed branch per group joined by UNION ALL (served by the
+ * `(groupId, status, createdAt, id)` index), so a group with thousands of requests reads only the ones
+ * shown. (Prisma's nested `take` read every request of every group and cut the pages in memory.)
+ */
+async function joinRequestPages(
+  db: Db,
+  groupIds: readonly string[],
+  status: RequestStatus | null,
+  take: number,
+  after: JoinRequestPageKey['after'],
+) {
+  const byGroup = new Map<string, JoinRequest[]>();
+  const statusIs = status ? Prisma.sql` AND "status" = ${status}` : Prisma.empty;
+  const afterIs = after
+    ? Prisma.sql` AND ("createdAt" > ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" > ${after.id}))`
+    : Prisma.empty;
+  for (const ids of chunks(groupIds)) {
+    const branches = ids.map(
+      (groupId) => Prisma.sql`SELECT * FROM (SELECT ${JOIN_REQUEST_COLUMNS} FROM "JoinRequest"
+        WHERE "groupId" = ${groupId}${statusIs}${afterIs} ORDER BY "createdAt" ASC, "id" ASC LIMIT ${take}) AS "page"`,
+    );
+    const rows = await db.read<Record<string, unknown>>(Prisma.sql`${Prisma.join(branches, ' UNION ALL ', '', '')}`);
+    for (const row of rows) {
+      const request: JoinRequest = {
+        id: row.id as string,
+        groupId: row.groupId as string,
+        memberId: row.memberId as string,
+        status: row.status as RequestStatus,
+        pendingKey: (row.pendingKey as string | null) ?? null,
+        rejectionReason: (row.rejectionReason as string | null) ?? null,
+        createdAt: toDate(row.createdAt),
+        decidedAt: row.decidedAt == null ? null : toDate(row.decidedAt),
+        decidedBy: (row.decidedBy as string | null) ?? null,
+      };
+      const list = byGroup.get(request.groupId);
+      if (list) list.push(request);
+      else byGroup.set(request.groupId, [request]);
+    }
+  }
+  // As in memberPages: a stable sort on the time restores each group's order should branches interleave.
+  for (const list of byGroup.values()) list.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  return byGroup;
+}
+
+/** The answers of many join requests, each list in the questions' order: one statement. */
+async function joinRequestAnswers(db: Db, requestIds: readonly string[]): Promise<JoinRequestAnswer[][]> {
+  const rows: JoinRequestAnswer[] = [];
+  for (const ids of chunks(requestIds, 1_000)) {
+    const found = await db.read<Record<string, unknown>>(Prisma.sql`
+      SELECT "id", "joinRequestId", "questionId", "question", "text", "position" FROM "JoinRequestAnswer"
+      WHERE "joinRequestId" IN (${Prisma.join(ids)}) ORDER BY "joinRequestId" ASC, "position" ASC`);
+    for (const row of found) {
+      rows.push({
+        id: row.id as string,
+        joinRequestId: row.joinRequestId as string,
+        questionId: row.questionId as string,
+        question: row.question as string,
+        text: row.text as string,
+        position: toInt(row.position),
+      });
+    }
+  }
+  return groupedByKey(requestIds, rows, (answer) => answer.joinRequestId);
+}
+
 /** A group's rules and membership questions, each list in its set order. */
 export interface GroupContent {
   rules: GroupRule[];
   questions: MembershipQuestion[];
 }
-
-const toInt = (value: unknown) => Number(value);
-const toBool = (value: unknown) => value === true || value === 1 || value === 1n;
 
 /** Rules and questions of many groups in one statement (a page shows both, before joining). */
 async function groupContents(db: Db, groupIds: readonly string[]): Promise<GroupContent[]> {
@@ -224,37 +312,20 @@ class RequestLoaders {
     ));
   }
 
-  #joinRequestPage?: DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>;
+  #joinRequestPage?: DataLoader<JoinRequestPageKey, JoinRequest[], string>;
   /**
-   * Pages of join requests (with their answers) for many groups at once, like memberPage: one statement
-   * per distinct page shape, whatever the number of groups.
+   * Pages of join requests for many groups at once, like memberPage: one statement per distinct page
+   * shape, whatever the number of groups.
    */
   get joinRequestPage() {
     const db = this.db;
-    return (this.#joinRequestPage ??= new DataLoader<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[], string>(
+    return (this.#joinRequestPage ??= new DataLoader<JoinRequestPageKey, JoinRequest[], string>(
       async (keys) => {
-        const results = new Map<JoinRequestPageKey, (JoinRequest & { answers: JoinRequestAnswer[] })[]>();
+        const results = new Map<JoinRequestPageKey, JoinRequest[]>();
         await Promise.all(
           byShape(keys).map(async (sameShape) => {
             const { status, take, after } = sameShape[0];
-            const rows = await db.group.findMany({
-              where: { id: { in: sameShape.map((k) => k.groupId) } },
-              select: {
-                id: true,
-                joinRequests: {
-                  where: {
-                    ...(status ? { status } : {}),
-                    ...(after
-                      ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
-                      : {}),
-                  },
-                  orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-                  take,
-                  include: { answers: { orderBy: { position: 'asc' } } },
-                },
-              },
-            });
-            const byGroup = new Map(rows.map((row) => [row.id, row.joinRequests]));
+            const byGroup = await joinRequestPages(db, [...new Set(sameShape.map((k) => k.groupId))], status, take, after);
             for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
           }),
         );
@@ -264,21 +335,24 @@ class RequestLoaders {
     ));
   }
 
+  #joinRequestAnswers?: DataLoader<string, JoinRequestAnswer[]>;
+  /** The answers given with each join request (by request id), in the questions' order. */
+  get joinRequestAnswers() {
+    const db = this.db;
+    return (this.#joinRequestAnswers ??= new DataLoader<string, JoinRequestAnswer[]>((ids) => joinRequestAnswers(db, ids)));
+  }
+
   #joinRequestCount?: DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>;
   /** Count of join requests (of one status, or all) per group. */
   get joinRequestCount() {
     const db = this.db;
     return (this.#joinRequestCount ??= new DataLoader<{ groupId: string; status: RequestStatus | null }, number, string>(
       async (keys) => {
-        const rows = await db.joinRequest.groupBy({
-          by: ['groupId', 'status'],
-          where: { groupId: { in: [...new Set(keys.map((k) => k.groupId))] } },
-          _count: { _all: true },
-        });
+        const rows = await countsBy(db, 'JoinRequest', 'status', keys);
         return keys.map((key) =>
           rows
-            .filter((row) => row.groupId === key.groupId && (key.status === null || row.status === key.status))
-            .reduce((sum, row) => sum + row._count._all, 0),
+            .filter((row) => row.groupId === key.groupId && (key.status === null || row.value === key.status))
+            .reduce((sum, row) => sum + row.count, 0),
         );
       },
       { cacheKeyFn: (key) => `${key.groupId}:${key.status}` },
@@ -291,14 +365,8 @@ class RequestLoaders {
     const db = this.db;
     return (this.#memberCountByRole ??= new DataLoader<{ groupId: string; role: GroupRole }, number, string>(
       async (keys) => {
-        const rows = await db.groupMember.groupBy({
-          by: ['groupId', 'role'],
-          where: { groupId: { in: [...new Set(keys.map((k) => k.groupId))] } },
-          _count: { _all: true },
-        });
-        return keys.map(
-          (key) => rows.find((row) => row.groupId === key.groupId && row.role === key.role)?._count._all ?? 0,
-        );
+        const rows = await countsBy(db, 'GroupMember', 'role', keys);
+        return keys.map((key) => rows.find((row) => row.groupId === key.groupId && row.value === key.role)?.count ?? 0);
       },
       { cacheKeyFn: (key) => `${key.groupId}:${key.role}` },
     ));

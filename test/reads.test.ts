@@ -2,12 +2,17 @@
  * `db.read` (src/db/reads.ts) runs hand-written reads on Prisma's own connection, around Prisma's query
  * compiler. Its answers must be exactly what `$queryRaw` answers for the same SQL, on each database: the
  * same rows, with the same JavaScript types (Date, boolean, number, bigint, null); and every statement
- * must reach the statement hook that tests and metrics count with.
+ * must reach the statement hook that tests and metrics count with. The readers built on it (a member's
+ * memberships with their groups, pages of join requests with answers, counts by status and role) must
+ * answer what Prisma's model queries answer for the same rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../src/db/client.ts';
 import { Prisma } from '../src/generated/prisma/client.ts';
 import { STANDING_COLUMNS, standingJoinsSql } from '../src/db/viewer-standing.ts';
+import { readMembershipPage, countMemberships } from '../src/db/membership-list.ts';
+import { createLoaders } from '../src/loaders.ts';
+import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 
 let database: TestDatabase;
@@ -96,5 +101,114 @@ describe('db.read answers as $queryRaw does', () => {
     expect(statements).toHaveLength(1);
     await expect(db.read(Prisma.sql`SELECT * FROM "NoSuchTable"`)).rejects.toThrow();
     await expect(db.$queryRaw(Prisma.sql`SELECT * FROM "NoSuchTable"`)).rejects.toThrow();
+  });
+});
+
+describe("the readers on db.read answer as Prisma's model queries do", () => {
+  const NEWEST_FIRST = [
+    { field: 'joinedAt' as const, order: 'desc' as const, kind: 'date' as const },
+    { field: 'id' as const, order: 'desc' as const, kind: 'string' as const },
+  ];
+  const viewer = (memberId: string | null, isGroupsManager = false): Viewer => ({ ...ANONYMOUS, memberId, isGroupsManager });
+
+  // More rows, for these readers only: a SECRET group, answers, a decided request.
+  beforeAll(async () => {
+    await db.group.create({ data: { id: 'g3', slug: 'g3', name: 'Hidden', nameSearch: 'hidden', privacy: 'SECRET' } });
+    await db.groupMember.create({ data: { id: 'gm3', groupId: 'g3', memberId: 'bob', joinedAt: new Date(JOINED.getTime() + 2000) } });
+    await db.joinRequest.create({
+      data: {
+        id: 'jr2',
+        groupId: 'g1',
+        memberId: 'cy',
+        createdAt: JOINED,
+        answers: {
+          create: [
+            { id: 'a2', questionId: 'q2', question: 'Why?', text: 'To run', position: 1 },
+            { id: 'a1', questionId: 'q1', question: 'Pace?', text: '5:00', position: 0 },
+          ],
+        },
+      },
+    });
+    await db.joinRequest.create({
+      data: { id: 'jr3', groupId: 'g1', memberId: 'dee', status: 'REJECTED', rejectionReason: 'Full', decidedAt: JOINED, decidedBy: 'ann', createdAt: new Date(JOINED.getTime() + 1) },
+    });
+    await db.joinRequest.create({ data: { id: 'jr4', groupId: 'g1', memberId: 'eve', pendingKey: 'g1:eve', createdAt: new Date(JOINED.getTime() + 2) } });
+  });
+
+  it("a member's memberships, each with its group, only in groups the viewer may see", async () => {
+    // bob in g1 (PRIVATE) and g3 (SECRET): an outsider sees g1 only; bob himself and a manager see both.
+    for (const [who, expected] of [[viewer('zed'), ['gm2']], [viewer('bob'), ['gm3', 'gm2']], [viewer('zed', true), ['gm3', 'gm2']]] as const) {
+      const page = await readMembershipPage(db, who, 'bob', NEWEST_FIRST, null, 10);
+      expect(page.map((row) => row.membership.id)).toEqual(expected);
+      expect(await countMemberships(db, who, 'bob')).toBe(expected.length);
+      for (const { membership, group } of page) {
+        expect(membership).toEqual(await db.groupMember.findUniqueOrThrow({ where: { id: membership.id } }));
+        expect(group).toEqual(await db.group.findUniqueOrThrow({ where: { id: membership.groupId } }));
+      }
+    }
+    // After a keyset position: the rest of the page.
+    const after = await readMembershipPage(db, viewer('bob'), 'bob', NEWEST_FIRST, [new Date(JOINED.getTime() + 2000), 'gm3'], 10);
+    expect(after.map((row) => row.membership.id)).toEqual(['gm2']);
+  });
+
+  it('pages of join requests of one status or all, after a position', async () => {
+    const prisma = (groupId: string, status: 'PENDING' | null, take: number, after: { createdAt: Date; id: string } | null) =>
+      db.joinRequest.findMany({
+        where: {
+          groupId,
+          ...(status ? { status } : {}),
+          ...(after ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take,
+      });
+    const shapes = [
+      { status: 'PENDING' as const, take: 10, after: null },
+      { status: null, take: 10, after: null },
+      { status: null, take: 2, after: null },
+      { status: null, take: 10, after: { createdAt: JOINED, id: 'jr2' } },
+    ];
+    for (const shape of shapes) {
+      const loaders = createLoaders(db, viewer('ann'));
+      statements.length = 0;
+      const [g1, g2] = await Promise.all(['g1', 'g2'].map((groupId) => loaders.joinRequestPage.load({ groupId, ...shape })));
+      expect(statements).toHaveLength(1); // the requests of both groups
+      expect(g1).toEqual(await prisma('g1', shape.status, shape.take, shape.after));
+      expect(g2).toEqual(await prisma('g2', shape.status, shape.take, shape.after));
+    }
+  });
+
+  it("the answers of many join requests, in the questions' order", async () => {
+    const loaders = createLoaders(db, viewer('ann'));
+    statements.length = 0;
+    const answers = await Promise.all(['jr2', 'jr1', 'nope'].map((id) => loaders.joinRequestAnswers.load(id)));
+    expect(statements).toHaveLength(1);
+    expect(answers[0].map((a) => a.text)).toEqual(['5:00', 'To run']);
+    expect(answers).toEqual(
+      await Promise.all(['jr2', 'jr1', 'nope'].map((id) => db.joinRequestAnswer.findMany({ where: { joinRequestId: id }, orderBy: { position: 'asc' } }))),
+    );
+  });
+
+  it('counts of join requests by status and of members by role', async () => {
+    const loaders = createLoaders(db, viewer('ann'));
+    const counts = await Promise.all([
+      loaders.joinRequestCount.load({ groupId: 'g1', status: null }),
+      loaders.joinRequestCount.load({ groupId: 'g1', status: 'PENDING' }),
+      loaders.joinRequestCount.load({ groupId: 'g1', status: 'REJECTED' }),
+      loaders.joinRequestCount.load({ groupId: 'g2', status: 'APPROVED' }),
+      loaders.memberCountByRole.load({ groupId: 'g1', role: 'ADMIN' }),
+      loaders.memberCountByRole.load({ groupId: 'g1', role: 'MEMBER' }),
+      loaders.memberCountByRole.load({ groupId: 'g2', role: 'MEMBER' }),
+    ]);
+    expect(counts).toEqual([
+      await db.joinRequest.count({ where: { groupId: 'g1' } }),
+      await db.joinRequest.count({ where: { groupId: 'g1', status: 'PENDING' } }),
+      await db.joinRequest.count({ where: { groupId: 'g1', status: 'REJECTED' } }),
+      0,
+      await db.groupMember.count({ where: { groupId: 'g1', role: 'ADMIN' } }),
+      await db.groupMember.count({ where: { groupId: 'g1', role: 'MEMBER' } }),
+      0,
+    ]);
+    expect(counts.slice(0, 3)).toEqual([3, 2, 1]);
   });
 });

@@ -18,11 +18,8 @@ import { STANDING_COLUMN_NAMES, STANDING_COLUMNS, standingJoinsSql, standingOf, 
 export type GroupSortColumn = 'nameSearch' | 'createdAt' | 'membersCount' | 'recentActivityAt' | 'id';
 
 /** Every column of "Group", read as Prisma's Group model (the driver types each one from the table). */
-const GROUP_COLUMNS = Prisma.raw(
-  ['id', 'slug', 'name', 'nameSearch', 'description', 'privacy', 'coverImageUrl', 'createdBy', 'createdAt', 'updatedAt', 'recentActivityAt', 'membersCount', 'membersCanApprove', 'membersCanInvite', 'showMemberList']
-    .map((column) => `g."${column}"`)
-    .join(', '),
-);
+export const GROUP_COLUMN_NAMES = ['id', 'slug', 'name', 'nameSearch', 'description', 'privacy', 'coverImageUrl', 'createdBy', 'createdAt', 'updatedAt', 'recentActivityAt', 'membersCount', 'membersCanApprove', 'membersCanInvite', 'showMemberList'] as const;
+const GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((column) => `g."${column}"`).join(', '));
 
 const column = (field: GroupSortColumn) => Prisma.raw(`g."${field}"`);
 

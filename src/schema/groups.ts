@@ -121,20 +121,30 @@ const PRIVACY_SQL = {
   SECRET: Prisma.sql`'SECRET'`,
 } as const;
 
+/**
+ * One group the viewer may see (null otherwise), kept in the request's group loader, where the fields under
+ * it that name their group (a join request's, a membership's) find it without another read.
+ */
+async function readVisibleGroup(ctx: Context, by: { id: string } | { slug: string }) {
+  const group = await readGroup(ctx.db, by, visibleGroupsSql(ctx.viewer));
+  if (group) ctx.loaders.group.prime(group.id, group);
+  return group;
+}
+
 builder.queryFields((t) => ({
   group: t.field({
     type: Group,
     nullable: true,
     description: 'A group by id; null when it does not exist or the viewer may not see it.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => readGroup(ctx.db, { id: String(args.id) }, visibleGroupsSql(ctx.viewer)),
+    resolve: (_root, args, ctx) => readVisibleGroup(ctx, { id: String(args.id) }),
   }),
   groupBySlug: t.field({
     type: Group,
     nullable: true,
     description: 'A group by slug; null when it does not exist or the viewer may not see it.',
     args: { slug: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => readGroup(ctx.db, { slug: args.slug }, visibleGroupsSql(ctx.viewer)),
+    resolve: (_root, args, ctx) => readVisibleGroup(ctx, { slug: args.slug }),
   }),
   groups: t.field({
     type: GroupConnection,
@@ -175,8 +185,10 @@ builder.queryFields((t) => ({
         take: size + 1,
         viewerId: ctx.viewer.memberId,
       });
-      // Read with the page: viewerRole and viewerCan of its groups need no statement of their own.
+      // Read with the page: viewerRole and viewerCan of its groups need no statement of their own, nor do
+      // the fields under them that name their group (a join request's).
       for (const [groupId, standing] of standings ?? []) ctx.loaders.viewerStanding.prime(groupId, standing);
+      for (const row of rows) ctx.loaders.group.prime(row.id, row);
       return toPage(rows, size, (row) => encodeCursor(keys.map((k) => row[k.field])), total);
     },
   }),

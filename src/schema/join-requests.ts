@@ -24,15 +24,17 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
     }),
     memberId: t.exposeID('memberId'),
     status: t.expose('status', { type: RequestStatus }),
-    answers: t.relation('answers', { query: { orderBy: { position: 'asc' } } }),
+    answers: t.field({
+      type: [MembershipAnswer],
+      // Batched across every request of a page, and read only when asked for (loaders.ts).
+      resolve: (request, _args, ctx) => ctx.loaders.joinRequestAnswers.load(request.id),
+    }),
     rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     decidedBy: t.exposeID('decidedBy', { nullable: true }),
   }),
 });
-
-void MembershipAnswer;
 
 export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
 

@@ -3,11 +3,11 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import type { SignedInViewer } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
-import { visibleGroupsWhere } from '../auth/visibility.ts';
+import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type Page, type PageArgs, type SortKey } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 import { JoinRequest } from './join-requests.ts';
 
@@ -88,14 +88,11 @@ builder.objectFields(Group, (t) => ({
 /** A page of a member's memberships (newest first), in groups the viewer may see. */
 export async function membershipPage(ctx: Context, memberId: string, args: PageArgs) {
   const size = pageSize(args, ctx.config);
-  const where: Prisma.GroupMemberWhereInput = { memberId, group: visibleGroupsWhere(ctx.viewer) };
-  const position = args.after ? [keysetWhere(NEWEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
-  const rows = await ctx.db.groupMember.findMany({
-    where: { AND: [where, ...position] },
-    orderBy: [{ joinedAt: 'desc' }, { id: 'desc' }],
-    take: size + 1,
-  });
-  return toPage(rows, size, memberCursor, () => ctx.db.groupMember.count({ where }));
+  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const rows = await readMembershipPage(ctx.db, ctx.viewer, memberId, NEWEST_FIRST, after, size + 1);
+  // Each membership's group came with it: `GroupMember.group` finds it in the request's loader.
+  for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
+  return toPage(rows.map((row) => row.membership), size, memberCursor, () => countMemberships(ctx.db, ctx.viewer, memberId));
 }
 
 builder.queryFields((t) => ({

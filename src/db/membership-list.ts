@@ -1,0 +1,62 @@
+/**
+ * A member's memberships read by hand-written SQL: a page (newest first) and its total, each one
+ * statement, in the groups the viewer may see (the SQL condition of auth/visibility.ts, inside the statement
+ * that returns the rows). The page brings each membership's group with it, which a page of memberships
+ * almost always shows. Hand-written for the same reason as group-list.ts: Prisma 6.19 compiles each
+ * `findMany` and `count` anew, which cost more than the reads themselves.
+ */
+import { Prisma, type Group, type GroupMember } from '../generated/prisma/client.ts';
+import type { GroupRole } from '../generated/prisma/enums.ts';
+import type { Db } from './client.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { visibleGroupsSql } from '../auth/visibility.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { toDate } from './reads.ts';
+import { GROUP_COLUMN_NAMES } from './group-list.ts';
+
+/** The group's columns beside the membership's, each as `group.<column>`. */
+const GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((name) => `g."${name}" AS "group.${name}"`).join(', '));
+
+/** The memberships of `memberId` in groups `viewer` may see, joined to their group `g`. */
+const membershipsSql = (viewer: Viewer, memberId: string) =>
+  Prisma.sql`FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."memberId" = ${memberId} AND ${visibleGroupsSql(viewer)}`;
+
+const column = (field: 'joinedAt' | 'id') => Prisma.raw(`m."${field}"`);
+
+/**
+ * Up to `take` memberships of `memberId` in the order of `keys`, after the keyset position `after`, each
+ * with its group (as Prisma's Group model).
+ */
+export async function readMembershipPage(
+  db: Db,
+  viewer: Viewer,
+  memberId: string,
+  keys: SortKey<'joinedAt' | 'id'>[],
+  after: SortValue[] | null,
+  take: number,
+): Promise<{ membership: GroupMember; group: Group }[]> {
+  const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
+  const rows = await db.read<Record<string, unknown>>(Prisma.sql`
+    SELECT m."id", m."groupId", m."memberId", m."role", m."joinedAt", ${GROUP_COLUMNS} ${membershipsSql(viewer, memberId)}${position}
+    ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`);
+  return rows.map((row) => {
+    const group: Record<string, unknown> = {};
+    for (const name of GROUP_COLUMN_NAMES) group[name] = row[`group.${name}`];
+    return {
+      membership: {
+        id: row.id as string,
+        groupId: row.groupId as string,
+        memberId: row.memberId as string,
+        role: row.role as GroupRole,
+        joinedAt: toDate(row.joinedAt),
+      },
+      group: group as unknown as Group,
+    };
+  });
+}
+
+/** How many memberships `memberId` has in groups `viewer` may see. */
+export async function countMemberships(db: Db, viewer: Viewer, memberId: string): Promise<number> {
+  const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" ${membershipsSql(viewer, memberId)}`);
+  return Number(row.count);
+}
