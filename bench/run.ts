@@ -4,7 +4,7 @@
  * request, errors, peak RSS, and the ratio to the scenario's baseline (measured in the same run).
  *
  *   npm run bench -- [--duration 10] [--connections 20] [--db sqlite|postgresql]
- *                    [--scenarios typename,a,b,c,d,shield,half,e] [--subscribers 10000] [--profile] [--save]
+ *                    [--scenarios typename,a,b,c,f,g,d,shield,half,e] [--subscribers 10000] [--profile] [--save]
  *
  * --profile writes a CPU profile of each measured phase (.tmp/bench/profiles/<row>.cpuprofile) and prints
  * its hottest packages and functions; --save writes the table into bench/README.md.
@@ -28,7 +28,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '20' },
     db: { type: 'string', default: 'sqlite' },
-    scenarios: { type: 'string', default: 'typename,a,b,shield,half,c,d,e' },
+    scenarios: { type: 'string', default: 'typename,a,b,shield,half,c,f,g,d,e' },
     subscribers: { type: 'string', default: '10000' },
     'live-clients': { type: 'string', default: '4' },
     profile: { type: 'boolean', default: false },
@@ -399,6 +399,10 @@ async function main() {
         await runGateway('b-half', `(b) at half its peak rate (${rate} req/s)`, SCENARIOS.b.next(facts), { baseline: 'handwritten-b', rate });
       }
     }
+  }
+  // Reads without a hand-written baseline: their figures are for before/after comparisons.
+  for (const name of ['f', 'g'] as const) {
+    if (wanted.has(name)) await runGateway(name, SCENARIOS[name].description, SCENARIOS[name].next(facts));
   }
   if (!wanted.has('b') && wanted.has('shield')) {
     await runGateway('b', SCENARIOS.b.description, SCENARIOS.b.next(facts), { baseline: 'handwritten-b' });

@@ -41,6 +41,27 @@ export const GROUP_PAGE = `query GroupPage($slug: String!) {
   }
 }`;
 
+export const PENDING_REQUESTS = `query PendingRequests($groupId: ID!) {
+  group(id: $groupId) {
+    id name
+    joinRequests(first: 10) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { id memberId createdAt answers { question text } } }
+    }
+  }
+}`;
+
+export const MY_MEMBERSHIPS = `query MyMemberships {
+  viewer {
+    memberships(first: 20) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { role joinedAt group { id slug name privacy membersCount } } }
+    }
+  }
+}`;
+
 export const JOIN = `mutation Join($groupId: ID!) { joinGroup(groupId: $groupId) { membership { role group { id membersCount viewerRole } } joinRequest { id } } }`;
 export const LEAVE = `mutation Leave($groupId: ID!) { leaveGroup(groupId: $groupId) { groupId } }`;
 export const APPROVE = `mutation Approve($groupId: ID!, $memberIds: [ID!]!) { approveJoinRequests(groupId: $groupId, memberIds: $memberIds) { id status memberId } }`;
@@ -77,8 +98,8 @@ export interface Planned {
 export interface Scenario {
   name: string;
   description: string;
-  /** The baseline its ratio is taken against. */
-  baseline: string;
+  /** The baseline its ratio is taken against, if it has one. */
+  baseline?: string;
   /** The viewers whose tokens it needs. */
   viewers: (facts: DatasetFacts) => string[];
   /** The next request to send. */
@@ -106,6 +127,27 @@ const groupPage = (facts: DatasetFacts) => {
     const { slug, memberId } = page();
     return { body: body(GROUP_PAGE, { slug }), memberId };
   };
+};
+
+/** An admin's view of a PRIVATE group's pending join requests (one group per admin, in turn). */
+const pendingRequests = (facts: DatasetFacts) => {
+  const page = rotate(adminsOfRequests(facts));
+  return (): Planned => {
+    const { groupId, adminId } = page();
+    return { body: body(PENDING_REQUESTS, { groupId }), memberId: adminId };
+  };
+};
+
+/** One admin for each of up to 2,000 groups with pending requests. */
+const adminsOfRequests = (facts: DatasetFacts) => {
+  const byGroup = new Map<string, { groupId: string; adminId: string }>();
+  for (const { groupId, adminId } of facts.approvable) if (!byGroup.has(groupId)) byGroup.set(groupId, { groupId, adminId });
+  return [...byGroup.values()].slice(0, 2_000);
+};
+
+const myMemberships = (facts: DatasetFacts) => {
+  const viewer = rotate(facts.heavyMembers);
+  return (): Planned => ({ body: body(MY_MEMBERSHIPS), memberId: viewer() });
 };
 
 /** Writes per request of the mix: one in ten. */
@@ -176,6 +218,18 @@ export const SCENARIOS: Record<string, Scenario> = {
     baseline: 'handwritten-c',
     viewers: (facts) => facts.privateWithContent.map((p) => p.memberId),
     next: groupPage,
+  },
+  f: {
+    name: 'f',
+    description: "(f) a group admin's pending joinRequests(first: 10) with answers",
+    viewers: (facts) => adminsOfRequests(facts).map((a) => a.adminId),
+    next: pendingRequests,
+  },
+  g: {
+    name: 'g',
+    description: "(g) a member's own memberships(first: 20) with their groups",
+    viewers: (facts) => facts.heavyMembers,
+    next: myMemberships,
   },
   d: {
     name: 'd',
