@@ -11,6 +11,8 @@ import { createDb, type Db } from '../src/db/client.ts';
 import { Prisma } from '../src/generated/prisma/client.ts';
 import { STANDING_COLUMNS, standingJoinsSql } from '../src/db/viewer-standing.ts';
 import { readMembershipPage, countMemberships } from '../src/db/membership-list.ts';
+import { readGroup } from '../src/db/group-list.ts';
+import { visibleGroupsSql } from '../src/auth/visibility.ts';
 import { createLoaders } from '../src/loaders.ts';
 import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
@@ -187,6 +189,18 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
     expect(answers).toEqual(
       await Promise.all(['jr2', 'jr1', 'nope'].map((id) => db.joinRequestAnswer.findMany({ where: { joinRequestId: id }, orderBy: { position: 'asc' } }))),
     );
+  });
+
+  it('one group with the viewer\'s standing in it, as the loaders read both', async () => {
+    // ann: ADMIN of g1, a pending request in g2; bob: member of the SECRET g3, which ann may not see.
+    for (const [who, by] of [['ann', { id: 'g1' }], ['ann', { slug: 'g2' }], ['bob', { id: 'g3' }], ['zed', { slug: 'g1' }]] as const) {
+      const found = await readGroup(db, by, visibleGroupsSql(viewer(who)), who);
+      const id = 'id' in by ? by.id : by.slug;
+      expect(found?.group).toEqual(await db.group.findUniqueOrThrow({ where: { id } }));
+      expect(found?.standing).toEqual(await createLoaders(db, viewer(who)).viewerStanding.load(id));
+    }
+    expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(viewer('ann')), 'ann')).toBeNull();
+    expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(ANONYMOUS))).toBeNull();
   });
 
   it('counts of join requests by status and of members by role', async () => {

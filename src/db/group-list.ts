@@ -94,11 +94,26 @@ export async function readGroupPage(db: Db, query: GroupListQuery): Promise<Grou
 /**
  * The group with this id or slug, if it meets `visibility` (the viewer's condition on the row `g`, from
  * auth/visibility.ts); null when there is none or the viewer may not see it, which callers cannot tell apart.
+ * With `viewerId`, the viewer's standing in the group comes in the same statement (as with the list's page).
  */
-export async function readGroup(db: Db, by: { id: string } | { slug: string }, visibility: Prisma.Sql): Promise<Group | null> {
+export async function readGroup(
+  db: Db,
+  by: { id: string } | { slug: string },
+  visibility: Prisma.Sql,
+  viewerId: string | null = null,
+): Promise<{ group: Group; standing: ViewerStanding | null } | null> {
   const key = 'id' in by ? Prisma.sql`g."id" = ${by.id}` : Prisma.sql`g."slug" = ${by.slug}`;
-  const [row] = await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`);
-  return row ?? null;
+  if (viewerId === null) {
+    const [row] = await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`);
+    return row ? { group: row, standing: null } : null;
+  }
+  const [row] = await db.read<Record<string, unknown>>(Prisma.sql`
+    SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(viewerId)}
+    WHERE ${key} AND ${visibility} LIMIT 1`);
+  if (!row) return null;
+  const standing = standingOf(row, row.id as string, viewerId);
+  for (const name of STANDING_COLUMN_NAMES) delete row[name];
+  return { group: row as unknown as Group, standing };
 }
 
 /** The groups with these ids, unfiltered (callers apply the policy), in no particular order. */

@@ -122,13 +122,16 @@ const PRIVACY_SQL = {
 } as const;
 
 /**
- * One group the viewer may see (null otherwise), kept in the request's group loader, where the fields under
+ * One group the viewer may see (null otherwise), read with the viewer's standing in it (which viewerRole,
+ * viewerCan and the permission rules read), and kept in the request's group loader, where the fields under
  * it that name their group (a join request's, a membership's) find it without another read.
  */
 async function readVisibleGroup(ctx: Context, by: { id: string } | { slug: string }) {
-  const group = await readGroup(ctx.db, by, visibleGroupsSql(ctx.viewer));
-  if (group) ctx.loaders.group.prime(group.id, group);
-  return group;
+  const found = await readGroup(ctx.db, by, visibleGroupsSql(ctx.viewer), ctx.viewer.memberId);
+  if (!found) return null;
+  ctx.loaders.group.prime(found.group.id, found.group);
+  if (found.standing) ctx.loaders.viewerStanding.prime(found.group.id, found.standing);
+  return found.group;
 }
 
 builder.queryFields((t) => ({
