@@ -87,39 +87,68 @@ async function viewerStandings(db: Db, memberId: string, groupIds: readonly stri
 }
 
 /**
- * The first `take` members of each group (oldest first, after a keyset position), one statement for many
- * groups: a LIMITed branch per group, joined by UNION ALL, so each group reads only the rows it shows (the
- * `(groupId, joinedAt, id)` index serves every branch), however many members the group has.
+ * The first `take` rows of `table` for each group, oldest first (`time`, then id) after a keyset position,
+ * among the rows meeting `where`: one statement for many groups, a LIMITed branch per group joined by
+ * UNION ALL, so each group reads only the rows it shows (an index on `(groupId, …, time, id)` serves every
+ * branch), however many rows the group has. Prisma's nested `take` read every row of the groups and cut
+ * the pages in memory.
  */
-async function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, after: MemberPageKey['after']) {
-  const byGroup = new Map<string, GroupMember[]>();
-  const roleIs = role ? Prisma.sql` AND "role" = ${role}` : Prisma.empty;
-  const afterIs = after
-    ? Prisma.sql` AND ("joinedAt" > ${after.joinedAt} OR ("joinedAt" = ${after.joinedAt} AND "id" > ${after.id}))`
+async function pagesPerGroup<T extends { groupId: string }>(
+  db: Db,
+  groupIds: readonly string[],
+  page: {
+    table: 'GroupMember' | 'JoinRequest';
+    columns: Prisma.Sql;
+    time: 'joinedAt' | 'createdAt';
+    where: Prisma.Sql;
+    take: number;
+    after: { time: Date; id: string } | null;
+    rowOf: (row: Record<string, unknown>) => T;
+  },
+): Promise<Map<string, T[]>> {
+  const byGroup = new Map<string, T[]>();
+  const table = Prisma.raw(`"${page.table}"`);
+  const time = Prisma.raw(`"${page.time}"`);
+  const afterIs = page.after
+    ? Prisma.sql` AND (${time} > ${page.after.time} OR (${time} = ${page.after.time} AND "id" > ${page.after.id}))`
     : Prisma.empty;
   for (const ids of chunks(groupIds)) {
     const branches = ids.map(
-      (groupId) => Prisma.sql`SELECT * FROM (SELECT "id", "groupId", "memberId", "role", "joinedAt" FROM "GroupMember"
-        WHERE "groupId" = ${groupId}${roleIs}${afterIs} ORDER BY "joinedAt" ASC, "id" ASC LIMIT ${take}) AS "page"`,
+      (groupId) => Prisma.sql`SELECT * FROM (SELECT ${page.columns} FROM ${table}
+        WHERE "groupId" = ${groupId}${page.where}${afterIs} ORDER BY ${time} ASC, "id" ASC LIMIT ${page.take}) AS "page"`,
     );
     const rows = await db.read<Record<string, unknown>>(Prisma.sql`${Prisma.join(branches, ' UNION ALL ', '', '')}`);
     for (const row of rows) {
-      const member: GroupMember = {
-        id: row.id as string,
-        groupId: row.groupId as string,
-        memberId: row.memberId as string,
-        role: row.role as GroupRole,
-        joinedAt: toDate(row.joinedAt),
-      };
-      const list = byGroup.get(member.groupId);
-      if (list) list.push(member);
-      else byGroup.set(member.groupId, [member]);
+      const item = page.rowOf(row);
+      const list = byGroup.get(item.groupId);
+      if (list) list.push(item);
+      else byGroup.set(item.groupId, [item]);
     }
   }
   // Each branch comes back in its ORDER BY; should the engine interleave branches, a stable sort on the time
   // restores each group's order (rows with the same time keep the database's id order).
-  for (const list of byGroup.values()) list.sort((a, b) => a.joinedAt.getTime() - b.joinedAt.getTime());
+  const timeOf = (item: T) => ((item as Record<string, unknown>)[page.time] as Date).getTime();
+  for (const list of byGroup.values()) list.sort((a, b) => timeOf(a) - timeOf(b));
   return byGroup;
+}
+
+/** The first `take` members of each group (of one role, or all), oldest first, after a keyset position. */
+function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, after: MemberPageKey['after']) {
+  return pagesPerGroup<GroupMember>(db, groupIds, {
+    table: 'GroupMember',
+    columns: Prisma.sql`"id", "groupId", "memberId", "role", "joinedAt"`,
+    time: 'joinedAt',
+    where: role ? Prisma.sql` AND "role" = ${role}` : Prisma.empty,
+    take,
+    after: after && { time: after.joinedAt, id: after.id },
+    rowOf: (row) => ({
+      id: row.id as string,
+      groupId: row.groupId as string,
+      memberId: row.memberId as string,
+      role: row.role as GroupRole,
+      joinedAt: toDate(row.joinedAt),
+    }),
+  });
 }
 
 const toInt = (value: unknown) => Number(value);
@@ -146,50 +175,33 @@ const JOIN_REQUEST_COLUMNS = Prisma.raw(
     .join(', '),
 );
 
-/**
- * The first `take` join requests of each group (oldest first, of one status or all, after a keyset
- * position): like memberPages, a LIMITed branch per group joined by UNION ALL (served by the
- * `(groupId, status, createdAt, id)` index), so a group with thousands of requests reads only the ones
- * shown. (Prisma's nested `take` read every request of every group and cut the pages in memory.)
- */
-async function joinRequestPages(
+/** The first `take` join requests of each group (of one status, or all), oldest first, after a keyset position. */
+function joinRequestPages(
   db: Db,
   groupIds: readonly string[],
   status: RequestStatus | null,
   take: number,
   after: JoinRequestPageKey['after'],
 ) {
-  const byGroup = new Map<string, JoinRequest[]>();
-  const statusIs = status ? Prisma.sql` AND "status" = ${status}` : Prisma.empty;
-  const afterIs = after
-    ? Prisma.sql` AND ("createdAt" > ${after.createdAt} OR ("createdAt" = ${after.createdAt} AND "id" > ${after.id}))`
-    : Prisma.empty;
-  for (const ids of chunks(groupIds)) {
-    const branches = ids.map(
-      (groupId) => Prisma.sql`SELECT * FROM (SELECT ${JOIN_REQUEST_COLUMNS} FROM "JoinRequest"
-        WHERE "groupId" = ${groupId}${statusIs}${afterIs} ORDER BY "createdAt" ASC, "id" ASC LIMIT ${take}) AS "page"`,
-    );
-    const rows = await db.read<Record<string, unknown>>(Prisma.sql`${Prisma.join(branches, ' UNION ALL ', '', '')}`);
-    for (const row of rows) {
-      const request: JoinRequest = {
-        id: row.id as string,
-        groupId: row.groupId as string,
-        memberId: row.memberId as string,
-        status: row.status as RequestStatus,
-        pendingKey: (row.pendingKey as string | null) ?? null,
-        rejectionReason: (row.rejectionReason as string | null) ?? null,
-        createdAt: toDate(row.createdAt),
-        decidedAt: row.decidedAt == null ? null : toDate(row.decidedAt),
-        decidedBy: (row.decidedBy as string | null) ?? null,
-      };
-      const list = byGroup.get(request.groupId);
-      if (list) list.push(request);
-      else byGroup.set(request.groupId, [request]);
-    }
-  }
-  // As in memberPages: a stable sort on the time restores each group's order should branches interleave.
-  for (const list of byGroup.values()) list.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  return byGroup;
+  return pagesPerGroup<JoinRequest>(db, groupIds, {
+    table: 'JoinRequest',
+    columns: JOIN_REQUEST_COLUMNS,
+    time: 'createdAt',
+    where: status ? Prisma.sql` AND "status" = ${status}` : Prisma.empty,
+    take,
+    after: after && { time: after.createdAt, id: after.id },
+    rowOf: (row) => ({
+      id: row.id as string,
+      groupId: row.groupId as string,
+      memberId: row.memberId as string,
+      status: row.status as RequestStatus,
+      pendingKey: (row.pendingKey as string | null) ?? null,
+      rejectionReason: (row.rejectionReason as string | null) ?? null,
+      createdAt: toDate(row.createdAt),
+      decidedAt: row.decidedAt == null ? null : toDate(row.decidedAt),
+      decidedBy: (row.decidedBy as string | null) ?? null,
+    }),
+  });
 }
 
 /** The answers of many join requests, each list in the questions' order: one statement. */
