@@ -110,8 +110,18 @@ export async function readGroup(
   const [row] = await db.read<Record<string, unknown>>(Prisma.sql`
     SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(viewerId)}
     WHERE ${key} AND ${visibility} LIMIT 1`);
-  if (!row) return null;
-  const standing = standingOf(row, row.id as string, viewerId);
+  return row ? groupWithStandingOf(row, viewerId) : null;
+}
+
+/**
+ * One group by id with `memberId`'s standing in it, unfiltered (writes decide with the policy themselves):
+ * the statement, for a transaction's own client (`tx.$queryRaw`), and the reading of its row.
+ */
+export const groupWithStandingSql = (groupId: string, memberId: string) =>
+  Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(memberId)} WHERE g."id" = ${groupId}`;
+
+export function groupWithStandingOf(row: Record<string, unknown>, memberId: string): { group: Group; standing: ViewerStanding } {
+  const standing = standingOf(row, row.id as string, memberId);
   for (const name of STANDING_COLUMN_NAMES) delete row[name];
   return { group: row as unknown as Group, standing };
 }
