@@ -78,6 +78,12 @@ describe('successful changes', () => {
     const rows = await appendedBy(groupId, async () => ok(await gw.as(step.viewer)(OPS[step.op], { g: groupId, ...step.vars })));
     expect(rows).toEqual(step.events);
     expect(await activityOf(groupId)).toBeGreaterThan(before);
+    // recentActivityAt is written in SQL (transaction.ts): stored exactly as Prisma stored the event's time
+    // (text on SQLite), so sorting groups by recent activity compares like with like.
+    const [row] = await gw.app.services.db.$queryRaw<{ same: unknown }[]>`
+      SELECT CASE WHEN g."recentActivityAt" = e."occurredAt" THEN 1 ELSE 0 END AS "same"
+      FROM "Group" g JOIN "GroupEvent" e ON e."groupId" = g."id" WHERE g."id" = ${groupId} ORDER BY e."id" DESC LIMIT 1`;
+    expect(Number(row.same)).toBe(1);
   });
 
   it('leaves the group empty and its history complete, with strictly increasing ids', async () => {

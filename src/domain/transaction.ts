@@ -79,7 +79,9 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
             },
           });
           if (event.type !== 'GROUP_DELETED') {
-            await tx.group.update({ where: { id: event.group.id }, data: { recentActivityAt: now } });
+            // In SQL: a model update costs a compile (~0.7 ms of CPU); the driver stores the Date as it does
+            // for model writes.
+            await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${now} WHERE "id" = ${event.group.id}`;
           }
           recorded.push(row);
           return row;
