@@ -3,7 +3,8 @@
  * compiler. Its answers must be exactly what `$queryRaw` answers for the same SQL, on each database: the
  * same rows, with the same JavaScript types (Date, boolean, number, bigint, null); and every statement
  * must reach the statement hook that tests and metrics count with. The readers built on it (a member's
- * memberships with their groups, pages of join requests with answers, counts by status and role) must
+ * memberships with their groups, pages of join requests with answers, counts by status and role, create
+ * requests) must
  * answer what Prisma's model queries answer for the same rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { Prisma } from '../src/generated/prisma/client.ts';
 import { STANDING_COLUMNS, standingJoinsSql } from '../src/db/viewer-standing.ts';
 import { readMembershipPage, countMemberships } from '../src/db/membership-list.ts';
 import { readGroup } from '../src/db/group-list.ts';
+import { countCreateRequests, readCreateRequestPage } from '../src/db/create-request-list.ts';
 import { visibleGroupsSql } from '../src/auth/visibility.ts';
 import { createLoaders } from '../src/loaders.ts';
 import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
@@ -201,6 +203,32 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
     }
     expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(viewer('ann')), 'ann')).toBeNull();
     expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(ANONYMOUS))).toBeNull();
+  });
+
+  it('pages of create requests, of one status, of one member or all, newest first, after a position', async () => {
+    const at = (ms: number) => new Date(JOINED.getTime() + ms);
+    await db.createRequest.createMany({
+      data: [
+        { id: 'cr1', requestedBy: 'ann', name: 'Chess', createdAt: at(0) },
+        { id: 'cr2', requestedBy: 'bob', name: 'Go', description: 'Stones', privacy: 'SECRET', membersCanApprove: true, showMemberList: false, createdAt: at(1) },
+        { id: 'cr3', requestedBy: 'ann', name: 'Bridge', status: 'REJECTED', rejectionReason: 'No', decidedAt: at(5), decidedBy: 'boss', createdAt: at(1) },
+        { id: 'cr4', requestedBy: 'cy', name: 'Darts', status: 'APPROVED', groupId: 'g2', decidedAt: at(6), decidedBy: 'boss', createdAt: at(2) },
+      ],
+    });
+    const keys = [
+      { field: 'createdAt' as const, order: 'desc' as const, kind: 'date' as const },
+      { field: 'id' as const, order: 'desc' as const, kind: 'string' as const },
+    ];
+    const filters = [{}, { status: 'PENDING' as const }, { requestedBy: 'ann' }, { status: 'REJECTED' as const, requestedBy: 'ann' }];
+    for (const filter of filters) {
+      const where = { ...(filter.status ? { status: filter.status } : {}), ...(filter.requestedBy ? { requestedBy: filter.requestedBy } : {}) };
+      const expected = await db.createRequest.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      expect(await readCreateRequestPage(db, filter, keys, null, 10)).toEqual(expected);
+      expect(await readCreateRequestPage(db, filter, keys, null, 1)).toEqual(expected.slice(0, 1));
+      expect(await countCreateRequests(db, filter)).toBe(expected.length);
+    }
+    // After (createdAt of cr2 and cr3, id cr3): cr2 (same time, lower id), then cr1.
+    expect((await readCreateRequestPage(db, {}, keys, [at(1), 'cr3'], 10)).map((r) => r.id)).toEqual(['cr2', 'cr1']);
   });
 
   it('counts of join requests by status and of members by role', async () => {

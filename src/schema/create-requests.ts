@@ -1,13 +1,13 @@
 /** Create requests: a member's wish to create a group, decided by a Groups Manager. */
-import type { Prisma } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { canSeeGroup } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
 import * as createRequests from '../domain/create-requests.ts';
+import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, keysetWhere, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
@@ -41,16 +41,12 @@ const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
   { field: 'id', order: 'desc', kind: 'string' },
 ];
 
-/** A page of create requests matching `where`, newest first. */
-export async function createRequestPage(ctx: Context, where: Prisma.CreateRequestWhereInput, args: PageArgs) {
+/** A page of create requests matching `filter`, newest first. */
+export async function createRequestPage(ctx: Context, filter: CreateRequestFilter, args: PageArgs) {
   const size = pageSize(args, ctx.config);
-  const position = args.after ? [keysetWhere(NEWEST_FIRST, decodeCursor(args.after, ['date', 'string']))] : [];
-  const rows = await ctx.db.createRequest.findMany({
-    where: { AND: [where, ...position] },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    take: size + 1,
-  });
-  return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => ctx.db.createRequest.count({ where }));
+  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const rows = await readCreateRequestPage(ctx.db, filter, NEWEST_FIRST, after, size + 1);
+  return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
 }
 
 const CreateRejectionInput = builder.inputType('CreateRejectionInput', {
@@ -63,7 +59,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'Groups Managers: every create request, newest first.',
     args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
-    resolve: (_root, args, ctx) => createRequestPage(ctx, args.status ? { status: args.status } : {}, args),
+    resolve: (_root, args, ctx) => createRequestPage(ctx, { status: args.status }, args),
   }),
 }));
 

@@ -1,0 +1,52 @@
+/**
+ * Create requests read by hand-written SQL: a page (newest first) and its total, each one statement, for the
+ * Groups Managers' queue (optionally of one status) and for a member's own requests. Hand-written for the
+ * same reason as group-list.ts: Prisma 6.19 compiles each `findMany` and `count` anew.
+ */
+import { Prisma, type CreateRequest } from '../generated/prisma/client.ts';
+import type { RequestStatus } from '../generated/prisma/enums.ts';
+import type { Db } from './client.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+
+/** Every column of "CreateRequest", read as Prisma's model (the driver types each one from the table). */
+const COLUMNS = Prisma.raw(
+  ['id', 'status', 'requestedBy', 'name', 'description', 'privacy', 'coverImageUrl', 'membersCanApprove', 'membersCanInvite', 'showMemberList', 'groupId', 'rejectionReason', 'createdAt', 'decidedAt', 'decidedBy']
+    .map((column) => `r."${column}"`)
+    .join(', '),
+);
+
+/** Which create requests: of one status, of one member, or every one. */
+export interface CreateRequestFilter {
+  status?: RequestStatus | null;
+  requestedBy?: string | null;
+}
+
+const column = (field: 'createdAt' | 'id') => Prisma.raw(`r."${field}"`);
+
+function conditions(filter: CreateRequestFilter): Prisma.Sql[] {
+  return [
+    ...(filter.status ? [Prisma.sql`r."status" = ${filter.status}`] : []),
+    ...(filter.requestedBy ? [Prisma.sql`r."requestedBy" = ${filter.requestedBy}`] : []),
+  ];
+}
+
+const whereOf = (parts: Prisma.Sql[]) => (parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, ' AND ')}` : Prisma.empty);
+
+/** Up to `take` create requests matching `filter` in the order of `keys`, after the keyset position `after`. */
+export function readCreateRequestPage(
+  db: Db,
+  filter: CreateRequestFilter,
+  keys: SortKey<'createdAt' | 'id'>[],
+  after: SortValue[] | null,
+  take: number,
+): Promise<CreateRequest[]> {
+  const parts = [...conditions(filter), ...(after ? [keysetSql(keys, after, column)] : [])];
+  return db.read<CreateRequest>(Prisma.sql`
+    SELECT ${COLUMNS} FROM "CreateRequest" r ${whereOf(parts)} ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`);
+}
+
+/** How many create requests match `filter`. */
+export async function countCreateRequests(db: Db, filter: CreateRequestFilter): Promise<number> {
+  const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" FROM "CreateRequest" r ${whereOf(conditions(filter))}`);
+  return Number(row.count);
+}
