@@ -107,18 +107,19 @@ export async function readGroup(
     const [row] = await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`);
     return row ? { group: row, standing: null } : null;
   }
-  const [row] = await db.read<Record<string, unknown>>(Prisma.sql`
-    SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(viewerId)}
-    WHERE ${key} AND ${visibility} LIMIT 1`);
+  const [row] = await db.read<Record<string, unknown>>(withStandingSql(Prisma.sql`${key} AND ${visibility}`, viewerId));
   return row ? groupWithStandingOf(row, viewerId) : null;
 }
+
+/** The group meeting `where` (a condition on `g`) with `memberId`'s standing in it. */
+const withStandingSql = (where: Prisma.Sql, memberId: string) =>
+  Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(memberId)} WHERE ${where} LIMIT 1`;
 
 /**
  * One group by id with `memberId`'s standing in it, unfiltered (writes decide with the policy themselves):
  * the statement, for a transaction's own client (`tx.$queryRaw`), and the reading of its row.
  */
-export const groupWithStandingSql = (groupId: string, memberId: string) =>
-  Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(memberId)} WHERE g."id" = ${groupId}`;
+export const groupWithStandingSql = (groupId: string, memberId: string) => withStandingSql(Prisma.sql`g."id" = ${groupId}`, memberId);
 
 export function groupWithStandingOf(row: Record<string, unknown>, memberId: string): { group: Group; standing: ViewerStanding } {
   const standing = standingOf(row, row.id as string, memberId);
