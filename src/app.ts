@@ -30,7 +30,7 @@ export interface AppOptions extends ObservabilityOptions {
  * for variables of the wrong type); anything else is INTERNAL_SERVER_ERROR with a fixed message, so no stack
  * trace, SQL or internal name ever leaves the process.
  */
-function maskError(error: unknown): Error {
+export function maskError(error: unknown): Error {
   if (error instanceof GraphQLError) {
     const original = error.originalError;
     // Yoga's own refusals of a malformed request (no query, invalid JSON, a batch, a body too large) carry
@@ -107,6 +107,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     services,
     /** Metrics (null when METRICS_ENABLED=false) and the logger, for code that reports to them. */
     metrics: observability.metrics,
+    /** The request logs and metrics, for requests answered outside Yoga's request hooks (src/graphql-post.ts). */
+    httpObservers: observability.http,
     logger: observability.logger,
     close: async () => {
       await services.events.close();

@@ -1,14 +1,15 @@
 /**
- * startServer(): the gateway on a port. HTTP and SSE go through Yoga; GraphQL over WebSocket (graphql-ws)
- * shares the same port and path, with the connection limits of src/live/ws.ts (init timeout, token expiry,
- * slow readers). Separate from server.ts so tests can start and stop it in-process.
+ * startServer(): the gateway on a port. HTTP and SSE go through Yoga (plain JSON POSTs straight through
+ * its Envelop, src/graphql-post.ts); GraphQL over WebSocket (graphql-ws) shares the same port and path, with
+ * the connection limits of src/live/ws.ts (init timeout, token expiry, slow readers). Separate from server.ts so tests can start and stop it in-process.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
-import { buildApp, type App, type AppOptions } from './app.ts';
+import { buildApp, maskError, type App, type AppOptions } from './app.ts';
+import { directPost } from './graphql-post.ts';
 import { viewerFromAuthorization } from './auth/viewer.ts';
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
 
@@ -32,7 +33,11 @@ const withCode = (error: GraphQLError, code: string) =>
 export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
   const app = buildApp(config, options);
   const { yoga } = app;
-  const server = createServer(yoga);
+  // `POST /graphql` with a JSON body is answered directly (src/graphql-post.ts); everything else by Yoga.
+  const post = directPost({ yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError });
+  const server = createServer((req, res) => {
+    if (!post(req, res)) void yoga(req, res);
+  });
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
   // header, since the response's headers are written in one go and cannot be read back.

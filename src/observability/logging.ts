@@ -15,7 +15,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { LogLevel } from '../config.ts';
-import { cleanOperationName, describeOperation, pathOf, resultErrorCodes } from './operation.ts';
+import { cleanOperationName, describeOperation, pathOf, resultErrorCodes, type HttpObserver } from './operation.ts';
 
 export type { Logger } from 'pino';
 
@@ -84,7 +84,7 @@ export interface Loggers {
   /** For anything: keys that could hold a secret are censored. */
   logger: Logger;
   /**
-   * For the request and operation lines only (useRequestLogging), which are built from a fixed set of
+   * For the request and operation lines only (requestLogging), which are built from a fixed set of
    * fields (the RequestLog above) and so have nothing to censor. Without the censoring pass: on a small
    * request that pass cost more than writing the line (bench/README.md, round 4).
    */
@@ -150,11 +150,12 @@ const viewerOf = (context: unknown): string | null => {
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 /**
- * The Yoga plugin writing the lines. An HTTP request's state is keyed by its Fetch Request; a graphql-ws
- * operation's by its context object, which src/http.ts builds per operation and Envelop passes to every
- * phase.
+ * The Yoga plugin writing the lines, and the same recording for HTTP requests answered outside Yoga's
+ * request hooks (`http`, see src/graphql-post.ts). An HTTP request's state is keyed by its Fetch Request; a
+ * graphql-ws operation's by its context object, which src/http.ts builds per operation and Envelop passes
+ * to every phase.
  */
-export function useRequestLogging(logger: Logger): Plugin {
+export function requestLogging(logger: Logger): { plugin: Plugin; http: HttpObserver } {
   const requests = new WeakMap<Request, RequestLog>();
   const operations = new WeakMap<object, RequestLog>();
 
@@ -212,12 +213,46 @@ export function useRequestLogging(logger: Logger): Plugin {
     return state;
   };
 
-  return {
-    onRequest({ request }) {
+  const http: HttpObserver = {
+    requestStarted(request) {
       start(request);
     },
-    onParams({ request, params }) {
+    paramsRead(request, params) {
       start(request).operationName = cleanOperationName(params.operationName);
+    },
+    resultReady(request, result) {
+      if (!isAsyncIterable(result)) start(request).errorCodes = resultErrorCodes(result);
+    },
+    responded(request, status, setHeader) {
+      const log = start(request);
+      setHeader('x-request-id', log.requestId);
+      const path = pathOf(request.url);
+      const broken = status >= 500 || log.errorCodes.includes('INTERNAL_SERVER_ERROR');
+      const level = broken ? 'warn' : QUIET_PATHS.has(path) ? 'debug' : 'info';
+      logger[level](
+        {
+          requestId: log.requestId,
+          transport: 'http',
+          method: request.method,
+          path,
+          status,
+          durationMs: round(performance.now() - log.startedAt),
+          viewer: log.viewer ?? (request.headers.get('authorization') ? 'unverified' : 'anonymous'),
+          operationName: log.operationName,
+          operationType: log.operationType,
+          errorCodes: log.errorCodes,
+        },
+        'request',
+      );
+    },
+  };
+
+  const plugin: Plugin = {
+    onRequest({ request }) {
+      http.requestStarted(request);
+    },
+    onParams({ request, params }) {
+      http.paramsRead(request, params);
     },
     // The operation as the document names it, known even when it fails validation or the token check.
     onParse({ context }) {
@@ -271,29 +306,11 @@ export function useRequestLogging(logger: Logger): Plugin {
       };
     },
     onResultProcess({ request, result }) {
-      if (!isAsyncIterable(result)) start(request).errorCodes = resultErrorCodes(result);
+      http.resultReady(request, result);
     },
     onResponse({ request, response }) {
-      const log = start(request);
-      response.headers.set('x-request-id', log.requestId);
-      const path = pathOf(request.url);
-      const broken = response.status >= 500 || log.errorCodes.includes('INTERNAL_SERVER_ERROR');
-      const level = broken ? 'warn' : QUIET_PATHS.has(path) ? 'debug' : 'info';
-      logger[level](
-        {
-          requestId: log.requestId,
-          transport: 'http',
-          method: request.method,
-          path,
-          status: response.status,
-          durationMs: round(performance.now() - log.startedAt),
-          viewer: log.viewer ?? (request.headers.get('authorization') ? 'unverified' : 'anonymous'),
-          operationName: log.operationName,
-          operationType: log.operationType,
-          errorCodes: log.errorCodes,
-        },
-        'request',
-      );
+      http.responded(request, response.status, (name, value) => response.headers.set(name, value));
     },
   };
+  return { plugin, http };
 }

@@ -18,6 +18,19 @@ export function transportOf(context: unknown): Transport {
   return typeof context === 'object' && context !== null && (context as { request?: unknown }).request ? 'http' : 'ws';
 }
 
+/**
+ * What the request logs and metrics record of an HTTP request at its start, when its result is ready and
+ * when it is answered. Their Yoga plugins call these from Yoga's request hooks; the direct POST path
+ * (src/graphql-post.ts), which answers without those hooks, calls them itself.
+ */
+export interface HttpObserver {
+  requestStarted(request: Request): void;
+  paramsRead(request: Request, params: { operationName?: string | null }): void;
+  resultReady(request: Request, result: unknown): void;
+  /** Called before the response's head is written; `setHeader` adds a header to it. */
+  responded(request: Request, status: number, setHeader: (name: string, value: string) => void): void;
+}
+
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
 /** An operation name fit for a log line: a GraphQL name (at most 100 characters), else null. */

@@ -5,7 +5,8 @@
 import type { DestinationStream } from 'pino';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
-import { createLoggers, useRequestLogging, yogaLogger, type Logger } from './logging.ts';
+import { createLoggers, requestLogging, yogaLogger, type Logger } from './logging.ts';
+import type { HttpObserver } from './operation.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startTracing, type Tracing } from './tracing.ts';
 
@@ -24,6 +25,8 @@ export interface Observability {
   tracing: Tracing | null;
   /** Yoga plugins, in order: request logs, metrics, tracing. */
   plugins: Plugin[];
+  /** The HTTP recording of the request logs and metrics, for the direct POST path (src/graphql-post.ts). */
+  http: HttpObserver[];
   /** The database client's per-statement hook (undefined when nothing listens). */
   onQuery: ((sql: string, durationMs: number) => void) | undefined;
   /** Flushes and releases what needs it (pending spans). */
@@ -35,8 +38,13 @@ export function createObservability(config: Config, options: ObservabilityOption
   const tracing = startTracing(settings);
   const { logger, requestLines } = createLoggers(settings.logLevel, options.logDestination, tracing !== null);
   const metrics = settings.metricsEnabled ? createMetrics({ token: settings.metricsToken }) : null;
-  const plugins: Plugin[] = [useRequestLogging(requestLines)];
-  if (metrics) plugins.push(metrics.plugin);
+  const logging = requestLogging(requestLines);
+  const plugins: Plugin[] = [logging.plugin];
+  const http = [logging.http];
+  if (metrics) {
+    plugins.push(metrics.plugin);
+    http.push(metrics.http);
+  }
   if (tracing) plugins.push(tracing.plugin);
   return {
     logger,
@@ -44,6 +52,7 @@ export function createObservability(config: Config, options: ObservabilityOption
     metrics,
     tracing,
     plugins,
+    http,
     onQuery: metrics?.observeStatement,
     close: async () => {
       await tracing?.close();

@@ -1,0 +1,207 @@
+/**
+ * The direct POST path: `POST /graphql` with a JSON body, the request nearly every client sends, answered
+ * straight from node:http through Yoga's Envelop (its parse and validation caches, the error mask, and every
+ * Envelop plugin: document limits, rate limit, graphql-jit, tracing) without Yoga's Fetch adapter.
+ *
+ * Written by hand because Yoga's Node integration turns every request into a Fetch Request and Response and
+ * walks its request pipeline through promise helpers: for a small query that was about a third of the
+ * gateway's CPU (bench/README.md, round 7), and no library runs Yoga's plugins over plain node:http.
+ *
+ * It takes only the requests on which Yoga's own request-level plugins have nothing to do, and hands every
+ * other request to Yoga unchanged:
+ * - before reading the body: another method or path, a content type other than JSON, an Accept header not
+ *   in ACCEPTED below, an Origin header (CORS), or no Content-Length (a chunked body) or one over
+ *   MAX_BODY_BYTES;
+ * - with the body read: anything but one plain operation (invalid JSON, a batch, unknown parameters), a
+ *   subscription, or an operation that fails before it runs (syntax, validation, a refused token). Yoga
+ *   then answers these as it always does; nothing has run yet, so nothing runs twice.
+ * What it does in place of Yoga's request hooks: the request logs and metrics are told of the request
+ * (HttpObserver), the answer's media type is Yoga's choice for that Accept header, and an answer with
+ * errors is made by Yoga's own result processor (status codes, `extensions.http`). test/graphql-post.test.ts
+ * compares its answers with Yoga's, and fails when a plugin with request-level hooks is added that this
+ * path would skip.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { isAsyncIterable, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
+import { sendNodeResponse } from '@whatwg-node/server';
+import type { HttpObserver } from './observability/operation.ts';
+
+export interface DirectPostOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  yoga: YogaServerInstance<any, any>;
+  /** The request logs and metrics (src/observability/setup.ts). */
+  observers: HttpObserver[];
+  /** MAX_BODY_BYTES: larger bodies go to Yoga, which refuses them. */
+  maxBodyBytes: number;
+  /** The error mask Yoga was given (app.ts), for an operation that throws instead of returning errors. */
+  maskError(error: unknown): Error;
+}
+
+/** Accept headers answered here, with the media type Yoga answers each with (its result processor's choice). */
+const ACCEPTED = new Map<string | undefined, string>([
+  [undefined, 'application/json'],
+  ['*/*', 'application/json'],
+  ['application/json', 'application/json'],
+  ['application/graphql-response+json', 'application/graphql-response+json'],
+  ['application/graphql-response+json, application/json', 'application/graphql-response+json'],
+  ['application/json, application/graphql-response+json', 'application/json'],
+]);
+
+const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+
+/** Only one non-negative integer is a Content-Length (as in src/limits.ts). */
+const CONTENT_LENGTH = /^\d+$/;
+
+interface Params {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One plain operation, as Yoga's parameter check accepts it; null for anything Yoga should answer. */
+function operationParams(body: Buffer): Params | null {
+  let params: unknown;
+  try {
+    params = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isPlainObject(params) || typeof params.query !== 'string') return null;
+  for (const key in params) if (params[key] != null && !PARAMETERS.has(key)) return null;
+  const { variables, operationName, extensions } = params;
+  if (variables != null && !isPlainObject(variables)) return null;
+  if (operationName != null && typeof operationName !== 'string') return null;
+  if (extensions != null && !isPlainObject(extensions)) return null;
+  return params as unknown as Params;
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
+
+/**
+ * Returns the request listener's first step: true when it took the request (and will answer it), false
+ * when the request is Yoga's.
+ */
+export function directPost(options: DirectPostOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { yoga, observers, maxBodyBytes, maskError } = options;
+  const endpoint = yoga.graphqlEndpoint;
+  const { Request } = yoga.fetchAPI;
+
+  /** Yoga answers the request, its body already read. */
+  async function handOver(req: IncomingMessage, res: ServerResponse, url: string, body: Buffer) {
+    const request = new Request(url, { method: 'POST', headers: req.headers as Record<string, string>, body: new Uint8Array(body) });
+    const response = await yoga.fetch(request as Request, { req, res } as RequestInit);
+    await sendNodeResponse(response, res, req, true);
+  }
+
+  /** What Yoga does with an error thrown by an operation: masked, and logged when the mask changed it. */
+  function thrown(error: unknown): ExecutionResult {
+    const masked = maskError(error);
+    if (masked !== error) yoga.logger.error(error);
+    return { errors: [masked instanceof GraphQLError ? masked : new GraphQLError(masked.message, { originalError: masked })] };
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse, body: Buffer, mediaType: string) {
+    const url = `http://${req.headers.host ?? 'localhost'}${req.url}`;
+    const params = operationParams(body);
+    if (!params) return handOver(req, res, url, body);
+    // A Fetch Request without a body, for the hooks and the context that read the request's headers.
+    const request = new Request(url, { method: 'POST', headers: req.headers as Record<string, string> });
+    for (const observer of observers) {
+      observer.requestStarted(request);
+      observer.paramsRead(request, params);
+    }
+
+    // Yoga's initial context: the server context (req, res), the request and its parameters.
+    const enveloped = yoga.getEnveloped({ req, res, request, params });
+    let document: DocumentNode;
+    try {
+      document = enveloped.parse(params.query);
+    } catch {
+      return handOver(req, res, url, body);
+    }
+    if (enveloped.validate(enveloped.schema, document).length > 0) return handOver(req, res, url, body);
+    const operation = getOperationAST(document, params.operationName ?? undefined);
+    if (!operation || operation.operation === 'subscription') return handOver(req, res, url, body);
+    let contextValue: unknown;
+    try {
+      contextValue = enveloped.contextFactory();
+      if (isPromise(contextValue)) contextValue = await contextValue;
+    } catch {
+      return handOver(req, res, url, body); // a token that does not verify: Yoga answers UNAUTHENTICATED
+    }
+
+    let result: ExecutionResult;
+    try {
+      const executed = enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        variableValues: params.variables,
+        operationName: params.operationName,
+      });
+      result = (isPromise(executed) ? await executed : executed) as ExecutionResult;
+    } catch (error) {
+      result = thrown(error);
+    }
+    for (const observer of observers) observer.resultReady(request, result);
+
+    let status = 200;
+    let text: string;
+    const headers: Record<string, string> = {};
+    if (isAsyncIterable(result) || result.errors?.length || result.extensions) {
+      // Status codes, `extensions.http` headers and internals left out: Yoga's own result processor.
+      const response = processRegularResult(result, yoga.fetchAPI, mediaType);
+      status = response.status;
+      response.headers.forEach((value, name) => (headers[name] = value));
+      text = await response.text();
+    } else {
+      headers['Content-Type'] = `${mediaType}; charset=utf-8`;
+      const stringify = (result as { stringify?: (result: unknown) => string }).stringify ?? JSON.stringify;
+      text = stringify(result);
+    }
+    headers['content-length'] = String(Buffer.byteLength(text));
+    for (const observer of observers) observer.responded(request, status, (name, value) => (headers[name] = value));
+    res.writeHead(status, headers);
+    res.end(text);
+  }
+
+  /** A failure of this module itself: logged, and answered like Yoga's masked errors. */
+  function failed(res: ServerResponse, error: unknown) {
+    yoga.logger.error(error);
+    if (res.headersSent) return void res.destroy();
+    const text = JSON.stringify({ errors: [maskError(error)] });
+    res.writeHead(500, { 'Content-Type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  }
+
+  return function take(req, res) {
+    if (req.method !== 'POST' || req.url !== endpoint) return false;
+    const { headers } = req;
+    const mediaType = ACCEPTED.get(headers.accept);
+    const length = headers['content-length'];
+    if (
+      !mediaType ||
+      headers.origin !== undefined ||
+      headers['transfer-encoding'] !== undefined ||
+      !JSON_TYPES.has(headers['content-type']?.toLowerCase() ?? '') ||
+      length === undefined ||
+      !CONTENT_LENGTH.test(length) ||
+      Number(length) > maxBodyBytes
+    ) {
+      return false;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      answer(req, res, body, mediaType).catch((error) => failed(res, error));
+    });
+    return true;
+  };
+}
