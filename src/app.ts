@@ -42,6 +42,12 @@ export function maskError(error: unknown): Error {
       delete extensions.originalError; // the JSON parser's own words about the client's body
       return error;
     }
+    // Yoga's code for an operationName the document does not have (or a document with several operations
+    // and none named): the contract calls a document that cannot run as asked GRAPHQL_VALIDATION_FAILED.
+    if (extensions?.code === 'OPERATION_RESOLUTION_FAILURE') {
+      extensions.code = 'GRAPHQL_VALIDATION_FAILED';
+      return error;
+    }
     // A contract error, as thrown by a rule or resolver (graphql-js wraps it and copies its extensions).
     // Returned as the same object, so Yoga does not log it as an unexpected failure.
     if (error.extensions?.code && (!original || original instanceof GraphQLError)) return error;

@@ -171,7 +171,7 @@ describe('POST /graphql answered directly', () => {
     ['a batch', JSON.stringify([{ query: '{ __typename }' }]), 'BAD_USER_INPUT'],
     ['an unknown parameter', JSON.stringify({ query: '{ __typename }', extra: 1 }), 'BAD_USER_INPUT'],
     ['a body that is not JSON', '{"query": ', 'BAD_USER_INPUT'],
-    ['an operation name the document lacks', JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }), 'OPERATION_RESOLUTION_FAILURE'],
+    ['an operation name the document lacks', JSON.stringify({ query: 'query A { __typename }', operationName: 'B' }), 'GRAPHQL_VALIDATION_FAILED'],
   ])('hands %s to Yoga with the body it read', async (_, body, code) => {
     for (const accept of ['application/json', 'application/graphql-response+json']) {
       const answer = await compare({ ...json, accept }, body);
