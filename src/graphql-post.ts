@@ -4,8 +4,9 @@
  * Envelop plugin: document limits, rate limit, graphql-jit, tracing) without Yoga's Fetch adapter.
  *
  * Written by hand because Yoga's Node integration turns every request into a Fetch Request and Response and
- * walks its request pipeline through promise helpers: for a small query that was about a third of the
- * gateway's CPU (bench/README.md, round 7), and no library runs Yoga's plugins over plain node:http.
+ * walks its request pipeline through promise helpers: for `{ __typename }` that was almost half of the
+ * gateway's CPU per request (bench/README.md, round 7), and no library runs Yoga's plugins over plain
+ * node:http.
  *
  * It takes only the requests on which Yoga's own request-level plugins have nothing to do, and hands every
  * other request to Yoga unchanged:
