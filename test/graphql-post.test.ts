@@ -110,7 +110,7 @@ describe('POST /graphql answered directly', () => {
   }
 
   const json = { 'content-type': 'application/json' };
-  const as = async (viewer: ViewerSpec) => {
+  const as = async (viewer: ViewerSpec): Promise<Record<string, string>> => {
     const token = await tokenFor(viewer);
     return token ? { authorization: `Bearer ${token}` } : {};
   };
