@@ -24,13 +24,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
-import { isAsyncIterable, processRegularResult, type YogaServerInstance } from 'graphql-yoga';
+import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
 import { sendNodeResponse } from '@whatwg-node/server';
+import type { App } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
 
 export interface DirectPostOptions {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  yoga: YogaServerInstance<any, any>;
+  yoga: App['yoga'];
   /** The request logs and metrics (src/observability/setup.ts). */
   observers: HttpObserver[];
   /** MAX_BODY_BYTES: larger bodies go to Yoga, which refuses them. */
