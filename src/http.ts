@@ -3,7 +3,7 @@
  * its Envelop, src/graphql-post.ts); GraphQL over WebSocket (graphql-ws) shares the same port and path, with
  * the connection limits of src/live/ws.ts (init timeout, token expiry, slow readers). Separate from server.ts so tests can start and stop it in-process.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
@@ -30,14 +30,18 @@ const SHUTDOWN_GRACE_MS = 5_000;
 const withCode = (error: GraphQLError, code: string) =>
   new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
 
+/** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
+export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
+  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError });
+  return (req, res) => {
+    if (!post(req, res)) void app.yoga(req, res);
+  };
+}
+
 export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
   const app = buildApp(config, options);
   const { yoga } = app;
-  // `POST /graphql` with a JSON body is answered directly (src/graphql-post.ts); everything else by Yoga.
-  const post = directPost({ yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError });
-  const server = createServer((req, res) => {
-    if (!post(req, res)) void yoga(req, res);
-  });
+  const server = createServer(requestListener(app, config));
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
   // header, since the response's headers are written in one go and cannot be read back.

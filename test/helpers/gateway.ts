@@ -1,12 +1,17 @@
 /**
- * The test harness: a real gateway (buildApp) on its own fresh database (SQLite, or PostgreSQL in that run), driven through Yoga's real
- * HTTP handling with `fetch`. `as(viewer)` sends GraphQL as a given viewer; `statements` counts the SQL the
- * database ran, so tests can prove a query's cost does not grow with the page size.
+ * The test harness: a real gateway (buildApp) on its own fresh database (SQLite, or PostgreSQL in that run).
+ * `as(viewer)` sends GraphQL as a given viewer over real HTTP, to the gateway's own request listener on a
+ * loopback port (src/http.ts: JSON POSTs answered directly, src/graphql-post.ts); `fetch` reaches Yoga's
+ * handler in-process, for SSE and anything else. `statements` counts the SQL the database ran, so tests can
+ * prove a query's cost does not grow with the page size.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.ts';
 import { buildApp, type App } from '../../src/app.ts';
+import { requestListener } from '../../src/http.ts';
 import { createDb } from '../../src/db/client.ts';
 import { secretKey, signToken } from '../../src/auth/viewer.ts';
 import { createTestDatabase } from './database.ts';
@@ -73,6 +78,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
 
   const fetchApp = (input: string, init?: RequestInit) =>
     Promise.resolve(app.yoga.fetch(new Request(new URL(input, 'http://gateway.test'), init)));
+  const server = http.createServer(requestListener(app, config));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
 
   return {
     app,
@@ -84,7 +92,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
       return (async (document: string | TypedDocumentNode<unknown, unknown>, variables?: unknown) => {
         const query = typeof document === 'string' ? document : print(document);
         const token = await tokenFor(viewer);
-        const response = await fetchApp('/graphql', {
+        const response = await fetch(endpoint, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
           body: JSON.stringify({ query, variables }),
@@ -94,6 +102,8 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Te
       }) as Send;
     },
     async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
       await app.close();
       await database.drop();
     },
