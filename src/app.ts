@@ -4,6 +4,7 @@
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
+import type { CORSOptions } from '@whatwg-node/server';
 import { applyMiddleware } from 'graphql-middleware';
 import { getOperationAST, GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
@@ -72,6 +73,12 @@ export function maskError(error: unknown): Error {
   });
 }
 
+/**
+ * CORS as Yoga does it by default: any origin may call, credentials allowed, the request's Origin reflected.
+ * Named here because two handlers apply it: Yoga, and the direct POST path (src/graphql-post.ts).
+ */
+const CORS: CORSOptions = {};
+
 export function buildApp(config: Config, options: AppOptions = {}) {
   // Logs, metrics and traces (src/observability/): created first, so the database's statements are counted.
   const observability = createObservability(config, options);
@@ -92,6 +99,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
     maskedErrors: { maskError },
+    cors: CORS,
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
     logging: observability.yogaLogger,
     ...limitOptions(config.limits),
@@ -115,6 +123,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     metrics: observability.metrics,
     /** The request logs and metrics, for requests answered outside Yoga's request hooks (src/graphql-post.ts). */
     httpObservers: observability.http,
+    /** The CORS options Yoga was given, for the direct POST path. */
+    cors: CORS,
     logger: observability.logger,
     close: async () => {
       await services.events.close();

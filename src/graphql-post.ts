@@ -11,21 +11,21 @@
  * It takes only the requests on which Yoga's own request-level plugins have nothing to do, and hands every
  * other request to Yoga unchanged:
  * - before reading the body: another method or path, a content type other than JSON, an Accept header not
- *   in ACCEPTED below, an Origin header (CORS), or no Content-Length (a chunked body) or one over
- *   MAX_BODY_BYTES;
+ *   in ACCEPTED below, or no Content-Length (a chunked body) or one over MAX_BODY_BYTES;
  * - with the body read: anything but one plain operation (invalid JSON, a batch, unknown parameters), a
  *   subscription, or an operation that fails before it runs (syntax, validation, a refused token). Yoga
  *   then answers these as it always does; nothing has run yet, so nothing runs twice.
  * What it does in place of Yoga's request hooks: the request logs and metrics are told of the request
- * (HttpObserver), the answer's media type is Yoga's choice for that Accept header, and an answer with
- * errors is made by Yoga's own result processor (status codes, `extensions.http`). test/graphql-post.test.ts
+ * (HttpObserver), the answer's media type is Yoga's choice for that Accept header, an answer with errors is
+ * made by Yoga's own result processor (status codes, `extensions.http`), and a request with an Origin header
+ * gets the CORS headers of Yoga's CORS options (the preflight, an OPTIONS request, stays Yoga's). test/graphql-post.test.ts
  * compares its answers with Yoga's, and fails when a plugin with request-level hooks is added that this
  * path would skip.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
-import { sendNodeResponse } from '@whatwg-node/server';
+import { getCORSHeadersByRequestAndOptions, sendNodeResponse, type CORSOptions } from '@whatwg-node/server';
 import type { App } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
 
@@ -37,6 +37,8 @@ export interface DirectPostOptions {
   maxBodyBytes: number;
   /** The error mask Yoga was given (app.ts), for an operation that throws instead of returning errors. */
   maskError(error: unknown): Error;
+  /** The CORS options Yoga was given (app.ts): a request with an Origin header gets the same CORS headers. */
+  cors: CORSOptions;
 }
 
 /** Accept headers answered here, with the media type Yoga answers each with (its result processor's choice). */
@@ -89,7 +91,7 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (val
  * when the request is Yoga's.
  */
 export function directPost(options: DirectPostOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { yoga, observers, maxBodyBytes, maskError } = options;
+  const { yoga, observers, maxBodyBytes, maskError, cors } = options;
   const endpoint = yoga.graphqlEndpoint;
   const { Request } = yoga.fetchAPI;
 
@@ -167,6 +169,8 @@ export function directPost(options: DirectPostOptions): (req: IncomingMessage, r
       text = stringify(result);
     }
     headers['content-length'] = String(Buffer.byteLength(text));
+    // As Yoga's CORS plugin does for an answer (a preflight, OPTIONS, is Yoga's).
+    if (req.headers.origin !== undefined) Object.assign(headers, getCORSHeadersByRequestAndOptions(request, cors));
     for (const observer of observers) observer.responded(request, status, (name, value) => (headers[name] = value));
     res.writeHead(status, headers);
     res.end(text);
@@ -188,7 +192,6 @@ export function directPost(options: DirectPostOptions): (req: IncomingMessage, r
     const length = headers['content-length'];
     if (
       !mediaType ||
-      headers.origin !== undefined ||
       headers['transfer-encoding'] !== undefined ||
       !JSON_TYPES.has(headers['content-type']?.toLowerCase() ?? '') ||
       length === undefined ||

@@ -32,7 +32,7 @@ const withCode = (error: GraphQLError, code: string) =>
 
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
-  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError });
+  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError, cors: app.cors });
   return (req, res) => {
     if (!post(req, res)) void app.yoga(req, res);
   };

@@ -19,8 +19,12 @@ interface Answer {
   status: number;
   contentType: string | undefined;
   retryAfter: string | undefined;
+  /** The CORS headers, joined (empty without an Origin header). */
+  cors: string;
   body: string;
 }
+
+const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'vary'];
 
 /** A server like src/http.ts's, counting where each request went. */
 function serve(gw: TestGateway, maxBodyBytes: number) {
@@ -38,7 +42,7 @@ function serve(gw: TestGateway, maxBodyBytes: number) {
       return Reflect.get(target, property);
     },
   });
-  const take = directPost({ yoga: counted, observers: gw.app.httpObservers, maxBodyBytes, maskError });
+  const take = directPost({ yoga: counted, observers: gw.app.httpObservers, maxBodyBytes, maskError, cors: gw.app.cors });
   const server = http.createServer((req, res) => {
     routes.push('direct');
     if (take(req, res)) return;
@@ -81,6 +85,7 @@ describe('POST /graphql answered directly', () => {
             status: response.statusCode!,
             contentType: response.headers['content-type'],
             retryAfter: response.headers['retry-after'] as string | undefined,
+            cors: CORS_HEADERS.map((name) => `${name}=${response.headers[name] ?? ''}`).join('; '),
             body: text,
           }),
         );
@@ -96,6 +101,7 @@ describe('POST /graphql answered directly', () => {
       status: response.status,
       contentType: response.headers.get('content-type') ?? undefined,
       retryAfter: response.headers.get('retry-after') ?? undefined,
+      cors: CORS_HEADERS.map((name) => `${name}=${response.headers.get(name) ?? ''}`).join('; '),
       body: await response.text(),
     };
   }
@@ -128,6 +134,13 @@ describe('POST /graphql answered directly', () => {
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe(`${mediaType}; charset=utf-8`);
     expect(answer.json).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('answers a browser’s request (an Origin header) with Yoga’s CORS headers', async () => {
+    const answer = await compare({ ...json, origin: 'https://groups.example', ...(await as(member)) }, JSON.stringify({ query: '{ viewer { memberId } }' }));
+    expect(answer.route).toBe('direct');
+    expect(answer.cors).toContain('access-control-allow-origin=https://groups.example');
+    expect(answer.json).toEqual({ data: { viewer: { memberId: 'member' } } });
   });
 
   it('answers a member query with variables, and a SECRET group stays hidden from an outsider', async () => {
@@ -194,7 +207,6 @@ describe('POST /graphql answered directly', () => {
   it('leaves other requests to Yoga without reading them', async () => {
     const query = JSON.stringify({ query: '{ __typename }' });
     const cases: [Record<string, string>, string, number][] = [
-      [{ ...json, origin: 'https://groups.example' }, query, 200], // CORS headers are Yoga's
       [{ 'content-type': 'text/plain' }, query, 403], // CSRF prevention
       [{ ...json, accept: 'text/html' }, query, 406],
       [json, JSON.stringify({ query: `{ __typename }${' '.repeat(MAX_BODY)}` }), 413],
@@ -204,8 +216,14 @@ describe('POST /graphql answered directly', () => {
       expect(answer.route).toBe('yoga');
       expect(answer.status).toBe(status);
     }
-    const corsed = await overHttp('POST', { ...json, origin: 'https://groups.example' }, query);
-    expect(corsed).toMatchObject({ status: 200 });
+    // A browser's preflight.
+    const preflight = await compare(
+      { origin: 'https://groups.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      '',
+      'OPTIONS',
+    );
+    expect(preflight.route).toBe('yoga');
+    expect(preflight.status).toBe(204);
   });
 
   it('takes every request-level hook of Yoga’s plugins into account', () => {
