@@ -18,7 +18,7 @@ import { schema } from './schema/index.ts';
 import { checkReadiness, useReadiness } from './health.ts';
 import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
 import { graphiqlOptions } from './observability/graphiql.ts';
-import { limitOptions, limitPlugins } from './limits.ts';
+import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -95,6 +95,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     audience: new Audience(db),
     jwtKey: secretKey(config.jwtSecret),
   };
+  // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
+  const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;
   const yoga = createYoga({
     schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
@@ -110,7 +112,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // closed subscription would keep its slot and listener (test/live-limits.test.ts catches that).
       useGraphQlJit({}, { enableIf: (args) => getOperationAST(args.document, args.operationName)?.operation !== 'subscription' }),
       ...observability.plugins,
-      ...limitPlugins(config.limits),
+      ...limitPlugins(config.limits, rate),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
@@ -128,6 +130,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     logger: observability.logger,
     close: async () => {
       await services.events.close();
+      await rate?.close();
       await db.$disconnect();
       await observability.close();
     },

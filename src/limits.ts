@@ -13,7 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig } from './config.ts';
 import type { Viewer } from './auth/viewer.ts';
 
@@ -28,8 +29,41 @@ export function limitOptions(limits: LimitsConfig) {
   };
 }
 
-/** The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. */
-export function limitPlugins(limits: LimitsConfig): Plugin[] {
+/** What counts the rate limit's points: this process, or Redis for every instance (createRateCounter). */
+export interface RateCounter {
+  limiter: RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+/**
+ * The rate limit's counter. Without a Redis URL, each process counts its own requests. With one (REDIS_URL,
+ * the one live events travel through), every instance counts in the same Redis keys, so a viewer has
+ * RATE_LIMIT_POINTS across all of them. While Redis cannot be reached, requests are counted in this process
+ * instead (rate-limiter-flexible's insurance limiter), at once rather than after a reconnection: no request
+ * waits on Redis, and none goes uncounted.
+ */
+export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null): RateCounter {
+  const options = { points: limits.rateLimitPoints, duration: limits.rateLimitDuration };
+  const memory = new RateLimiterMemory(options);
+  if (!redisUrl) return { limiter: memory, close: async () => undefined };
+  // No offline queue: a command sent while Redis is away fails at once, and the insurance limiter counts.
+  // Outages are reported by the live event bus, which uses the same Redis (src/pubsub.ts).
+  const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }).on('error', () => undefined);
+  const limiter = new RateLimiterRedis({
+    ...options,
+    storeClient: client,
+    keyPrefix: 'groups-gateway:rate',
+    insuranceLimiter: memory,
+    rejectIfRedisNotReady: true,
+  });
+  return { limiter, close: async () => void client.disconnect() };
+}
+
+/**
+ * The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. `rate`
+ * counts the rate limit (createRateCounter); without one, or with RATE_LIMIT_POINTS=0, there is no rate limit.
+ */
+export function limitPlugins(limits: LimitsConfig, rate: RateCounter | null = null): Plugin[] {
   return [
     useBodyLimit(limits.maxBodyBytes),
     useCsrfPrevention(limits.csrfHeaders),
@@ -37,7 +71,7 @@ export function limitPlugins(limits: LimitsConfig): Plugin[] {
     ...(limits.introspection ? [] : [useNoIntrospection()]),
     useDocumentLimits(limits),
     useStorableText(),
-    ...(limits.rateLimitPoints > 0 ? [useRateLimit(limits)] : []),
+    ...(limits.rateLimitPoints > 0 && rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
 }
 
@@ -249,11 +283,10 @@ function rateLimited(retryAfterMs: number): GraphQLError {
 
 /**
  * Per-viewer rate limiting: every operation (query, mutation, subscription, each operation of a batch)
- * costs one point; a viewer has RATE_LIMIT_POINTS per RATE_LIMIT_DURATION seconds. Counted in this process
- * (several instances each count their own share).
+ * costs one point; a viewer has RATE_LIMIT_POINTS per RATE_LIMIT_DURATION seconds, counted by `limiter`
+ * (createRateCounter: this process, or every instance through Redis).
  */
-function useRateLimit(limits: LimitsConfig): Plugin {
-  const limiter = new RateLimiterMemory({ points: limits.rateLimitPoints, duration: limits.rateLimitDuration });
+function useRateLimit(limits: LimitsConfig, limiter: RateLimiterAbstract): Plugin {
   async function refusal(context: RateContext): Promise<GraphQLError | null> {
     try {
       await limiter.consume(rateKey(context, limits.trustProxy));
