@@ -24,7 +24,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
-import { isAsyncIterable, processRegularResult } from 'graphql-yoga';
+import { isAsyncIterable, isPromise, processRegularResult } from 'graphql-yoga';
 import { getCORSHeadersByRequestAndOptions, sendNodeResponse, type CORSOptions } from '@whatwg-node/server';
 import type { App } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
@@ -83,8 +83,6 @@ function operationParams(body: Buffer): Params | null {
   if (extensions != null && !isPlainObject(extensions)) return null;
   return params as unknown as Params;
 }
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
 
 /**
  * Returns the request listener's first step: true when it took the request (and will answer it), false

@@ -1,7 +1,8 @@
 /**
  * startServer(): the gateway on a port. HTTP and SSE go through Yoga (plain JSON POSTs straight through
  * its Envelop, src/graphql-post.ts); GraphQL over WebSocket (graphql-ws) shares the same port and path, with
- * the connection limits of src/live/ws.ts (init timeout, token expiry, slow readers). Separate from server.ts so tests can start and stop it in-process.
+ * the connection limits of src/live/ws.ts (init timeout, token expiry, slow readers). Separate from server.ts
+ * so tests can start and stop it in-process.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -61,7 +61,7 @@ export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null
 
 /**
  * The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. `rate`
- * counts the rate limit (createRateCounter); without one, or with RATE_LIMIT_POINTS=0, there is no rate limit.
+ * counts the rate limit (createRateCounter, made when RATE_LIMIT_POINTS > 0); without one, no rate limit.
  */
 export function limitPlugins(limits: LimitsConfig, rate: RateCounter | null = null): Plugin[] {
   return [
@@ -71,7 +71,7 @@ export function limitPlugins(limits: LimitsConfig, rate: RateCounter | null = nu
     ...(limits.introspection ? [] : [useNoIntrospection()]),
     useDocumentLimits(limits),
     useStorableText(),
-    ...(limits.rateLimitPoints > 0 && rate ? [useRateLimit(limits, rate.limiter)] : []),
+    ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
 }
 
