@@ -16,6 +16,7 @@ import type { DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { LogLevel } from '../config.ts';
 import { cleanOperationName, describeOperation, pathOf, resultErrorCodes, type HttpObserver } from './operation.ts';
+import { requestSlot } from './request-state.ts';
 
 export type { Logger } from 'pino';
 
@@ -156,8 +157,8 @@ const round = (ms: number) => Math.round(ms * 10) / 10;
  * to every phase.
  */
 export function requestLogging(logger: Logger): { plugin: Plugin; http: HttpObserver } {
-  const requests = new WeakMap<Request, RequestLog>();
-  const operations = new WeakMap<object, RequestLog>();
+  // One slot for both: an HTTP request's log sits on its Request, a graphql-ws operation's on its context.
+  const logs = requestSlot<RequestLog>('request log');
 
   const newLog = (requestId: string): RequestLog => ({
     requestId,
@@ -169,17 +170,14 @@ export function requestLogging(logger: Logger): { plugin: Plugin; http: HttpObse
   });
 
   const start = (request: Request): RequestLog => {
-    let log = requests.get(request);
-    if (!log) requests.set(request, (log = newLog(requestIdFrom(request.headers.get('x-request-id')))));
-    return log;
+    return logs.get(request) ?? logs.set(request, newLog(requestIdFrom(request.headers.get('x-request-id'))));
   };
 
   /** The state of whatever a GraphQL phase belongs to: an HTTP request, or a graphql-ws operation. */
   const logOf = (context: unknown): { log: RequestLog; websocket: boolean } => {
     const request = (context as { request?: Request }).request;
     if (request) return { log: start(request), websocket: false };
-    let log = operations.get(context as object);
-    if (!log) operations.set(context as object, (log = newLog(randomUUID())));
+    const log = logs.get(context as object) ?? logs.set(context as object, newLog(randomUUID()));
     return { log, websocket: true };
   };
 

@@ -24,6 +24,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { boundedNames, describeOperation, errorCode, pathOf, type HttpObserver, type LiveTransport } from './operation.ts';
+import { requestSlot } from './request-state.ts';
 
 export type { LiveTransport } from './operation.ts';
 
@@ -169,12 +170,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     /** Label values, once the document parsed. */
     labels: { operationName: string; operationType: string } | null;
   }
-  const operations = new WeakMap<object, Operation>();
+  const operations = requestSlot<Operation>('metrics operation');
   const newOperation = (receivedAt: number): Operation => ({ receivedAt, parsedAt: receivedAt, name: undefined, labels: null });
   const operationAt = (key: object): Operation => {
-    let operation = operations.get(key);
-    if (!operation) operations.set(key, (operation = newOperation(0)));
-    return operation;
+    return operations.get(key) ?? operations.set(key, newOperation(0));
   };
   /** The operation of a GraphQL phase's context: its HTTP request's, or the graphql-ws operation's own. */
   const operationOf = (context: unknown): Operation => operationAt(((context as { request?: Request }).request ?? context) as object);
