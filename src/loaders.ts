@@ -247,11 +247,14 @@ async function groupContents(db: Db, groupIds: readonly string[]): Promise<Group
     for (const row of rows) {
       const content = byGroup.get(row.groupId as string);
       if (!content) continue;
-      const base = { id: row.id as string, groupId: row.groupId as string, position: toInt(row.position) };
+      // Each row spelled out, not spread from shared fields: see contextOf in src/context.ts.
+      const id = row.id as string;
+      const groupId = row.groupId as string;
+      const position = toInt(row.position);
       if (row.kind === 'rule') {
-        content.rules.push({ ...base, title: row.title as string, description: row.description as string });
+        content.rules.push({ id, groupId, position, title: row.title as string, description: row.description as string });
       } else {
-        content.questions.push({ ...base, text: row.text as string, required: toBool(row.required) });
+        content.questions.push({ id, groupId, position, text: row.text as string, required: toBool(row.required) });
       }
     }
   }

@@ -107,7 +107,7 @@ function groupSortKeys(sort: readonly { field: keyof typeof SORT_COLUMNS; order:
   for (const { field, order } of given) {
     const column = SORT_COLUMNS[field];
     if (!keys.some((k) => k.field === column.field)) {
-      keys.push({ ...column, order: order === 'ASC' ? 'asc' : 'desc' });
+      keys.push({ field: column.field, kind: column.kind, order: order === 'ASC' ? 'asc' : 'desc' }); // no spread: src/context.ts
     }
   }
   keys.push({ field: 'id', kind: 'string', order: keys[keys.length - 1].order });
