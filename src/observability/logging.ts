@@ -277,7 +277,8 @@ export function requestLogging(logger: Logger): { plugin: Plugin; http: HttpObse
     onExecute({ args }) {
       const { log, websocket } = onOperation(args);
       return {
-        onExecuteDone: ({ result }) => {
+        // A method, not an arrow function: see onExecute in metrics.ts.
+        onExecuteDone({ result }) {
           if (isAsyncIterable(result)) return { onNext: ({ result: next }) => noteErrors(next, log.requestId) };
           noteErrors(result, log.requestId);
           if (websocket) writeOperation(log, result);

@@ -178,6 +178,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   /** The operation of a GraphQL phase's context: its HTTP request's, or the graphql-ws operation's own. */
   const operationOf = (context: unknown): Operation => operationAt(((context as { request?: Request }).request ?? context) as object);
   const seconds = (from: number, to: number) => (to - from) / 1000;
+  /** An execution has ended (or its incremental result has): it is counted and timed. */
+  const executionDone = (operation: Operation, startedAt: number, overHttp: boolean, result: unknown) => {
+    const endedAt = performance.now();
+    const { labels } = operation;
+    if (labels) {
+      operationsRun.inc(labels);
+      executeDuration.observe(labels, seconds(startedAt, endedAt));
+      requestDuration.observe(labels, seconds(operation.parsedAt, endedAt));
+    }
+    // graphql-ws operations have no HTTP response: their errors are counted as their execution ends.
+    if (!overHttp && result) countErrors(result, operation.name);
+  };
 
   const http: HttpObserver = {
     requestStarted(request) {
@@ -255,26 +267,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const operation = operationOf(args.contextValue);
       const overHttp = Boolean((args.contextValue as { request?: Request }).request);
       const startedAt = performance.now();
-      const done = (result: unknown) => {
-        const endedAt = performance.now();
-        const { labels } = operation;
-        if (labels) {
-          operationsRun.inc(labels);
-          executeDuration.observe(labels, seconds(startedAt, endedAt));
-          requestDuration.observe(labels, seconds(operation.parsedAt, endedAt));
-        }
-        // graphql-ws operations have no HTTP response: their errors are counted as their execution ends.
-        if (!overHttp && result) countErrors(result, operation.name);
-      };
       return {
-        onExecuteDone: ({ result }) => {
-          if (!isAsyncIterable(result)) return done(result);
+        // Methods rather than arrow functions for the hooks made per request: the TypeScript loader names
+        // each arrow function it assigns to a key (Object.defineProperty, ~0.5 µs a call).
+        onExecuteDone({ result }) {
+          if (!isAsyncIterable(result)) return executionDone(operation, startedAt, overHttp, result);
           // An incremental result (@defer/@stream): timed to its end, its errors counted as they come.
           return {
             onNext: ({ result: next }) => {
               if (!overHttp) countErrors(next, operation.name);
             },
-            onEnd: () => done(null),
+            onEnd: () => executionDone(operation, startedAt, overHttp, null),
           };
         },
       };

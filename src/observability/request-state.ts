@@ -24,11 +24,10 @@ export function requestSlot<T>(description: string): RequestSlot<T> {
       return key in owner ? (owner as Record<symbol, T>)[key] : fallback.get(owner);
     },
     set(owner, value) {
-      if (Object.isExtensible(owner) || key in owner) {
-        // Not enumerable: the slot must not show up where the object is spread, copied or logged.
-        if (key in owner) (owner as Record<symbol, T>)[key] = value;
-        else Object.defineProperty(owner, key, { value, writable: true, configurable: true, enumerable: false });
-      } else fallback.set(owner, value);
+      // A plain assignment (Object.defineProperty, to make it non-enumerable, cost ~1 µs a request). A
+      // symbol key stays out of Object.keys, for…in and JSON; only a spread of the object would copy it.
+      if (Object.isExtensible(owner) || key in owner) (owner as Record<symbol, T>)[key] = value;
+      else fallback.set(owner, value);
       return value;
     },
   };
