@@ -1,7 +1,7 @@
 /** Drives one server with autocannon for a bounded time: the requests of a scenario, from many connections. */
 import autocannon from 'autocannon';
 import type { Planned } from './scenarios.ts';
-import type { Tokens } from './scenarios.ts';
+import type { FixedNext, Tokens } from './scenarios.ts';
 
 export interface LoadResult {
   requests: number;
@@ -25,6 +25,12 @@ export interface LoadOptions {
 export async function load(options: LoadOptions): Promise<LoadResult> {
   if (options.rate) return paced(options, options.rate);
   const { next, tokens } = options;
+  // One request sent over and over is handed to autocannon ready-made. Built per request in JavaScript
+  // (setupRequest), it cost autocannon more than bare node:http spends answering it: that baseline read
+  // ~44,000 req/s for a client limit, ~75,000 with the request made once (bench/README.md, round 8).
+  const always = (next as Partial<FixedNext>).always;
+  const headers = (memberId: string | null): Record<string, string> =>
+    memberId === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(memberId)}` };
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
@@ -34,19 +40,22 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     // A GraphQL error comes back with status 200: count it as an error too.
     verifyBody: (body) => !body.includes('"errors"'),
     requests: [
-      {
-        method: 'POST',
-        setupRequest: (request, context) => {
-          const planned = next();
-          context.planned = planned;
-          const headers: Record<string, string> = { ...request.headers, 'content-type': 'application/json' };
-          if (planned.memberId !== null) headers.authorization = `Bearer ${tokens.get(planned.memberId)}`;
-          return { ...request, method: 'POST', headers, body: planned.body };
-        },
-        onResponse: (_status, body, context) => {
-          (context.planned as Planned | undefined)?.onResponse?.(body);
-        },
-      },
+      always && !always.onResponse
+        ? { method: 'POST', headers: headers(always.memberId), body: always.body }
+        : {
+            method: 'POST',
+            setupRequest: (request, context) => {
+              const planned = next();
+              context.planned = planned;
+              // Object.assign, not a spread followed by more properties: on Node 20 such a literal makes
+              // young collections keep the garbage next to it (src/context.ts), and this process's pauses
+              // are added to every latency it measures.
+              return Object.assign({}, request, { method: 'POST', headers: headers(planned.memberId), body: planned.body });
+            },
+            onResponse: (_status, body, context) => {
+              (context.planned as Planned | undefined)?.onResponse?.(body);
+            },
+          },
     ],
   });
   // autocannon's own percentiles are whole milliseconds (its histogram records integers), too coarse for

@@ -188,7 +188,19 @@ const writeMix = (facts: DatasetFacts) => {
   };
 };
 
-const fixed = (query: string) => () => () => ({ body: body(query), memberId: null });
+/**
+ * A request stream that sends one request over and over. It carries that request (`always`), so the load
+ * generator prepares it once instead of building each one (bench/load.ts).
+ */
+export interface FixedNext {
+  (): Planned;
+  always: Planned;
+}
+
+const fixed = (query: string) => (): FixedNext => {
+  const planned: Planned = { body: body(query), memberId: null };
+  return Object.assign(() => planned, { always: planned });
+};
 
 export const SCENARIOS: Record<string, Scenario> = {
   typename: {
