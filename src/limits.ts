@@ -13,6 +13,10 @@ import type { IncomingMessage } from 'node:http';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig } from './config.ts';
@@ -152,14 +156,31 @@ function useDocumentLimits(limits: LimitsConfig): Plugin {
       },
     ],
   };
-  return EnvelopArmorPlugin({
-    maxDepth: { n: limits.maxDepth, ...report },
-    maxAliases: { n: limits.maxAliases, ...report },
-    maxDirectives: { n: limits.maxDirectives, ...report },
+  // The validation rules made once, in Armor's order. Armor's Envelop plugins make each rule anew for every
+  // request, and a rule list whose functions change from request to request defeats Yoga's validation
+  // cache, which finds a list's cache by its rules (patches/graphql-yoga+5.24.1.patch).
+  const rules = [
+    maxDirectivesRule({ n: limits.maxDirectives, ...report }),
+    maxAliasesRule({ n: limits.maxAliases, ...report }),
+    costLimitRule({ maxCost: limits.maxCost, ...report }),
+    maxDepthRule({ n: limits.maxDepth, ...report }),
+  ];
+  const armor = EnvelopArmorPlugin({
     maxTokens: { n: limits.maxTokens, ...report },
-    costLimit: { maxCost: limits.maxCost, ...report },
     blockFieldSuggestion: { enabled: limits.blockFieldSuggestions },
+    maxDirectives: { enabled: false },
+    maxAliases: { enabled: false },
+    costLimit: { enabled: false },
+    maxDepth: { enabled: false },
   }) as Plugin;
+  return {
+    onPluginInit({ addPlugin }) {
+      addPlugin(armor);
+    },
+    onValidate({ addValidationRule }) {
+      for (const rule of rules) addValidationRule(rule);
+    },
+  };
 }
 
 /** Refuses `__schema` and `__type` (not `__typename`) with graphql's own validation rule. */

@@ -73,6 +73,25 @@ describe('document limits (defaults)', () => {
     expect(gw.statements).toEqual([]);
   });
 
+  it('a document is validated once: the next request finds its result in the validation cache, limits included', () => {
+    // Two requests' Envelop runs. A cache hit hands back the very array the first validation returned; a
+    // miss (a rule list that changes from request to request: src/limits.ts) validates again.
+    const run = (query: string) => {
+      const request = new Request('http://gateway.test/graphql', { method: 'POST' });
+      const enveloped = gw.app.yoga.getEnveloped({ request, params: { query } });
+      return enveloped.validate(enveloped.schema, enveloped.parse(query));
+    };
+    const valid = '{ viewer { memberId } }';
+    const first = run(valid);
+    expect(first).toEqual([]);
+    expect(run(valid)).toBe(first);
+
+    const tooDeep = nested(11).replace('query($id: ID!)', 'query($id: ID! = "x")');
+    const refused = run(tooDeep);
+    expect(refused.map((error: { message: string }) => error.message)).toEqual(['Query depth limit of 10 exceeded, found 11.']);
+    expect(run(tooDeep)).toBe(refused);
+  });
+
   it('batching is off: an array of operations is a 400', async () => {
     const batch = await post(gw, JSON.stringify([{ query: '{ viewer { memberId } }' }, { query: '{ viewer { memberId } }' }]));
     expect(batch.status).toBe(400);
