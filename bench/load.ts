@@ -1,4 +1,11 @@
-/** Drives one server with autocannon for a bounded time: the requests of a scenario, from many connections. */
+/**
+ * Drives one server for a bounded time: the requests of a scenario, from many connections. With autocannon,
+ * or with wrk (a load generator written in C) for a scenario that repeats one request, when wrk is installed.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import type { Planned } from './scenarios.ts';
 import type { FixedNext, Tokens } from './scenarios.ts';
@@ -20,10 +27,29 @@ export interface LoadOptions {
   tokens: Tokens;
   /** Requests per second, evenly spaced (unset: as fast as `connections` closed loops get answers). */
   rate?: number;
+  /** `wrk` (the default when installed) or `autocannon` for a scenario that repeats one request. */
+  client?: Client;
+}
+
+export type Client = 'wrk' | 'autocannon';
+
+/** Whether wrk is on the PATH. */
+export const wrkInstalled = (() => {
+  const probe = spawnSync('wrk', ['--version'], { stdio: 'ignore' });
+  return !probe.error;
+})();
+
+/** The client a scenario's load is sent with. */
+export function clientFor(next: () => Planned, wanted: Client | undefined, rate?: number): Client | 'paced' {
+  if (rate) return 'paced';
+  const always = (next as Partial<FixedNext>).always;
+  return always && !always.onResponse && wrkInstalled && wanted !== 'autocannon' ? 'wrk' : 'autocannon';
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
-  if (options.rate) return paced(options, options.rate);
+  const client = clientFor(options.next, options.client, options.rate);
+  if (client === 'paced') return paced(options, options.rate!);
+  if (client === 'wrk') return withWrk(options, (options.next as FixedNext).always);
   const { next, tokens } = options;
   // One request sent over and over is handed to autocannon ready-made. Built per request in JavaScript
   // (setupRequest), it cost autocannon more than bare node:http spends answering it: that baseline read
@@ -72,6 +98,56 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99: percentile(latencies, 0.99),
     errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
   };
+}
+
+/**
+ * One request over and over, sent by wrk (one thread, `connections` connections). Its Lua script counts an
+ * answer that is not a 200 or carries GraphQL `errors` as an error, as autocannon's verifyBody does, and
+ * prints the figures as one JSON line. wrk's latencies are its own histogram's, in microseconds.
+ */
+async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResult> {
+  const quote = (text: string) => {
+    if (text.includes(']==]')) throw new Error('a request body wrk cannot carry');
+    return `[==[${text}]==]`;
+  };
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (planned.memberId !== null) headers.Authorization = `Bearer ${options.tokens.get(planned.memberId)}`;
+  const script = [
+    'wrk.method = "POST"',
+    `wrk.body = ${quote(planned.body)}`,
+    ...Object.entries(headers).map(([name, value]) => `wrk.headers[ ${quote(name)} ] = ${quote(value)}`),
+    'errors = 0',
+    'local threads = {}',
+    'function setup(thread) table.insert(threads, thread) end',
+    'function response(status, headers, body)',
+    '  if status ~= 200 or string.find(body, \'"errors"\', 1, true) then errors = errors + 1 end',
+    'end',
+    'function done(summary, latency, requests)',
+    '  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout',
+    '  for _, thread in ipairs(threads) do failed = failed + thread:get("errors") end',
+    '  io.write(string.format(\'{"requests":%d,"seconds":%f,"p50":%f,"p99":%f,"errors":%d}\\n\',',
+    '    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed))',
+    'end',
+  ].join('\n');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-wrk-')), 'request.lua');
+  fs.writeFileSync(file, script);
+  try {
+    const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', file, options.url];
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}:\n${out}`))));
+    });
+    const line = output.split('\n').find((l) => l.startsWith('{"requests"'));
+    if (!line) throw new Error(`no figures from wrk:\n${output}`);
+    const figures = JSON.parse(line) as { requests: number; seconds: number; p50: number; p99: number; errors: number };
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return { requests: figures.requests, rps: figures.requests / figures.seconds, p50: round(figures.p50), p99: round(figures.p99), errors: figures.errors };
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sqliteDataset, useSmokeSizes, type DatasetFacts } from './dataset.ts';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
-import { load, type LoadResult } from './load.ts';
+import { load, wrkInstalled, type Client, type LoadResult } from './load.ts';
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
 import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
 import { summarizeProfile } from './profile.ts';
@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     save: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
     smoke: { type: 'boolean', default: false },
+    client: { type: 'string', default: 'wrk' },
   },
 });
 
@@ -51,6 +52,14 @@ const connections = Number(flags.connections);
 const dbKind = flags.db === 'postgresql' || flags.db === 'postgres' ? 'postgresql' : 'sqlite';
 const wanted = new Set(flags.scenarios!.split(',').map((s) => s.trim()).filter(Boolean));
 const subscribers = Number(flags.subscribers);
+// Rows that repeat one request go through wrk when it is installed (autocannon builds requests in
+// JavaScript, and its own pauses show in the latencies it measures); `--client autocannon` keeps them on it.
+if (flags.client !== 'wrk' && flags.client !== 'autocannon') {
+  console.error('--client must be wrk or autocannon');
+  process.exit(2);
+}
+const client = flags.client as Client;
+const clients = client === 'wrk' && wrkInstalled ? 'wrk for the rows that repeat one request, autocannon for the others' : 'autocannon';
 const JWT_SECRET = 'bench-secret-not-for-production';
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -121,7 +130,7 @@ async function stop(child: ServerChild) {
  * peak RSS; then counts the SQL statements of a few requests sent one at a time (exact, whatever the load).
  */
 async function measure(child: ServerChild, next: () => Planned, rate?: number) {
-  if (warmup > 0) await load({ url: child.url, seconds: warmup, connections, next, tokens, rate });
+  if (warmup > 0) await load({ url: child.url, seconds: warmup, connections, next, tokens, rate, client });
   await child.reset();
   const profiled = flags.profile && child.name !== '';
   const profileFile = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
@@ -130,7 +139,7 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     await child.profile('start');
   }
   const before = await child.stats();
-  const result = await load({ url: child.url, seconds, connections, next, tokens, rate });
+  const result = await load({ url: child.url, seconds, connections, next, tokens, rate, client });
   const stats = await child.stats();
   if (profiled) await child.profile('stop', profileFile);
   const SEQUENTIAL = 20;
@@ -415,7 +424,7 @@ async function main() {
   let live: LiveResult | null = null;
   if (wanted.has('e') || wanted.has('live')) live = await runLive(facts);
 
-  const lines = [`Machine: ${machine()}. ${seconds} s per row after ${warmup} s warm-up, ${connections} connections.`, '', table()];
+  const lines = [`Machine: ${machine()}. ${seconds} s per row after ${warmup} s warm-up, ${connections} connections; load from ${clients}.`, '', table()];
   if (live) {
     const times = live.events.map((e) => e.ms).sort((x, y) => x - y);
     const median = times[Math.floor(times.length / 2)];
