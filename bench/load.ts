@@ -39,35 +39,37 @@ export const wrkInstalled = (() => {
   return !probe.error;
 })();
 
-/** The client a scenario's load is sent with. */
-export function clientFor(next: () => Planned, wanted: Client | undefined, rate?: number): Client | 'paced' {
-  if (rate) return 'paced';
+/** The one request a scenario sends over and over (with nothing to do with its answers), if it is such a one. */
+function repeatedRequest(next: () => Planned): Planned | null {
   const always = (next as Partial<FixedNext>).always;
-  return always && !always.onResponse && wrkInstalled && wanted !== 'autocannon' ? 'wrk' : 'autocannon';
+  return always && !always.onResponse ? always : null;
+}
+
+/** The headers of a planned request: JSON, and its viewer's token. */
+function requestHeaders(planned: Planned, tokens: Tokens): Record<string, string> {
+  return planned.memberId === null
+    ? { 'Content-Type': 'application/json' }
+    : { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens.get(planned.memberId)}` };
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
-  const client = clientFor(options.next, options.client, options.rate);
-  if (client === 'paced') return paced(options, options.rate!);
-  if (client === 'wrk') return withWrk(options, (options.next as FixedNext).always);
+  if (options.rate) return paced(options, options.rate);
   const { next, tokens } = options;
+  const always = repeatedRequest(next);
+  if (always && wrkInstalled && options.client !== 'autocannon') return withWrk(options, always);
   // One request sent over and over is handed to autocannon ready-made. Built per request in JavaScript
   // (setupRequest), it cost autocannon more than bare node:http spends answering it: that baseline read
   // ~44,000 req/s for a client limit, ~75,000 with the request made once (bench/README.md, round 8).
-  const always = (next as Partial<FixedNext>).always;
-  const headers = (memberId: string | null): Record<string, string> =>
-    memberId === null ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(memberId)}` };
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.seconds,
     timeout: 10,
-    overallRate: options.rate,
     // A GraphQL error comes back with status 200: count it as an error too.
     verifyBody: (body) => !body.includes('"errors"'),
     requests: [
-      always && !always.onResponse
-        ? { method: 'POST', headers: headers(always.memberId), body: always.body }
+      always
+        ? { method: 'POST', headers: requestHeaders(always, tokens), body: always.body }
         : {
             method: 'POST',
             setupRequest: (request, context) => {
@@ -76,7 +78,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
               // Object.assign, not a spread followed by more properties: on Node 20 such a literal makes
               // young collections keep the garbage next to it (src/context.ts), and this process's pauses
               // are added to every latency it measures.
-              return Object.assign({}, request, { method: 'POST', headers: headers(planned.memberId), body: planned.body });
+              return Object.assign({}, request, { method: 'POST', headers: requestHeaders(planned, tokens), body: planned.body });
             },
             onResponse: (_status, body, context) => {
               (context.planned as Planned | undefined)?.onResponse?.(body);
@@ -110,8 +112,7 @@ async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResu
     if (text.includes(']==]')) throw new Error('a request body wrk cannot carry');
     return `[==[${text}]==]`;
   };
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (planned.memberId !== null) headers.Authorization = `Bearer ${options.tokens.get(planned.memberId)}`;
+  const headers = requestHeaders(planned, options.tokens);
   const script = [
     'wrk.method = "POST"',
     `wrk.body = ${quote(planned.body)}`,
@@ -170,10 +171,8 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const planned = next();
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (planned.memberId !== null) headers.authorization = `Bearer ${tokens.get(planned.memberId)}`;
     sent.push(
-      fetch(options.url, { method: 'POST', headers, body: planned.body, signal: AbortSignal.timeout(10_000) })
+      fetch(options.url, { method: 'POST', headers: requestHeaders(planned, tokens), body: planned.body, signal: AbortSignal.timeout(10_000) })
         .then(async (response) => {
           const body = await response.text();
           latencies.push(performance.now() - due);
