@@ -3,7 +3,11 @@
  * or a name), Prometheus metrics at /metrics, live subscribers by transport, GraphiQL's defaults, and
  * OpenTelemetry spans arriving at an OTLP collector started by the test.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
@@ -12,7 +16,7 @@ import { loadConfig } from '../src/config.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { GRAPHIQL_DEFAULT_QUERY } from '../src/observability/graphiql.ts';
 import { statementKind } from '../src/observability/metrics.ts';
-import { createLoggers, serializeError } from '../src/observability/logging.ts';
+import { createLoggers, isoTimeByMillisecond, logDestination, serializeError } from '../src/observability/logging.ts';
 import { TEST_SECRET, startGateway, tokenFor } from './helpers/gateway.ts';
 import { manager } from './helpers/world.ts';
 import { postGraphQL, startGatewayProcess, stopProcesses, type GatewayProcess } from './helpers/process.ts';
@@ -337,6 +341,45 @@ describe('configuration', () => {
     expect(written[0]).not.toMatch(/abc|def|ghi/);
     // The request lines share the level, fields and destination.
     expect(request).toMatchObject({ level: 'info', service: 'groups-gateway', requestId: 'req-1', viewer: 'm1', msg: 'request' });
+  });
+
+  it("stamps lines with pino's ISO time, made once per millisecond", () => {
+    let now = Date.UTC(2026, 10, 24, 3, 4, 5, 678);
+    const stamp = isoTimeByMillisecond(() => now);
+    const first = stamp();
+    expect(first).toBe(`,"time":"2026-11-24T03:04:05.678Z"`);
+    expect(first).toBe(pino.stdTimeFunctions.isoTime().replace(/"[^"]*"$/, `"${new Date(now).toISOString()}"`));
+    expect(stamp()).toBe(first);
+    now += 1;
+    expect(stamp()).toBe(`,"time":"2026-11-24T03:04:05.679Z"`);
+    // The real clock: a logged line carries a time within this test's run.
+    const written: string[] = [];
+    const before = Date.now();
+    createLoggers('info', { write: (line: string) => written.push(line) }).requestLines.info('tick');
+    const logged = Date.parse(JSON.parse(written[0]!).time);
+    expect(logged).toBeGreaterThanOrEqual(before);
+    expect(logged).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('writes every line whole and in order through the block-buffered destination, multi-byte text included', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-log-')), 'out.log');
+    const fd = fs.openSync(file, 'w');
+    const destination = logDestination(fd);
+    const { requestLines } = createLoggers('info', destination);
+    // Lines of growing length in 1-, 2-, 3- and 4-byte characters, enough for several blocks, logged in
+    // bursts with turns of the event loop between them so writes are in flight while lines arrive.
+    const texts = Array.from({ length: 3000 }, (_, i) => ['a', 'é', '€', '😀'][i % 4]!.repeat(1 + (i % 97)) + ` #${i}`);
+    for (let i = 0; i < texts.length; i++) {
+      requestLines.info({ text: texts[i] }, 'line');
+      if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+    }
+    destination.flushSync();
+    await new Promise<void>((resolve) => {
+      destination.on('close', resolve);
+      destination.end();
+    });
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines.map((line) => JSON.parse(line).text)).toEqual(texts);
   });
 
   it('labels SQL statements by kind', () => {
