@@ -1,8 +1,10 @@
 /**
- * Prometheus metrics at `/metrics`, recorded with prom-client by the plugin below: per-operation timings
- * (under the names Envelop's and Yoga's Prometheus plugins give them, so their dashboards work), and the
- * gateway's own counters (HTTP requests, errors by contract code, SQL statements, live subscribers).
- * Every app gets its own registry, so several gateways in one process (the tests) never share a series.
+ * Prometheus metrics at `/metrics`, served by a prom-client registry and recorded by the plugin below:
+ * per-operation timings (under the names Envelop's and Yoga's Prometheus plugins give them, so their
+ * dashboards work), and the gateway's own counters (HTTP requests, errors by contract code, SQL statements,
+ * live subscribers). The series written on every request or statement are kept by src/observability/series.ts,
+ * the rest by prom-client. Every app gets its own registry, so several gateways in one process (the tests)
+ * never share a series.
  *
  *   graphql_envelop_request{operationName,operationType}              operations run (any transport)
  *   graphql_envelop_request_duration_bucket{operationName,…}          query or mutation, parse to end of execution, seconds
@@ -21,10 +23,11 @@
  * `other`); error codes are the contract's upper-case codes.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { boundedNames, describeOperation, errorCode, pathOf, type HttpObserver, type LiveTransport } from './operation.ts';
 import { requestSlot } from './request-state.ts';
+import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series.ts';
 
 export type { LiveTransport } from './operation.ts';
 
@@ -80,7 +83,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   collectDefaultMetrics({ register: registry });
   const operationLabel = boundedNames();
 
-  const httpRequests = new Counter({
+  const httpRequests = new SeriesCounter({
     name: 'gateway_http_requests_total',
     help: 'HTTP requests answered, by route, method and status (rejected requests included)',
     labelNames: ['route', 'method', 'status'] as const,
@@ -92,7 +95,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['code', 'operationName'] as const,
     registers: [registry],
   });
-  const statements = new Histogram({
+  const statements = new SeriesHistogram({
     name: 'gateway_db_statement_duration_seconds',
     help: 'SQL statements run by the database client, by kind (the _count is the number of statements)',
     labelNames: ['statement'] as const,
@@ -123,14 +126,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   // the throughput of a small request (`{ __typename }`, bench/README.md, round 4) where this costs a few
   // percent. Times are taken with performance.now(): the plugin's Date.now() recorded 0 for most queries.
   const operationLabels = ['operationName', 'operationType'] as const;
-  const operationsRun = new Counter({
+  const operationsRun = new SeriesCounter({
     name: 'graphql_envelop_request',
     help: 'GraphQL operations run: queries and mutations as their execution ends, subscriptions as they start',
     labelNames: operationLabels,
     registers: [registry],
   });
   const operationHistogram = (name: string, help: string) =>
-    new Histogram({ name, help, labelNames: operationLabels, buckets: SECONDS_BUCKETS, registers: [registry] });
+    new SeriesHistogram({ name, help, labelNames: operationLabels, buckets: SECONDS_BUCKETS, registers: [registry] });
   const requestDuration = operationHistogram(
     'graphql_envelop_request_duration',
     'Time of a query or mutation from parse to the end of its execution, seconds',
@@ -140,7 +143,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     'graphql_envelop_phase_subscribe',
     'Time to start a subscription (until its stream is open or refused), seconds',
   );
-  const httpDuration = new Histogram({
+  const httpDuration = new SeriesHistogram({
     name: 'graphql_yoga_http_duration',
     help: 'Time from an HTTP request to its response, seconds (GraphQL requests that parsed)',
     labelNames: ['operationName', 'operationType', 'method', 'statusCode'] as const,
@@ -167,11 +170,30 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     parsedAt: number;
     /** The operation's name: from the request's parameters, then from its parsed document. */
     name: string | null | undefined;
-    /** Label values, once the document parsed. */
-    labels: { operationName: string; operationType: string } | null;
+    /** Its series, once the document parsed. */
+    series: OperationSeries | null;
   }
+  /** The series of one operation name and type, shared by all its requests; each made when first written. */
+  interface OperationSeries {
+    labels: { operationName: string; operationType: string };
+    /** Queries and mutations: operations run, execution and parse-to-end durations. */
+    executions: { run: CounterSeries; execute: HistogramSeries; request: HistogramSeries } | null;
+    /** HTTP durations, by `${method} ${status}`. */
+    http: Map<string, HistogramSeries>;
+  }
+  // At most (200 names + `anonymous` + `other`) x 4 types.
+  const seriesOfOperations = new Map<string, OperationSeries>();
+  const operationSeries = (operationName: string, operationType: string): OperationSeries => {
+    const key = `${operationType} ${operationName}`;
+    let series = seriesOfOperations.get(key);
+    if (!series) {
+      series = { labels: { operationName, operationType }, executions: null, http: new Map() };
+      seriesOfOperations.set(key, series);
+    }
+    return series;
+  };
   const operations = requestSlot<Operation>('metrics operation');
-  const newOperation = (receivedAt: number): Operation => ({ receivedAt, parsedAt: receivedAt, name: undefined, labels: null });
+  const newOperation = (receivedAt: number): Operation => ({ receivedAt, parsedAt: receivedAt, name: undefined, series: null });
   const operationAt = (key: object): Operation => {
     return operations.get(key) ?? operations.set(key, newOperation(0));
   };
@@ -181,11 +203,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   /** An execution has ended (or its incremental result has): it is counted and timed. */
   const executionDone = (operation: Operation, startedAt: number, overHttp: boolean, result: unknown) => {
     const endedAt = performance.now();
-    const { labels } = operation;
-    if (labels) {
-      operationsRun.inc(labels);
-      executeDuration.observe(labels, seconds(startedAt, endedAt));
-      requestDuration.observe(labels, seconds(operation.parsedAt, endedAt));
+    const { series } = operation;
+    if (series) {
+      const { labels } = series;
+      const executions = (series.executions ??= {
+        run: operationsRun.of(labels),
+        execute: executeDuration.of(labels),
+        request: requestDuration.of(labels),
+      });
+      executions.run.value++;
+      executions.execute.observe(seconds(startedAt, endedAt));
+      executions.request.observe(seconds(operation.parsedAt, endedAt));
     }
     // graphql-ws operations have no HTTP response: their errors are counted as their execution ends.
     if (!overHttp && result) countErrors(result, operation.name);
@@ -206,14 +234,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       const path = pathOf(request.url);
       httpRequests.inc({ route: ROUTES.has(path) ? path : 'other', method: request.method, status });
       const operation = operations.get(request);
-      if (operation?.labels) {
-        // Written out rather than spread from `labels`: prom-client is 4x slower on a spread object (2.3 µs
-        // against 0.5 µs per observation, measured in-process).
-        const { operationName, operationType } = operation.labels;
-        httpDuration.observe(
-          { operationName, operationType, method: request.method, statusCode: status },
-          seconds(operation.receivedAt, performance.now()),
-        );
+      const series = operation?.series;
+      if (series) {
+        const key = `${request.method} ${status}`;
+        let duration = series.http.get(key);
+        if (!duration) {
+          const { operationName, operationType } = series.labels;
+          duration = httpDuration.of({ operationName, operationType, method: request.method, statusCode: status });
+          series.http.set(key, duration);
+        }
+        duration.observe(seconds(operation.receivedAt, performance.now()));
       }
     },
   };
@@ -244,7 +274,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (result && !(result instanceof Error)) {
           const { name, type } = describeOperation(result, params?.operationName);
           operation.name = name;
-          operation.labels = { operationName: operationLabel(name), operationType: type ?? 'unknown' };
+          operation.series = operationSeries(operationLabel(name), type ?? 'unknown');
         } else if (!request) {
           // graphql-ws answers what does not parse or validate itself (src/http.ts), so it is counted here.
           errors.inc({ code: 'GRAPHQL_PARSE_FAILED', operationName: operationLabel(params?.operationName) });
@@ -291,9 +321,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       let release: (() => void) | null = null;
       return {
         onSubscribeResult: ({ result }) => {
-          if (operation.labels) {
-            operationsRun.inc(operation.labels);
-            subscribeDuration.observe(operation.labels, seconds(startedAt, performance.now()));
+          if (operation.series) {
+            operationsRun.inc(operation.series.labels);
+            subscribeDuration.observe(operation.series.labels, seconds(startedAt, performance.now()));
           }
           if (!isAsyncIterable(result)) {
             if (!request) countErrors(result, operation.name);
