@@ -62,6 +62,9 @@ describe('series metrics', () => {
     counter.inc({ route: '/metrics', method: 'GET', status: 200 }, 5);
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(graphql.value).toBe(100);
+    theirs.resetMetrics();
+    ours.resetMetrics();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 
   it('keep one series per set of label values, whatever their order, and refuse a missing label', () => {

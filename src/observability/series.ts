@@ -69,6 +69,14 @@ abstract class SeriesMetric<L extends string, S> {
 
   protected abstract values(): Exported['values'];
 
+  /**
+   * Forgets every series, as prom-client's `reset()` does (the registry's `resetMetrics()`). A series handed
+   * out before by `of()` is detached: what it counts afterwards is not shown.
+   */
+  reset() {
+    this.series.clear();
+  }
+
   async get(): Promise<Exported> {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() };
   }
