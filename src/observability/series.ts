@@ -5,7 +5,7 @@
  *
  * Written by hand because prom-client validates and hashes the label object on every observation, and its
  * `labels()` children do it again on every call (prometheus/client_js#38, open since 2016): ~0.3 µs an
- * observation, and a request makes five, a tenth of the gateway's own CPU for `{ __typename }`
+ * observation, and a request makes five, about a tenth of the gateway's own CPU for `{ __typename }`
  * (bench/README.md, round 9). Only these hot series are kept here; everything else is plain prom-client.
  * test/metrics-series.test.ts checks that both print the same text for the same observations.
  */
@@ -42,8 +42,8 @@ abstract class SeriesMetric<L extends string, S> {
     this.name = options.name;
     this.help = options.help;
     this.labelNames = options.labelNames;
-    // The registry reads a metric through `name`, `help`, `type` and `get()` only: this is one in all but
-    // prom-client's class names.
+    // The registry reads a metric through `name`, `help`, `type`, `aggregator`, `get()` and `reset()`
+    // only: this is one in all but prom-client's class names.
     for (const registry of options.registers) registry.registerMetric(this as unknown as Metric);
   }
 
