@@ -36,7 +36,9 @@ let stopping = false;
 async function shutdown(signal: NodeJS.Signals) {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: finishing in-flight requests, then stopping.`);
+  // On stderr: stdout may be in the middle of a log block (64 KiB, larger than a pipe's atomic write) that a
+  // line written beside it could split.
+  console.error(`${signal}: finishing in-flight requests, then stopping.`);
   setTimeout(() => {
     console.error('Shutdown took too long; exiting anyway.');
     process.exit(1);
