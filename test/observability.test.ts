@@ -362,7 +362,8 @@ describe('configuration', () => {
   });
 
   it('writes every line whole and in order through the block-buffered destination, multi-byte text included', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-log-')), 'out.log');
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-log-'));
+    const file = path.join(folder, 'out.log');
     const fd = fs.openSync(file, 'w');
     const destination = logDestination(fd);
     const { requestLines } = createLoggers('info', destination);
@@ -379,6 +380,7 @@ describe('configuration', () => {
       destination.end();
     });
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    fs.rmSync(folder, { recursive: true });
     expect(lines.map((line) => JSON.parse(line).text)).toEqual(texts);
   });
 
