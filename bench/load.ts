@@ -144,8 +144,7 @@ async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResu
     const line = output.split('\n').find((l) => l.startsWith('{"requests"'));
     if (!line) throw new Error(`no figures from wrk:\n${output}`);
     const figures = JSON.parse(line) as { requests: number; seconds: number; p50: number; p99: number; errors: number };
-    const round = (ms: number) => Math.round(ms * 100) / 100;
-    return { requests: figures.requests, rps: figures.requests / figures.seconds, p50: round(figures.p50), p99: round(figures.p99), errors: figures.errors };
+    return { requests: figures.requests, rps: figures.requests / figures.seconds, p50: hundredths(figures.p50), p99: hundredths(figures.p99), errors: figures.errors };
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
@@ -189,9 +188,12 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
   return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
 }
 
+/** A latency in ms, to a hundredth of a millisecond, as every row prints it. */
+const hundredths = (ms: number) => Math.round(ms * 100) / 100;
+
 /** The q-quantile of some latencies in ms (sorts them in place), to a hundredth of a millisecond. */
 function percentile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
   latencies.sort((a, b) => a - b);
-  return Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 100) / 100;
+  return hundredths(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
 }
