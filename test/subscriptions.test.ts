@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codes, ok, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, anonymous, manager, member, outsider } from './helpers/world.ts';
 import { createLoaders } from '../src/loaders.ts';
-import { write } from '../src/domain/transaction.ts';
+import { appendEvents, write } from '../src/domain/transaction.ts';
+import { databaseKind } from '../src/db/adapter.ts';
 import { TRANSPORTS, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
 
 let gw: LiveGateway;
@@ -273,29 +274,36 @@ describe('log order', () => {
     expect(await sub.events.unreadAfter(200)).toEqual([]);
   });
 
-  it('a transaction that recorded an event holds back the events of others until it commits', async () => {
+  it('a transaction that appended events holds back the events of others until it commits', async () => {
     const [first, second] = await Promise.all([group('PUBLIC', []), group('PUBLIC', [])]);
     const { services } = gw.server.app;
+    const postgres = databaseKind(services.config.databaseUrl) === 'postgresql';
     const viewer = { memberId: 'manager', name: null, isGroupsManager: true, expiresAt: null };
     const ctx = { ...services, viewer, loaders: createLoaders(services.db, viewer) };
     let commit!: () => void;
     const held = new Promise<void>((resolve) => (commit = resolve));
-    let recordedFirst!: () => void;
-    const firstRecorded = new Promise<void>((resolve) => (recordedFirst = resolve));
+    let appendedFirst!: () => void;
+    const firstAppended = new Promise<void>((resolve) => (appendedFirst = resolve));
     const order: string[] = [];
-    const slow = write(ctx, async (w) => {
-      const event = await w.record({ type: 'GROUP_UPDATED', group: { id: first, privacy: 'PUBLIC' } });
-      recordedFirst();
-      await held;
-      return event;
-    }).then((event) => (order.push('first committed'), event));
-    await firstRecorded;
-    const fast = write(ctx, (w) => w.record({ type: 'GROUP_UPDATED', group: { id: second, privacy: 'PUBLIC' } })).then((event) => (order.push('second committed'), event));
+    // The statement write() ends its transactions with, in a transaction kept open after it.
+    const slow = services.db
+      .$transaction(async (tx) => {
+        const [event] = await appendEvents(tx, postgres, [{ type: 'GROUP_UPDATED', group: { id: first, privacy: 'PUBLIC' } }], 'manager');
+        appendedFirst();
+        await held;
+        return event;
+      })
+      .then((event) => (order.push('first committed'), event));
+    await firstAppended;
+    const fast = write(ctx, async (w) => w.record({ type: 'GROUP_UPDATED', group: { id: second, privacy: 'PUBLIC' } })).then(() =>
+      order.push('second committed'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(order).toEqual([]); // the second waits, though it touches another group
     commit();
-    const [a, b] = await Promise.all([slow, fast]);
+    const [a] = await Promise.all([slow, fast]);
     expect(order).toEqual(['first committed', 'second committed']);
+    const b = await gw.db.groupEvent.findFirstOrThrow({ where: { groupId: second }, orderBy: { id: 'desc' } });
     expect(b.id).toBeGreaterThan(a.id);
   });
 });

@@ -65,7 +65,7 @@ export async function insertGroup(w: Write, fields: ReturnType<typeof validateNe
       members: { create: { memberId: adminId, role: 'ADMIN' } },
     },
   });
-  await w.record({ type: 'GROUP_CREATED', group, memberId: adminId, role: 'ADMIN' });
+  w.record({ type: 'GROUP_CREATED', group, memberId: adminId, role: 'ADMIN' });
   return group;
 }
 
@@ -107,7 +107,7 @@ async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx) => Pr
   return write(ctx, async (w) => {
     const more = await change(w.tx);
     const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, ...more, updatedAt: new Date() } });
-    await w.record({ type: 'GROUP_UPDATED', group });
+    w.record({ type: 'GROUP_UPDATED', group });
     return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
   });
 }
@@ -183,7 +183,7 @@ export function setMembershipQuestions(ctx: Context, groupId: string, questions:
 export function deleteGroup(ctx: Context, group: Group): Promise<string> {
   return write(ctx, async (w) => {
     await w.tx.group.delete({ where: { id: group.id } });
-    await w.record({ type: 'GROUP_DELETED', group });
+    w.record({ type: 'GROUP_DELETED', group });
     return group.id;
   });
 }

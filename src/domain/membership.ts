@@ -90,7 +90,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
     if (group.privacy === 'PUBLIC') {
       const membership = await insertMember(w, groupId, memberId);
       await changeCount(w, groupId, 1);
-      await w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
+      w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
       return { membership, joinRequest: null };
     }
 
@@ -124,7 +124,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
       if (isUniqueViolation(error)) throw conflict('You already asked to join this group; wait for an admin to decide.');
       throw error;
     }
-    await w.record({ type: 'JOIN_REQUEST_CREATED', group, memberId });
+    w.record({ type: 'JOIN_REQUEST_CREATED', group, memberId });
     return { membership: null, joinRequest };
   });
 }
@@ -139,7 +139,7 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
       data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
     });
     if (count === 0) throw notFound('You have no pending request to join this group.');
-    await w.record({ type: 'JOIN_REQUEST_CANCELED', group, memberId });
+    w.record({ type: 'JOIN_REQUEST_CANCELED', group, memberId });
     return w.tx.joinRequest.findFirstOrThrow({
       where: { groupId, memberId, status: 'CANCELED' },
       orderBy: [{ decidedAt: 'desc' }, { id: 'desc' }],
@@ -155,7 +155,7 @@ export function leaveGroup(ctx: MemberCtx, groupId: string) {
     await w.tx.groupMember.delete({ where: { id: membership.id } });
     await changeCount(w, groupId, -1);
     await requireAnAdmin(w, groupId);
-    await w.record({ type: 'MEMBER_LEFT', group, memberId: membership.memberId, role: membership.role });
+    w.record({ type: 'MEMBER_LEFT', group, memberId: membership.memberId, role: membership.role });
     return groupId;
   });
 }
@@ -179,7 +179,7 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
       });
       byMember.set(memberId, await insertMember(w, groupId, memberId));
       added++;
-      await w.record({ type: 'MEMBER_ADDED', group, memberId, role: 'MEMBER' });
+      w.record({ type: 'MEMBER_ADDED', group, memberId, role: 'MEMBER' });
     }
     await changeCount(w, groupId, added);
     return ids.map((id) => byMember.get(id)!);
@@ -198,7 +198,7 @@ export function removeGroupMembers(ctx: MemberCtx, groupId: string, memberIds: r
     await changeCount(w, groupId, -members.length);
     await requireAnAdmin(w, groupId);
     for (const memberId of ids) {
-      await w.record({ type: 'MEMBER_REMOVED', group, memberId, role: members.find((m) => m.memberId === memberId)!.role });
+      w.record({ type: 'MEMBER_REMOVED', group, memberId, role: members.find((m) => m.memberId === memberId)!.role });
     }
     return ids;
   });
@@ -239,7 +239,7 @@ async function decideJoinRequests(
         await insertMember(w, groupId, memberId);
         await changeCount(w, groupId, 1);
       }
-      await w.record({
+      w.record({
         type: status === 'APPROVED' ? 'JOIN_REQUEST_APPROVED' : 'JOIN_REQUEST_REJECTED',
         group,
         memberId,
@@ -247,7 +247,7 @@ async function decideJoinRequests(
       });
       // Two changes, two events: the request was decided (JOIN_REQUEST_* reaches only those who may decide,
       // and the requester) and a member joined (reaches everyone who sees the group's content).
-      if (status === 'APPROVED') await w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
+      if (status === 'APPROVED') w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
       decided.push(await w.tx.joinRequest.findUniqueOrThrow({ where: { id: pending.id } }));
     }
     return decided;
@@ -286,7 +286,7 @@ export function changeRoles(ctx: MemberCtx, groupId: string, memberIds: readonly
         continue;
       }
       result.push(await w.tx.groupMember.update({ where: { id: member.id }, data: { role: target } }));
-      await w.record({ type: assign ? 'ROLE_ASSIGNED' : 'ROLE_UNASSIGNED', group, memberId, role });
+      w.record({ type: assign ? 'ROLE_ASSIGNED' : 'ROLE_UNASSIGNED', group, memberId, role });
     }
     await requireAnAdmin(w, groupId);
     return result;

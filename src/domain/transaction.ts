@@ -2,7 +2,7 @@
  * The write path of every mutation: one transaction holding the change and its event-log rows, and the
  * events published only after that transaction has committed (a rolled-back change publishes nothing).
  */
-import type { GroupEvent } from '../generated/prisma/client.ts';
+import { Prisma, type GroupEvent } from '../generated/prisma/client.ts';
 import type { GroupEventType, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
 import type { Tx } from '../db/client.ts';
 import type { Context } from '../context.ts';
@@ -10,7 +10,7 @@ import type { Loaders } from '../loaders.ts';
 import { databaseKind } from '../db/adapter.ts';
 
 /**
- * The PostgreSQL advisory lock (transaction-scoped) held from a transaction's first event row to its commit.
+ * The PostgreSQL advisory lock (transaction-scoped) held from a transaction's event rows to its commit.
  * Any constant works, as long as nothing else in the database uses it.
  */
 const EVENT_LOG_LOCK = 4_783_201_906;
@@ -42,8 +42,71 @@ export interface EventInput {
 /** What a transaction body receives: the transaction client and a way to append to the event log. */
 export interface Write {
   tx: Tx;
-  /** Appends one event (actor = the viewer) and moves the group's recentActivityAt, in this transaction. */
-  record(event: EventInput): Promise<GroupEvent>;
+  /**
+   * Records one event (actor = the viewer). The events are written, and their groups' recentActivityAt
+   * moved, when the body has finished, in the same transaction and in the order they were recorded.
+   */
+  record(event: EventInput): void;
+}
+
+/**
+ * Appends the transaction's events to the log and moves their groups' recentActivityAt (a deleted group has
+ * none to move); returns the rows, in log order.
+ *
+ * Event ids must be assigned in commit order: live subscribers rely on "an event has committed, so every
+ * lower id has committed or never will" to fill gaps from the log. SQLite has one writer at a time. On
+ * PostgreSQL, ids are handed out as rows are inserted and concurrent transactions commit in any order, so
+ * writers of events take turns (an advisory lock) from their event rows to their commit. Writers queue for
+ * that lock, so it is held as briefly as one statement and the COMMIT: the lock, the rows and the activity
+ * time go in one statement, sent once the body has done everything else. (Taken at the first event, as
+ * before, it was held for four round trips, and under the bench's write mix the queue for it was most of
+ * a write's time: bench/README.md, round 10.)
+ */
+export async function appendEvents(tx: Tx, postgres: boolean, events: readonly EventInput[], actorId: string | null): Promise<GroupEvent[]> {
+  const occurredAt = new Date();
+  const touched = [...new Set(events.filter((e) => e.type !== 'GROUP_DELETED').map((e) => e.group.id))];
+  let ids: { id: number | bigint }[];
+  if (postgres) {
+    // Parameters in a SELECT list have no column to take their type from, hence the casts. The ordinal keeps
+    // the rows' insertion order, and so their ids, in the order they were recorded.
+    const rows = events.map(
+      (e, i) =>
+        Prisma.sql`(${i}::int, ${e.type}::"GroupEventType", ${e.group.id}::text, ${e.group.privacy}::"GroupPrivacy", ${e.memberId ?? null}::text, ${e.role ?? null}::"GroupRole")`,
+    );
+    const touch = touched.length
+      ? Prisma.sql`, "touched" AS (UPDATE "Group" SET "recentActivityAt" = ${occurredAt}::timestamp(3) WHERE "id" IN (${Prisma.join(touched)}))`
+      : Prisma.empty;
+    ids = await tx.$queryRaw`
+      WITH "turn" AS (SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}::bigint)),
+      "added" AS (
+        INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberId", "role", "actorId", "occurredAt")
+        SELECT "v"."type", "v"."groupId", "v"."groupPrivacy", "v"."memberId", "v"."role", ${actorId}::text, ${occurredAt}::timestamp(3)
+        FROM "turn", (VALUES ${Prisma.join(rows)}) AS "v" ("ordinal", "type", "groupId", "groupPrivacy", "memberId", "role")
+        ORDER BY "v"."ordinal"
+        RETURNING "id"
+      )${touch}
+      SELECT "id" FROM "added"`;
+  } else {
+    // The Date parameters are stored as Prisma stores a model's DateTime (the driver adapter converts both).
+    const rows = events.map((e) => Prisma.sql`(${e.type}, ${e.group.id}, ${e.group.privacy}, ${e.memberId ?? null}, ${e.role ?? null}, ${actorId}, ${occurredAt})`);
+    ids = await tx.$queryRaw`
+      INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberId", "role", "actorId", "occurredAt")
+      VALUES ${Prisma.join(rows)} RETURNING "id"`;
+    if (touched.length) await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${occurredAt} WHERE "id" IN (${Prisma.join(touched)})`;
+  }
+  // Neither database promises RETURNING's order; ids are assigned in insertion order, which is recorded order.
+  const sorted = ids.map((row) => Number(row.id)).sort((a, b) => a - b);
+  if (sorted.length !== events.length) throw new Error(`the event log took ${sorted.length} of ${events.length} events`);
+  return events.map((e, i) => ({
+    id: sorted[i],
+    type: e.type,
+    groupId: e.group.id,
+    groupPrivacy: e.group.privacy,
+    memberId: e.memberId ?? null,
+    role: e.role ?? null,
+    actorId,
+    occurredAt,
+  }));
 }
 
 /**
@@ -53,40 +116,16 @@ export interface Write {
  * mutation's own payload (e.g. `membership { group { membersCount viewerRole } }`) must show the state after.
  */
 export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | 'loaders' | 'config'>, body: (w: Write) => Promise<T>): Promise<T> {
-  const recorded: GroupEvent[] = [];
+  let recorded: GroupEvent[] = [];
   const postgres = databaseKind(ctx.config.databaseUrl) === 'postgresql';
   const result = await ctx.db.$transaction(
     async (tx) => {
-      // Event ids must be assigned in commit order: live subscribers rely on "an event has committed, so every
-      // lower id has committed or never will" to fill gaps from the log. PostgreSQL hands out ids as rows are
-      // inserted, and concurrent transactions commit in any order, so writers of events take turns from their
-      // first event row to their commit. (SQLite already has one writer at a time.)
-      let ordered: Promise<unknown> | null = postgres ? null : Promise.resolve();
-      return body({
-        tx,
-        async record(event) {
-          await (ordered ??= tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK})`));
-          const now = new Date();
-          const row = await tx.groupEvent.create({
-            data: {
-              type: event.type,
-              groupId: event.group.id,
-              groupPrivacy: event.group.privacy,
-              memberId: event.memberId ?? null,
-              role: event.role ?? null,
-              actorId: ctx.viewer.memberId,
-              occurredAt: now,
-            },
-          });
-          if (event.type !== 'GROUP_DELETED') {
-            // In SQL: a model update costs a compile (~0.7 ms of CPU); the driver stores the Date as it does
-            // for model writes.
-            await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${now} WHERE "id" = ${event.group.id}`;
-          }
-          recorded.push(row);
-          return row;
-        },
-      });
+      const events: EventInput[] = [];
+      // A copy of what the log needs, as it was when recorded.
+      const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy }, memberId: e.memberId, role: e.role });
+      const value = await body({ tx, record });
+      if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId);
+      return value;
     },
     { maxWait: 10_000, timeout: 20_000 },
   );
