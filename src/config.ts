@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_DATABASE_URL } from './db/defaults.ts';
+import { DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE } from './db/defaults.ts';
 
 /**
  * Every environment variable the gateway reads, parsed once, with its default and meaning.
@@ -15,7 +15,7 @@ export interface Config {
   host: string;
   /** DATABASE_URL (default `file:./data/gateway.db`): `file:` for SQLite, `postgresql://` for PostgreSQL. */
   databaseUrl: string;
-  /** DATABASE_POOL_SIZE (default 10): connections in the PostgreSQL pool. */
+  /** DATABASE_POOL_SIZE (default twice the cores plus one): connections in the PostgreSQL pool. */
   databasePoolSize: number;
   /**
    * JWT_SECRET: the HS256 secret tokens are signed with. Required in production. In development, when unset,
@@ -77,7 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: intFromEnv(env, 'PORT', 4000, 0),
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
-    databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', 10),
+    databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE),
     jwtSecret,
     jwtSecretFile,
     maxPageSize,

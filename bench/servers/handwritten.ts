@@ -16,6 +16,7 @@ import { graphqlServer } from './graphql-http.ts';
 import { secretKey, viewerFromAuthorization, type Viewer } from '../../src/auth/viewer.ts';
 import { groupPermissions } from '../../src/auth/policy.ts';
 import { encodeCursor } from '../../src/schema/pagination.ts';
+import { DEFAULT_POOL_SIZE } from '../../src/db/defaults.ts';
 
 type Row = Record<string, unknown>;
 interface Sql {
@@ -44,7 +45,7 @@ function sqlite(file: string): Sql {
 function postgres(connectionString: string): Sql {
   // timestamp(3) holds UTC (as Prisma writes it): read it as UTC whatever the machine's zone.
   pg.types.setTypeParser(1114, (value: string) => new Date(`${value.replace(' ', 'T')}Z`));
-  const pool = new pg.Pool({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  const pool = new pg.Pool({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE || DEFAULT_POOL_SIZE) });
   const numbered = new Map<string, string>();
   return {
     async all(sql, params) {

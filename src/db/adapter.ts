@@ -3,6 +3,7 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { IsolationLevel, SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
 import type BetterSqlite3 from 'better-sqlite3';
+import { DEFAULT_POOL_SIZE } from './defaults.ts';
 
 /** The databases the gateway runs on, chosen by the scheme of DATABASE_URL. */
 export type DatabaseKind = 'sqlite' | 'postgresql';
@@ -21,7 +22,7 @@ export function sqliteFilePath(url: string): string {
 }
 
 export interface AdapterOptions {
-  /** PostgreSQL: connections in the pool (default 10). */
+  /** PostgreSQL: connections in the pool (default DEFAULT_POOL_SIZE). */
   poolSize?: number;
   /** Called with each connection Prisma opens through the adapter. */
   onConnect?: (adapter: SqlDriverAdapter) => void;
@@ -53,7 +54,7 @@ export function createDriverAdapter(url: string, options: { poolSize?: number } 
   if (databaseKind(url) === 'sqlite') {
     return new SqliteAdapterFactory({ url: sqliteFilePath(url), timeout: 10_000 });
   }
-  return new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 });
+  return new PrismaPg({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE });
 }
 
 const ROLLBACK = { sql: 'ROLLBACK', args: [], argTypes: [] } satisfies SqlQuery;
