@@ -58,9 +58,9 @@ export interface Write {
  * PostgreSQL, ids are handed out as rows are inserted and concurrent transactions commit in any order, so
  * writers of events take turns (an advisory lock) from their event rows to their commit. Writers queue for
  * that lock, so it is held as briefly as one statement and the COMMIT: the lock, the rows and the activity
- * time go in one statement, sent once the body has done everything else. (Taken at the first event, as
- * before, it was held for four round trips, and under the bench's write mix the queue for it was most of
- * a write's time: bench/README.md, round 10.)
+ * time go in one statement, sent once the body has done everything else. (Taken at the first event, it
+ * was held for four round trips, and under the bench's write mix writes took twice as long: bench/README.md,
+ * round 10.)
  */
 export async function appendEvents(tx: Tx, postgres: boolean, events: readonly EventInput[], actorId: string | null): Promise<GroupEvent[]> {
   const occurredAt = new Date();
