@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sqliteDataset, useSmokeSizes, type DatasetFacts } from './dataset.ts';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
@@ -77,6 +77,8 @@ interface Row {
   /** Server CPU time (user + system) per request, in ms. */
   cpuPerRequest?: number;
   peakRss?: number;
+  /** Milliseconds the runner itself spent collecting garbage during the measurement (autocannon rows: its own). */
+  runnerGcMs?: number;
   baseline?: string;
   ratio?: number;
   note?: string;
@@ -138,9 +140,12 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     fs.rmSync(profileFile, { force: true });
     await child.profile('start');
   }
+  settle();
+  const runnerGc = watchRunnerGc();
   const before = await child.stats();
   const result = await load({ url: child.url, seconds, connections, next, tokens, rate, client });
   const stats = await child.stats();
+  const runnerGcMs = runnerGc.stop();
   if (profiled) await child.profile('stop', profileFile);
   const SEQUENTIAL = 20;
   // Requests the load left in flight finish first (their statements would be counted otherwise).
@@ -160,6 +165,42 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
     statementsPerRequest: counted.statements / SEQUENTIAL,
     peakRss: stats.peakRss,
+    runnerGcMs,
+  };
+}
+
+/**
+ * Collects the runner's own garbage before a measurement. The runner shares the machine with the server
+ * and the load generator: left to V8, it collected the dataset it had generated (~100 MB) in the middle of
+ * whichever row came next, and that row's p99 paid for it (the `{ __typename }` row read 3.0-4.1x p50 in
+ * full runs, 2.3-3.0x in short ones; bench/README.md, round 11). `npm run bench` starts it with --expose-gc,
+ * and with --no-memory-reducer: V8's memory reducer otherwise follows a full collection with more of its own
+ * some seconds later, to hand memory back to the system, and those landed in the next rows instead.
+ */
+function settle() {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  else if (!settle.warned) {
+    settle.warned = true;
+    log('the runner was started without --expose-gc: its own collections may land inside measurements');
+  }
+}
+settle.warned = false;
+
+/** Milliseconds the runner spent in garbage collection while a measurement ran (kept in the JSON results). */
+function watchRunnerGc() {
+  let ms = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) ms += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      // Entries are delivered asynchronously: take those still queued before disconnecting.
+      for (const entry of observer.takeRecords()) ms += entry.duration;
+      observer.disconnect();
+      return ms;
+    },
   };
 }
 
@@ -208,7 +249,11 @@ async function runRow(row: Omit<Row, 'load' | 'statementsPerRequest' | 'cpuPerRe
       statementsPerRequest: measured.statementsPerRequest,
       cpuPerRequest: measured.cpuPerRequest,
       peakRss: measured.peakRss,
+      runnerGcMs: measured.runnerGcMs,
     };
+    // The runner drives autocannon itself, so its collections are part of those rows' latencies; for a
+    // wrk row they only compete for the CPU. Either way a run should say so when they were sizeable.
+    if (measured.runnerGcMs >= 20) log(`${row.name}: the runner spent ${measured.runnerGcMs.toFixed(0)} ms collecting its own garbage during the measurement`);
     rows.push(measuredRow);
     return measuredRow;
   } finally {
@@ -273,6 +318,7 @@ async function runLive(facts: DatasetFacts): Promise<LiveResult> {
     log(`live: ${open} subscribers open (${failed} failed) in ${((performance.now() - opening) / 1000).toFixed(1)} s`);
     await new Promise((r) => setTimeout(r, 1_000));
     const idle = await child.stats(true);
+    settle();
     const events: LiveResult['events'] = [];
     let errors = 0;
     const seen = new Set<string>();
