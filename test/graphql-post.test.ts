@@ -169,6 +169,29 @@ describe('POST /graphql answered directly', () => {
     expect(codes(wrongType.json)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('answers requests that arrive together (written in one batch per turn) each with its own answer', async () => {
+    const viewers = ['alice', 'bob', 'carol', 'dave', 'erin'];
+    const headers = await Promise.all(viewers.map(async (sub) => ({ ...json, ...(await as({ sub })) })));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    const send = (i: number) =>
+      new Promise<{ sub: string; body: string }>((resolve, reject) => {
+        const body = JSON.stringify({ query: `{ viewer { memberId } n${i}: __typename }` });
+        const request = http.request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', headers: headers[i % viewers.length], agent }, (response) => {
+          let text = '';
+          response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ sub: viewers[i % viewers.length]!, body: text }));
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    try {
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => send(i)));
+      answers.forEach(({ sub, body }, i) => expect(JSON.parse(body)).toEqual({ data: { viewer: { memberId: sub }, [`n${i}`]: 'Query' } }));
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('runs mutations', async () => {
     const join = JSON.stringify({ query: `mutation($id: ID!) { joinGroup(groupId: $id) { membership { role } joinRequest { status } } }`, variables: { id: groups.PUBLIC.id } });
     const answer = await overHttp('POST', { ...json, ...(await as({ sub: 'erin' })) }, join);
