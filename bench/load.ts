@@ -9,6 +9,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import type { Planned } from './scenarios.ts';
 import type { FixedNext, Tokens } from './scenarios.ts';
+import type { PacedCommand, PacedFigures, PacedRequest } from './paced-client.ts';
+import { forkTs, nextMessage } from './process.ts';
 
 export interface LoadResult {
   requests: number;
@@ -152,40 +154,31 @@ async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResu
 
 /**
  * A fixed rate, one request every 1/rate s, whether or not earlier ones were answered (an open model, like
- * wrk2), each latency counted from the moment the request was due. Written here because autocannon's
- * rate option lets each connection send its whole second's quota back to back and then wait for the next
- * second: every second starts with a burst of all its requests at once, so its latencies measure a queue
- * of that burst, not a server at half load.
+ * wrk2), each latency counted from the moment the request was due, sent by a process of its own
+ * (paced-client.ts). Written here because autocannon's rate option lets each connection send its whole
+ * second's quota back to back and then wait for the next second: every second starts with a burst of all
+ * its requests at once, so its latencies measure a queue of that burst, not a server at half load.
  */
 async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
   const { next, tokens } = options;
   const total = Math.max(1, Math.round(rate * options.seconds));
-  const interval = 1000 / rate;
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const sent: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + i * interval;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const requests: PacedRequest[] = [];
+  for (let i = 0; i < Math.min(total, 5_000); i++) {
     const planned = next();
-    sent.push(
-      fetch(options.url, { method: 'POST', headers: requestHeaders(planned, tokens), body: planned.body, signal: AbortSignal.timeout(10_000) })
-        .then(async (response) => {
-          const body = await response.text();
-          latencies.push(performance.now() - due);
-          if (!response.ok || body.includes('"errors"')) errors++;
-          planned.onResponse?.(body);
-        })
-        .catch(() => {
-          errors++;
-        }),
-    );
+    if (planned.onResponse) throw new Error('a paced load sends requests ready-made: it cannot hand answers back to the scenario');
+    requests.push({ headers: requestHeaders(planned, tokens), body: planned.body });
   }
-  await Promise.all(sent);
-  const seconds = (performance.now() - started) / 1000;
-  return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
+  const child = forkTs('paced-client.ts', {});
+  try {
+    await nextMessage(child, 'ready');
+    const done = nextMessage<{ figures: PacedFigures }>(child, 'done', (options.seconds + 30) * 1000);
+    const command: PacedCommand = { type: 'run', url: options.url, rate, seconds: options.seconds, requests };
+    child.send(command);
+    const { latencies, errors, seconds } = (await done).figures;
+    return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
 }
 
 /** A latency in ms, to a hundredth of a millisecond, as every row prints it. */
