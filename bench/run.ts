@@ -571,7 +571,7 @@ function targets(live: LiveResult | null): string {
     const ok = worst.every((w) => w.spread <= 3 && w.errors === 0);
     // A row that misses says how much CPU time the hypervisor took during it (the table's steal column).
     const missNote = (w: (typeof worst)[number]) => (w.spread > 3 && w.steal >= 0.5 ? ` (steal ${w.steal.toFixed(1)}%)` : '');
-    checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(1)}x${missNote(w)}${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
+    checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(2)}x${missNote(w)}${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
     // The same figure for the baselines of this run, not a target: how much of the spread the machine and
     // the load generator make on their own (a sub-millisecond p50 puts p99 on scheduler noise).
     const baselines = rows.filter((r) => r.server !== 'gateway' && !r.name.endsWith('-half') && r.load);
