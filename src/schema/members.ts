@@ -7,7 +7,7 @@ import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs, type SortKey } from './pagination.ts';
+import { decodeCursor, encodeCursor, lazyPage, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 import { JoinRequest } from './join-requests.ts';
 
@@ -37,31 +37,6 @@ const NEWEST_FIRST: SortKey<'joinedAt' | 'id'>[] = [
 
 const memberCursor = (m: { joinedAt: Date; id: string }) => encodeCursor([m.joinedAt, m.id]);
 
-/**
- * A page of members (as toPage makes it, from rows fetched with `take: size + 1`) whose cursors are made
- * when read: a list of groups with `members(first: 5)` on each rarely asks for the members' cursors, and
- * making them is a good part of resolving such a page.
- */
-function lazyMemberPage<T extends { joinedAt: Date; id: string }>(rows: T[], size: number, totalCount: Page<T>['totalCount']): Page<T> {
-  const shown = rows.slice(0, size);
-  const last = shown[shown.length - 1];
-  return {
-    edges: shown.map((node) => ({
-      node,
-      get cursor() {
-        return memberCursor(node);
-      },
-    })),
-    pageInfo: {
-      hasNextPage: rows.length > size,
-      get endCursor() {
-        return last ? memberCursor(last) : null;
-      },
-    },
-    totalCount,
-  };
-}
-
 builder.objectFields(Group, (t) => ({
   members: t.field({
     type: GroupMemberConnection,
@@ -78,7 +53,7 @@ builder.objectFields(Group, (t) => ({
         after: after ? { joinedAt: after[0] as Date, id: after[1] as string } : null,
       });
       const role = args.role;
-      return lazyMemberPage(rows, size, () =>
+      return lazyPage(rows, size, memberCursor, () =>
         role ? ctx.loaders.memberCountByRole.load({ groupId: group.id, role }) : group.membersCount,
       );
     },
