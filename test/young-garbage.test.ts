@@ -9,9 +9,9 @@
  * - an object literal made by a spread followed by more properties, which on Node 20 makes the next young
  *   collection keep the garbage allocated next to it: the context (src/context.ts). The same fix in a
  *   group list's sort keys is exercised by the second test (a group's rules and questions are not);
- * - an object literal with a getter, per row: V8 allocates its accessor pair in the old generation, which
- *   keeps the getter's closure and the row it captured through every young collection (a members page's
- *   lazy cursors: src/schema/pagination.ts);
+ * - an object literal with a getter, per row: V8 keeps each such getter's closure, and the row it
+ *   captured, through every young collection until a full one (a members page's lazy cursors:
+ *   src/schema/pagination.ts);
  * - @prisma/debug keeping the arguments of its last 100 calls, the driver adapter's queries among them,
  *   whether or not DEBUG is set (patches/@prisma+debug+*.patch);
  * - V8's allocation-site pretenuring: after a burst of load (the first test's 10 connections) it makes some

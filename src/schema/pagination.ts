@@ -124,12 +124,12 @@ export function toPage<T>(rows: T[], size: number, cursorOf: (row: T) => string,
 }
 
 /**
- * An edge whose cursor is made when read. A class, not an object literal with a getter: V8 gives each
- * such literal its own accessor pair, allocated in the old generation and pointing at the getter's
- * closure, so every young collection keeps the closure, the row it captured and everything the row
- * holds until the next full collection. Per row of a page that kept ~40 KB of each request of scenario
- * (b) alive past two young collections (bench/README.md, round 13; test/young-garbage.test.ts). A getter
- * on the prototype allocates nothing per edge.
+ * An edge whose cursor is made when read. A class, not an object literal with a getter: each such literal
+ * has a getter closure of its own, and V8 keeps it (with the row it captured and all the row holds)
+ * through every young collection until the next full one, as if the old generation pointed at it. In the
+ * member pages of the bench's scenario (b) that was ~40 KB of each request moved to the old generation
+ * (bench/README.md, round 13; test/young-garbage.test.ts). A getter on the prototype allocates nothing per
+ * edge.
  */
 class LazyEdge<T> {
   constructor(
