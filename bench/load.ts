@@ -15,10 +15,14 @@ import { forkTs, nextMessage } from './process.ts';
 export interface LoadResult {
   requests: number;
   rps: number;
+  /** Seconds the load ran. */
+  seconds: number;
   p50: number;
   p99: number;
   /** Transport errors, timeouts, non-2xx answers and answers carrying GraphQL errors. */
   errors: number;
+  /** Every answer's latency in ms (autocannon loads, when `keepLatencies` is set), to pool several loads. */
+  latencies?: number[];
 }
 
 export interface LoadOptions {
@@ -31,6 +35,8 @@ export interface LoadOptions {
   rate?: number;
   /** `wrk` (the default when installed) or `autocannon` for a scenario that repeats one request. */
   client?: Client;
+  /** Keep every latency in the result (autocannon loads only). */
+  keepLatencies?: boolean;
 }
 
 export type Client = 'wrk' | 'autocannon';
@@ -95,13 +101,16 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     latencies.push(responseTime);
   });
   const result = await instance;
-  return {
+  const figures: LoadResult = {
     requests: result.requests.total,
     rps: result.requests.total / result.duration,
+    seconds: result.duration,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     errors: result.errors + result.timeouts + result.non2xx + result.mismatches,
   };
+  if (options.keepLatencies) figures.latencies = latencies;
+  return figures;
 }
 
 /**
@@ -146,7 +155,7 @@ async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResu
     const line = output.split('\n').find((l) => l.startsWith('{"requests"'));
     if (!line) throw new Error(`no figures from wrk:\n${output}`);
     const figures = JSON.parse(line) as { requests: number; seconds: number; p50: number; p99: number; errors: number };
-    return { requests: figures.requests, rps: figures.requests / figures.seconds, p50: hundredths(figures.p50), p99: hundredths(figures.p99), errors: figures.errors };
+    return { requests: figures.requests, rps: figures.requests / figures.seconds, seconds: figures.seconds, p50: hundredths(figures.p50), p99: hundredths(figures.p99), errors: figures.errors };
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
@@ -175,7 +184,7 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
     const command: PacedCommand = { type: 'run', url: options.url, rate, seconds: options.seconds, requests };
     child.send(command);
     const { latencies, errors, seconds } = (await done).figures;
-    return { requests: latencies.length, rps: latencies.length / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
+    return { requests: latencies.length, rps: latencies.length / seconds, seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
   } finally {
     if (child.exitCode === null) child.kill();
   }
@@ -185,7 +194,7 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
 const hundredths = (ms: number) => Math.round(ms * 100) / 100;
 
 /** The q-quantile of some latencies in ms (sorts them in place), to a hundredth of a millisecond. */
-function percentile(latencies: number[], q: number): number {
+export function percentile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
   latencies.sort((a, b) => a - b);
   return hundredths(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);

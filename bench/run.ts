@@ -17,7 +17,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sqliteDataset, useSmokeSizes, type DatasetFacts } from './dataset.ts';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
-import { load, wrkInstalled, type Client, type LoadResult } from './load.ts';
+import { load, percentile, wrkInstalled, type Client, type LoadResult } from './load.ts';
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
 import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
 import { summarizeProfile } from './profile.ts';
@@ -151,6 +151,20 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
   const stealPercent = stealBetween(cpuBefore, machineCpu());
   const runnerGcMs = runnerGc.stop();
   if (profiled) await child.profile('stop', profileFile);
+  return {
+    result,
+    cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
+    statementsPerRequest: await countStatements(child, next),
+    peakRss: stats.peakRss,
+    runnerGcMs,
+    stealPercent,
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+/** SQL statements per request, counted over a few requests sent one at a time after a load (exact). */
+async function countStatements(child: ServerChild, next: () => Planned) {
   const SEQUENTIAL = 20;
   // Requests the load left in flight finish first (their statements would be counted otherwise).
   for (let last = -1, now = (await child.stats()).statements; now !== last; ) {
@@ -163,15 +177,69 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     const answer = await bodyOf(child.url, planned);
     planned.onResponse?.(JSON.stringify(answer));
   }
-  const counted = await child.stats();
-  return {
-    result,
-    cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
-    statementsPerRequest: counted.statements / SEQUENTIAL,
-    peakRss: stats.peakRss,
-    runnerGcMs,
-    stealPercent,
-  };
+  return (await child.stats()).statements / SEQUENTIAL;
+}
+
+/**
+ * Measures two servers in alternation, for a comparison between them that the machine's drift cannot tilt
+ * as much. Each gets `seconds` of load in all, in segments of about 2 s, in the order A B B A A B …: a
+ * change of speed that lasts longer than a segment lands on both, and a steady drift cancels out. On this
+ * machine the same work's CPU time moved by a fifth within a minute, and measured one after the other, the
+ * two (b) rows with and without the permission layer read its cost anywhere from -4 % to 23 % on unchanged
+ * code (bench/README.md, round 14). Each server's figures pool its segments: requests over time, every
+ * latency, CPU time, steal. Driven by autocannon (the segments are not whole seconds); not profiled.
+ */
+async function measureInterleaved(children: [ServerChild, ServerChild], nexts: [() => Planned, () => Planned]): Promise<[Measured, Measured]> {
+  for (let i = 0; i < 2; i++) {
+    if (warmup > 0) await load({ url: children[i]!.url, seconds: warmup, connections, next: nexts[i]!, tokens, client });
+    await children[i]!.reset();
+  }
+  const count = Math.max(2, Math.round(seconds / 2));
+  const segment = seconds / count;
+  const order = Array.from({ length: count }, (_, j) => (j % 2 === 0 ? [0, 1] : [1, 0])).flat();
+  const pooled = [0, 1].map(() => ({ requests: 0, seconds: 0, errors: 0, latencies: [] as number[], cpuMicros: 0, runnerGcMs: 0, steal: 0, total: 0 }));
+  for (const i of order) {
+    const child = children[i]!;
+    const sum = pooled[i]!;
+    settle();
+    const runnerGc = watchRunnerGc();
+    const cpuBefore = machineCpu();
+    const before = await child.stats();
+    const result = await load({ url: child.url, seconds: segment, connections, next: nexts[i]!, tokens, client: 'autocannon', keepLatencies: true });
+    const after = await child.stats();
+    const cpuAfter = machineCpu();
+    sum.runnerGcMs += runnerGc.stop();
+    sum.requests += result.requests;
+    sum.seconds += result.seconds;
+    sum.errors += result.errors;
+    for (const latency of result.latencies ?? []) sum.latencies.push(latency);
+    sum.cpuMicros += after.cpuMicros - before.cpuMicros;
+    if (cpuBefore && cpuAfter) {
+      sum.steal += cpuAfter.steal - cpuBefore.steal;
+      sum.total += cpuAfter.total - cpuBefore.total;
+    }
+  }
+  const measured: Measured[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sum = pooled[i]!;
+    const peakRss = (await children[i]!.stats()).peakRss;
+    measured.push({
+      result: {
+        requests: sum.requests,
+        rps: sum.requests / Math.max(0.001, sum.seconds),
+        seconds: sum.seconds,
+        p50: percentile(sum.latencies, 0.5),
+        p99: percentile(sum.latencies, 0.99),
+        errors: sum.errors,
+      },
+      cpuPerRequest: sum.requests ? sum.cpuMicros / 1000 / sum.requests : 0,
+      statementsPerRequest: await countStatements(children[i]!, nexts[i]!),
+      peakRss,
+      runnerGcMs: sum.runnerGcMs,
+      stealPercent: sum.total > 0 ? (sum.steal / sum.total) * 100 : undefined,
+    });
+  }
+  return [measured[0]!, measured[1]!];
 }
 
 /**
@@ -267,29 +335,63 @@ const BASELINE_DESCRIPTIONS: Record<string, string> = {
   'yoga-hello': 'bare graphql-yoga hello world',
 };
 
+type RowSpec = Omit<Row, 'load' | 'statementsPerRequest' | 'cpuPerRequest' | 'peakRss'>;
+
 /** Starts `server`, measures it under `next`'s requests, stops it, and adds its row to the table. */
-async function runRow(row: Omit<Row, 'load' | 'statementsPerRequest' | 'cpuPerRequest' | 'peakRss'>, next: () => Planned, env: Record<string, string> = {}, rate?: number) {
+async function runRow(row: RowSpec, next: () => Planned, env: Record<string, string> = {}, rate?: number) {
   const child = await start(row.name, row.server, env);
   try {
-    const measured = await measure(child, next, rate);
-    const measuredRow: Row = {
-      ...row,
-      load: measured.result,
-      statementsPerRequest: measured.statementsPerRequest,
-      cpuPerRequest: measured.cpuPerRequest,
-      peakRss: measured.peakRss,
-      runnerGcMs: measured.runnerGcMs,
-      stealPercent: measured.stealPercent,
-    };
-    // The runner drives autocannon itself, so its collections are part of those rows' latencies; for a
-    // wrk row they only compete for the CPU. Either way a run should say so when they were sizeable.
-    if (measured.runnerGcMs >= 20) log(`${row.name}: the runner spent ${measured.runnerGcMs.toFixed(0)} ms collecting its own garbage during the measurement`);
-    rows.push(measuredRow);
-    return measuredRow;
+    return addRow(row, await measure(child, next, rate));
   } finally {
     await stop(child);
   }
 }
+
+function addRow(row: RowSpec, measured: Measured): Row {
+  const measuredRow: Row = {
+    ...row,
+    load: measured.result,
+    statementsPerRequest: measured.statementsPerRequest,
+    cpuPerRequest: measured.cpuPerRequest,
+    peakRss: measured.peakRss,
+    runnerGcMs: measured.runnerGcMs,
+    stealPercent: measured.stealPercent,
+  };
+  // The runner drives autocannon itself, so its collections are part of those rows' latencies; for a
+  // wrk row they only compete for the CPU. Either way a run should say so when they were sizeable.
+  if (measured.runnerGcMs >= 20) log(`${row.name}: the runner spent ${measured.runnerGcMs.toFixed(0)} ms collecting its own garbage during the measurement`);
+  rows.push(measuredRow);
+  return measuredRow;
+}
+
+/** Two gateway rows measured in alternation (measureInterleaved), each server in a process of its own. */
+async function runGatewaysInterleaved(rowsSpec: [RowSpec & { env?: Record<string, string> }, RowSpec & { env?: Record<string, string> }], nexts: [() => Planned, () => Planned]): Promise<[Row, Row]> {
+  const children = await Promise.all(rowsSpec.map(({ env, ...row }) => start(row.name, row.server, env ?? {})));
+  try {
+    const [first, second] = await measureInterleaved([children[0]!, children[1]!], nexts);
+    return [addRow(withoutEnv(rowsSpec[0]), first), addRow(withoutEnv(rowsSpec[1]), second)];
+  } finally {
+    for (const child of children) await stop(child);
+  }
+}
+
+/**
+ * (b) with and without the permission layer, measured in alternation: the layer's cost is a ratio of two
+ * close figures, and measured one after the other it moved with whatever the machine did in between.
+ * Returns the (b) row.
+ */
+async function runShieldPair(facts: DatasetFacts): Promise<Row> {
+  const [b] = await runGatewaysInterleaved(
+    [
+      { name: 'b', description: SCENARIOS.b.description, server: 'gateway', baseline: 'handwritten-b', note: 'in alternation with the next row' },
+      { name: 'b-noshield', description: '(b) with the permission layer removed', server: 'gateway', baseline: 'b', env: { BENCH_SHIELD: 'off' } },
+    ],
+    [SCENARIOS.b.next(facts), SCENARIOS.b.next(facts)],
+  );
+  return b;
+}
+
+const withoutEnv = ({ env: _env, ...row }: RowSpec & { env?: Record<string, string> }): RowSpec => row;
 
 async function runBaseline(name: string, facts: DatasetFacts) {
   const existing = rows.find((r) => r.name === name);
@@ -474,11 +576,8 @@ async function main() {
     if (!wanted.has(name)) continue;
     await runBaseline(`handwritten-${name}`, facts);
     const scenario = SCENARIOS[name];
-    const row = await runGateway(name, scenario.description, scenario.next(facts), { baseline: scenario.baseline });
+    const row = name === 'b' && wanted.has('shield') ? await runShieldPair(facts) : await runGateway(name, scenario.description, scenario.next(facts), { baseline: scenario.baseline });
     if (name === 'b') {
-      if (wanted.has('shield')) {
-        await runGateway('b-noshield', '(b) with the permission layer removed', SCENARIOS.b.next(facts), { baseline: 'b', env: { BENCH_SHIELD: 'off' } });
-      }
       if (wanted.has('half') && row.load) {
         const rate = Math.max(1, Math.round(row.load.rps / 2));
         await runGateway('b-half', `(b) at half its peak rate (${rate} req/s)`, SCENARIOS.b.next(facts), { baseline: 'handwritten-b', rate });
@@ -497,10 +596,7 @@ async function main() {
   for (const name of ['f', 'g'] as const) {
     if (wanted.has(name)) await runGateway(name, SCENARIOS[name].description, SCENARIOS[name].next(facts));
   }
-  if (!wanted.has('b') && wanted.has('shield')) {
-    await runGateway('b', SCENARIOS.b.description, SCENARIOS.b.next(facts), { baseline: 'handwritten-b' });
-    await runGateway('b-noshield', '(b) with the permission layer removed', SCENARIOS.b.next(facts), { baseline: 'b', env: { BENCH_SHIELD: 'off' } });
-  }
+  if (!wanted.has('b') && wanted.has('shield')) await runShieldPair(facts);
   if (wanted.has('d')) {
     await runBaseline('handwritten-b', facts);
     await runGateway('d', SCENARIOS.d.description, SCENARIOS.d.next(facts), { baseline: 'handwritten-b' });
