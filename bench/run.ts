@@ -364,34 +364,26 @@ function addRow(row: RowSpec, measured: Measured): Row {
   return measuredRow;
 }
 
-/** Two gateway rows measured in alternation (measureInterleaved), each server in a process of its own. */
-async function runGatewaysInterleaved(rowsSpec: [RowSpec & { env?: Record<string, string> }, RowSpec & { env?: Record<string, string> }], nexts: [() => Planned, () => Planned]): Promise<[Row, Row]> {
-  const children = await Promise.all(rowsSpec.map(({ env, ...row }) => start(row.name, row.server, env ?? {})));
-  try {
-    const [first, second] = await measureInterleaved([children[0]!, children[1]!], nexts);
-    return [addRow(withoutEnv(rowsSpec[0]), first), addRow(withoutEnv(rowsSpec[1]), second)];
-  } finally {
-    for (const child of children) await stop(child);
-  }
-}
-
 /**
  * (b) with and without the permission layer, measured in alternation: the layer's cost is a ratio of two
  * close figures, and measured one after the other it moved with whatever the machine did in between.
  * Returns the (b) row.
  */
 async function runShieldPair(facts: DatasetFacts): Promise<Row> {
-  const [b] = await runGatewaysInterleaved(
-    [
-      { name: 'b', description: SCENARIOS.b.description, server: 'gateway', baseline: 'handwritten-b', note: 'in alternation with the next row' },
-      { name: 'b-noshield', description: '(b) with the permission layer removed', server: 'gateway', baseline: 'b', env: { BENCH_SHIELD: 'off' } },
-    ],
-    [SCENARIOS.b.next(facts), SCENARIOS.b.next(facts)],
-  );
-  return b;
+  const on: RowSpec = { name: 'b', description: SCENARIOS.b.description, server: 'gateway', baseline: 'handwritten-b', note: 'in alternation with the next row' };
+  const off: RowSpec = { name: 'b-noshield', description: '(b) with the permission layer removed', server: 'gateway', baseline: 'b' };
+  const children: ServerChild[] = [];
+  try {
+    children.push(await start(on.name, on.server, {}));
+    children.push(await start(off.name, off.server, { BENCH_SHIELD: 'off' }));
+    const [withLayer, without] = await measureInterleaved([children[0]!, children[1]!], [SCENARIOS.b.next(facts), SCENARIOS.b.next(facts)]);
+    const row = addRow(on, withLayer);
+    addRow(off, without);
+    return row;
+  } finally {
+    for (const child of children) await stop(child);
+  }
 }
-
-const withoutEnv = ({ env: _env, ...row }: RowSpec & { env?: Record<string, string> }): RowSpec => row;
 
 async function runBaseline(name: string, facts: DatasetFacts) {
   const existing = rows.find((r) => r.name === name);

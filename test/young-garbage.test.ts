@@ -154,7 +154,7 @@ describe('young garbage', () => {
       expect(response.errors).toBeUndefined();
       return response.data;
     };
-    // 20 groups of two privacies, each with seven members: `member` and six others.
+    // 20 groups of two privacies, each with eight members: its admin, `member` and six others.
     for (let i = 0; i < 20; i++) {
       const { createGroup } = await send('mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } } }', {
         input: { name: `Garbage ${i}`, privacy: i % 2 ? 'PRIVATE' : 'PUBLIC', creatorId: 'admin' },
