@@ -5,7 +5,8 @@
  * by a loader that lives only while that event is being delivered.
  */
 import DataLoader from 'dataloader';
-import type { Group, GroupEvent, GroupMember } from '../generated/prisma/client.ts';
+import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
+import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/policy.ts';
@@ -16,7 +17,8 @@ export const LOG_PAGE = 500;
 
 interface EventLookups {
   group: Promise<Group | null>;
-  membership: DataLoader<string, GroupMember | null>;
+  /** The role of each subscriber in the group (null: not a member). */
+  membership: DataLoader<string, GroupRole | null>;
   /** Once the group is gone (its memberships with it): each member's role just before the event, from the log. */
   formerRole: DataLoader<string, GroupMember['role'] | null>;
 }
@@ -103,11 +105,14 @@ export class Audience {
       const groupId = event.groupId;
       found = {
         group: this.db.group.findUnique({ where: { id: groupId } }),
+        // A hand-written read of the two columns the decision needs (db/reads.ts): through Prisma's query
+        // compiler, reading whole rows, these lookups were a sixth of the fan-out's allocations.
         membership: new DataLoader(
           async (memberIds) => {
-            const rows = await this.db.groupMember.findMany({ where: { groupId, memberId: { in: [...memberIds] } } });
-            const byMember = new Map(rows.map((row) => [row.memberId, row]));
-            return memberIds.map((id) => byMember.get(id) ?? null);
+            const rows = await this.db.read<{ memberId: string; role: GroupRole }>(Prisma.sql`
+              SELECT "memberId", "role" FROM "GroupMember" WHERE "groupId" = ${groupId} AND "memberId" IN (${Prisma.join(memberIds)})`);
+            const roleOf = new Map(rows.map((row) => [row.memberId, row.role]));
+            return memberIds.map((id) => roleOf.get(id) ?? null);
           },
           { maxBatchSize: LOOKUP_BATCH },
         ),
@@ -140,11 +145,11 @@ export class Audience {
   async allows(viewer: Viewer, event: GroupEvent): Promise<boolean> {
     if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
     const lookups = this.lookupsFor(event);
-    const [group, membership] = await Promise.all([
+    const [group, roleNow] = await Promise.all([
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    let role = membership?.role ?? null;
+    let role = roleNow;
     // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
     // from the log instead.
     if (group === null && viewer.memberId !== null && !viewer.isGroupsManager && event.groupPrivacy !== 'PUBLIC') {
