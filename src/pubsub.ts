@@ -38,6 +38,39 @@ export interface EventBusOptions {
   log?: (message: string) => void;
 }
 
+/**
+ * Subscribers woken per turn of the event loop when an event arrives (the rest in the following turns). An
+ * event reaching 10,000 subscribers woke them all at once: each then holds its delivery's state (its lookup,
+ * its execution, its message) until every other has reached the same step, and that state outlived young
+ * collections by the megabyte, to be collected again in the old generation. In slices, a slice's deliveries
+ * run to the socket and die young. 500 is also the audience's lookup batch (src/live/audience.ts), so a
+ * slice costs one membership statement.
+ */
+export const WAKE_SLICE = 500;
+
+/**
+ * Runs wake-ups WAKE_SLICE at a time: the first slice right after the current task, each next one after
+ * the event loop's other work (setImmediate), so a large audience does not hold everything else up either.
+ * Written here because it is the bus's own scheduling: no event or queue library decides when a listener's
+ * consumer resumes.
+ */
+function createWaker(slice = WAKE_SLICE) {
+  const queue: (() => void)[] = [];
+  let scheduled = false;
+  const drain = () => {
+    for (const wake of queue.splice(0, slice)) wake();
+    if (queue.length > 0) setImmediate(drain);
+    else scheduled = false;
+  };
+  return (wake: () => void) => {
+    queue.push(wake);
+    if (!scheduled) {
+      scheduled = true;
+      queueMicrotask(drain);
+    }
+  };
+}
+
 /** What each subscription registers, so a reconnect can tell it events may have been lost. */
 interface Subscriber {
   topic: keyof Topics;
@@ -145,6 +178,7 @@ export function createEventBus(options: EventBusOptions = {}) {
       )
     : null;
   const target: Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'> = redis?.target ?? inProcessTarget();
+  const wakeSoon = createWaker();
 
   return {
     /** 'redis' when events travel between instances, 'memory' when they stay in this process. */
@@ -167,6 +201,12 @@ export function createEventBus(options: EventBusOptions = {}) {
         waiting = [];
         for (const resolve of woken) resolve();
       };
+      // An event wakes the subscriber in its slice (one wake-up queued at a time, however many events came).
+      let wakeQueued = false;
+      const wakeForEvent = () => {
+        wakeQueued = false;
+        wake();
+      };
       const self: Subscriber = {
         topic,
         resume() {
@@ -184,7 +224,10 @@ export function createEventBus(options: EventBusOptions = {}) {
       function listener(event: Event) {
         if (backlog.length >= maxBacklog) return stop();
         backlog.push((event as CustomEvent).detail);
-        wake();
+        if (waiting.length > 0 && !wakeQueued) {
+          wakeQueued = true;
+          wakeSoon(wakeForEvent);
+        }
       }
       subscribers.add(self);
       target.addEventListener(topic, listener);

@@ -12,7 +12,7 @@ import { TEST_DATABASE } from './helpers/database.ts';
 import { manager, member } from './helpers/world.ts';
 import { GROUP_EVENTS, openSubscription, startLiveGateway, type LiveGateway } from './helpers/live.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
-import { createEventBus, MAX_BACKLOG } from '../src/pubsub.ts';
+import { createEventBus, MAX_BACKLOG, WAKE_SLICE } from '../src/pubsub.ts';
 import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 
 const LIMITS = { WS_CONNECTION_INIT_TIMEOUT_MS: '400', MAX_SUBSCRIPTIONS_PER_VIEWER: '2', WS_MAX_BUFFERED_BYTES: '65536' };
@@ -188,6 +188,27 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(received).toEqual(Array.from({ length: MAX_BACKLOG }, (_, i) => i + 1));
     expect(bus.listenerCount('groupEvent')).toBe(1);
     await reader.return?.();
+    expect(bus.listenerCount('groupEvent')).toBe(0);
+  });
+
+  it('one event resumes a large audience WAKE_SLICE subscribers per turn of the event loop, every one of them', async () => {
+    const bus = createEventBus();
+    const streams = Array.from({ length: WAKE_SLICE * 2 + 10 }, () => bus.subscribe('groupEvent'));
+    const got: number[] = [];
+    const reads = streams.map((stream) => stream.next().then((result) => got.push((result.value as GroupEventRow).id)));
+    bus.publish('groupEvent', { id: 7 } as GroupEventRow);
+    const microtasks = async () => {
+      for (let i = 0; i < 20; i++) await null;
+    };
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    await microtasks();
+    expect(got.length).toBe(WAKE_SLICE); // the first slice, before anything else of the event loop runs
+    await nextTurn();
+    await microtasks();
+    expect(got.length).toBe(WAKE_SLICE * 2);
+    await Promise.all(reads);
+    expect(got).toEqual(streams.map(() => 7));
+    await Promise.all(streams.map((stream) => stream.return?.()));
     expect(bus.listenerCount('groupEvent')).toBe(0);
   });
 });
