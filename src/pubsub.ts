@@ -42,9 +42,9 @@ export interface EventBusOptions {
  * Subscribers woken per turn of the event loop when an event arrives (the rest in the following turns). An
  * event reaching 10,000 subscribers woke them all at once: each then holds its delivery's state (its lookup,
  * its execution, its message) until every other has reached the same step, and that state outlived young
- * collections by the megabyte, to be collected again in the old generation. In slices, a slice's deliveries
- * run to the socket and die young. 500 is also the audience's lookup batch (src/live/audience.ts), so a
- * slice costs one membership statement.
+ * collections by the megabyte, to be collected again in the old generation. In slices, fewer deliveries are
+ * in flight at once and less of their state outlives a young collection (bench/README.md, round 15). 500 is
+ * also the audience's lookup batch (src/live/audience.ts), so a slice costs one membership statement.
  */
 export const WAKE_SLICE = 500;
 
