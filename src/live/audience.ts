@@ -6,7 +6,6 @@
  */
 import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
-import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/policy.ts';
@@ -18,7 +17,7 @@ export const LOG_PAGE = 500;
 interface EventLookups {
   group: Promise<Group | null>;
   /** The role of each subscriber in the group (null: not a member). */
-  membership: DataLoader<string, GroupRole | null>;
+  membership: DataLoader<string, GroupMember['role'] | null>;
   /** Once the group is gone (its memberships with it): each member's role just before the event, from the log. */
   formerRole: DataLoader<string, GroupMember['role'] | null>;
 }
@@ -109,7 +108,7 @@ export class Audience {
         // compiler, reading whole rows, these lookups were a sixth of the fan-out's allocations.
         membership: new DataLoader(
           async (memberIds) => {
-            const rows = await this.db.read<{ memberId: string; role: GroupRole }>(Prisma.sql`
+            const rows = await this.db.read<Pick<GroupMember, 'memberId' | 'role'>>(Prisma.sql`
               SELECT "memberId", "role" FROM "GroupMember" WHERE "groupId" = ${groupId} AND "memberId" IN (${Prisma.join(memberIds)})`);
             const roleOf = new Map(rows.map((row) => [row.memberId, row.role]));
             return memberIds.map((id) => roleOf.get(id) ?? null);
