@@ -5,6 +5,7 @@
  *
  *   npm run bench -- [--duration 10] [--connections 20] [--db sqlite|postgresql]
  *                    [--scenarios typename,a,b,c,f,g,d,shield,half,e] [--subscribers 10000] [--profile] [--save]
+ *                    [--steal-retries 2]
  *
  * --profile writes a CPU profile of each measured phase (.tmp/bench/profiles/<row>.cpuprofile) and prints
  * its hottest packages and functions; --save writes the table into bench/README.md.
@@ -36,6 +37,7 @@ const { values: flags } = parseArgs({
     label: { type: 'string', default: '' },
     smoke: { type: 'boolean', default: false },
     client: { type: 'string', default: 'wrk' },
+    'steal-retries': { type: 'string', default: '2' },
   },
 });
 
@@ -52,6 +54,16 @@ const connections = Number(flags.connections);
 const dbKind = flags.db === 'postgresql' || flags.db === 'postgres' ? 'postgresql' : 'sqlite';
 const wanted = new Set(flags.scenarios!.split(',').map((s) => s.trim()).filter(Boolean));
 const subscribers = Number(flags.subscribers);
+/**
+ * A measurement during which the hypervisor took more than STEAL_LIMIT % of the machine's CPU time (steal)
+ * is taken again, up to `--steal-retries` more times, and the row keeps the one with the least steal. At a
+ * sub-millisecond p50, 1 % of steal is enough to set a row's p99 (bench/README.md, round 16): that figure
+ * then measures the host, not the server. The rule looks at the steal only, never at the figures, and is
+ * the same for every row measured on its own, baselines included; the others' steal is printed with the row.
+ * Not for the rows measured in alternation, nor the live fan-out; off with --profile and in smoke runs.
+ */
+const STEAL_LIMIT = 1;
+const stealRetries = flags.smoke || flags.profile ? 0 : Number(flags['steal-retries']);
 // Rows that repeat one request go through wrk when it is installed (autocannon builds requests in
 // JavaScript, and its own pauses show in the latencies it measures); `--client autocannon` keeps them on it.
 if (flags.client !== 'wrk' && flags.client !== 'autocannon') {
@@ -63,8 +75,13 @@ const clients = client === 'wrk' && wrkInstalled ? 'wrk for the rows that repeat
 const JWT_SECRET = 'bench-secret-not-for-production';
 const log = (line: string) => console.error(`[bench] ${line}`);
 
-if (!(seconds > 0 && seconds <= 600) || !(warmup >= 0 && warmup <= 60) || !(connections >= 1 && connections <= 1_000)) {
-  console.error('--duration must be 1..600 seconds, --warmup 0..60, --connections 1..1000');
+if (
+  !(seconds > 0 && seconds <= 600) ||
+  !(warmup >= 0 && warmup <= 60) ||
+  !(connections >= 1 && connections <= 1_000) ||
+  !(Number.isInteger(stealRetries) && stealRetries >= 0 && stealRetries <= 10)
+) {
+  console.error('--duration must be 1..600 seconds, --warmup 0..60, --connections 1..1000, --steal-retries 0..10');
   process.exit(2);
 }
 
@@ -81,6 +98,8 @@ interface Row {
   runnerGcMs?: number;
   /** Share of the machine's CPU time the hypervisor gave to others during the measurement (steal), in %. */
   stealPercent?: number;
+  /** When the row was measured again for its steal (STEAL_LIMIT): the steal of the measurements not kept, in %. */
+  stealOfOthers?: number[];
   baseline?: string;
   ratio?: number;
   note?: string;
@@ -130,8 +149,9 @@ async function stop(child: ServerChild) {
 }
 
 /**
- * Warms the server up, then measures it: autocannon's numbers, the server's CPU time per request and its
- * peak RSS; then counts the SQL statements of a few requests sent one at a time (exact, whatever the load).
+ * Warms the server up, then measures it: the load's numbers, the server's CPU time per request and its
+ * peak RSS (measured again while the steal is above STEAL_LIMIT, see there); then counts the SQL statements
+ * of a few requests sent one at a time (exact, whatever the load).
  */
 async function measure(child: ServerChild, next: () => Planned, rate?: number) {
   if (warmup > 0) await load({ url: child.url, seconds: warmup, connections, next, tokens, rate, client });
@@ -142,26 +162,44 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     fs.rmSync(profileFile, { force: true });
     await child.profile('start');
   }
-  settle();
-  const runnerGc = watchRunnerGc();
-  const cpuBefore = machineCpu();
-  const before = await child.stats();
-  const result = await load({ url: child.url, seconds, connections, next, tokens, rate, client });
-  const stats = await child.stats();
-  const stealPercent = stealBetween(cpuBefore, machineCpu());
-  const runnerGcMs = runnerGc.stop();
+  const attempts: Omit<Measured, 'statementsPerRequest' | 'peakRss' | 'stealOfOthers'>[] = [];
+  for (;;) {
+    settle();
+    const runnerGc = watchRunnerGc();
+    const cpuBefore = machineCpu();
+    const before = await child.stats();
+    const result = await load({ url: child.url, seconds, connections, next, tokens, rate, client });
+    const stats = await child.stats();
+    const stealPercent = stealBetween(cpuBefore, machineCpu());
+    attempts.push({
+      result,
+      cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
+      runnerGcMs: runnerGc.stop(),
+      stealPercent,
+    });
+    if (stealPercent === undefined || stealPercent <= STEAL_LIMIT || attempts.length > stealRetries) break;
+    log(`${child.name}: ${stealPercent.toFixed(1)} % steal during the measurement, measuring again`);
+  }
   if (profiled) await child.profile('stop', profileFile);
+  const kept = attempts.reduce((best, attempt) => ((attempt.stealPercent ?? 0) < (best.stealPercent ?? 0) ? attempt : best));
   return {
-    result,
-    cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
+    ...kept,
     statementsPerRequest: await countStatements(child, next),
-    peakRss: stats.peakRss,
-    runnerGcMs,
-    stealPercent,
+    // Counted since the reset above: the peak over every measurement of the row.
+    peakRss: (await child.stats()).peakRss,
+    stealOfOthers: attempts.length > 1 ? attempts.filter((a) => a !== kept).map((a) => a.stealPercent ?? 0) : undefined,
   };
 }
 
-type Measured = Awaited<ReturnType<typeof measure>>;
+interface Measured {
+  result: LoadResult;
+  cpuPerRequest: number;
+  statementsPerRequest: number;
+  peakRss: number;
+  runnerGcMs: number;
+  stealPercent: number | undefined;
+  stealOfOthers?: number[];
+}
 
 /** SQL statements per request, counted over a few requests sent one at a time after a load (exact). */
 async function countStatements(child: ServerChild, next: () => Planned) {
@@ -356,6 +394,7 @@ function addRow(row: RowSpec, measured: Measured): Row {
     peakRss: measured.peakRss,
     runnerGcMs: measured.runnerGcMs,
     stealPercent: measured.stealPercent,
+    stealOfOthers: measured.stealOfOthers,
   };
   // The runner drives autocannon itself, so its collections are part of those rows' latencies; for a
   // wrk row they only compete for the CPU. Either way a run should say so when they were sizeable.
@@ -508,8 +547,9 @@ function table(): string {
   for (const row of rows) {
     const base = row.baseline ? rows.find((r) => r.name === row.baseline) : undefined;
     const ratio = base?.load && row.load ? `${((row.load.rps / base.load.rps) * 100).toFixed(0)}% of ${row.baseline}` : '';
+    const notes = [row.note, row.stealOfOthers && `the least steal of ${row.stealOfOthers.length + 1} measurements; the others ${row.stealOfOthers.map((p) => `${p.toFixed(1)} %`).join(', ')}`].filter(Boolean);
     lines.push(
-      `| ${row.description}${row.note ? ` (${row.note})` : ''} | ${num(row.load?.rps)} | ${num(row.load?.p50, 2)} | ${num(row.load?.p99, 2)} | ${row.server === 'gateway' || row.server === 'handwritten' ? num(row.statementsPerRequest, 1) : '–'} | ${row.load?.errors ?? ''} | ${mb(row.peakRss)} | ${num(row.cpuPerRequest, 3)} | ${num(row.stealPercent, 1)} | ${ratio} |`,
+      `| ${row.description}${notes.length ? ` (${notes.join('; ')})` : ''} | ${num(row.load?.rps)} | ${num(row.load?.p50, 2)} | ${num(row.load?.p99, 2)} | ${row.server === 'gateway' || row.server === 'handwritten' ? num(row.statementsPerRequest, 1) : '–'} | ${row.load?.errors ?? ''} | ${mb(row.peakRss)} | ${num(row.cpuPerRequest, 3)} | ${num(row.stealPercent, 1)} | ${ratio} |`,
     );
   }
   return lines.join('\n');
