@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 export const counters = { statements: 0 };
 
@@ -32,6 +33,25 @@ const sampler = setInterval(() => {
 }, 250);
 sampler.unref();
 
+/**
+ * The process's garbage collections so far, as pauses of its main thread: young (scavenges) and old
+ * (mark-compacts and incremental marking steps). The runner takes the difference over a measurement, to
+ * say how much of a row's tail they can account for.
+ */
+const collections = { young: 0, youngMs: 0, old: 0, oldMs: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+      collections.young++;
+      collections.youngMs += entry.duration;
+    } else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR || kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) {
+      collections.old++;
+      collections.oldMs += entry.duration;
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
+
 export interface ChildStats {
   statements: number;
   rss: number;
@@ -39,6 +59,8 @@ export interface ChildStats {
   heapUsed: number;
   /** CPU time of this process (user + system), in microseconds. */
   cpuMicros: number;
+  /** Garbage collections so far: how many, and their pauses in ms (young, and old). */
+  collections: typeof collections;
   /** Anything the server wants the runner to know (e.g. live subscriptions). */
   extra: Record<string, number>;
 }
@@ -75,6 +97,7 @@ export function serve(port: number, options: { close: () => Promise<void> | void
         peakRss,
         heapUsed: memory.heapUsed,
         cpuMicros: cpu.user + cpu.system,
+        collections: { ...collections },
         extra: options.extra?.() ?? {},
       };
       send({ type: 'stats', stats });

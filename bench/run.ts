@@ -20,6 +20,7 @@ import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sql
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
 import { load, percentile, wrkInstalled, type Client, type LoadResult } from './load.ts';
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
+import type { ChildStats } from './child.ts';
 import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
 import { summarizeProfile } from './profile.ts';
 
@@ -100,6 +101,8 @@ interface Row {
   stealPercent?: number;
   /** When the row was measured again for its steal (STEAL_LIMIT): the steal of the measurements not kept, in %. */
   stealOfOthers?: number[];
+  /** The server's garbage collections during the measurement (rows measured on their own). */
+  collections?: ChildStats['collections'];
   baseline?: string;
   ratio?: number;
   note?: string;
@@ -171,11 +174,18 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     const result = await load({ url: child.url, seconds, connections, next, tokens, rate, client });
     const stats = await child.stats();
     const stealPercent = stealBetween(cpuBefore, machineCpu());
+    const [gcBefore, gcAfter] = [before.collections, stats.collections];
     attempts.push({
       result,
       cpuPerRequest: result.requests ? (stats.cpuMicros - before.cpuMicros) / 1000 / result.requests : 0,
       runnerGcMs: runnerGc.stop(),
       stealPercent,
+      collections: {
+        young: gcAfter.young - gcBefore.young,
+        youngMs: gcAfter.youngMs - gcBefore.youngMs,
+        old: gcAfter.old - gcBefore.old,
+        oldMs: gcAfter.oldMs - gcBefore.oldMs,
+      },
     });
     if (stealPercent === undefined || stealPercent <= STEAL_LIMIT || attempts.length > stealRetries) break;
     log(`${child.name}: ${stealPercent.toFixed(1)} % steal during the measurement, measuring again`);
@@ -199,6 +209,7 @@ interface Measured {
   runnerGcMs: number;
   stealPercent: number | undefined;
   stealOfOthers?: number[];
+  collections?: ChildStats['collections'];
 }
 
 /** SQL statements per request, counted over a few requests sent one at a time after a load (exact). */
@@ -395,6 +406,7 @@ function addRow(row: RowSpec, measured: Measured): Row {
     runnerGcMs: measured.runnerGcMs,
     stealPercent: measured.stealPercent,
     stealOfOthers: measured.stealOfOthers,
+    collections: measured.collections,
   };
   // The runner drives autocannon itself, so its collections are part of those rows' latencies; for a
   // wrk row they only compete for the CPU. Either way a run should say so when they were sizeable.
@@ -695,10 +707,18 @@ function targets(live: LiveResult | null): string {
   }
   const saturated = rows.filter((r) => r.server === 'gateway' && r.name !== 'b-half' && r.load);
   if (saturated.length) {
-    const worst = saturated.map((r) => ({ name: r.name, spread: r.load!.p99 / Math.max(0.001, r.load!.p50), errors: r.load!.errors, steal: r.stealPercent ?? 0 }));
+    const worst = saturated.map((r) => ({ name: r.name, spread: r.load!.p99 / Math.max(0.001, r.load!.p50), errors: r.load!.errors, steal: r.stealPercent ?? 0, row: r }));
     const ok = worst.every((w) => w.spread <= 3 && w.errors === 0);
-    // A row that misses says how much CPU time the hypervisor took during it (the table's steal column).
-    const missNote = (w: (typeof worst)[number]) => (w.spread > 3 && w.steal >= 0.5 ? ` (steal ${w.steal.toFixed(1)}%)` : '');
+    // A row that misses says what else took its server's time: the hypervisor (the table's steal column), and
+    // its own collections' pauses, with how often they came.
+    const missNote = (w: (typeof worst)[number]) => {
+      if (w.spread <= 3) return '';
+      const notes = w.steal >= 0.5 ? [`steal ${w.steal.toFixed(1)}%`] : [];
+      const gc = w.row.collections;
+      if (gc?.young) notes.push(`young collections of ${(gc.youngMs / gc.young).toFixed(1)} ms every ${((w.row.load!.seconds * 1000) / gc.young).toFixed(0)} ms`);
+      if (gc?.old) notes.push(`${gc.old} old-generation pauses, ${gc.oldMs.toFixed(0)} ms in all`);
+      return notes.length ? ` (${notes.join('; ')})` : '';
+    };
     checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(2)}x${missNote(w)}${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
     // The same figure for the baselines of this run, not a target: how much of the spread the machine and
     // the load generator make on their own (a sub-millisecond p50 puts p99 on scheduler noise).
