@@ -17,6 +17,7 @@ export interface LoadResult {
   rps: number;
   /** Seconds the load ran. */
   seconds: number;
+  /** Latency percentiles in ms, to the microsecond (the table prints hundredths). */
   p50: number;
   p99: number;
   /** Transport errors, timeouts, non-2xx answers and answers carrying GraphQL errors. */
@@ -155,7 +156,7 @@ async function withWrk(options: LoadOptions, planned: Planned): Promise<LoadResu
     const line = output.split('\n').find((l) => l.startsWith('{"requests"'));
     if (!line) throw new Error(`no figures from wrk:\n${output}`);
     const figures = JSON.parse(line) as { requests: number; seconds: number; p50: number; p99: number; errors: number };
-    return { requests: figures.requests, rps: figures.requests / figures.seconds, seconds: figures.seconds, p50: hundredths(figures.p50), p99: hundredths(figures.p99), errors: figures.errors };
+    return { requests: figures.requests, rps: figures.requests / figures.seconds, seconds: figures.seconds, p50: microseconds(figures.p50), p99: microseconds(figures.p99), errors: figures.errors };
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
@@ -191,11 +192,12 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
 }
 
 /** A latency in ms, to a hundredth of a millisecond, as every row prints it. */
-const hundredths = (ms: number) => Math.round(ms * 100) / 100;
+/** A latency in ms, rounded to the microsecond: what wrk measures, and finer than any figure here needs. */
+const microseconds = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** The q-quantile of some latencies in ms (sorts them in place), to a hundredth of a millisecond. */
+/** The q-quantile of some latencies in ms (sorts them in place), to the microsecond. */
 export function percentile(latencies: number[], q: number): number {
   if (!latencies.length) return 0;
   latencies.sort((a, b) => a - b);
-  return hundredths(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  return microseconds(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
 }

@@ -707,19 +707,22 @@ function targets(live: LiveResult | null): string {
   }
   const saturated = rows.filter((r) => r.server === 'gateway' && r.name !== 'b-half' && r.load);
   if (saturated.length) {
-    const worst = saturated.map((r) => ({ name: r.name, spread: r.load!.p99 / Math.max(0.001, r.load!.p50), errors: r.load!.errors, steal: r.stealPercent ?? 0, row: r }));
-    const ok = worst.every((w) => w.spread <= 3 && w.errors === 0);
+    // Compared in whole microseconds, the latencies' own resolution: as a quotient of two floating-point
+    // numbers, a p99 of exactly three times p50 can read just above 3 (2.91 / 0.97 = 3.0000000000000004).
+    const withinTail = (load: LoadResult) => Math.round(load.p99 * 1000) <= 3 * Math.round(load.p50 * 1000);
+    const worst = saturated.map((r) => ({ name: r.name, spread: r.load!.p99 / Math.max(0.001, r.load!.p50), within: withinTail(r.load!), errors: r.load!.errors, steal: r.stealPercent ?? 0, row: r }));
+    const ok = worst.every((w) => w.within && w.errors === 0);
     // A row that misses says what else took its server's time: the hypervisor (the table's steal column), and
     // its own collections' pauses, with how often they came.
     const missNote = (w: (typeof worst)[number]) => {
-      if (w.spread <= 3) return '';
+      if (w.within) return '';
       const notes = w.steal >= 0.5 ? [`steal ${w.steal.toFixed(1)}%`] : [];
       const gc = w.row.collections;
       if (gc?.young) notes.push(`young collections of ${(gc.youngMs / gc.young).toFixed(1)} ms every ${((w.row.load!.seconds * 1000) / gc.young).toFixed(0)} ms`);
       if (gc?.old) notes.push(`${gc.old} old-generation pauses, ${gc.oldMs.toFixed(0)} ms in all`);
       return notes.length ? ` (${notes.join('; ')})` : '';
     };
-    checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(2)}x${missNote(w)}${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
+    checks.push(`- at saturation p99 <= 3x p50, no errors: ${worst.map((w) => `${w.name} ${w.spread.toFixed(!w.within && w.spread.toFixed(2) === '3.00' ? 3 : 2)}x${missNote(w)}${w.errors ? ` ${w.errors} errors` : ''}`).join(', ')} (${mark(ok)})`);
     // The same figure for the baselines of this run, not a target: how much of the spread the machine and
     // the load generator make on their own (a sub-millisecond p50 puts p99 on scheduler noise).
     const baselines = rows.filter((r) => r.server !== 'gateway' && !r.name.endsWith('-half') && r.load);
