@@ -191,7 +191,6 @@ async function paced(options: LoadOptions, rate: number): Promise<LoadResult> {
   }
 }
 
-/** A latency in ms, to a hundredth of a millisecond, as every row prints it. */
 /** A latency in ms, rounded to the microsecond: what wrk measures, and finer than any figure here needs. */
 const microseconds = (ms: number) => Math.round(ms * 1000) / 1000;
 
