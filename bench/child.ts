@@ -9,17 +9,34 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 
 export const counters = { statements: 0 };
 
-/** A CPU profile of the measured phase only (startup and warm-up left out), written as a .cpuprofile. */
+/**
+ * A profile of the measured phase only (startup and warm-up left out): a CPU profile (.cpuprofile), or an
+ * allocation profile (.heapprofile), V8's sampling heap profiler with the objects that young and old
+ * collections freed kept in it, so that it counts every byte allocated, not only what is still alive.
+ */
+export type ProfileKind = 'cpu' | 'alloc';
 let session: Session | null = null;
-async function profile(action: 'start' | 'stop', file?: string) {
+let sessionKind: ProfileKind = 'cpu';
+/** One sample per this many bytes allocated, on average (V8 scales each sample back to the whole). */
+const ALLOCATION_SAMPLING_BYTES = 1024;
+async function profile(action: 'start' | 'stop', file?: string, kind: ProfileKind = 'cpu') {
   if (action === 'start') {
     session = new Session();
     session.connect();
+    sessionKind = kind;
+    if (kind === 'alloc') {
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: ALLOCATION_SAMPLING_BYTES,
+        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: true,
+      });
+      return;
+    }
     await session.post('Profiler.enable');
     await session.post('Profiler.setSamplingInterval', { interval: 200 });
     await session.post('Profiler.start');
   } else if (session) {
-    const { profile: result } = await session.post('Profiler.stop');
+    const { profile: result } = sessionKind === 'alloc' ? await session.post('HeapProfiler.stopSampling') : await session.post('Profiler.stop');
     session.disconnect();
     session = null;
     if (file) fs.writeFileSync(file, JSON.stringify(result));
@@ -69,7 +86,7 @@ type Message =
   | { type: 'reset' }
   | { type: 'stats'; gc?: boolean }
   | { type: 'stop' }
-  | { type: 'profile'; action: 'start' | 'stop'; file?: string }
+  | { type: 'profile'; action: 'start' | 'stop'; file?: string; kind?: ProfileKind }
   | { type: string; [key: string]: unknown };
 
 /**
@@ -102,8 +119,8 @@ export function serve(port: number, options: { close: () => Promise<void> | void
       };
       send({ type: 'stats', stats });
     } else if (message.type === 'profile') {
-      const { action, file } = message as { action: 'start' | 'stop'; file?: string };
-      await profile(action, file);
+      const { action, file, kind } = message as { action: 'start' | 'stop'; file?: string; kind?: ProfileKind };
+      await profile(action, file, kind);
       send({ type: 'profile-done' });
     } else if (message.type === 'stop') {
       // Stopping must not hang the run: whatever close() does, the process ends within a few seconds.

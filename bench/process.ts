@@ -2,7 +2,7 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildStats } from './child.ts';
+import type { ChildStats, ProfileKind } from './child.ts';
 
 const BENCH = path.dirname(new URL(import.meta.url).pathname);
 
@@ -58,8 +58,8 @@ export interface ServerChild {
   url: string;
   process: ChildProcess;
   stats(gc?: boolean): Promise<ChildStats>;
-  /** Starts a CPU profile, or stops it and writes it to `file`. */
-  profile(action: 'start' | 'stop', file?: string): Promise<void>;
+  /** Starts a CPU (or allocation) profile, or stops it and writes it to `file`. */
+  profile(action: 'start' | 'stop', file?: string, kind?: ProfileKind): Promise<void>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -83,9 +83,9 @@ export async function startServerChild(name: string, file: string, env: Record<s
       child.send({ type: 'stats', gc });
       return (await reply).stats;
     },
-    async profile(action, file) {
+    async profile(action, file, kind) {
       const reply = nextMessage(child, 'profile-done');
-      child.send({ type: 'profile', action, file });
+      child.send({ type: 'profile', action, file, kind });
       await reply;
     },
     async reset() {

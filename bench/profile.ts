@@ -1,4 +1,7 @@
-/** Reads a V8 CPU profile (node --cpu-prof) and lists where the time went: by function, and by package. */
+/**
+ * Reads a V8 CPU profile (node --cpu-prof) and lists where the time went, or an allocation profile (the
+ * sampling heap profiler's) and lists where the bytes were allocated: by function, and by package.
+ */
 import fs from 'node:fs';
 
 interface ProfileNode {
@@ -54,13 +57,67 @@ export function summarizeProfile(file: string, top = 25): string {
     for (const o of owners) inclusive.set(o, (inclusive.get(o) ?? 0) + micros);
   }
   const pct = (v: number) => `${((v / total) * 100).toFixed(1).padStart(5)}%`;
-  const lines = [`profile ${file} (${(total / 1e6).toFixed(1)} s sampled)`, '  by package:'];
-  for (const [o, v] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(v)}  ${o}`);
-  lines.push('  by package, inclusive (time with the package on the stack):');
-  for (const [o, v] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(v)}  ${o}`);
-  lines.push('  by function (self time):');
-  for (const [f, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(v)}  ${f}`);
+  return report(`profile ${file} (${(total / 1e6).toFixed(1)} s sampled)`, [
+    ['by package', byOwner, 15],
+    ['by package, inclusive (time with the package on the stack)', inclusive, 15],
+    ['by function (self time)', byFunction, top],
+  ], pct);
+}
+
+/** A profile's summary: a heading, then each section's largest entries, formatted by `format`. */
+function report(heading: string, sections: [string, Map<string, number>, number][], format: (value: number) => string): string {
+  const lines = [heading];
+  for (const [title, values, count] of sections) {
+    lines.push(`  ${title}:`);
+    for (const [key, value] of [...values].sort((a, b) => b[1] - a[1]).slice(0, count)) lines.push(`  ${format(value)}  ${key}`);
+  }
   return lines.join('\n');
+}
+
+interface AllocationNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: AllocationNode[];
+}
+
+/**
+ * Bytes allocated per request in an allocation profile of a measured phase (`--profile-alloc`), where it
+ * was allocated (by function, by package) and with which packages on the stack. The profile counts what
+ * collections freed as well (bench/child.ts), so this is the garbage a request makes: a young collection
+ * comes once per semi-space's worth of it (bench/README.md, round 20).
+ */
+export function summarizeAllocations(file: string, requests: number, top = 25): string {
+  const { head } = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: AllocationNode };
+  const byFunction = new Map<string, number>();
+  const byOwner = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  const add = (map: Map<string, number>, key: string, bytes: number) => map.set(key, (map.get(key) ?? 0) + bytes);
+  // Iterative: a deep stack of async frames must not overflow the summarizer's own.
+  const stack: { node: AllocationNode; owners: Set<string> }[] = [{ node: head, owners: new Set() }];
+  while (stack.length) {
+    const { node, owners: above } = stack.pop()!;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const owners = url ? new Set(above).add(owner(url)) : above;
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${lineNumber + 1}` : ''}`;
+      add(byFunction, key, node.selfSize);
+      add(byOwner, owner(url), node.selfSize);
+      for (const o of owners) add(inclusive, o, node.selfSize);
+    }
+    for (const child of node.children) stack.push({ node: child, owners });
+  }
+  // A profile that saw requests but no allocation is a broken profile, not a server without garbage.
+  if (requests > 0 && total === 0) throw new Error(`the allocation profile ${file} is empty`);
+  const per = Math.max(1, requests);
+  const bytes = (v: number) => `${Math.round(v / per).toLocaleString('en-US').padStart(7)} B`;
+  const heading = `allocations ${file}: ${Math.round(total / per).toLocaleString('en-US')} bytes per request (${requests.toLocaleString('en-US')} requests, ${(total / 2 ** 20).toFixed(0)} MiB)`;
+  return report(heading, [
+    ['by package', byOwner, 15],
+    ['by package, inclusive (bytes allocated with the package on the stack)', inclusive, 15],
+    ['by function (self)', byFunction, top],
+  ], bytes);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

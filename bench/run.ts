@@ -5,10 +5,12 @@
  *
  *   npm run bench -- [--duration 10] [--connections 20] [--db sqlite|postgresql]
  *                    [--scenarios typename,a,b,c,f,g,d,shield,half,e] [--subscribers 10000] [--profile] [--save]
- *                    [--steal-retries 2]
+ *                    [--steal-retries 2] [--profile-alloc]
  *
  * --profile writes a CPU profile of each measured phase (.tmp/bench/profiles/<row>.cpuprofile) and prints
- * its hottest packages and functions; --save writes the table into bench/README.md.
+ * its hottest packages and functions; --profile-alloc writes an allocation profile of each row measured on
+ * its own (.tmp/bench/profiles/<row>.heapprofile) and prints the bytes allocated per request, by package and
+ * function; --save writes the table into bench/README.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +24,7 @@ import { load, percentile, wrkInstalled, type Client, type LoadResult } from './
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
 import type { ChildStats } from './child.ts';
 import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
-import { summarizeProfile } from './profile.ts';
+import { summarizeAllocations, summarizeProfile } from './profile.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
     subscribers: { type: 'string', default: '10000' },
     'live-clients': { type: 'string', default: '4' },
     profile: { type: 'boolean', default: false },
+    'profile-alloc': { type: 'boolean', default: false },
     save: { type: 'boolean', default: false },
     label: { type: 'string', default: '' },
     smoke: { type: 'boolean', default: false },
@@ -64,7 +67,7 @@ const subscribers = Number(flags.subscribers);
  * Not for the rows measured in alternation, nor the live fan-out; off with --profile and in smoke runs.
  */
 const STEAL_LIMIT = 1;
-const stealRetries = flags.smoke || flags.profile ? 0 : Number(flags['steal-retries']);
+const stealRetries = flags.smoke || flags.profile || flags['profile-alloc'] ? 0 : Number(flags['steal-retries']);
 // Rows that repeat one request go through wrk when it is installed (autocannon builds requests in
 // JavaScript, and its own pauses show in the latencies it measures); `--client autocannon` keeps them on it.
 if (flags.client !== 'wrk' && flags.client !== 'autocannon') {
@@ -165,6 +168,14 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     fs.rmSync(profileFile, { force: true });
     await child.profile('start');
   }
+  // One profile at a time: the allocation profile when both are asked for (the CPU profile's sampling
+  // would be counted in it).
+  const allocationProfiled = flags['profile-alloc'] && !profiled && child.name !== '';
+  const allocationFile = path.join(PROFILE_DIR, `${child.name}.heapprofile`);
+  if (allocationProfiled) {
+    fs.rmSync(allocationFile, { force: true });
+    await child.profile('start', undefined, 'alloc');
+  }
   const attempts: Omit<Measured, 'statementsPerRequest' | 'peakRss' | 'stealOfOthers'>[] = [];
   for (;;) {
     settle();
@@ -191,6 +202,10 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     log(`${child.name}: ${stealPercent.toFixed(1)} % steal during the measurement, measuring again`);
   }
   if (profiled) await child.profile('stop', profileFile);
+  if (allocationProfiled) {
+    await child.profile('stop', allocationFile);
+    console.error(summarizeAllocations(allocationFile, attempts.reduce((n, a) => n + a.result.requests, 0), 30));
+  }
   const kept = attempts.reduce((best, attempt) => ((attempt.stealPercent ?? 0) < (best.stealPercent ?? 0) ? attempt : best));
   return {
     ...kept,
@@ -592,6 +607,7 @@ async function main() {
   if (wanted.has('shield') || wanted.has('half')) SCENARIOS.b.viewers(facts).forEach((v) => viewers.add(v));
   await tokens.sign(viewers);
   log(`${viewers.size} viewers' tokens signed; ${seconds} s per measurement after ${warmup} s of warm-up, ${connections} connections`);
+  if (flags.profile || flags['profile-alloc']) log('profiling: the servers run under a profiler, so the table measures the profiler too; take figures from a run without it');
 
   // Same answers from the gateway and the hand-written baseline, before anything is measured.
   const compared = ['a', 'b', 'c'].filter((s) => wanted.has(s) || (s === 'b' && (wanted.has('d') || wanted.has('shield'))));
