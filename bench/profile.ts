@@ -6,7 +6,7 @@ import fs from 'node:fs';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   children?: number[];
 }
 interface Profile {
@@ -29,6 +29,13 @@ function owner(url: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
+type CallFrame = { functionName: string; url: string; lineNumber: number };
+
+/** A function as listed: its name and where it is, the path cut to the package or the project. */
+function frameName({ functionName, url, lineNumber }: CallFrame): string {
+  return `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${lineNumber + 1}` : ''}`;
+}
+
 export function summarizeProfile(file: string, top = 25): string {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -38,10 +45,10 @@ export function summarizeProfile(file: string, top = 25): string {
   const byFunction = new Map<string, number>();
   const byOwner = new Map<string, number>();
   for (const [id, micros] of self) {
-    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${lineNumber + 1}` : ''}`;
+    const { callFrame } = byId.get(id)!;
+    const key = frameName(callFrame);
     byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
-    const o = owner(url);
+    const o = owner(callFrame.url);
     byOwner.set(o, (byOwner.get(o) ?? 0) + micros);
   }
   // Inclusive: each sample counts once for every package on its stack.
@@ -75,7 +82,7 @@ function report(heading: string, sections: [string, Map<string, number>, number]
 }
 
 interface AllocationNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: CallFrame;
   selfSize: number;
   children: AllocationNode[];
 }
@@ -97,12 +104,11 @@ export function summarizeAllocations(file: string, requests: number, top = 25): 
   const stack: { node: AllocationNode; owners: Set<string> }[] = [{ node: head, owners: new Set() }];
   while (stack.length) {
     const { node, owners: above } = stack.pop()!;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { url } = node.callFrame;
     const owners = url ? new Set(above).add(owner(url)) : above;
     if (node.selfSize > 0) {
       total += node.selfSize;
-      const key = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${lineNumber + 1}` : ''}`;
-      add(byFunction, key, node.selfSize);
+      add(byFunction, frameName(node.callFrame), node.selfSize);
       add(byOwner, owner(url), node.selfSize);
       for (const o of owners) add(inclusive, o, node.selfSize);
     }

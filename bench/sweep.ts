@@ -19,6 +19,7 @@ import { BENCH_DIR } from './dataset.ts';
 
 // The sweep's own flags are taken out; every other argument goes to each `npm run bench` as it was given
 // (--duration 8, --db postgresql, --smoke ...), so that run.ts stays the one place that reads them.
+// By hand: node:util's parseArgs, given flags it does not know, cannot hand them on with their values.
 const OWN = ['connections', 'repeat', 'scenarios'];
 const flags: Record<string, string> = { connections: '5,10,20,50,100', repeat: '1', scenarios: 'typename' };
 const passThrough: string[] = [];
