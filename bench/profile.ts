@@ -88,12 +88,13 @@ interface AllocationNode {
 }
 
 /**
- * Bytes allocated per request in an allocation profile of a measured phase (`--profile-alloc`), where it
- * was allocated (by function, by package) and with which packages on the stack. The profile counts what
+ * Bytes allocated per request (per `unit`: a delivery for the live fan-out) in an allocation profile of a
+ * measured phase (`--profile-alloc`), where it was allocated (by function, by package) and with which
+ * packages on the stack. The profile counts what
  * collections freed as well (bench/child.ts), so this is the garbage a request makes: a young collection
  * comes once per semi-space's worth of it (bench/README.md, round 20).
  */
-export function summarizeAllocations(file: string, requests: number, top = 25): string {
+export function summarizeAllocations(file: string, requests: number, top = 25, unit = 'request'): string {
   const { head } = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: AllocationNode };
   const byFunction = new Map<string, number>();
   const byOwner = new Map<string, number>();
@@ -118,7 +119,7 @@ export function summarizeAllocations(file: string, requests: number, top = 25): 
   if (requests > 0 && total === 0) throw new Error(`the allocation profile ${file} is empty`);
   const per = Math.max(1, requests);
   const bytes = (v: number) => `${Math.round(v / per).toLocaleString('en-US').padStart(7)} B`;
-  const heading = `allocations ${file}: ${Math.round(total / per).toLocaleString('en-US')} bytes per request (${requests.toLocaleString('en-US')} requests, ${(total / 2 ** 20).toFixed(0)} MiB)`;
+  const heading = `allocations ${file}: ${Math.round(total / per).toLocaleString('en-US')} bytes per ${unit} (${requests.toLocaleString('en-US')} ${unit === 'delivery' ? 'deliveries' : `${unit}s`}, ${(total / 2 ** 20).toFixed(0)} MiB)`;
   return report(heading, [
     ['by package', byOwner, 15],
     ['by package, inclusive (bytes allocated with the package on the stack)', inclusive, 15],

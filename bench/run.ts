@@ -8,9 +8,9 @@
  *                    [--steal-retries 2] [--profile-alloc]
  *
  * --profile writes a CPU profile of each measured phase (.tmp/bench/profiles/<row>.cpuprofile) and prints
- * its hottest packages and functions; --profile-alloc writes an allocation profile of each row measured on
- * its own (.tmp/bench/profiles/<row>.heapprofile) and prints the bytes allocated per request, by package and
- * function; --save writes the table into bench/README.md.
+ * its hottest packages and functions; --profile-alloc writes an allocation profile of each measured phase
+ * (.tmp/bench/profiles/<row>.heapprofile) and prints the bytes allocated per request (per delivery for the
+ * live fan-out), by package and function; --save writes the table into bench/README.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { BENCH_DIR, facts as datasetFacts, generate, postgresDataset, SIZES, sql
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
 import { load, percentile, wrkInstalled, type Client, type LoadResult } from './load.ts';
 import { fileLimits, forkTs, nextMessage, startServerChild, type ServerChild } from './process.ts';
-import type { ChildStats } from './child.ts';
+import type { ChildStats, ProfileKind } from './child.ts';
 import { BASELINE_REQUESTS, JOIN, LIVE_SUBSCRIPTION, SCENARIOS, Tokens, type Planned } from './scenarios.ts';
 import { summarizeAllocations, summarizeProfile } from './profile.ts';
 
@@ -150,8 +150,27 @@ async function start(name: string, server: string, env: Record<string, string>, 
 async function stop(child: ServerChild) {
   await child.stop();
   children.delete(child);
-  const file = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
-  if (flags.profile && fs.existsSync(file)) console.error(summarizeProfile(file, 30));
+}
+
+/**
+ * The profile a measured phase runs under: a CPU profile (`--profile`) or an allocation profile
+ * (`--profile-alloc`), one at a time (the CPU profiler's sampling would be counted in the allocations).
+ */
+const profileKind: ProfileKind | undefined = flags.profile ? 'cpu' : flags['profile-alloc'] ? 'alloc' : undefined;
+const profileFile = (child: ServerChild) => path.join(PROFILE_DIR, `${child.name}.${profileKind === 'alloc' ? 'heapprofile' : 'cpuprofile'}`);
+
+async function startProfile(child: ServerChild) {
+  if (!profileKind) return;
+  fs.rmSync(profileFile(child), { force: true });
+  await child.profile('start', undefined, profileKind);
+}
+
+/** Stops the profile and prints its summary; an allocation profile per `unit` (`units` of them measured). */
+async function stopProfile(child: ServerChild, units: number, unit = 'request') {
+  if (!profileKind) return;
+  const file = profileFile(child);
+  await child.profile('stop', file);
+  console.error(profileKind === 'alloc' ? summarizeAllocations(file, units, 30, unit) : summarizeProfile(file, 30));
 }
 
 /**
@@ -162,20 +181,7 @@ async function stop(child: ServerChild) {
 async function measure(child: ServerChild, next: () => Planned, rate?: number) {
   if (warmup > 0) await load({ url: child.url, seconds: warmup, connections, next, tokens, rate, client });
   await child.reset();
-  const profiled = flags.profile && child.name !== '';
-  const profileFile = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
-  if (profiled) {
-    fs.rmSync(profileFile, { force: true });
-    await child.profile('start');
-  }
-  // One profile at a time: the allocation profile when both are asked for (the CPU profile's sampling
-  // would be counted in it).
-  const allocationProfiled = flags['profile-alloc'] && !profiled && child.name !== '';
-  const allocationFile = path.join(PROFILE_DIR, `${child.name}.heapprofile`);
-  if (allocationProfiled) {
-    fs.rmSync(allocationFile, { force: true });
-    await child.profile('start', undefined, 'alloc');
-  }
+  await startProfile(child);
   const attempts: Omit<Measured, 'statementsPerRequest' | 'peakRss' | 'stealOfOthers'>[] = [];
   for (;;) {
     settle();
@@ -201,11 +207,7 @@ async function measure(child: ServerChild, next: () => Planned, rate?: number) {
     if (stealPercent === undefined || stealPercent <= STEAL_LIMIT || attempts.length > stealRetries) break;
     log(`${child.name}: ${stealPercent.toFixed(1)} % steal during the measurement, measuring again`);
   }
-  if (profiled) await child.profile('stop', profileFile);
-  if (allocationProfiled) {
-    await child.profile('stop', allocationFile);
-    console.error(summarizeAllocations(allocationFile, attempts.reduce((n, a) => n + a.result.requests, 0), 30));
-  }
+  await stopProfile(child, attempts.reduce((n, a) => n + a.result.requests, 0));
   const kept = attempts.reduce((best, attempt) => ((attempt.stealPercent ?? 0) < (best.stealPercent ?? 0) ? attempt : best));
   return {
     ...kept,
@@ -251,7 +253,9 @@ async function countStatements(child: ServerChild, next: () => Planned) {
  * machine the same work's CPU time moved by a fifth within a minute, and measured one after the other, the
  * two (b) rows with and without the permission layer read its cost anywhere from -4 % to 23 % on unchanged
  * code (bench/README.md, round 14). Each server's figures pool its segments: requests over time, every
- * latency, CPU time, steal. Driven by autocannon (the segments are not whole seconds); not profiled.
+ * latency, CPU time, steal. Driven by autocannon (the segments are not whole seconds). Under `--profile` or
+ * `--profile-alloc` each server's profile covers its segments (both are profiled from the first segment to
+ * the last; the one not under load allocates next to nothing meanwhile).
  */
 async function measureInterleaved(children: [ServerChild, ServerChild], nexts: [() => Planned, () => Planned]): Promise<[Measured, Measured]> {
   for (let i = 0; i < 2; i++) {
@@ -262,6 +266,7 @@ async function measureInterleaved(children: [ServerChild, ServerChild], nexts: [
   const segment = seconds / count;
   const order = Array.from({ length: count }, (_, j) => (j % 2 === 0 ? [0, 1] : [1, 0])).flat();
   const pooled = [0, 1].map(() => ({ requests: 0, seconds: 0, errors: 0, latencies: [] as number[], cpuMicros: 0, runnerGcMs: 0, steal: 0, total: 0 }));
+  for (const child of children) await startProfile(child);
   for (const i of order) {
     const child = children[i]!;
     const sum = pooled[i]!;
@@ -283,6 +288,7 @@ async function measureInterleaved(children: [ServerChild, ServerChild], nexts: [
       sum.total += cpuAfter.total - cpuBefore.total;
     }
   }
+  for (let i = 0; i < 2; i++) await stopProfile(children[i]!, pooled[i]!.requests);
   const measured: Measured[] = [];
   for (let i = 0; i < 2; i++) {
     const sum = pooled[i]!;
@@ -512,8 +518,7 @@ async function runLive(facts: DatasetFacts): Promise<LiveResult> {
     const events: LiveResult['events'] = [];
     let errors = 0;
     const seen = new Set<string>();
-    const profileFile = path.join(PROFILE_DIR, `${child.name}.cpuprofile`);
-    if (flags.profile) await child.profile('start');
+    await startProfile(child);
     for (let i = 0; i < 3; i++) {
       const joiner = facts.liveJoiners[i];
       const cpuBefore = (await child.stats()).cpuMicros;
@@ -547,7 +552,7 @@ async function runLive(facts: DatasetFacts): Promise<LiveResult> {
       log(`live: event ${eventId || '(none)'} reached ${received}/${open} subscribers${received >= open ? `; last after ${(last - sent).toFixed(0)} ms` : ''}, server CPU ${cpuMs.toFixed(0)} ms`);
       await new Promise((r) => setTimeout(r, 500));
     }
-    if (flags.profile) await child.profile('stop', profileFile);
+    await stopProfile(child, events.reduce((n, e) => n + e.received, 0), 'delivery');
     return {
       subscribers: open,
       failed,
