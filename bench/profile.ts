@@ -90,9 +90,9 @@ interface AllocationNode {
 /**
  * Bytes allocated per request (per `unit`: a delivery for the live fan-out) in an allocation profile of a
  * measured phase (`--profile-alloc`), where it was allocated (by function, by package) and with which
- * packages on the stack. The profile counts what
- * collections freed as well (bench/child.ts), so this is the garbage a request makes: a young collection
- * comes once per semi-space's worth of it (bench/README.md, round 20).
+ * packages on the stack. The profile counts what collections freed as well (bench/child.ts), so this is
+ * the garbage a request makes: a young collection comes once per semi-space's worth of it (bench/README.md,
+ * round 20).
  */
 export function summarizeAllocations(file: string, requests: number, top = 25, unit = 'request'): string {
   const { head } = JSON.parse(fs.readFileSync(file, 'utf8')) as { head: AllocationNode };

@@ -59,15 +59,20 @@ const dbKind = flags.db === 'postgresql' || flags.db === 'postgres' ? 'postgresq
 const wanted = new Set(flags.scenarios!.split(',').map((s) => s.trim()).filter(Boolean));
 const subscribers = Number(flags.subscribers);
 /**
+ * The profile a measured phase runs under: a CPU profile (`--profile`) or an allocation profile
+ * (`--profile-alloc`), one at a time (the CPU profiler's sampling would be counted in the allocations).
+ */
+const profileKind: ProfileKind | undefined = flags.profile ? 'cpu' : flags['profile-alloc'] ? 'alloc' : undefined;
+/**
  * A measurement during which the hypervisor took more than STEAL_LIMIT % of the machine's CPU time (steal)
  * is taken again, up to `--steal-retries` more times, and the row keeps the one with the least steal. At a
  * sub-millisecond p50, 1 % of steal is enough to set a row's p99 (bench/README.md, round 16): that figure
  * then measures the host, not the server. The rule looks at the steal only, never at the figures, and is
  * the same for every row measured on its own, baselines included; the others' steal is printed with the row.
- * Not for the rows measured in alternation, nor the live fan-out; off with --profile and in smoke runs.
+ * Not for the rows measured in alternation, nor the live fan-out; off under a profiler and in smoke runs.
  */
 const STEAL_LIMIT = 1;
-const stealRetries = flags.smoke || flags.profile || flags['profile-alloc'] ? 0 : Number(flags['steal-retries']);
+const stealRetries = flags.smoke || profileKind ? 0 : Number(flags['steal-retries']);
 // Rows that repeat one request go through wrk when it is installed (autocannon builds requests in
 // JavaScript, and its own pauses show in the latencies it measures); `--client autocannon` keeps them on it.
 if (flags.client !== 'wrk' && flags.client !== 'autocannon') {
@@ -152,11 +157,6 @@ async function stop(child: ServerChild) {
   children.delete(child);
 }
 
-/**
- * The profile a measured phase runs under: a CPU profile (`--profile`) or an allocation profile
- * (`--profile-alloc`), one at a time (the CPU profiler's sampling would be counted in the allocations).
- */
-const profileKind: ProfileKind | undefined = flags.profile ? 'cpu' : flags['profile-alloc'] ? 'alloc' : undefined;
 const profileFile = (child: ServerChild) => path.join(PROFILE_DIR, `${child.name}.${profileKind === 'alloc' ? 'heapprofile' : 'cpuprofile'}`);
 
 async function startProfile(child: ServerChild) {
@@ -612,7 +612,7 @@ async function main() {
   if (wanted.has('shield') || wanted.has('half')) SCENARIOS.b.viewers(facts).forEach((v) => viewers.add(v));
   await tokens.sign(viewers);
   log(`${viewers.size} viewers' tokens signed; ${seconds} s per measurement after ${warmup} s of warm-up, ${connections} connections`);
-  if (flags.profile || flags['profile-alloc']) log('profiling: the servers run under a profiler, so the table measures the profiler too; take figures from a run without it');
+  if (profileKind) log('profiling: the servers run under a profiler, so the table measures the profiler too; take figures from a run without it');
 
   // Same answers from the gateway and the hand-written baseline, before anything is measured.
   const compared = ['a', 'b', 'c'].filter((s) => wanted.has(s) || (s === 'b' && (wanted.has('d') || wanted.has('shield'))));
