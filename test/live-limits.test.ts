@@ -95,7 +95,6 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
           });
         });
       expect(await run(GROUP_EVENTS, { after: 'not-an-id' })).toEqual(['BAD_USER_INPUT']);
-      expect(await run(GROUP_EVENTS, { after: '999999999' })).toEqual(['BAD_USER_INPUT']); // not an id yet
       expect(await run(`subscription { groupEvents { `)).toEqual(['GRAPHQL_PARSE_FAILED']);
       expect(await run(`subscription { groupEvents { nope } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
       expect(await run(`{ viewer { memberId } }`)).toEqual({ viewer: { memberId: 'member' } });

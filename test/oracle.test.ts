@@ -425,17 +425,28 @@ interface WorldEvent {
   type: (typeof EVENT_TYPES)[number];
   group: WorldGroup;
   memberId: string | null;
+  /** The group's privacy when the event happened (the world's groups may have changed it since). */
+  privacyThen: WorldGroup['privacy'];
 }
+
+const CLOSEDNESS = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
+const moreClosed = (a: WorldGroup['privacy'], b: WorldGroup['privacy']) =>
+  CLOSEDNESS.indexOf(a) >= CLOSEDNESS.indexOf(b) ? a : b;
 
 /**
  * Who receives an event, by API.md: a group's events are part of its content (PUBLIC: everyone; PRIVATE and
  * SECRET: its members and Groups Managers); join-request events are about `joinRequests`, which only those
- * who decide them read; and an event about the viewer (their own request, removal or role) reaches them.
+ * who decide them read; membership and role changes are the member list (`showMemberList`); and an event
+ * about the viewer (their own request, removal or role) reaches them. The group counts as the more closed
+ * of its privacy then and now: what happened while it was closed stays closed, and a group that became
+ * secret hides all of its history from outsiders.
  */
 function receives(viewer: OracleViewer, event: WorldEvent): boolean {
   if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
-  if (event.type.startsWith('JOIN_REQUEST_')) return decidesRequests(viewer, event.group);
-  return seesContent(viewer, event.group);
+  const group = { ...event.group, privacy: moreClosed(event.group.privacy, event.privacyThen) };
+  if (event.type.startsWith('JOIN_REQUEST_')) return decidesRequests(viewer, group);
+  if (event.type.startsWith('MEMBER_') || event.type.startsWith('ROLE_')) return readsMembers(viewer, group);
+  return seesContent(viewer, group);
 }
 
 /** Random events in the log, about members, requesters, strangers and the viewers themselves. */
@@ -446,12 +457,14 @@ async function writeEvents(gw: TestGateway, world: World, rng: Rng): Promise<Wor
     Array.from({ length: rng.int(1, 3) }, () => {
       const type = rng.pick([...EVENT_TYPES]);
       const memberId = type === 'GROUP_UPDATED' ? null : rng.pick([...group.members.map((m) => m.memberId), ...group.requests.map((r) => r.memberId), ...people]);
-      return { type, group, memberId };
+      // Most events happened under the group's privacy now; some under another (it has changed since).
+      const privacyThen = rng.int(0, 2) === 0 ? rng.pick([...CLOSEDNESS]) : group.privacy;
+      return { type, group, memberId, privacyThen };
     }),
   );
   for (const event of planned) {
     await db.groupEvent.create({
-      data: { type: event.type, groupId: event.group.id, groupPrivacy: event.group.privacy, memberId: event.memberId, role: event.type === 'ROLE_ASSIGNED' ? 'ADMIN' : null },
+      data: { type: event.type, groupId: event.group.id, groupPrivacy: event.privacyThen, memberId: event.memberId, role: event.type === 'ROLE_ASSIGNED' ? 'ADMIN' : null },
     });
   }
   const ids = await db.groupEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true } });
@@ -502,7 +515,7 @@ async function checkEvents(gw: TestGateway, world: World, rng: Rng) {
       const got = await eventsReceived(gw, viewer, expected.length);
       const describe = (ids: string[]) => ids.map((id) => {
         const event = events.find((e) => e.id === id);
-        return event ? `${id} ${event.type} ${event.group.privacy} ${event.group.name} member=${event.memberId}` : id;
+        return event ? `${id} ${event.type} ${event.privacyThen}->${event.group.privacy} ${event.group.name} member=${event.memberId}` : id;
       });
       expect({ viewer: name, events: describe(got) }).toEqual({ viewer: name, events: describe(expected) });
     }),

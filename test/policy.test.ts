@@ -5,10 +5,13 @@ import {
   canDecideJoinRequests,
   canReadMembers,
   canSeeContent,
+  canReceiveEvent,
   canSeeGroup,
   creationOutcome,
   decideGroupAction,
   groupPermissions,
+  stricterPrivacy,
+  type EventFacts,
   type GroupFacts,
   type ViewerRole,
 } from '../src/auth/policy.ts';
@@ -127,5 +130,61 @@ describe('creationOutcome', () => {
     [manager, 'ADMIN_APPROVAL', 'create'],
   ] as const)('%o under %s: %s', (viewer, policy, expected) => {
     expect(creationOutcome(viewer, policy)).toBe(expected);
+  });
+});
+
+describe('canReceiveEvent', () => {
+  const event = (type: EventFacts['type'], groupPrivacy: EventFacts['groupPrivacy'], memberId: string | null = 'someone'): EventFacts => ({
+    type,
+    groupPrivacy,
+    memberId,
+  });
+
+  it('stricterPrivacy is the more closed of two', () => {
+    expect(stricterPrivacy('PUBLIC', 'SECRET')).toBe('SECRET');
+    expect(stricterPrivacy('SECRET', 'PRIVATE')).toBe('SECRET');
+    expect(stricterPrivacy('PRIVATE', 'PUBLIC')).toBe('PRIVATE');
+    expect(stricterPrivacy('PUBLIC', 'PUBLIC')).toBe('PUBLIC');
+  });
+
+  it.each([
+    // what happened while the group was closed stays closed after it opens
+    ['SECRET', 'PUBLIC', ANONYMOUS, null, false],
+    ['PRIVATE', 'PUBLIC', siteMember, null, false],
+    // what happened while it was public is closed once it is secret or private
+    ['PUBLIC', 'SECRET', ANONYMOUS, null, false],
+    ['PUBLIC', 'PRIVATE', ANONYMOUS, null, false],
+    ['PUBLIC', 'PUBLIC', ANONYMOUS, null, true],
+    // members and managers see the whole history
+    ['SECRET', 'PUBLIC', siteMember, 'MEMBER', true],
+    ['PUBLIC', 'SECRET', manager, null, true],
+  ] as const)('an update made while %s, the group now %s, viewer %o, role %s: %s', (then, now, viewer, role, expected) => {
+    expect(canReceiveEvent(viewer, event('GROUP_UPDATED', then, null), group(now), role)).toBe(expected);
+  });
+
+  it('membership and role changes follow the member list (showMemberList)', () => {
+    const hidden = group('PUBLIC', { showMemberList: false });
+    for (const type of ['MEMBER_JOINED', 'MEMBER_ADDED', 'MEMBER_LEFT', 'MEMBER_REMOVED', 'ROLE_ASSIGNED', 'ROLE_UNASSIGNED'] as const) {
+      expect([ANONYMOUS, siteMember].map((v) => canReceiveEvent(v, event(type, 'PUBLIC'), hidden, v === siteMember ? 'MEMBER' : null))).toEqual([false, false]);
+      expect(canReceiveEvent(siteMember, event(type, 'PUBLIC'), hidden, 'ADMIN')).toBe(true);
+      expect(canReceiveEvent(manager, event(type, 'PUBLIC'), hidden, null)).toBe(true);
+      expect(canReceiveEvent(ANONYMOUS, event(type, 'PUBLIC'), group('PUBLIC'), null)).toBe(true);
+    }
+    // The group's own changes stay its content.
+    expect(canReceiveEvent(ANONYMOUS, event('GROUP_UPDATED', 'PUBLIC', null), hidden, null)).toBe(true);
+  });
+
+  it('join-request events reach those who decide them, whatever the privacy', () => {
+    const open = group('PUBLIC');
+    expect(canReceiveEvent(ANONYMOUS, event('JOIN_REQUEST_CREATED', 'PUBLIC'), open, null)).toBe(false);
+    expect(canReceiveEvent(siteMember, event('JOIN_REQUEST_CREATED', 'PUBLIC'), open, 'MEMBER')).toBe(false);
+    expect(canReceiveEvent(siteMember, event('JOIN_REQUEST_CREATED', 'PUBLIC'), group('PUBLIC', { membersCanApprove: true }), 'MEMBER')).toBe(true);
+    expect(canReceiveEvent(siteMember, event('JOIN_REQUEST_CREATED', 'SECRET'), group('SECRET'), 'ADMIN')).toBe(true);
+  });
+
+  it('the member an event is about always receives it, even when nothing else of the group reaches them', () => {
+    expect(canReceiveEvent(siteMember, event('MEMBER_REMOVED', 'SECRET', 'm'), group('SECRET'), null)).toBe(true);
+    expect(canReceiveEvent(siteMember, event('JOIN_REQUEST_REJECTED', 'PRIVATE', 'm'), group('SECRET'), null)).toBe(true);
+    expect(canReceiveEvent(ANONYMOUS, event('MEMBER_REMOVED', 'SECRET', null), group('SECRET'), null)).toBe(false);
   });
 });

@@ -237,6 +237,87 @@ describe('groupEvents', () => {
   });
 });
 
+describe('history', () => {
+  const makePublic = async (groupId: string) =>
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { privacy: PUBLIC }) { id } }`, { g: groupId }));
+
+  it('what happened while a group was SECRET or PRIVATE stays hidden from outsiders after it becomes PUBLIC', async () => {
+    for (const privacy of ['SECRET', 'PRIVATE'] as const) {
+      const start = await gw.latestEventId();
+      const id = await group(privacy, ['member']);
+      await add(id, ['mole']);
+      await assignAdmin(id, 'mole');
+      await remove(id, ['mole']);
+      await makePublic(id);
+      await add(id, ['later']);
+      for (const viewer of [anonymous, outsider]) {
+        const replay = await gw.subscribe(viewer, { groupId: id, after: start, transport: 'sse' });
+        expect(summary(await replay.events.take(2))).toEqual(['GROUP_UPDATED null', 'MEMBER_ADDED later']);
+        expect(await replay.events.unreadAfter(200)).toEqual([]);
+      }
+      // Its members saw it all then, and still do.
+      const replay = await gw.subscribe(member, { groupId: id, after: start });
+      expect(summary(await replay.events.take(7))).toEqual([
+        'GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED mole', 'ROLE_ASSIGNED mole', 'MEMBER_REMOVED mole',
+        'GROUP_UPDATED null', 'MEMBER_ADDED later',
+      ]);
+      // The member an event is about keeps receiving it.
+      const mole = await gw.subscribe({ sub: 'mole' }, { groupId: id, after: start, transport: 'sse' });
+      expect(summary(await mole.events.take(4))).toEqual(['MEMBER_ADDED mole', 'ROLE_ASSIGNED mole', 'MEMBER_REMOVED mole', 'GROUP_UPDATED null']);
+    }
+  });
+
+  it('with showMemberList off, membership and role changes reach admins and managers only (and the member concerned)', async () => {
+    const id = await group('PUBLIC', ['member'], { showMemberList: false });
+    const subs = await Promise.all([anonymous, outsider, member, admin, manager, { sub: 'newcomer' }].map((viewer) => gw.subscribe(viewer, { groupId: id })));
+    await add(id, ['newcomer']);
+    await assignAdmin(id, 'newcomer');
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { name: "renamed quietly" }) { id } }`, { g: id }));
+    const [anon, out, plain, groupAdmin, boss, newcomer] = subs;
+    for (const sub of [anon, out, plain]) expect(summary(await sub.events.take(1))).toEqual(['GROUP_UPDATED null']);
+    for (const sub of [groupAdmin, boss, newcomer]) {
+      expect(summary(await sub.events.take(3))).toEqual(['MEMBER_ADDED newcomer', 'ROLE_ASSIGNED newcomer', 'GROUP_UPDATED null']);
+    }
+    for (const sub of subs) expect(await sub.events.unreadAfter(100)).toEqual([]);
+  });
+
+  it('deleting a group reopens none of its history: a group made SECRET, then deleted, stays closed to outsiders and former members', async () => {
+    const start = await gw.latestEventId();
+    const id = await group('PUBLIC', ['member', 'leaver']);
+    ok(await gw.as({ sub: 'leaver' })(`mutation($g: ID!) { leaveGroup(groupId: $g) { groupId } }`, { g: id }));
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { privacy: SECRET }) { id } }`, { g: id }));
+    const replayOf = async (viewer: ViewerSpec) => {
+      const sub = await gw.subscribe(viewer, { groupId: id, after: start, transport: 'sse' });
+      const got = summary(await sub.events.unreadAfter(300));
+      await sub.close();
+      return got;
+    };
+    const before = { anonymous: await replayOf(anonymous), leaver: await replayOf({ sub: 'leaver' }) };
+    expect(before).toEqual({ anonymous: [], leaver: ['MEMBER_ADDED leaver', 'MEMBER_LEFT leaver'] });
+    ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: id }));
+    expect({ anonymous: await replayOf(anonymous), leaver: await replayOf({ sub: 'leaver' }) }).toEqual(before);
+    // Its members at the time of the deletion still replay its history, the deletion included; its member
+    // list (the settings are gone with the group) only for its admins.
+    const memberReplay = summary(await (await gw.subscribe(member, { groupId: id, after: start })).events.take(4));
+    expect(memberReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
+    const adminReplay = summary(await (await gw.subscribe(admin, { groupId: id, after: start })).events.take(6));
+    expect(adminReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
+  });
+
+  it('an `after` beyond the newest event is taken as the newest, not refused (that would tell the log\'s newest id)', async () => {
+    const id = await group('PUBLIC', []);
+    const listeners = () => gw.server.app.services.events.listenerCount('groupEvent');
+    for (const transport of TRANSPORTS) {
+      const before = listeners();
+      const sub = await gw.subscribe(anonymous, { groupId: id, after: '999999999', transport });
+      await until(() => listeners() > before);
+      await add(id, [`reader-${transport}`]);
+      expect(summary(await sub.events.take(1))).toEqual([`MEMBER_ADDED reader-${transport}`]);
+      expect(sub.errors.items).toEqual([]);
+    }
+  });
+});
+
 describe('log order', () => {
   const addAs = (g: string, m: string) =>
     gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g, m: [m] });

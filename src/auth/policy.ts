@@ -6,7 +6,7 @@
  * member). graphql-shield rules (rules.ts), the Prisma `where` fragments that filter lists (visibility.ts)
  * and the live-event filter all ask these functions; nothing else re-derives them.
  */
-import type { GroupCreationPolicy, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
+import type { GroupCreationPolicy, GroupEventType, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
 import type { Viewer } from './viewer.ts';
 
 /** What the policy needs to know about a group. A Group row satisfies it. */
@@ -117,6 +117,61 @@ export function groupPermissions(
     update: manage,
     delete: manage,
   };
+}
+
+/** What the policy needs to know about one event of the log. A GroupEvent row satisfies it. */
+export interface EventFacts {
+  type: GroupEventType;
+  /** The member the event is about (joined, removed, asked to join...), if any. */
+  memberId: string | null;
+  /** The group's privacy when the event happened. */
+  groupPrivacy: GroupPrivacy;
+}
+
+const PRIVACY_RANK: Record<GroupPrivacy, number> = { PUBLIC: 0, PRIVATE: 1, SECRET: 2 };
+
+/** The more closed of two privacy levels. */
+export function stricterPrivacy(a: GroupPrivacy, b: GroupPrivacy): GroupPrivacy {
+  return PRIVACY_RANK[a] >= PRIVACY_RANK[b] ? a : b;
+}
+
+/** Events that tell who is in the group, and with what role: part of the member list. */
+const MEMBER_LIST_EVENTS = new Set<GroupEventType>([
+  'MEMBER_JOINED',
+  'MEMBER_ADDED',
+  'MEMBER_LEFT',
+  'MEMBER_REMOVED',
+  'ROLE_ASSIGNED',
+  'ROLE_UNASSIGNED',
+]);
+
+/** Events about join requests: for those who may decide them. */
+const JOIN_REQUEST_EVENTS = new Set<GroupEventType>([
+  'JOIN_REQUEST_CREATED',
+  'JOIN_REQUEST_APPROVED',
+  'JOIN_REQUEST_REJECTED',
+  'JOIN_REQUEST_CANCELED',
+]);
+
+/**
+ * May the viewer receive one event of the log (live, or replayed with `after`)? An event is the group's
+ * content, read as what it tells:
+ * - the member it is about always receives it (a member removed from a secret group gets that MEMBER_REMOVED,
+ *   and nothing after);
+ * - join-request events reach those who may decide the requests;
+ * - membership and role changes are the member list: those who may read it (`showMemberList` included);
+ * - the rest (the group created, updated, deleted) those who may see the content.
+ * The group is judged by the more closed of its privacy when the event happened and its privacy now: what
+ * happened while a group was secret or private stays hidden from outsiders after it opens, and what happened
+ * while it was public is hidden once it is secret (else a replay would tell it still exists).
+ */
+export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupFacts, role: ViewerRole): boolean {
+  if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+  const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
+  const facts = privacy === group.privacy ? group : { ...group, privacy };
+  if (JOIN_REQUEST_EVENTS.has(event.type)) return canDecideJoinRequests(viewer, facts, role);
+  if (MEMBER_LIST_EVENTS.has(event.type)) return canReadMembers(viewer, facts, role);
+  return canSeeContent(viewer, facts, role);
 }
 
 /** What `createGroup` does for this viewer under the site's creation policy. */

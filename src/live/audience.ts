@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canDecideJoinRequests, canSeeContent, type GroupFacts } from '../auth/policy.ts';
+import { canReceiveEvent, type GroupFacts } from '../auth/policy.ts';
 import { SubscriptionSlots } from './limits.ts';
 
 /** Events read from the log at a time (replay, and filling what the bus did not bring). */
@@ -18,7 +18,13 @@ interface EventLookups {
   group: Promise<Group | null>;
   /** The role of each subscriber in the group (null: not a member). */
   membership: DataLoader<string, GroupMember['role'] | null>;
-  /** Once the group is gone (its memberships with it): each member's role just before the event, from the log. */
+  /** Once the group is gone (its memberships with it): how it stood when it was deleted, from the log. */
+  deletion?: Promise<Deletion>;
+}
+
+/** A deleted group as the log last knew it: its privacy then, and each member's role just before. */
+interface Deletion {
+  facts: GroupFacts;
   formerRole: DataLoader<string, GroupMember['role'] | null>;
 }
 
@@ -33,26 +39,6 @@ const MEMBERSHIP_EVENTS: Partial<Record<GroupEvent['type'], (event: GroupEvent) 
   MEMBER_LEFT: () => null,
   MEMBER_REMOVED: () => null,
 };
-
-const REQUEST_EVENTS = new Set(['JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED', 'JOIN_REQUEST_REJECTED', 'JOIN_REQUEST_CANCELED']);
-
-/**
- * May `viewer` receive `event`? Its own membership and request changes always reach the member concerned
- * (a member removed from a secret group gets that MEMBER_REMOVED, and nothing after). JOIN_REQUEST_* events
- * reach those who may decide them. Everything else reaches those who may see the group's content now. A
- * deleted group is judged by its privacy when the event happened, and the viewer's membership just before.
- */
-export function mayReceive(viewer: Viewer, event: GroupEvent, group: GroupFacts | null, role: GroupMember['role'] | null): boolean {
-  if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
-  const facts: GroupFacts = group ?? {
-    privacy: event.groupPrivacy,
-    membersCanApprove: false,
-    membersCanInvite: false,
-    showMemberList: true,
-  };
-  if (REQUEST_EVENTS.has(event.type)) return canDecideJoinRequests(viewer, facts, role);
-  return canSeeContent(viewer, facts, role);
-}
 
 /**
  * Subscribers whose standing in a group one statement reads. A group with thousands of subscribers online
@@ -115,23 +101,6 @@ export class Audience {
           },
           { maxBatchSize: LOOKUP_BATCH },
         ),
-        formerRole: new DataLoader(async (memberIds) => {
-          const rows = await this.db.groupEvent.findMany({
-            where: {
-              groupId,
-              memberId: { in: [...memberIds] },
-              id: { lt: event.id },
-              type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] },
-            },
-            orderBy: { id: 'desc' },
-          });
-          const latestOf = new Map<string, GroupEvent>();
-          for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
-          return memberIds.map((id) => {
-            const latest = latestOf.get(id);
-            return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
-          });
-        }, { maxBatchSize: LOOKUP_BATCH }),
       };
       this.lookups.set(event.id, found);
       // Subscribers check an event within the same few ticks; afterwards its lookups would be stale.
@@ -140,7 +109,48 @@ export class Audience {
     return found;
   }
 
-  /** Decides whether `viewer` receives `event`, with data read when the event is delivered. */
+  /**
+   * A deleted group counts as it stood when it was deleted (its privacy, and each member's role just before),
+   * so that its history reads the same to a viewer before and after the deletion: a group that was public,
+   * then secret, then deleted keeps its public-era events hidden from outsiders, and a former member of a
+   * secret group does not see its history reopen. Its settings are not in the log: its member list counts
+   * as hidden (admins and Groups Managers only).
+   */
+  private deletionOf(groupId: string, lookups: EventLookups): Promise<Deletion> {
+    lookups.deletion ??= this.db.groupEvent
+      .findFirst({ where: { groupId }, orderBy: { id: 'desc' }, select: { id: true, groupPrivacy: true } })
+      .then((last) => ({
+        facts: {
+          privacy: last?.groupPrivacy ?? 'SECRET',
+          membersCanApprove: false,
+          membersCanInvite: false,
+          showMemberList: false,
+        },
+        formerRole: new DataLoader(
+          async (memberIds) => {
+            const rows = await this.db.groupEvent.findMany({
+              where: {
+                groupId,
+                memberId: { in: [...memberIds] },
+                id: { lt: last?.id ?? 0 },
+                type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] },
+              },
+              orderBy: { id: 'desc' },
+            });
+            const latestOf = new Map<string, GroupEvent>();
+            for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
+            return memberIds.map((id) => {
+              const latest = latestOf.get(id);
+              return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
+            });
+          },
+          { maxBatchSize: LOOKUP_BATCH },
+        ),
+      }));
+    return lookups.deletion;
+  }
+
+  /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
   async allows(viewer: Viewer, event: GroupEvent): Promise<boolean> {
     if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
     const lookups = this.lookupsFor(event);
@@ -148,12 +158,11 @@ export class Audience {
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    let role = roleNow;
+    if (group !== null) return canReceiveEvent(viewer, event, group, roleNow);
     // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
     // from the log instead.
-    if (group === null && viewer.memberId !== null && !viewer.isGroupsManager && event.groupPrivacy !== 'PUBLIC') {
-      role = await lookups.formerRole.load(viewer.memberId);
-    }
-    return mayReceive(viewer, event, group, role);
+    const deletion = await this.deletionOf(event.groupId, lookups);
+    const role = viewer.memberId === null || viewer.isGroupsManager ? null : await deletion.formerRole.load(viewer.memberId);
+    return canReceiveEvent(viewer, event, deletion.facts, role);
   }
 }
