@@ -3,8 +3,11 @@
  *
  * Numbered slugs are picked by looking at the slugs that exist, which would tell a creator that a hidden
  * group holds `yoga-class`. So secret groups never take a plain or numbered slug: theirs end in a random
- * suffix that starts with a letter (`yoga-class-k3x9q2`), and the numbering of visible groups never depends
- * on a secret group's existence.
+ * suffix that starts with a letter, after a double hyphen (`yoga-class--k3x9q2`). A slug made from a name
+ * never holds a double hyphen (slugBase makes every run of other characters one hyphen), so no visible
+ * group's slug, plain or numbered, can ever meet a secret one: its numbering never depends on a secret
+ * group's existence, even for a creator who knows the secret slug (a former member) and names a group
+ * after it.
  */
 import { randomBytes } from 'node:crypto';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
@@ -39,7 +42,7 @@ function randomSuffix(): string {
  */
 export async function chooseSlug(tx: Tx, name: string, privacy: GroupPrivacy): Promise<string> {
   const base = slugBase(name);
-  if (privacy === 'SECRET') return `${base}-${randomSuffix()}`;
+  if (privacy === 'SECRET') return `${base}--${randomSuffix()}`;
   const taken = new Set(
     (await tx.group.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((g) => g.slug),
   );
