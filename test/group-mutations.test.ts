@@ -78,6 +78,17 @@ describe('createGroup', () => {
     expect(byBob.group.viewerRole).toBe('ADMIN');
   });
 
+  it.each([
+    ['empty', ''],
+    ['blank', '   '],
+    ['overlong', 'b'.repeat(201)],
+    ['with a control character', 'bob\nalice'],
+  ])('a creatorId %s is BAD_USER_INPUT, and creates nothing', async (_label, creatorId) => {
+    const response = await create(manager, { name: 'For nobody', creatorId });
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['BAD_USER_INPUT'], data: null });
+    expect(await groupsNamed('For nobody')).toBe(0);
+  });
+
   it('slugs come from the name: unique, numbered, accents stripped, URL-safe', async () => {
     const slugOf = async (name: string, privacy = 'PUBLIC') => ok(await create(manager, { name, privacy })).createGroup.group.slug;
     expect(await slugOf('Yoga class')).toBe('yoga-class');
@@ -109,6 +120,7 @@ describe('createGroup', () => {
   it.each([
     ['an empty name', { name: '' }],
     ['a blank name', { name: '   ' }],
+    ['a name of zero-width spaces', { name: '\u200b\u200b' }],
     ['a 101-character name', { name: 'n'.repeat(101) }],
     ['a cover that is not a URL', { name: 'Ok', coverImageUrl: 'not a url' }],
     ['a cover that is not http(s)', { name: 'Ok', coverImageUrl: 'javascript:alert(1)' }],

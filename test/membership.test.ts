@@ -50,13 +50,16 @@ describe('joinGroup', () => {
     expect(codes(await run(who('asker'), 'join', { g: g.id, a: [{ questionId: qs[0].id, text: 'again' }] }))).toEqual(['CONFLICT']);
     expect(ok(await run(who('asker'), 'cancel', { g: g.id })).cancelJoinRequest).toEqual({ memberId: 'asker', status: 'CANCELED', decidedBy: 'asker' });
     expect((await own(who('asker'), g.id)).viewerJoinRequest).toBeNull();
-    expect(codes(await run(who('asker'), 'cancel', { g: g.id }))).toEqual(['NOT_FOUND']);
+    // Canceled already: the state forbids it (CONFLICT), as for a decided request; never asked: NOT_FOUND.
+    expect(codes(await run(who('asker'), 'cancel', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(codes(await run(who('never-asked'), 'cancel', { g: g.id }))).toEqual(['NOT_FOUND']);
   });
 
   it('PRIVATE: a required question left blank or an unknown question is BAD_USER_INPUT, and files nothing', async () => {
     const g = await groupWith(gw, { privacy: 'PRIVATE' });
     const [q] = ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?', required: true }] })).setMembershipQuestions.questions;
-    for (const a of [undefined, [], [{ questionId: q.id, text: '   ' }], [{ questionId: 'no-such-question', text: 'hi' }]]) {
+    const twice = [{ questionId: q.id, text: 'one' }, { questionId: q.id, text: 'two' }];
+    for (const a of [undefined, [], [{ questionId: q.id, text: '   ' }], [{ questionId: 'no-such-question', text: 'hi' }], twice]) {
       expect(codes(await run(who('asker'), 'join', { g: g.id, a }))).toEqual(['BAD_USER_INPUT']);
     }
     expect(ok(await view(admin, g.id)).group.joinRequests.totalCount).toBe(0);
@@ -88,6 +91,38 @@ describe('leaveGroup', () => {
     expect(codes(await run(member, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
     expect(ok(await run(admin, 'leave', { g: g.id })).leaveGroup).toEqual({ groupId: g.id });
     expect(await expectInvariants(gw, g.id)).toEqual([]);
+  });
+
+  it('a group left empty takes its next member as its admin, however they come in (joined, added, approved)', async () => {
+    const db = gw.app.services.db;
+    const eventsOf = async (groupId: string, after: number) =>
+      (await db.groupEvent.findMany({ where: { groupId, id: { gt: after } }, orderBy: { id: 'asc' } })).map((e) => `${e.type} ${e.memberId} ${e.role}`);
+    const emptied = async (setup: Parameters<typeof groupWith>[1]) => {
+      const g = await groupWith(gw, setup);
+      ok(await run(admin, 'leave', { g: g.id }));
+      const last = await db.groupEvent.findFirst({ orderBy: { id: 'desc' } });
+      return { id: g.id, after: last!.id };
+    };
+    const rolesOf = async (groupId: string) =>
+      Object.fromEntries((await expectInvariants(gw, groupId)).map((m) => [m.memberId, m.role]));
+
+    const open = await emptied({});
+    expect(ok(await run(who('first'), 'join', { g: open.id })).joinGroup.membership.role).toBe('ADMIN');
+    expect(ok(await run(who('second'), 'join', { g: open.id })).joinGroup.membership.role).toBe('MEMBER');
+    expect(await rolesOf(open.id)).toEqual({ first: 'ADMIN', second: 'MEMBER' });
+    expect(await eventsOf(open.id, open.after)).toEqual(['MEMBER_JOINED first MEMBER', 'ROLE_ASSIGNED first ADMIN', 'MEMBER_JOINED second MEMBER']);
+
+    const secret = await emptied({ privacy: 'SECRET' });
+    ok(await run(manager, 'add', { g: secret.id, m: ['x', 'y'] }));
+    expect(await rolesOf(secret.id)).toEqual({ x: 'ADMIN', y: 'MEMBER' });
+
+    const asked = await emptied({ privacy: 'PRIVATE', requesters: ['ann', 'bob'] });
+    ok(await run(manager, 'approve', { g: asked.id, m: ['ann', 'bob'] }));
+    expect(await rolesOf(asked.id)).toEqual({ ann: 'ADMIN', bob: 'MEMBER' });
+    expect(await eventsOf(asked.id, asked.after)).toEqual([
+      'JOIN_REQUEST_APPROVED ann MEMBER', 'MEMBER_JOINED ann MEMBER', 'ROLE_ASSIGNED ann ADMIN',
+      'JOIN_REQUEST_APPROVED bob MEMBER', 'MEMBER_JOINED bob MEMBER',
+    ]);
   });
 });
 
@@ -170,6 +205,9 @@ describe('addGroupMembers', () => {
     ]);
     expect(await own(who('ann'), g.id)).toMatchObject({ viewerRole: 'MEMBER', viewerJoinRequest: null });
     await expectInvariants(gw, g.id);
+    // Two changes, two events, as when the request is approved: those following the requests hear it was decided.
+    const events = await gw.app.services.db.groupEvent.findMany({ where: { groupId: g.id, memberId: 'ann' }, orderBy: { id: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['JOIN_REQUEST_CREATED', 'JOIN_REQUEST_APPROVED', 'MEMBER_ADDED']);
   });
 });
 

@@ -68,6 +68,18 @@ async function insertMember(w: Write, groupId: string, memberId: string, role: G
   }
 }
 
+/**
+ * Lets a newcomer in and records how they came. A group with no members (its last member left) takes its
+ * first newcomer as its admin (their arrival, then ROLE_ASSIGNED), so that a group with members always has
+ * an admin (API.md). `adopt` is whether the group is empty at this point of the transaction.
+ */
+async function admit(w: Write, group: Group, memberId: string, type: 'MEMBER_JOINED' | 'MEMBER_ADDED', adopt: boolean) {
+  const membership = await insertMember(w, group.id, memberId, adopt ? 'ADMIN' : 'MEMBER');
+  w.record({ type, group, memberId, role: 'MEMBER' });
+  if (adopt) w.record({ type: 'ROLE_ASSIGNED', group, memberId, role: 'ADMIN' });
+  return membership;
+}
+
 const pendingKey = (groupId: string, memberId: string) => `${groupId}:${memberId}`;
 
 export interface AnswerInput {
@@ -88,18 +100,22 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
     if (pendingJoinRequest) throw conflict('You already asked to join this group; wait for an admin to decide.');
 
     if (group.privacy === 'PUBLIC') {
-      const membership = await insertMember(w, groupId, memberId);
+      const membership = await admit(w, group, memberId, 'MEMBER_JOINED', group.membersCount === 0);
       await changeCount(w, groupId, 1);
-      w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
       return { membership, joinRequest: null };
     }
 
     const questions = await w.tx.membershipQuestion.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
     const given = new Map<string, string>();
+    const answered = new Set<string>();
     for (const answer of answers ?? []) {
       if (!questions.some((q) => q.id === answer.questionId)) {
         throw badInput(`Question ${answer.questionId} is not one of this group's questions.`);
       }
+      if (answered.has(answer.questionId)) {
+        throw badInput(`Question ${answer.questionId} is answered more than once; give one answer per question.`);
+      }
+      answered.add(answer.questionId);
       const text = optionalText('An answer', answer.text, LIMITS.answerText);
       if (text !== null) given.set(answer.questionId, text);
     }
@@ -138,7 +154,11 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
       where: { pendingKey: pendingKey(groupId, memberId) },
       data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
     });
-    if (count === 0) throw notFound('You have no pending request to join this group.');
+    if (count === 0) {
+      const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      if (earlier) throw conflict(`Your request to join this group was already ${earlier.status.toLowerCase()}.`);
+      throw notFound('You have no pending request to join this group.');
+    }
     w.record({ type: 'JOIN_REQUEST_CANCELED', group, memberId });
     return w.tx.joinRequest.findFirstOrThrow({
       where: { groupId, memberId, status: 'CANCELED' },
@@ -162,7 +182,7 @@ export function leaveGroup(ctx: MemberCtx, groupId: string) {
 
 /**
  * Adds site members to a group. Members already in it are returned unchanged; a pending join request of an
- * added member is approved by the addition.
+ * added member is approved by the addition (JOIN_REQUEST_APPROVED, then MEMBER_ADDED).
  */
 export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
   const ids = idList('memberIds', memberIds, LIMITS.memberIds);
@@ -173,13 +193,13 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
     let added = 0;
     for (const memberId of ids) {
       if (byMember.has(memberId)) continue;
-      await w.tx.joinRequest.updateMany({
+      const approved = await w.tx.joinRequest.updateMany({
         where: { pendingKey: pendingKey(groupId, memberId) },
         data: { status: 'APPROVED', pendingKey: null, decidedAt: new Date(), decidedBy: ctx.viewer.memberId },
       });
-      byMember.set(memberId, await insertMember(w, groupId, memberId));
+      if (approved.count > 0) w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
+      byMember.set(memberId, await admit(w, group, memberId, 'MEMBER_ADDED', group.membersCount + added === 0));
       added++;
-      w.record({ type: 'MEMBER_ADDED', group, memberId, role: 'MEMBER' });
     }
     await changeCount(w, groupId, added);
     return ids.map((id) => byMember.get(id)!);
@@ -217,6 +237,7 @@ async function decideJoinRequests(
   return write(ctx, async (w) => {
     const { group } = await lockGroupFor(w, ctx, groupId, 'approveJoinRequests');
     const decided: JoinRequest[] = [];
+    let approved = 0;
     for (const { memberId, reason } of decisions) {
       const pending = await w.tx.joinRequest.findUnique({ where: { pendingKey: pendingKey(groupId, memberId) } });
       if (!pending) {
@@ -235,10 +256,6 @@ async function decideJoinRequests(
         },
       });
       if (count === 0) throw conflict(`The request of ${memberId} was already decided.`);
-      if (status === 'APPROVED') {
-        await insertMember(w, groupId, memberId);
-        await changeCount(w, groupId, 1);
-      }
       w.record({
         type: status === 'APPROVED' ? 'JOIN_REQUEST_APPROVED' : 'JOIN_REQUEST_REJECTED',
         group,
@@ -246,8 +263,12 @@ async function decideJoinRequests(
         role: status === 'APPROVED' ? 'MEMBER' : null,
       });
       // Two changes, two events: the request was decided (JOIN_REQUEST_* reaches only those who may decide,
-      // and the requester) and a member joined (reaches everyone who sees the group's content).
-      if (status === 'APPROVED') w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
+      // and the requester) and a member joined (reaches those who may read the member list).
+      if (status === 'APPROVED') {
+        await admit(w, group, memberId, 'MEMBER_JOINED', group.membersCount + approved === 0);
+        await changeCount(w, groupId, 1);
+        approved++;
+      }
       decided.push(await w.tx.joinRequest.findUniqueOrThrow({ where: { id: pending.id } }));
     }
     return decided;

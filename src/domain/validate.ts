@@ -16,10 +16,16 @@ export const LIMITS = {
   requestIds: 100,
 } as const;
 
-/** A required, trimmed, non-empty text of at most `max` characters. */
+/** Characters that show nothing on their own: spaces, and format characters such as zero-width spaces. */
+const INVISIBLE = /^[\s\p{Cf}]*$/u;
+
+/** Control characters (a newline in an id, say), which no id or name a person types holds. */
+const CONTROL = /\p{Cc}/u;
+
+/** A required, trimmed, non-empty text of at most `max` characters, with something visible in it. */
 export function requiredText(label: string, value: string, max: number): string {
   const text = value.trim();
-  if (text === '') throw badInput(`${label} must not be empty.`);
+  if (INVISIBLE.test(text)) throw badInput(`${label} must not be empty.`);
   if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
   return text;
 }
@@ -46,11 +52,25 @@ export function optionalUrl(label: string, value: string | null | undefined): st
   return url.toString();
 }
 
+/** The longest id accepted (the ids of members and groups are far shorter). */
+const MAX_ID = 200;
+
 /** A non-empty list of at most `max` distinct, non-empty ids (duplicates are dropped). */
 export function idList(label: string, ids: readonly string[], max: number): string[] {
   const unique = [...new Set(ids.map((id) => id.trim()))];
   if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
   if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
-  if (unique.some((id) => id === '' || id.length > 200)) throw badInput(`${label} must not contain empty or overlong ids.`);
+  if (unique.some((id) => id === '' || id.length > MAX_ID || CONTROL.test(id))) {
+    throw badInput(`${label} must not contain empty or overlong ids, or control characters.`);
+  }
   return unique;
+}
+
+/** A member id given alone (`creatorId`): trimmed, non-empty, at most 200 characters, no control characters. */
+export function validMemberId(label: string, id: string): string {
+  const text = id.trim();
+  if (text === '' || text.length > MAX_ID || CONTROL.test(text)) {
+    throw badInput(`${label} must be a member id: not empty, at most ${MAX_ID} characters, no control characters.`);
+  }
+  return text;
 }

@@ -7,7 +7,7 @@ import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.t
 import { viewerRole } from '../auth/rules.ts';
 import { creationOutcome } from '../auth/policy.ts';
 import { badInput, forbidden } from '../errors.ts';
-import { LIMITS } from '../domain/validate.ts';
+import { LIMITS, validMemberId } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
@@ -246,7 +246,8 @@ builder.mutationFields((t) => ({
       if (outcome === 'request') {
         return { group: null, createRequest: await groups.requestGroupCreation(ctx, input, memberId) };
       }
-      return { group: await groups.createGroup(ctx, input, input.creatorId?.trim() || memberId), createRequest: null };
+      const adminId = input.creatorId != null ? validMemberId('creatorId', input.creatorId) : memberId;
+      return { group: await groups.createGroup(ctx, input, adminId), createRequest: null };
     },
   }),
   updateGroup: t.field({
