@@ -61,7 +61,7 @@ describe('successful changes', () => {
     ['rejecting a request', { viewer: manager, op: 'reject', vars: { r: [{ memberId: 'fay', reason: 'Full.' }] },
       events: [['JOIN_REQUEST_REJECTED', 'fay', null, 'manager']] }],
     ['adding a member who asked (approves the request)', { viewer: admin, op: 'add', vars: { m: ['gus'] },
-      events: [['MEMBER_ADDED', 'gus', 'MEMBER', 'admin']] }],
+      events: [['JOIN_REQUEST_APPROVED', 'gus', 'MEMBER', 'admin'], ['MEMBER_ADDED', 'gus', 'MEMBER', 'admin']] }],
     ['removing everyone else', { viewer: admin, op: 'remove', vars: { m: ['bob', 'eve', 'gus'] },
       events: [['MEMBER_REMOVED', 'bob', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'eve', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'gus', 'MEMBER', 'admin']] }],
     ['the last admin leaving an empty group', { viewer: admin, op: 'leave', events: [['MEMBER_LEFT', 'admin', 'ADMIN', 'admin']] }],
