@@ -29,7 +29,7 @@ function as(memberId: string, isGroupsManager = false) {
     db,
     config,
     events: createEventBus(),
-    audience: new Audience(db),
+    audience: new Audience(db, config.jwtSecret),
     jwtKey: secretKey(config.jwtSecret),
     viewer,
     loaders: createLoaders(db, viewer),

@@ -92,7 +92,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       backlog: config.live.backlog,
       log: (message) => observability.logger.warn(message),
     }),
-    audience: new Audience(db),
+    audience: new Audience(db, config.jwtSecret),
     jwtKey: secretKey(config.jwtSecret),
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.

@@ -468,7 +468,7 @@ async function writeEvents(gw: TestGateway, world: World, rng: Rng): Promise<Wor
     });
   }
   const ids = await db.groupEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true } });
-  return planned.map((event, i) => ({ ...event, id: String(ids[i].id) }));
+  return planned.map((event, i) => ({ ...event, id: gw.app.services.audience.ids.encode(ids[i].id) }));
 }
 
 /**

@@ -7,7 +7,7 @@
  * one (the production setup), else SQLite's (one file shared by both processes).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, ok, postGraphQL, tokenFor, type GraphQLResponse, type ViewerSpec } from './helpers/gateway.ts';
+import { TEST_SECRET, testEventIds, ok, postGraphQL, tokenFor, type GraphQLResponse, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 import { findPostgresBin, freePort } from './helpers/postgres.ts';
 import { findRedisServer, startRedis, type RedisServer } from './helpers/redis.ts';
@@ -79,7 +79,7 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
 
   /** The ids of every event in the log after `after`, in order. */
   const committedAfter = async (after: string) =>
-    (await db.groupEvent.findMany({ where: { id: { gt: Number(after) } }, orderBy: { id: 'asc' }, select: { id: true } })).map((e) => String(e.id));
+    (await db.groupEvent.findMany({ where: { id: { gt: testEventIds.decode(after)! } }, orderBy: { id: 'asc' }, select: { id: true } })).map((e) => testEventIds.encode(e.id));
 
   /** Reads everything `subscription` receives until it has every event in the log after `after`. */
   async function expectExactlyTheLog(subscription: LiveSubscription, after: string, received: LiveEvent[] = []) {
@@ -92,7 +92,7 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
   }
 
   it('a change made through one instance reaches a WebSocket subscriber of the other; /ready checks Redis', async () => {
-    const start = String((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
+    const start = testEventIds.encode((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
     const onB = await subscribe(b, start);
     const onA = await subscribe(a, start, 'sse');
     const groupId = await createGroup(a, 'Across instances');
@@ -103,7 +103,7 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
   });
 
   it('concurrent writes through both instances reach a subscriber of each, once and in log order', async () => {
-    const start = String((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
+    const start = testEventIds.encode((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
     const groups = await Promise.all([a, b, a, b].map((on, i) => createGroup(on, `Concurrent ${i}`)));
     const onA = await subscribe(a, start, 'sse');
     const onB = await subscribe(b, start);
@@ -112,7 +112,7 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
   });
 
   it('while Redis is down, writes go on; once it is back, subscribers get every committed event once, in order', async () => {
-    const start = String((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
+    const start = testEventIds.encode((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
     const groupId = await createGroup(a, 'Through the outage');
     const onB = await subscribe(b, start);
     const onA = await subscribe(a, start, 'sse');
@@ -152,7 +152,7 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
       // As if its instance had stopped between the commit and the publish.
       const unpublished = await gw.db.groupEvent.create({ data: { type: 'GROUP_UPDATED', groupId: 'elsewhere', groupPrivacy: 'PUBLIC' } });
       await redis.start();
-      expect((await subscription.events.take(1, 10_000)).map((e) => e.id)).toEqual([String(unpublished.id)]);
+      expect((await subscription.events.take(1, 10_000)).map((e) => e.id)).toEqual([testEventIds.encode(unpublished.id)]);
     } finally {
       await gw.close();
     }

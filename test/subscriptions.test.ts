@@ -5,7 +5,7 @@
  * (Connection limits and tokens: live-limits.test.ts; several instances: redis.test.ts.)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { codes, ok, type ViewerSpec } from './helpers/gateway.ts';
+import { codes, ok, testEventIds, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, anonymous, manager, member, outsider } from './helpers/world.ts';
 import { createLoaders } from '../src/loaders.ts';
 import { appendEvents, write } from '../src/domain/transaction.ts';
@@ -56,7 +56,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(events.map((e) => e.groupId)).toEqual([privateId, privateId]);
     expect(events[1].role).toBe('ADMIN');
     expect(events[0].group?.id).toBe(privateId);
-    expect(Number(events[1].id)).toBeGreaterThan(Number(events[0].id));
+    expect(testEventIds.decode(events[1].id)).toBeGreaterThan(testEventIds.decode(events[0].id)!);
     expect(await sub.events.unreadAfter(200)).toEqual([]);
     expect(sub.errors.items).toEqual([]);
     await sub.close();
@@ -214,7 +214,7 @@ describe('groupEvents', () => {
     const resumed = await again.events.take(5);
     expect(resumed).toEqual(all.slice(2));
     expect(resumed.map((e) => e.memberId).sort()).toEqual(['u3', 'u4', 'u5', 'u6', 'u7']);
-    const ids = resumed.map((e) => Number(e.id));
+    const ids = resumed.map((e) => testEventIds.decode(e.id)!);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(await again.events.unreadAfter(300)).toEqual([]);
   });
@@ -304,12 +304,29 @@ describe('history', () => {
     expect(adminReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
   });
 
+  it('event ids are opaque: an outsider cannot tell how many events it did not receive, and resumes all the same', async () => {
+    const publicId = await group('PUBLIC', []);
+    const secretId = await group('SECRET', ['member']);
+    const sub = await gw.subscribe(anonymous, { transport: 'sse' });
+    await add(publicId, ['first']);
+    for (let i = 0; i < 5; i++) await add(secretId, [`hidden-${i}`]);
+    await add(publicId, ['second']);
+    const [first, second] = await sub.events.take(2);
+    expect(summary([first, second])).toEqual(['MEMBER_ADDED first', 'MEMBER_ADDED second']);
+    for (const { id } of [first, second]) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Behind them, six numbers apart in the log.
+    expect(testEventIds.decode(second.id)! - testEventIds.decode(first.id)!).toBe(6);
+    const resumed = await gw.subscribe(anonymous, { after: first.id });
+    expect(await resumed.events.take(1)).toEqual([second]);
+    expect(await resumed.events.unreadAfter(200)).toEqual([]);
+  });
+
   it('an `after` beyond the newest event is taken as the newest, not refused (that would tell the log\'s newest id)', async () => {
     const id = await group('PUBLIC', []);
     const listeners = () => gw.server.app.services.events.listenerCount('groupEvent');
     for (const transport of TRANSPORTS) {
       const before = listeners();
-      const sub = await gw.subscribe(anonymous, { groupId: id, after: '999999999', transport });
+      const sub = await gw.subscribe(anonymous, { groupId: id, after: testEventIds.encode(999_999_999), transport });
       await until(() => listeners() > before);
       await add(id, [`reader-${transport}`]);
       expect(summary(await sub.events.take(1))).toEqual([`MEMBER_ADDED reader-${transport}`]);
@@ -332,8 +349,8 @@ describe('log order', () => {
     const resumed = await gw.subscribe(manager, { after: first.id, transport: 'sse' });
     await writes;
     const rest = await sub.events.take(17);
-    const committed = await gw.db.groupEvent.findMany({ where: { id: { gt: Number(start) } }, orderBy: { id: 'asc' } });
-    expect([first, ...rest].map((e) => e.id)).toEqual(committed.map((e) => String(e.id))); // each once, in log order
+    const committed = await gw.db.groupEvent.findMany({ where: { id: { gt: testEventIds.decode(start)! } }, orderBy: { id: 'asc' } });
+    expect([first, ...rest].map((e) => e.id)).toEqual(committed.map((e) => testEventIds.encode(e.id))); // each once, in log order
     expect(await resumed.events.take(17)).toEqual(rest);
     expect(await sub.events.unreadAfter(200)).toEqual([]);
     expect(await resumed.events.unreadAfter(0)).toEqual([]);

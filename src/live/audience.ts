@@ -10,6 +10,7 @@ import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { canReceiveEvent, type GroupFacts } from '../auth/policy.ts';
 import { SubscriptionSlots } from './limits.ts';
+import { EventIds } from './event-ids.ts';
 
 /** Events read from the log at a time (replay, and filling what the bus did not bring). */
 export const LOG_PAGE = 500;
@@ -56,8 +57,15 @@ export class Audience {
   private readonly gaps = new Map<string, Promise<GroupEvent[]>>();
   /** Live subscriptions held per viewer on this instance (MAX_SUBSCRIPTIONS_PER_VIEWER). */
   readonly slots = new SubscriptionSlots();
+  /** The opaque ids clients see for the log's events. */
+  readonly ids: EventIds;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    secret: string,
+  ) {
+    this.ids = new EventIds(secret);
+  }
 
   /**
    * The log's events with `after < id < before` (before null: up to now), of one group or of all, in log

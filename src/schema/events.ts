@@ -13,9 +13,11 @@ import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
 
 export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').implement({
-  description: 'One change from the durable event log. Ids increase in log order.',
+  description:
+    'One change from the durable event log. Events come in log order; ids are opaque (pass the last one received ' +
+    'as `after` to resume).',
   fields: (t) => ({
-    id: t.id({ resolve: (event) => String(event.id) }),
+    id: t.id({ resolve: (event, _args, ctx) => ctx.audience.ids.of(event) }),
     type: t.expose('type', { type: GroupEventType }),
     group: t.field({
       type: Group,
@@ -34,9 +36,9 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
   }),
 });
 
-function parseEventId(value: string): number {
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id < 0) throw badInput('"after" must be the id of an event you received.');
+function parseEventId(ctx: Context, value: string): number {
+  const id = ctx.audience.ids.decode(value);
+  if (id === null) throw badInput('"after" must be the id of an event you received, or "0" for the whole log.');
   return id;
 }
 
@@ -156,12 +158,13 @@ builder.subscriptionFields((t) => ({
     type: GroupEvent,
     description:
       'Changes to one group (groupId) or to every group whose content the viewer may see. With `after`, first ' +
-      'replays what the viewer missed from the log, then continues live, with no gap and no duplicate.',
+      'replays what the viewer missed from the log, then continues live, with no gap and no duplicate; ' +
+      '`after: "0"` replays the whole history the viewer may receive.',
     args: { groupId: t.arg.id(), after: t.arg.id() },
     // Not a generator: a bad `after` or one subscription too many is this operation's error, raised before
     // anything listens or reads the log.
     subscribe: async (_root, args, ctx) => {
-      const afterId = args.after != null ? parseEventId(args.after) : null;
+      const afterId = args.after != null ? parseEventId(ctx, args.after) : null;
       const owner = slotOwner(ctx);
       const limit = ctx.config.live.maxSubscriptionsPerViewer;
       const release = owner === null ? () => undefined : ctx.audience.slots.take(owner, limit);

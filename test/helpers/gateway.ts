@@ -15,8 +15,12 @@ import { requestListener } from '../../src/http.ts';
 import { createDb } from '../../src/db/client.ts';
 import { secretKey, signToken } from '../../src/auth/viewer.ts';
 import { createTestDatabase } from './database.ts';
+import { EventIds } from '../../src/live/event-ids.ts';
 
 export const TEST_SECRET = 'test-secret-please-change';
+
+/** The event ids of gateways signing with TEST_SECRET: the log's numbers as clients see them, and back. */
+export const testEventIds = new EventIds(TEST_SECRET);
 
 /** Who sends a request: anonymous, a site member, or a Groups Manager. */
 export type ViewerSpec = 'anonymous' | { sub: string; manager?: boolean; name?: string } | { token: string };

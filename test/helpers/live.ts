@@ -10,7 +10,7 @@ import { createClient } from 'graphql-ws';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/http.ts';
 import { createDb, type Db } from '../../src/db/client.ts';
-import { TEST_SECRET, tokenFor, type GraphQLResponse, type ViewerSpec } from './gateway.ts';
+import { TEST_SECRET, testEventIds, tokenFor, type GraphQLResponse, type ViewerSpec } from './gateway.ts';
 import { createTestDatabase } from './database.ts';
 
 export type Transport = 'ws' | 'sse';
@@ -243,7 +243,7 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
     open.clear();
     await Promise.all(subscriptions.map((s) => s.close()));
   };
-  const latestEventId = async () => String((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
+  const latestEventId = async () => testEventIds.encode((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
 
   return {
     server,
