@@ -304,6 +304,8 @@ type Kind = 'anonymous' | 'outsider' | 'member' | 'admin' | 'manager';
 const VIEWERS: Record<Kind, ViewerSpec> = { anonymous, outsider, member, admin, manager }; // each signed-in one's sub is its kind
 const [UA, NF, FB, CF] = ['UNAUTHENTICATED', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT'];
 const ADMINS_ONLY = { outsider: [FB, FB, NF], member: [FB, FB, FB], admin: ['OK', 'OK', 'OK'], manager: ['OK', 'OK', 'OK'] };
+// A group made SECRET closed its pending requests (REJECTED): deciding one there is CONFLICT, for those who may.
+const DECIDERS = { ...ADMINS_ONLY, admin: ['OK', 'OK', CF], manager: ['OK', 'OK', CF] };
 
 type Allowed = (c: { g: string; privacy: Privacy; sub: string }) => unknown;
 const MATRIX: Record<string, { op: keyof typeof OPS; vars: object; expect: Record<Exclude<Kind, 'anonymous'>, string[]>; allowed: Allowed; prejoin?: true }> = {
@@ -328,11 +330,11 @@ const MATRIX: Record<string, { op: keyof typeof OPS; vars: object; expect: Recor
   },
   removeGroupMembers: { op: 'remove', vars: { m: ['target'] }, expect: ADMINS_ONLY, allowed: () => ({ removedMemberIds: ['target'] }) },
   approveJoinRequests: {
-    op: 'approve', vars: { m: ['requester'] }, expect: ADMINS_ONLY,
+    op: 'approve', vars: { m: ['requester'] }, expect: DECIDERS,
     allowed: ({ sub }) => [{ memberId: 'requester', status: 'APPROVED', decidedBy: sub, rejectionReason: null }],
   },
   rejectJoinRequests: {
-    op: 'reject', vars: { r: [{ memberId: 'requester', reason: 'Full.' }] }, expect: ADMINS_ONLY,
+    op: 'reject', vars: { r: [{ memberId: 'requester', reason: 'Full.' }] }, expect: DECIDERS,
     allowed: ({ sub }) => [{ memberId: 'requester', status: 'REJECTED', decidedBy: sub, rejectionReason: 'Full.' }],
   },
   assignRole: { op: 'assign', vars: { m: ['target'], r: 'ADMIN' }, expect: ADMINS_ONLY, allowed: () => [{ memberId: 'target', role: 'ADMIN' }] },

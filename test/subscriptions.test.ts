@@ -304,6 +304,26 @@ describe('history', () => {
     expect(adminReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
   });
 
+  it('a group made SECRET closes its pending requests, and reads to a requester exactly as a deleted group does', async () => {
+    const [hidden, deleted] = [await group('PRIVATE', []), await group('PRIVATE', [])];
+    for (const id of [hidden, deleted]) expect(ok(await join(id, { sub: 'ann' })).joinGroup.joinRequest.status).toBe('PENDING');
+    const sub = await gw.subscribe({ sub: 'ann' }, { transport: 'sse' });
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { privacy: SECRET }) { id } }`, { g: hidden }));
+    ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: deleted }));
+    const [a, b] = await sub.events.take(2);
+    expect([a.groupId, b.groupId]).toEqual([hidden, deleted]);
+    const { id: _a, groupId: _ga, occurredAt: _oa, ...first } = a;
+    const { id: _b, groupId: _gb, occurredAt: _ob, ...second } = b;
+    expect(first).toEqual(second);
+    expect(first).toMatchObject({ type: 'JOIN_REQUEST_REJECTED', memberId: 'ann', group: null });
+    expect(await sub.events.unreadAfter(200)).toEqual([]);
+    // The admins see the request closed, with the reason.
+    const requests = ok(await gw.as(admin)(`query($g: ID!) { group(id: $g) { joinRequests(status: REJECTED) { edges { node { memberId rejectionReason } } } } }`, { g: hidden }));
+    expect(requests.group.joinRequests.edges).toEqual([{ node: { memberId: 'ann', rejectionReason: 'The group no longer takes requests to join.' } }]);
+    // And ann can file no request to it any more: it no longer exists for her.
+    expect(codes(await join(hidden, { sub: 'ann' }))).toEqual(['NOT_FOUND']);
+  });
+
   it('event ids are opaque: an outsider cannot tell how many events it did not receive, and resumes all the same', async () => {
     const publicId = await group('PUBLIC', []);
     const secretId = await group('SECRET', ['member']);

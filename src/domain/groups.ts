@@ -103,20 +103,39 @@ export interface GroupUpdate {
  * Updates the group in one transaction with its GROUP_UPDATED event. `change` runs first, in the same
  * transaction; the columns it returns (if any) are written along with `data`.
  */
-async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx) => Promise<object | void>, data: object): Promise<Group> {
+async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx, w: Write) => Promise<object | void>, data: object): Promise<Group> {
   return write(ctx, async (w) => {
-    const more = await change(w.tx);
+    const more = await change(w.tx, w);
     const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, ...more, updatedAt: new Date() } });
     w.record({ type: 'GROUP_UPDATED', group });
     return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
   });
 }
 
+/** Why a request is closed when its group stops taking requests: the same words whichever way it stopped. */
+export const NO_LONGER_TAKES_REQUESTS = 'The group no longer takes requests to join.';
+
+/**
+ * Closes the group's pending join requests (REJECTED, JOIN_REQUEST_REJECTED to each requester) when it stops
+ * taking them: made SECRET (joined only by invitation) or deleted. Both ways read the same to a requester,
+ * who sees the group no more either way: a secret group's existence is not told by how its requests end.
+ */
+async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, 'id' | 'privacy'>) {
+  const pending = await w.tx.joinRequest.findMany({ where: { groupId: group.id, status: 'PENDING' }, select: { memberId: true }, orderBy: { createdAt: 'asc' } });
+  if (!pending.length) return;
+  await w.tx.joinRequest.updateMany({
+    where: { groupId: group.id, status: 'PENDING' },
+    data: { status: 'REJECTED', pendingKey: null, decidedAt: new Date(), decidedBy: ctx.viewer.memberId, rejectionReason: NO_LONGER_TAKES_REQUESTS },
+  });
+  for (const { memberId } of pending) w.record({ type: 'JOIN_REQUEST_REJECTED', group, memberId });
+}
+
 /**
  * Updates name, description, privacy or cover. The slug stays, so links to the group keep working, except
  * when the group becomes SECRET: it then takes a secret slug (see slugs.ts), since a plain slug held by a
  * hidden group would make the next visible group of that name numbered, telling its creator the hidden
- * group exists. Only members can reach a secret group, so no outsider's link breaks.
+ * group exists. Only members can reach a secret group, so no outsider's link breaks. Its pending join
+ * requests are closed (closePendingRequests).
  */
 export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
   const data: Record<string, unknown> = {};
@@ -127,12 +146,14 @@ export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): 
   if (input.description !== undefined) data.description = optionalText('The description', input.description, LIMITS.description);
   if (input.privacy != null) data.privacy = input.privacy;
   if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
-  const hideSlug = async (tx: Tx) => {
+  const hide = async (tx: Tx, w: Write) => {
     if (input.privacy !== 'SECRET') return;
     const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true } });
-    if (current.privacy !== 'SECRET') return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, 'SECRET') };
+    if (current.privacy === 'SECRET') return;
+    await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy });
+    return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, 'SECRET') };
   };
-  return withSlugRetry(() => changeGroup(ctx, groupId, hideSlug, data));
+  return withSlugRetry(() => changeGroup(ctx, groupId, hide, data));
 }
 
 export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {
@@ -179,9 +200,10 @@ export function setMembershipQuestions(ctx: Context, groupId: string, questions:
   );
 }
 
-/** Deletes the group with everything in it; the event log keeps its history. */
+/** Deletes the group with everything in it (pending requests closed first); the event log keeps its history. */
 export function deleteGroup(ctx: Context, group: Group): Promise<string> {
   return write(ctx, async (w) => {
+    await closePendingRequests(w, ctx, group);
     await w.tx.group.delete({ where: { id: group.id } });
     w.record({ type: 'GROUP_DELETED', group });
     return group.id;

@@ -44,7 +44,7 @@ export interface GroupSetup {
   members?: string[];
   /** Members made admins beside `admin`. */
   admins?: string[];
-  /** Site members with a pending join request (filed while the group was PRIVATE). */
+  /** Site members who asked to join (while the group was PRIVATE; made SECRET, the group then closes their requests). */
   requesters?: string[];
 }
 
@@ -52,7 +52,7 @@ let counter = 0;
 
 /**
  * A fresh group whose first admin is `admin`, with the given members, extra admins and pending requesters.
- * Requests are filed while the group is PRIVATE, then the privacy is set, so any privacy can hold them.
+ * Requests are filed while the group is PRIVATE, then the privacy is set: PUBLIC keeps them pending, SECRET closes them.
  */
 export async function groupWith(gw: TestGateway, setup: GroupSetup = {}): Promise<GroupHandle> {
   const privacy = setup.privacy ?? 'PUBLIC';
