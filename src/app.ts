@@ -7,6 +7,7 @@ import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import type { CORSOptions } from '@whatwg-node/server';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError } from 'graphql';
+import { clientMistakes } from './errors.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { createEventBus } from './pubsub.ts';
@@ -54,8 +55,11 @@ export function maskError(error: unknown): Error {
     if (error.extensions?.code && (!original || original instanceof GraphQLError)) return error;
     // graphql's variable coercion errors ("Variable "$x" got invalid value …") carry the scalar's or enum's
     // own GraphQLError as their original: they are the client's input too, not a failure of ours.
+    // Yoga logs every error that maskError answers with another object as an unexpected failure, and these
+    // (frozen) cannot take their code in place: marked as the client's mistakes, they are logged at debug.
     const variables = /^Variable "\$/.test(error.message) && !error.path;
     if (!original || (variables && original instanceof GraphQLError)) {
+      clientMistakes.add(error);
       return new GraphQLError(error.message, {
         nodes: error.nodes,
         positions: error.positions,

@@ -31,3 +31,10 @@ export const conflict = (message: string) => clientError('CONFLICT', message);
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
 }
+
+/**
+ * Errors of the client's own making that maskError had to answer with another error object (graphql's
+ * variable coercion and validation errors): Yoga's logger then sees the original, and logs it at debug
+ * rather than as an unexpected failure (observability/logging.ts).
+ */
+export const clientMistakes = new WeakSet<object>();

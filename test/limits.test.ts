@@ -116,6 +116,15 @@ describe('document limits (defaults)', () => {
     }
   });
 
+  it('a variable of the wrong type is named as the client declared it, with the place in its value', async () => {
+    const messageOf = async (query: string, variables: Record<string, unknown>) => (await gw.as('anonymous')(query, variables)).errors![0].message;
+    expect(await messageOf('mutation($i: CreateGroupInput!) { createGroup(input: $i) { group { id } } }', { i: { name: 'x', privacy: 'HIDDEN' } }))
+      .toBe('Variable "$i" at "i.privacy" got invalid value "HIDDEN"; Expected type GroupPrivacy.');
+    expect(await messageOf('query($s: [GroupSort!]) { groups(sort: $s) { totalCount } }', { s: [{ field: 'MEMBERS_COUNT', order: 'ASC' }, { field: 'SIZE', order: 'ASC' }] }))
+      .toBe('Variable "$s" at "s[1].field" got invalid value "SIZE"; Expected type GroupSortField.');
+    expect(await messageOf('query($f: Int) { groups(first: $f) { totalCount } }', { f: 'ten' })).toMatch(/^Variable "\$f" got invalid value "ten"/);
+  });
+
   it('a body over 1 MiB is HTTP 413 before it is read', async () => {
     const huge = await post(gw, JSON.stringify({ query: '{ viewer { memberId } }', variables: { x: 'a'.repeat(1_100_000) } }));
     expect(huge.status).toBe(413);

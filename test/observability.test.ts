@@ -98,6 +98,13 @@ describe('a running gateway process', () => {
     );
     expect(missing.json.errors?.[0].extensions.code).toBe('NOT_FOUND');
     await postGraphQL(gw.url, { query: `{ groups { ` }, { headers: { 'x-request-id': 'req-parse' } });
+    const wrongType = await postGraphQL(
+      gw.url,
+      { query: `query Typed($f: Int) { groups(first: $f) { totalCount } }`, variables: { f: 'ten' } },
+      { headers: { 'x-request-id': 'req-variables' } },
+    );
+    expect(wrongType.json.errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+    await postGraphQL(gw.url, { query: `query Typo { groupz }` }, { headers: { 'x-request-id': 'req-invalid' } });
 
     const line = (id: string) => eventually(() => gw.logLines().find((entry) => entry.requestId === id && entry.msg === 'request'), `the log line of ${id}`);
     const first = await line('req-observability-1');
@@ -119,6 +126,10 @@ describe('a running gateway process', () => {
     expect(await line('req-bad-token')).toMatchObject({ viewer: 'unverified', operationName: 'Who', status: 401, errorCodes: ['UNAUTHENTICATED'] });
     expect(await line('req-not-found')).toMatchObject({ viewer: 'member-7', operationName: 'Gone', operationType: 'mutation', errorCodes: ['NOT_FOUND'] });
     expect(await line('req-parse')).toMatchObject({ viewer: 'anonymous', operationName: null, errorCodes: ['GRAPHQL_PARSE_FAILED'] });
+    expect(await line('req-variables')).toMatchObject({ operationName: 'Typed', errorCodes: ['BAD_USER_INPUT'] });
+    expect(await line('req-invalid')).toMatchObject({ operationName: 'Typo', errorCodes: ['GRAPHQL_VALIDATION_FAILED'] });
+    // A client's mistakes are not failures of ours: none of these requests logged an error.
+    expect(gw.logLines().filter((entry) => entry.level === 'error')).toEqual([]);
 
     // Every line on stdout that looks like JSON is JSON, and nothing anywhere holds a token or personal data.
     const output = gw.stdout() + gw.stderr();

@@ -15,6 +15,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { DocumentNode } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { LogLevel } from '../config.ts';
+import { clientMistakes } from '../errors.ts';
 import { cleanOperationName, describeOperation, pathOf, resultErrorCodes, type HttpObserver } from './operation.ts';
 import { requestSlot } from './request-state.ts';
 
@@ -164,7 +165,9 @@ export function yogaLogger(logger: Logger): YogaLogger {
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]) => {
       const [first] = args;
-      if (first instanceof Error) {
+      // Its message may quote a variable's value, which is never logged.
+      if (first instanceof Error && clientMistakes.has(first)) logger.debug({ requestId: requestOfError.get(first) }, 'invalid variables or document');
+      else if (first instanceof Error) {
         const requestId = requestOfError.get(first);
         logger[level](requestId ? { requestId, err: first } : { err: first }, 'unexpected error');
       }
