@@ -26,6 +26,8 @@ export interface AppOptions extends ObservabilityOptions {
   db?: Db;
 }
 
+const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later.';
+
 /**
  * Errors reach clients as the contract's codes. A GraphQLError carrying a code passes as it is; graphql's
  * own parse and validation errors get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED (or BAD_USER_INPUT
@@ -57,8 +59,10 @@ export function maskError(error: unknown): Error {
     // own GraphQLError as their original: they are the client's input too, not a failure of ours.
     // Yoga logs every error that maskError answers with another object as an unexpected failure, and these
     // (frozen) cannot take their code in place: marked as the client's mistakes, they are logged at debug.
+    // (An error with a path but no code was raised while executing, by graphql itself, e.g. a null for a
+    // non-null field: ours, so it falls through to INTERNAL_SERVER_ERROR below.)
     const variables = /^Variable "\$/.test(error.message) && !error.path;
-    if (!original || (variables && original instanceof GraphQLError)) {
+    if ((!original && !error.path) || (variables && original instanceof GraphQLError)) {
       clientMistakes.add(error);
       return new GraphQLError(error.message, {
         nodes: error.nodes,
@@ -69,8 +73,10 @@ export function maskError(error: unknown): Error {
     }
   }
   // Yoga logs the original (server side) because the answer differs from it; the client gets a fixed text.
-  const masked = defaultMaskError(error, 'Something went wrong on our side. Try again later.', false) as GraphQLError;
-  return new GraphQLError(masked.message, {
+  // (defaultMaskError keeps the message of a GraphQLError with no original, e.g. graphql's own "Cannot return
+  // null for non-nullable field": the fixed text is used whatever it says.)
+  const masked = defaultMaskError(error, INTERNAL_MESSAGE, false) as GraphQLError;
+  return new GraphQLError(INTERNAL_MESSAGE, {
     nodes: masked.nodes,
     path: masked.path,
     extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -8,6 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphQLError } from 'graphql';
 import { maskError } from '../src/app.ts';
 import { directPost } from '../src/graphql-post.ts';
 import { codes, ok, startGateway, tokenFor, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
@@ -288,5 +289,22 @@ describe('the rate limit on the direct path', () => {
       server.close();
       await gw.close();
     }
+  });
+});
+
+describe('maskError', () => {
+  it('an error graphql raised while executing (a path, no code) is ours: INTERNAL_SERVER_ERROR, with a fixed message', () => {
+    const raised = new GraphQLError('Cannot return null for non-nullable field Group.name.', { path: ['group', 'name'] });
+    const masked = maskError(raised) as GraphQLError;
+    expect(masked).not.toBe(raised);
+    expect({ code: masked.extensions.code, message: masked.message }).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: 'Something went wrong on our side. Try again later.',
+    });
+  });
+
+  it('a validation error (no path, no code) is the client’s: GRAPHQL_VALIDATION_FAILED', () => {
+    const invalid = new GraphQLError('Cannot query field "groupz" on type "Query".');
+    expect((maskError(invalid) as GraphQLError).extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });

@@ -83,6 +83,8 @@ describe('createGroup', () => {
     ['blank', '   '],
     ['overlong', 'b'.repeat(201)],
     ['with a control character', 'bob\nalice'],
+    ['invisible', '\u200b'],
+    ['a Hangul filler', '\u3164'],
   ])('a creatorId %s is BAD_USER_INPUT, and creates nothing', async (_label, creatorId) => {
     const response = await create(manager, { name: 'For nobody', creatorId });
     expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['BAD_USER_INPUT'], data: null });
@@ -115,12 +117,20 @@ describe('createGroup', () => {
     const hidden = ok(await gw.as(manager)(`mutation($id: ID!) { updateGroup(id: $id, input: { privacy: SECRET }) { slug } }`, { id: made.id }));
     expect(hidden.updateGroup.slug).toMatch(/^pilates--[a-z][a-z0-9]{5}$/);
     expect(ok(await create(alice, { name: 'Pilates' })).createGroup.group.slug).toBe('pilates');
+    // Made visible again, it takes a plain slug: a double hyphen would tell everyone it had been secret.
+    const shown = ok(await gw.as(manager)(`mutation($id: ID!) { updateGroup(id: $id, input: { privacy: PRIVATE }) { slug } }`, { id: made.id }));
+    expect(shown.updateGroup.slug).toBe('pilates-2');
   });
 
   it.each([
     ['an empty name', { name: '' }],
     ['a blank name', { name: '   ' }],
     ['a name of zero-width spaces', { name: '\u200b\u200b' }],
+    ['a name of Hangul fillers', { name: '\u3164\u3164' }],
+    ['a name of blank Braille', { name: '\u2800' }],
+    ['a name of a lone combining mark', { name: '\u0301\ufe0f' }],
+    ['a name on two lines', { name: 'a\nb' }],
+    ['a name with a terminal escape', { name: '\u001b[31mred' }],
     ['a 101-character name', { name: 'n'.repeat(101) }],
     ['a cover that is not a URL', { name: 'Ok', coverImageUrl: 'not a url' }],
     ['a cover that is not http(s)', { name: 'Ok', coverImageUrl: 'javascript:alert(1)' }],

@@ -170,8 +170,8 @@ describe('groupEvents', () => {
     expect(await secretSub.events.unreadAfter(0)).toEqual([]);
   });
 
-  it('members of a deleted PRIVATE or SECRET group receive its GROUP_DELETED; outsiders do not', async () => {
-    for (const privacy of ['PRIVATE', 'SECRET'] as const) {
+  it('members of a deleted group receive its GROUP_DELETED; former members and outsiders do not, whatever its privacy', async () => {
+    for (const privacy of ['PUBLIC', 'PRIVATE', 'SECRET'] as const) {
       const id = await group(privacy, ['member', 'leaver']);
       ok(await gw.as({ sub: 'leaver' })(`mutation($g: ID!) { leaveGroup(groupId: $g) { groupId } }`, { g: id }));
       const subs = await Promise.all([member, admin, { sub: 'leaver' }, outsider].map((viewer) => gw.subscribe(viewer, { groupId: id })));
@@ -339,6 +339,21 @@ describe('history', () => {
     const resumed = await gw.subscribe(anonymous, { after: first.id });
     expect(await resumed.events.take(1)).toEqual([second]);
     expect(await resumed.events.unreadAfter(200)).toEqual([]);
+  });
+
+  it('to an outsider, a PUBLIC group made SECRET and a deleted one look the same: gone, history and all, with no event', async () => {
+    const start = await gw.latestEventId();
+    const [hidden, deleted] = [await group('PUBLIC', ['member']), await group('PUBLIC', ['member'])];
+    const before = await Promise.all([hidden, deleted].map(async (id) => summary(await (await gw.subscribe(anonymous, { groupId: id, after: start })).events.take(2))));
+    expect(before).toEqual([['GROUP_CREATED admin', 'MEMBER_ADDED member'], ['GROUP_CREATED admin', 'MEMBER_ADDED member']]);
+    const watching = await gw.subscribe(anonymous, { transport: 'sse' });
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { privacy: SECRET }) { id } }`, { g: hidden }));
+    ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: deleted }));
+    expect(await watching.events.unreadAfter(300)).toEqual([]);
+    for (const id of [hidden, deleted]) {
+      const replay = await gw.subscribe(anonymous, { groupId: id, after: start, transport: 'sse' });
+      expect(await replay.events.unreadAfter(300)).toEqual([]);
+    }
   });
 
   it('an `after` beyond the newest event is taken as the newest, not refused (that would tell the log\'s newest id)', async () => {

@@ -11,7 +11,7 @@ import { badInput, isUniqueViolation } from '../errors.ts';
 import { chooseSlug } from './slugs.ts';
 import { searchKey } from './search.ts';
 import { write, type Write } from './transaction.ts';
-import { LIMITS, optionalText, optionalUrl, requiredText } from './validate.ts';
+import { LIMITS, optionalText, optionalUrl, requiredLine, requiredText } from './validate.ts';
 
 export interface GroupSettingsInput {
   membersCanApprove?: boolean | null;
@@ -38,7 +38,7 @@ function settingsData(settings: GroupSettingsInput | null | undefined) {
 
 /** Validates a new group's fields into the columns they are stored in. */
 export function validateNewGroup(input: NewGroup) {
-  const name = requiredText('The group name', input.name, LIMITS.name);
+  const name = requiredLine('The group name', input.name, LIMITS.name);
   return {
     name,
     description: optionalText('The description', input.description, LIMITS.description),
@@ -135,25 +135,26 @@ async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, '
  * when the group becomes SECRET: it then takes a secret slug (see slugs.ts), since a plain slug held by a
  * hidden group would make the next visible group of that name numbered, telling its creator the hidden
  * group exists. Only members can reach a secret group, so no outsider's link breaks. Its pending join
- * requests are closed (closePendingRequests).
+ * requests are closed (closePendingRequests). A secret group made visible again takes a plain slug too, as
+ * its secret one (a double hyphen) would tell everyone it had been secret.
  */
 export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
   const data: Record<string, unknown> = {};
   if (input.name != null) {
-    data.name = requiredText('The group name', input.name, LIMITS.name);
+    data.name = requiredLine('The group name', input.name, LIMITS.name);
     data.nameSearch = searchKey(data.name as string);
   }
   if (input.description !== undefined) data.description = optionalText('The description', input.description, LIMITS.description);
   if (input.privacy != null) data.privacy = input.privacy;
   if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
-  const hide = async (tx: Tx, w: Write) => {
-    if (input.privacy !== 'SECRET') return;
+  const reslug = async (tx: Tx, w: Write) => {
+    if (input.privacy == null) return;
     const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true } });
-    if (current.privacy === 'SECRET') return;
-    await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy });
-    return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, 'SECRET') };
+    if ((input.privacy === 'SECRET') === (current.privacy === 'SECRET')) return;
+    if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy });
+    return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, input.privacy) };
   };
-  return withSlugRetry(() => changeGroup(ctx, groupId, hide, data));
+  return withSlugRetry(() => changeGroup(ctx, groupId, reslug, data));
 }
 
 export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {

@@ -16,8 +16,11 @@ export const LIMITS = {
   requestIds: 100,
 } as const;
 
-/** Characters that show nothing on their own: spaces, and format characters such as zero-width spaces. */
-const INVISIBLE = /^[\s\p{Cf}]*$/u;
+/**
+ * Text that shows nothing: spaces, format characters (zero-width spaces), combining marks with nothing to
+ * combine with, and the blank letters (Hangul fillers, the blank Braille pattern).
+ */
+const INVISIBLE = /^[\s\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
 
 /** Control characters (a newline in an id, say), which no id or name a person types holds. */
 const CONTROL = /\p{Cc}/u;
@@ -27,6 +30,13 @@ export function requiredText(label: string, value: string, max: number): string 
   const text = value.trim();
   if (INVISIBLE.test(text)) throw badInput(`${label} must not be empty.`);
   if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
+  return text;
+}
+
+/** A required one-line text (a name): requiredText, without control characters (newlines, escapes). */
+export function requiredLine(label: string, value: string, max: number): string {
+  const text = requiredText(label, value, max);
+  if (CONTROL.test(text)) throw badInput(`${label} must be one line, without control characters.`);
   return text;
 }
 
@@ -60,7 +70,7 @@ export function idList(label: string, ids: readonly string[], max: number): stri
   const unique = [...new Set(ids.map((id) => id.trim()))];
   if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
   if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
-  if (unique.some((id) => id === '' || id.length > MAX_ID || CONTROL.test(id))) {
+  if (unique.some((id) => INVISIBLE.test(id) || id.length > MAX_ID || CONTROL.test(id))) {
     throw badInput(`${label} must not contain empty or overlong ids, or control characters.`);
   }
   return unique;
@@ -69,7 +79,7 @@ export function idList(label: string, ids: readonly string[], max: number): stri
 /** A member id given alone (`creatorId`): trimmed, non-empty, at most 200 characters, no control characters. */
 export function validMemberId(label: string, id: string): string {
   const text = id.trim();
-  if (text === '' || text.length > MAX_ID || CONTROL.test(text)) {
+  if (INVISIBLE.test(text) || text.length > MAX_ID || CONTROL.test(text)) {
     throw badInput(`${label} must be a member id: not empty, at most ${MAX_ID} characters, no control characters.`);
   }
   return text;

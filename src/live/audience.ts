@@ -16,6 +16,7 @@ import { EventIds } from './event-ids.ts';
 export const LOG_PAGE = 500;
 
 interface EventLookups {
+  groupId: string;
   group: Promise<Group | null>;
   /** The role of each subscriber in the group (null: not a member). */
   membership: DataLoader<string, GroupMember['role'] | null>;
@@ -92,11 +93,18 @@ export class Audience {
     return found;
   }
 
-  private lookupsFor(event: GroupEvent): EventLookups {
+  /**
+   * `live`: the event has just been committed. Every change to a group appends an event, so the lookups of
+   * that group's earlier events (kept for a second) may now be stale: they are dropped, and a replay read
+   * right after a change (a group made secret, deleted) decides on fresh data.
+   */
+  private lookupsFor(event: GroupEvent, live: boolean): EventLookups {
     let found = this.lookups.get(event.id);
     if (!found) {
       const groupId = event.groupId;
+      if (live) for (const [id, other] of this.lookups) if (other.groupId === groupId && id < event.id) this.lookups.delete(id);
       found = {
+        groupId,
         group: this.db.group.findUnique({ where: { id: groupId } }),
         // A hand-written read of the two columns the decision needs (db/reads.ts): through Prisma's query
         // compiler, reading whole rows, these lookups were a sixth of the fan-out's allocations.
@@ -118,18 +126,18 @@ export class Audience {
   }
 
   /**
-   * A deleted group counts as it stood when it was deleted (its privacy, and each member's role just before),
-   * so that its history reads the same to a viewer before and after the deletion: a group that was public,
-   * then secret, then deleted keeps its public-era events hidden from outsiders, and a former member of a
-   * secret group does not see its history reopen. Its settings are not in the log: its member list counts
-   * as hidden (admins and Groups Managers only).
+   * A deleted group's events, its GROUP_DELETED included, reach only its members at the time of the deletion
+   * (with their roles then) and Groups Managers: it counts as SECRET. To anyone else a deleted group and a
+   * group made secret then look the same (both vanish, history and all, with no event), so a vanished group
+   * never tells whether it still exists as a secret one. Its settings are not in the log: its member list
+   * counts as hidden (admins and Groups Managers only), and members do not decide its requests.
    */
   private deletionOf(groupId: string, lookups: EventLookups): Promise<Deletion> {
     lookups.deletion ??= this.db.groupEvent
-      .findFirst({ where: { groupId }, orderBy: { id: 'desc' }, select: { id: true, groupPrivacy: true } })
+      .findFirst({ where: { groupId }, orderBy: { id: 'desc' }, select: { id: true } })
       .then((last) => ({
         facts: {
-          privacy: last?.groupPrivacy ?? 'SECRET',
+          privacy: 'SECRET',
           membersCanApprove: false,
           membersCanInvite: false,
           showMemberList: false,
@@ -159,9 +167,9 @@ export class Audience {
   }
 
   /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
-  async allows(viewer: Viewer, event: GroupEvent): Promise<boolean> {
+  async allows(viewer: Viewer, event: GroupEvent, live = false): Promise<boolean> {
     if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
-    const lookups = this.lookupsFor(event);
+    const lookups = this.lookupsFor(event, live);
     const [group, roleNow] = await Promise.all([
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),

@@ -125,7 +125,7 @@ function groupEventStream(
         if (event.id > lastId + 1) yield* fromLog(event.id);
         lastId = event.id;
         if (groupId !== null && event.groupId !== groupId) continue;
-        if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
+        if (await ctx.audience.allows(ctx.viewer, event, true)) yield fresh(event);
       }
       if (expired) yield TOKEN_EXPIRED;
     } finally {
