@@ -113,7 +113,7 @@ async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx, w: Wr
 }
 
 /** Why a request is closed when its group stops taking requests: the same words whichever way it stopped. */
-export const NO_LONGER_TAKES_REQUESTS = 'The group no longer takes requests to join.';
+const NO_LONGER_TAKES_REQUESTS = 'The group no longer takes requests to join.';
 
 /**
  * Closes the group's pending join requests (REJECTED, JOIN_REQUEST_REJECTED to each requester) when it stops

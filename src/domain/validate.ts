@@ -65,12 +65,15 @@ export function optionalUrl(label: string, value: string | null | undefined): st
 /** The longest id accepted (the ids of members and groups are far shorter). */
 const MAX_ID = 200;
 
+/** An id a person could have typed: something visible, at most MAX_ID characters, no control characters. */
+const isPlainId = (id: string) => !INVISIBLE.test(id) && id.length <= MAX_ID && !CONTROL.test(id);
+
 /** A non-empty list of at most `max` distinct, non-empty ids (duplicates are dropped). */
 export function idList(label: string, ids: readonly string[], max: number): string[] {
   const unique = [...new Set(ids.map((id) => id.trim()))];
   if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
   if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
-  if (unique.some((id) => INVISIBLE.test(id) || id.length > MAX_ID || CONTROL.test(id))) {
+  if (unique.some((id) => !isPlainId(id))) {
     throw badInput(`${label} must not contain empty or overlong ids, or control characters.`);
   }
   return unique;
@@ -79,7 +82,7 @@ export function idList(label: string, ids: readonly string[], max: number): stri
 /** A member id given alone (`creatorId`): trimmed, non-empty, at most 200 characters, no control characters. */
 export function validMemberId(label: string, id: string): string {
   const text = id.trim();
-  if (INVISIBLE.test(text) || text.length > MAX_ID || CONTROL.test(text)) {
+  if (!isPlainId(text)) {
     throw badInput(`${label} must be a member id: not empty, at most ${MAX_ID} characters, no control characters.`);
   }
   return text;

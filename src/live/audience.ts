@@ -20,15 +20,18 @@ interface EventLookups {
   group: Promise<Group | null>;
   /** The role of each subscriber in the group (null: not a member). */
   membership: DataLoader<string, GroupMember['role'] | null>;
-  /** Once the group is gone (its memberships with it): how it stood when it was deleted, from the log. */
-  deletion?: Promise<Deletion>;
+  /** Once the group is gone (its memberships with it): each member's role then, from the log. */
+  formerRole?: DataLoader<string, GroupMember['role'] | null>;
 }
 
-/** A deleted group as the log last knew it: its privacy then, and each member's role just before. */
-interface Deletion {
-  facts: GroupFacts;
-  formerRole: DataLoader<string, GroupMember['role'] | null>;
-}
+/**
+ * A deleted group's events, its GROUP_DELETED included, reach only its members at the time of the deletion
+ * (with their roles then) and Groups Managers: it counts as SECRET. To anyone else a deleted group and a
+ * group made secret then look the same (both vanish, history and all, with no event), so a vanished group
+ * never tells whether it still exists as a secret one. Its settings are not in the log: its member list
+ * counts as hidden (admins and Groups Managers only), and members do not decide its requests.
+ */
+const DELETED_GROUP: GroupFacts = { privacy: 'SECRET', membersCanApprove: false, membersCanInvite: false, showMemberList: false };
 
 /** Log events that change a membership, and the role each leaves the member with (null: no longer a member). */
 const MEMBERSHIP_EVENTS: Partial<Record<GroupEvent['type'], (event: GroupEvent) => GroupMember['role'] | null>> = {
@@ -126,44 +129,26 @@ export class Audience {
   }
 
   /**
-   * A deleted group's events, its GROUP_DELETED included, reach only its members at the time of the deletion
-   * (with their roles then) and Groups Managers: it counts as SECRET. To anyone else a deleted group and a
-   * group made secret then look the same (both vanish, history and all, with no event), so a vanished group
-   * never tells whether it still exists as a secret one. Its settings are not in the log: its member list
-   * counts as hidden (admins and Groups Managers only), and members do not decide its requests.
+   * Each member's role when the group was deleted: their latest membership event in the log (no membership
+   * event can follow a deletion).
    */
-  private deletionOf(groupId: string, lookups: EventLookups): Promise<Deletion> {
-    lookups.deletion ??= this.db.groupEvent
-      .findFirst({ where: { groupId }, orderBy: { id: 'desc' }, select: { id: true } })
-      .then((last) => ({
-        facts: {
-          privacy: 'SECRET',
-          membersCanApprove: false,
-          membersCanInvite: false,
-          showMemberList: false,
-        },
-        formerRole: new DataLoader(
-          async (memberIds) => {
-            const rows = await this.db.groupEvent.findMany({
-              where: {
-                groupId,
-                memberId: { in: [...memberIds] },
-                id: { lt: last?.id ?? 0 },
-                type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] },
-              },
-              orderBy: { id: 'desc' },
-            });
-            const latestOf = new Map<string, GroupEvent>();
-            for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
-            return memberIds.map((id) => {
-              const latest = latestOf.get(id);
-              return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
-            });
-          },
-          { maxBatchSize: LOOKUP_BATCH },
-        ),
-      }));
-    return lookups.deletion;
+  private formerRoleOf(groupId: string, lookups: EventLookups): DataLoader<string, GroupMember['role'] | null> {
+    lookups.formerRole ??= new DataLoader(
+      async (memberIds) => {
+        const rows = await this.db.groupEvent.findMany({
+          where: { groupId, memberId: { in: [...memberIds] }, type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] } },
+          orderBy: { id: 'desc' },
+        });
+        const latestOf = new Map<string, GroupEvent>();
+        for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
+        return memberIds.map((id) => {
+          const latest = latestOf.get(id);
+          return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
+        });
+      },
+      { maxBatchSize: LOOKUP_BATCH },
+    );
+    return lookups.formerRole;
   }
 
   /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
@@ -177,8 +162,7 @@ export class Audience {
     if (group !== null) return canReceiveEvent(viewer, event, group, roleNow);
     // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
     // from the log instead.
-    const deletion = await this.deletionOf(event.groupId, lookups);
-    const role = viewer.memberId === null || viewer.isGroupsManager ? null : await deletion.formerRole.load(viewer.memberId);
-    return canReceiveEvent(viewer, event, deletion.facts, role);
+    const role = viewer.memberId === null || viewer.isGroupsManager ? null : await this.formerRoleOf(event.groupId, lookups).load(viewer.memberId);
+    return canReceiveEvent(viewer, event, DELETED_GROUP, role);
   }
 }
