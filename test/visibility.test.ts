@@ -4,12 +4,14 @@
  * the database exactly when the predicate holds for it. This is what keeps "one policy" true for lists.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canReadMembers, canSeeContent, canSeeGroup, type GroupFacts } from '../src/auth/policy.ts';
+import { canReadMembers, canReceiveEvent, canSeeContent, canSeeGroup, DELETED_GROUP, type GroupFacts } from '../src/auth/policy.ts';
+import { GroupEventType, Prisma, type GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 import {
   contentVisibleGroupsSql,
   contentVisibleGroupsWhere,
   membersReadableGroupsSql,
   membersReadableGroupsWhere,
+  receivableEventsSql,
   visibleGroupsSql,
   visibleGroupsWhere,
 } from '../src/auth/visibility.ts';
@@ -74,5 +76,97 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
     const expected = rows.filter((r) => predicate(viewer, r, viewer.memberId ? r.role : null)).map((r) => r.id);
     expect(matched.map((g) => g.id).sort()).toEqual(expected.sort());
     expect(expected.length).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * Events: `receivableEventsSql` (what a replay reads) against `canReceiveEvent`, and against what the live
+ * filter (`Audience.allows`) decides, on every combination of the group's facts now, the viewer's role, the
+ * event's type, the privacy it happened under, and whom it is about; and on deleted groups, with the viewer's
+ * role when they were deleted (from their membership events) as the log tells it.
+ */
+describe('receivableEventsSql = canReceiveEvent', () => {
+  let events: GroupEventRow[] = [];
+  const known = new Map<number, { group: GroupFacts; role: 'MEMBER' | 'ADMIN' | null }>();
+  let db: TestGateway['app']['services']['db'];
+  let eventsGw: TestGateway;
+
+  beforeAll(async () => {
+    eventsGw = await startGateway();
+    db = eventsGw.app.services.db;
+    const types = Object.values(GroupEventType);
+    const privacies = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
+    let n = 0;
+    const makeGroup = async (facts: GroupFacts) => {
+      const name = `e${n++}`;
+      return db.group.create({ data: { ...facts, name, nameSearch: name, slug: name } });
+    };
+    /** One event of every type, under every privacy, about someone else, the viewer, and no one. */
+    const everyEvent = (groupId: string, about: (string | null)[]) =>
+      types.flatMap((type) =>
+        privacies.flatMap((groupPrivacy) => about.map((memberId) => ({ type, groupId, groupPrivacy, memberId, role: type === 'ROLE_ASSIGNED' ? ('ADMIN' as const) : null }))),
+      );
+    const groups: { id: string; facts: GroupFacts; role: 'MEMBER' | 'ADMIN' | null }[] = [];
+    for (const privacy of privacies) {
+      for (const role of [null, 'MEMBER', 'ADMIN'] as const) {
+        for (const showMemberList of [true, false]) {
+          for (const membersCanApprove of [true, false]) {
+            const facts = { privacy, showMemberList, membersCanApprove, membersCanInvite: false };
+            const group = await makeGroup(facts);
+            if (role) await db.groupMember.create({ data: { groupId: group.id, memberId: 'viewer', role } });
+            await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', 'viewer', null]) });
+            groups.push({ id: group.id, facts, role });
+          }
+        }
+      }
+    }
+    // Deleted groups: the viewer's membership history there, and the role it left them with.
+    const histories: [string, { type: GroupEventRow['type']; role?: 'ADMIN' | 'MEMBER' }[], 'MEMBER' | 'ADMIN' | null][] = [
+      ['never a member', [], null],
+      ['joined', [{ type: 'MEMBER_JOINED' }], 'MEMBER'],
+      ['created it', [{ type: 'GROUP_CREATED', role: 'ADMIN' }], 'ADMIN'],
+      ['joined, then left', [{ type: 'MEMBER_JOINED' }, { type: 'MEMBER_LEFT' }], null],
+      ['added, then removed', [{ type: 'MEMBER_ADDED' }, { type: 'MEMBER_REMOVED' }], null],
+      ['made admin, then not', [{ type: 'JOIN_REQUEST_APPROVED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }, { type: 'ROLE_UNASSIGNED', role: 'ADMIN' }], 'MEMBER'],
+      ['made admin', [{ type: 'MEMBER_ADDED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }], 'ADMIN'],
+    ];
+    for (const privacy of privacies) {
+      for (const [, history, role] of histories) {
+        const facts = { privacy, showMemberList: true, membersCanApprove: true, membersCanInvite: true };
+        const group = await makeGroup(facts);
+        for (const step of history) {
+          await db.groupEvent.create({ data: { type: step.type, groupId: group.id, groupPrivacy: privacy, memberId: 'viewer', role: step.role ?? null } });
+        }
+        await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', null]) });
+        await db.group.delete({ where: { id: group.id } });
+        groups.push({ id: group.id, facts: DELETED_GROUP, role });
+      }
+    }
+    events = await db.groupEvent.findMany({ orderBy: { id: 'asc' } });
+    const byId = new Map(groups.map((g) => [g.id, g]));
+    for (const event of events) {
+      const group = byId.get(event.groupId)!;
+      known.set(event.id, { group: group.facts, role: group.role });
+    }
+  }, 120_000);
+  afterAll(() => eventsGw.close());
+
+  it.each(viewers)('for the %s viewer', async (_name, viewer) => {
+    const rows = await db.read<GroupEventRow>(receivableEventsSql(viewer, Prisma.sql`1 = 1`, events.length + 1));
+    const fromSql = rows.map((row) => row.id);
+    const expected = events
+      .filter((event) => {
+        const { group, role } = known.get(event.id)!;
+        return canReceiveEvent(viewer, event, group, viewer.memberId ? role : null);
+      })
+      .map((event) => event.id);
+    expect(fromSql).toEqual(expected); // in log order
+    const live = await Promise.all(events.map((event) => eventsGw.app.services.audience.allows(viewer, event)));
+    expect(events.filter((_, i) => live[i]).map((event) => event.id)).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
+    if (!viewer.isGroupsManager) expect(expected.length).toBeLessThan(events.length);
+    // The rows are whole events, typed as the log's.
+    const first = rows[0]!;
+    expect(first).toEqual(events.find((event) => event.id === first.id));
   });
 });

@@ -136,22 +136,57 @@ export function stricterPrivacy(a: GroupPrivacy, b: GroupPrivacy): GroupPrivacy 
 }
 
 /** Events that tell who is in the group, and with what role: part of the member list. */
-const MEMBER_LIST_EVENTS = new Set<GroupEventType>([
+export const MEMBER_LIST_EVENT_TYPES = [
   'MEMBER_JOINED',
   'MEMBER_ADDED',
   'MEMBER_LEFT',
   'MEMBER_REMOVED',
   'ROLE_ASSIGNED',
   'ROLE_UNASSIGNED',
-]);
+] as const satisfies readonly GroupEventType[];
 
 /** Events about join requests: for those who may decide them. */
-const JOIN_REQUEST_EVENTS = new Set<GroupEventType>([
+export const JOIN_REQUEST_EVENT_TYPES = [
   'JOIN_REQUEST_CREATED',
   'JOIN_REQUEST_APPROVED',
   'JOIN_REQUEST_REJECTED',
   'JOIN_REQUEST_CANCELED',
-]);
+] as const satisfies readonly GroupEventType[];
+
+const MEMBER_LIST_EVENTS = new Set<GroupEventType>(MEMBER_LIST_EVENT_TYPES);
+const JOIN_REQUEST_EVENTS = new Set<GroupEventType>(JOIN_REQUEST_EVENT_TYPES);
+
+/**
+ * A deleted group's events, its GROUP_DELETED included, are judged with these facts and each member's role
+ * when it was deleted (`roleAfter`: their latest membership event). It counts as SECRET: its events reach
+ * only its members at the deletion and Groups Managers, so to anyone else a deleted group and a group made
+ * secret look the same (both vanish, history and all, with no event), and a vanished group never tells
+ * whether it still exists as a secret one. Its settings are not in the log: its member list counts as hidden
+ * (admins and Groups Managers only), and members do not decide its requests.
+ */
+export const DELETED_GROUP: GroupFacts = { privacy: 'SECRET', membersCanApprove: false, membersCanInvite: false, showMemberList: false };
+
+/**
+ * The events that change a membership, and the role each leaves its member with: a role, null (no longer a
+ * member), or `EVENT_ROLE`, the role the event records.
+ */
+export const EVENT_ROLE = 'EVENT_ROLE';
+export const ROLE_AFTER: Partial<Record<GroupEventType, GroupRole | null | typeof EVENT_ROLE>> = {
+  GROUP_CREATED: EVENT_ROLE,
+  MEMBER_JOINED: 'MEMBER',
+  MEMBER_ADDED: 'MEMBER',
+  JOIN_REQUEST_APPROVED: 'MEMBER',
+  ROLE_ASSIGNED: EVENT_ROLE,
+  ROLE_UNASSIGNED: 'MEMBER',
+  MEMBER_LEFT: null,
+  MEMBER_REMOVED: null,
+};
+
+/** The role a membership event leaves its member with (null: no longer a member); undefined for other events. */
+export function roleAfter(event: { type: GroupEventType; role: GroupRole | null }): ViewerRole | undefined {
+  const after = ROLE_AFTER[event.type];
+  return after === EVENT_ROLE ? event.role : after;
+}
 
 /**
  * May the viewer receive one event of the log (live, or replayed with `after`)? An event is the group's

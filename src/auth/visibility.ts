@@ -1,13 +1,15 @@
 /**
  * The policy of policy.ts as conditions on group rows, so hidden rows vanish from lists, counts, totals and
  * cursors inside the same SQL statement: as Prisma `where` fragments (for Prisma's queries), and as SQL
- * conditions over the alias `g` (for the hand-written list queries of src/db/group-list.ts). Each states,
- * for rows in the database, exactly what its predicate in policy.ts states for one group;
- * test/visibility.test.ts checks every one of them against its predicate on every combination of viewer,
- * privacy, role and settings.
+ * conditions over the alias `g` (for the hand-written list queries of src/db/group-list.ts); and as one
+ * statement over the event log (replays of live events). Each states, for rows in the database, exactly what
+ * its predicate in policy.ts states for one group or event; test/visibility.test.ts checks every one of them
+ * against its predicate on every combination of viewer, privacy, role and settings (and, for events, of
+ * event type, privacy then and a deleted group).
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
+import { DELETED_GROUP, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, ROLE_AFTER } from './policy.ts';
 
 type GroupWhere = Prisma.GroupWhereInput;
 
@@ -79,4 +81,67 @@ export function membersReadableGroupsSql(viewer: Viewer): Prisma.Sql {
   const open = Prisma.sql`(g."privacy" = 'PUBLIC' AND g."showMemberList")`;
   if (viewer.memberId === null) return open;
   return Prisma.sql`(${open} OR (g."showMemberList" AND ${membershipSql(viewer)}) OR ${membershipSql(viewer, 'ADMIN')})`;
+}
+
+// Which events of the log a viewer may receive (canReceiveEvent), as one statement: replays are filtered by
+// the database, so the events a viewer may not receive cost a few microseconds each to skip, not a lookup
+// each, and how long a replay takes tells next to nothing about what happened out of the viewer's sight.
+
+/** Constant SQL: a list of enum values, a boolean (never parameters, as above). */
+const valuesSql = (values: readonly string[]) => Prisma.raw(values.map((value) => `'${value}'`).join(', '));
+const booleanSql = (value: boolean) => Prisma.raw(value ? 'TRUE' : 'FALSE');
+
+/** `roleAfter` as SQL: the role (as text; NULL: no longer a member) the membership event `fe` leaves its member with. */
+function roleAfterSql(): Prisma.Sql {
+  const cases = Object.entries(ROLE_AFTER).map(([type, after]) => {
+    const role = after === EVENT_ROLE ? `CAST(fe."role" AS TEXT)` : after === null ? 'NULL' : `'${after}'`;
+    return `WHEN '${type}' THEN ${role}`;
+  });
+  return Prisma.raw(`CASE fe."type" ${cases.join(' ')} END`);
+}
+
+/**
+ * The viewer's role (as text; NULL: not a member) in the group of the event `e`: their membership `vm` while
+ * the group `g` exists; once it is deleted, the role their latest membership event left them with (as
+ * `allows` in live/audience.ts reads it).
+ */
+function eventViewerRoleSql(memberId: string): Prisma.Sql {
+  return Prisma.sql`(CASE WHEN g."id" IS NULL
+    THEN (SELECT ${roleAfterSql()} FROM "GroupEvent" fe WHERE fe."groupId" = e."groupId" AND fe."memberId" = ${memberId}
+          AND fe."type" IN (${valuesSql(Object.keys(ROLE_AFTER))}) ORDER BY fe."id" DESC LIMIT 1)
+    ELSE CAST(vm."role" AS TEXT) END)`;
+}
+
+/**
+ * `canReceiveEvent` as a statement: the log's events `e` matching `where` (a condition on `e`) that the viewer
+ * may receive, in log order, at most `limit`, as GroupEvent rows. The event's group `g` is left-joined: a
+ * deleted group's row is gone, and its facts are DELETED_GROUP's.
+ */
+export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: number): Prisma.Sql {
+  // The viewer's membership `vm` is joined (not a subquery per event: PostgreSQL ran that one by one).
+  const membership =
+    viewer.memberId === null || viewer.isGroupsManager
+      ? Prisma.empty
+      : Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`;
+  const select = (condition: Prisma.Sql) => Prisma.sql`
+    SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role", e."actorId", e."occurredAt"
+    FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"${membership}
+    WHERE (${where}) AND ${condition}
+    ORDER BY e."id" LIMIT ${limit}`;
+  if (viewer.isGroupsManager) return select(ALL);
+  const role = viewer.memberId === null ? null : eventViewerRoleSql(viewer.memberId);
+  const isAdmin = role ? Prisma.sql`${role} = 'ADMIN'` : NONE;
+  const isMember = role ? Prisma.sql`${role} IS NOT NULL` : NONE;
+  const own = viewer.memberId === null ? NONE : Prisma.sql`e."memberId" = ${viewer.memberId}`;
+  // The group's facts now (DELETED_GROUP's once it is gone), its privacy the more closed of then and now.
+  const privacy = Prisma.raw(`COALESCE(g."privacy", '${DELETED_GROUP.privacy}')`);
+  const showMemberList = Prisma.sql`COALESCE(g."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)})`;
+  const membersCanApprove = Prisma.sql`COALESCE(g."membersCanApprove", ${booleanSql(DELETED_GROUP.membersCanApprove)})`;
+  const content = Prisma.sql`((${privacy} = 'PUBLIC' AND e."groupPrivacy" = 'PUBLIC') OR ${isMember})`;
+  const requests = valuesSql(JOIN_REQUEST_EVENT_TYPES);
+  const memberList = valuesSql(MEMBER_LIST_EVENT_TYPES);
+  return select(Prisma.sql`(${own}
+    OR (e."type" IN (${requests}) AND (${isAdmin} OR (${isMember} AND ${membersCanApprove})))
+    OR (e."type" IN (${memberList}) AND (${isAdmin} OR (${showMemberList} AND ${content})))
+    OR (e."type" NOT IN (${requests}, ${memberList}) AND ${content}))`);
 }

@@ -8,7 +8,8 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canReceiveEvent, type GroupFacts } from '../auth/policy.ts';
+import { canReceiveEvent, DELETED_GROUP, ROLE_AFTER, roleAfter } from '../auth/policy.ts';
+import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './limits.ts';
 import { EventIds } from './event-ids.ts';
 
@@ -24,26 +25,8 @@ interface EventLookups {
   formerRole?: DataLoader<string, GroupMember['role'] | null>;
 }
 
-/**
- * A deleted group's events, its GROUP_DELETED included, reach only its members at the time of the deletion
- * (with their roles then) and Groups Managers: it counts as SECRET. To anyone else a deleted group and a
- * group made secret then look the same (both vanish, history and all, with no event), so a vanished group
- * never tells whether it still exists as a secret one. Its settings are not in the log: its member list
- * counts as hidden (admins and Groups Managers only), and members do not decide its requests.
- */
-const DELETED_GROUP: GroupFacts = { privacy: 'SECRET', membersCanApprove: false, membersCanInvite: false, showMemberList: false };
-
-/** Log events that change a membership, and the role each leaves the member with (null: no longer a member). */
-const MEMBERSHIP_EVENTS: Partial<Record<GroupEvent['type'], (event: GroupEvent) => GroupMember['role'] | null>> = {
-  GROUP_CREATED: (event) => event.role ?? 'ADMIN',
-  MEMBER_JOINED: () => 'MEMBER',
-  MEMBER_ADDED: () => 'MEMBER',
-  JOIN_REQUEST_APPROVED: () => 'MEMBER',
-  ROLE_ASSIGNED: (event) => event.role,
-  ROLE_UNASSIGNED: () => 'MEMBER',
-  MEMBER_LEFT: () => null,
-  MEMBER_REMOVED: () => null,
-};
+/** Log events that change a membership (their types, for the log read of a deleted group's members). */
+const MEMBERSHIP_EVENT_TYPES = Object.keys(ROLE_AFTER) as GroupEvent['type'][];
 
 /**
  * Subscribers whose standing in a group one statement reads. A group with thousands of subscribers online
@@ -97,6 +80,17 @@ export class Audience {
   }
 
   /**
+   * A replay (`after`): the log's events with `after < id <= upTo`, of one group or of all, that the viewer
+   * may receive, in log order, at most LOG_PAGE of them. The policy filters them inside the statement
+   * (visibility.ts: receivableEventsSql), on the data as it is now. Checking each event here instead took a
+   * lookup per event: a replay's duration then told how many events had happened out of the viewer's sight.
+   */
+  readReplay(viewer: Viewer, groupId: string | null, after: number, upTo: number): Promise<GroupEvent[]> {
+    const ofGroup = groupId !== null ? Prisma.sql` AND e."groupId" = ${groupId}` : Prisma.empty;
+    return this.db.read<GroupEvent>(receivableEventsSql(viewer, Prisma.sql`e."id" > ${after} AND e."id" <= ${upTo}${ofGroup}`, LOG_PAGE));
+  }
+
+  /**
    * `live`: the event has just been committed. Every change to a group appends an event, so the lookups of
    * that group's earlier events (kept for a second) may now be stale: they are dropped, and a replay read
    * right after a change (a group made secret, deleted) decides on fresh data.
@@ -136,14 +130,14 @@ export class Audience {
     lookups.formerRole ??= new DataLoader(
       async (memberIds) => {
         const rows = await this.db.groupEvent.findMany({
-          where: { groupId, memberId: { in: [...memberIds] }, type: { in: Object.keys(MEMBERSHIP_EVENTS) as GroupEvent['type'][] } },
+          where: { groupId, memberId: { in: [...memberIds] }, type: { in: MEMBERSHIP_EVENT_TYPES } },
           orderBy: { id: 'desc' },
         });
         const latestOf = new Map<string, GroupEvent>();
         for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
         return memberIds.map((id) => {
           const latest = latestOf.get(id);
-          return latest ? MEMBERSHIP_EVENTS[latest.type]!(latest) : null;
+          return latest ? (roleAfter(latest) ?? null) : null;
         });
       },
       { maxBatchSize: LOOKUP_BATCH },

@@ -56,8 +56,9 @@ const TOKEN_EXPIRED = Symbol('token expired');
 type Delivery = GroupEventRow | typeof TOKEN_EXPIRED;
 
 /**
- * The events one subscription receives: the log after `startId` (replay, in log order), then live events,
- * each once, in log order, and only those the audience policy lets the viewer receive when it is delivered.
+ * The events one subscription receives: the log after `startId` up to `replayTo` (the replay, filtered by the
+ * database: Audience.readReplay), then live events, each once, in log order, and only those the audience
+ * policy lets the viewer receive when it is delivered.
  *
  * Event ids are assigned in commit order (SQLite has one writer at a time; on PostgreSQL write() holds an
  * advisory lock from the first event to the commit), so once an event has committed every lower id has
@@ -70,6 +71,7 @@ function groupEventStream(
   ctx: Context,
   groupId: string | null,
   startId: number,
+  replayTo: number,
   live: AsyncIterableIterator<GroupEventRow | typeof RESUMED>,
   release: () => void,
 ): AsyncIterableIterator<Delivery> {
@@ -110,8 +112,24 @@ function groupEventStream(
     await live.return?.();
   };
 
+  /** Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`. */
+  async function* replay(): AsyncGenerator<GroupEventRow> {
+    while (lastId < replayTo) {
+      const page = await ctx.audience.readReplay(ctx.viewer, groupId, lastId, replayTo);
+      for (const [i, event] of page.entries()) {
+        if (expired) return;
+        if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+        lastId = event.id;
+        yield fresh(event);
+      }
+      if (page.length < LOG_PAGE) lastId = replayTo;
+    }
+  }
+
   async function* events(): AsyncGenerator<Delivery> {
     try {
+      yield* replay();
+      // Then what committed after the replay's end and before listening began (usually nothing).
       yield* fromLog(null);
       for (;;) {
         const result = await live.next();
@@ -179,7 +197,7 @@ builder.subscriptionFields((t) => ({
         const newest = (await ctx.db.groupEvent.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0;
         const live = ctx.events.subscribe('groupEvent');
         await ctx.events.listening('groupEvent');
-        return groupEventStream(ctx, args.groupId ?? null, Math.min(afterId ?? newest, newest), live, release);
+        return groupEventStream(ctx, args.groupId ?? null, Math.min(afterId ?? newest, newest), newest, live, release);
       } catch (error) {
         release();
         throw error;
