@@ -122,7 +122,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // which handed the subscription field its operation's variables instead of its arguments.
       useGraphQlJit(),
       ...observability.plugins,
-      ...limitPlugins(config.limits, rate),
+      ...limitPlugins(config.limits, config.maxPageSize, rate),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),

@@ -28,8 +28,14 @@ export interface RunningServer {
 const SHUTDOWN_GRACE_MS = 5_000;
 
 /** A GraphQL error with one of the contract's codes (graphql-ws hands errors to clients as they are). */
+/** The error with its own code if it has one (a page size out of range is BAD_USER_INPUT), else `code`. */
 const withCode = (error: GraphQLError, code: string) =>
-  new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code } });
+  new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { code: (error.extensions?.code as string | undefined) ?? code },
+  });
 
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {

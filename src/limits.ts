@@ -10,7 +10,7 @@
  * The values come from config.ts (LimitsConfig); the README's Configuration table lists them.
  */
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { BREAK, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, visit, type ArgumentNode, type DocumentNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
@@ -67,13 +67,13 @@ export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null
  * The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. `rate`
  * counts the rate limit (createRateCounter, made when RATE_LIMIT_POINTS > 0); without one, no rate limit.
  */
-export function limitPlugins(limits: LimitsConfig, rate: RateCounter | null = null): Plugin[] {
+export function limitPlugins(limits: LimitsConfig, maxPageSize: number, rate: RateCounter | null = null): Plugin[] {
   return [
     useBodyLimit(limits.maxBodyBytes),
     useCsrfPrevention(limits.csrfHeaders),
     useParameterJson(),
     ...(limits.introspection ? [] : [useNoIntrospection()]),
-    useDocumentLimits(limits),
+    useDocumentLimits(limits, maxPageSize),
     useStorableText(),
     ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
@@ -142,11 +142,43 @@ function documentRejected(error: GraphQLError): GraphQLError {
   });
 }
 
+/** The first literal `first: N` of the document with N above `maxPageSize`, if any. */
+function oversizedPage(document: DocumentNode, maxPageSize: number): ArgumentNode | null {
+  let found: ArgumentNode | null = null;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind === Kind.INT && Number(node.value.value) > maxPageSize) {
+        found = node;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * A literal `first` above MAX_PAGE_SIZE is the client's input out of range, BAD_USER_INPUT, as the same value
+ * passed as a variable is (schema/pagination.ts). Checked before the cost limit, which multiplies a literal
+ * `first` into its estimate and would otherwise answer `first: 10000` as GRAPHQL_VALIDATION_FAILED; the cost
+ * limit still applies to every document whose pages are within bounds.
+ */
+function pageSizeThenCost(maxPageSize: number, costRule: ValidationRule): ValidationRule {
+  return (context) => {
+    const page = oversizedPage(context.getDocument(), maxPageSize);
+    if (!page) return costRule(context);
+    context.reportError(
+      new GraphQLError(`"first" must be between 0 and ${maxPageSize}.`, { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
+    );
+    return {};
+  };
+}
+
 /**
  * GraphQL Armor's document limits. Validation-time limits report their error to the validation context
  * (so it joins graphql's own validation errors); the token limit works inside the parser, so it throws.
  */
-function useDocumentLimits(limits: LimitsConfig): Plugin {
+function useDocumentLimits(limits: LimitsConfig, maxPageSize: number): Plugin {
   const report = {
     propagateOnRejection: false,
     onReject: [
@@ -162,7 +194,7 @@ function useDocumentLimits(limits: LimitsConfig): Plugin {
   const rules = [
     maxDirectivesRule({ n: limits.maxDirectives, ...report }),
     maxAliasesRule({ n: limits.maxAliases, ...report }),
-    costLimitRule({ maxCost: limits.maxCost, ...report }),
+    pageSizeThenCost(maxPageSize, costLimitRule({ maxCost: limits.maxCost, ...report })),
     maxDepthRule({ n: limits.maxDepth, ...report }),
   ];
   const armor = EnvelopArmorPlugin({

@@ -73,6 +73,22 @@ describe('document limits (defaults)', () => {
     expect(gw.statements).toEqual([]);
   });
 
+  it('a literal first above MAX_PAGE_SIZE is BAD_USER_INPUT, as the same value in a variable is, before the cost limit', async () => {
+    const literal = await gw.as(member)(`{ groups(first: 10000) { edges { node { id members(first: 5) { totalCount } } } } }`);
+    const variable = await gw.as(member)(`query($n: Int) { groups(first: $n) { edges { node { id members(first: 5) { totalCount } } } } }`, { n: 10000 });
+    expect(codes(literal)).toEqual(['BAD_USER_INPUT']);
+    expect(codes(variable)).toEqual(['BAD_USER_INPUT']);
+    expect(literal.errors![0].message).toBe(variable.errors![0].message);
+    expect(literal.errors![0].message).toBe('"first" must be between 0 and 100.');
+    expect(literal.data ?? null).toBeNull();
+    // In a fragment, on a nested page, too; and a page within bounds still counts toward the cost.
+    const nested = await gw.as(member)(`{ groups(first: 2) { edges { node { ...M } } } } fragment M on Group { members(first: 101) { totalCount } }`);
+    expect(codes(nested)).toEqual(['BAD_USER_INPUT']);
+    ok(await gw.as(member)(`{ groups(first: 100) { totalCount } }`));
+    const costly = await gw.as(member)(`{ groups(first: 100) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }`);
+    expect(codes(costly)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
   it('a document is validated once: the next request finds its result in the validation cache, limits included', () => {
     // Two requests' Envelop runs. A cache hit hands back the very array the first validation returned; a
     // miss (a rule list that changes from request to request: src/limits.ts) validates again.

@@ -97,6 +97,8 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
       expect(await run(GROUP_EVENTS, { after: 'not-an-id' })).toEqual(['BAD_USER_INPUT']);
       expect(await run(`subscription { groupEvents { `)).toEqual(['GRAPHQL_PARSE_FAILED']);
       expect(await run(`subscription { groupEvents { nope } }`)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      // A page size out of range keeps its own code, as over HTTP.
+      expect(await run(`subscription { groupEvents { group { members(first: 5000) { totalCount } } } }`)).toEqual(['BAD_USER_INPUT']);
       expect(await run(`{ viewer { memberId } }`)).toEqual({ viewer: { memberId: 'member' } });
     } finally {
       await client.dispose();
