@@ -6,6 +6,8 @@ import {
   canReadMembers,
   canSeeContent,
   canReceiveEvent,
+  canSeeEventActor,
+  roleAfter,
   canSeeGroup,
   creationOutcome,
   decideGroupAction,
@@ -186,5 +188,43 @@ describe('canReceiveEvent', () => {
     expect(canReceiveEvent(siteMember, event('MEMBER_REMOVED', 'SECRET', 'm'), group('SECRET'), null)).toBe(true);
     expect(canReceiveEvent(siteMember, event('JOIN_REQUEST_REJECTED', 'PRIVATE', 'm'), group('SECRET'), null)).toBe(true);
     expect(canReceiveEvent(ANONYMOUS, event('MEMBER_REMOVED', 'SECRET', null), group('SECRET'), null)).toBe(false);
+  });
+});
+
+describe('canSeeEventActor', () => {
+  const update = (actorId: string | null, memberId: string | null = null, groupPrivacy: EventFacts['groupPrivacy'] = 'PUBLIC') => ({
+    type: 'GROUP_UPDATED' as const,
+    groupPrivacy,
+    memberId,
+    actorId,
+  });
+
+  it('names the actor to those who may read the member list, and to no one else', () => {
+    const hidden = group('PUBLIC', { showMemberList: false });
+    expect(canSeeEventActor(ANONYMOUS, update('an-admin'), hidden, null)).toBe(false);
+    expect(canSeeEventActor(siteMember, update('an-admin'), hidden, 'MEMBER')).toBe(false);
+    expect(canSeeEventActor(siteMember, update('an-admin'), hidden, 'ADMIN')).toBe(true);
+    expect(canSeeEventActor(manager, update('an-admin'), hidden, null)).toBe(true);
+    expect(canSeeEventActor(ANONYMOUS, update('an-admin'), group('PUBLIC'), null)).toBe(true);
+    // judged by the more closed of the privacy then and now, as the event itself
+    expect(canSeeEventActor(ANONYMOUS, update('an-admin', null, 'PRIVATE'), group('PUBLIC'), null)).toBe(false);
+  });
+
+  it("always names the viewer's own act, and the act of the member the event is about", () => {
+    const hidden = group('SECRET', { showMemberList: false });
+    expect(canSeeEventActor(siteMember, update('m'), hidden, 'MEMBER')).toBe(true);
+    expect(canSeeEventActor(ANONYMOUS, { ...update('joiner', 'joiner'), type: 'MEMBER_JOINED' }, group('PUBLIC', { showMemberList: false }), null)).toBe(true);
+    expect(canSeeEventActor(ANONYMOUS, update(null), hidden, null)).toBe(true); // nothing to hide
+  });
+});
+
+describe('roleAfter', () => {
+  it('is the role a membership event leaves its member with', () => {
+    expect(roleAfter({ type: 'GROUP_CREATED', role: 'ADMIN' })).toBe('ADMIN');
+    expect(roleAfter({ type: 'ROLE_ASSIGNED', role: 'ADMIN' })).toBe('ADMIN');
+    expect(roleAfter({ type: 'ROLE_UNASSIGNED', role: 'ADMIN' })).toBe('MEMBER');
+    expect(roleAfter({ type: 'JOIN_REQUEST_APPROVED', role: 'MEMBER' })).toBe('MEMBER');
+    expect(roleAfter({ type: 'MEMBER_LEFT', role: 'MEMBER' })).toBeNull();
+    expect(roleAfter({ type: 'GROUP_UPDATED', role: null })).toBeUndefined();
   });
 });

@@ -5,12 +5,12 @@
  * (Connection limits and tokens: live-limits.test.ts; several instances: redis.test.ts.)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { codes, ok, testEventIds, type ViewerSpec } from './helpers/gateway.ts';
+import { codes, ok, testEventIds, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, anonymous, manager, member, outsider } from './helpers/world.ts';
 import { createLoaders } from '../src/loaders.ts';
 import { appendEvents, write } from '../src/domain/transaction.ts';
 import { databaseKind } from '../src/db/adapter.ts';
-import { TRANSPORTS, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
+import { TRANSPORTS, openSubscription, startLiveGateway, type LiveGateway, type LiveSubscription } from './helpers/live.ts';
 
 let gw: LiveGateway;
 beforeAll(async () => {
@@ -302,6 +302,33 @@ describe('history', () => {
     expect(memberReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
     const adminReplay = summary(await (await gw.subscribe(admin, { groupId: id, after: start })).events.take(6));
     expect(adminReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
+  });
+
+  it('who acted on an event (actorId) follows the member list: named to its readers, null for others', async () => {
+    const start = await gw.latestEventId();
+    const hidden = await group('PUBLIC', ['member', 'second'], { showMemberList: false });
+    const shown = await group('PUBLIC', []);
+    await assignAdmin(hidden, 'second');
+    for (const id of [hidden, shown]) ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { description: "New" }) { id } }`, { g: id }));
+    ok(await gw.as({ sub: 'second' })(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: hidden }));
+    const query = `subscription($after: ID) { groupEvents(after: $after) { type groupId actorId } }`;
+    const actorsSeenBy = async (viewer: ViewerSpec, count: number) => {
+      const sub = openSubscription(gw.server.url, await tokenFor(viewer), { after: start }, 'sse', query);
+      try {
+        const events = (await sub.events.take(count)) as unknown as { type: string; groupId: string; actorId: string | null }[];
+        expect(await sub.events.unreadAfter(200)).toEqual([]);
+        return events.filter((e) => e.type === 'GROUP_UPDATED' || e.type === 'GROUP_DELETED').map((e) => `${e.type} ${e.groupId === hidden ? 'hidden' : 'shown'} ${e.actorId}`);
+      } finally {
+        await sub.close();
+      }
+    };
+    // anonymous: the shown group's creation and update; of the deleted group, nothing.
+    expect(await actorsSeenBy(anonymous, 2)).toEqual(['GROUP_UPDATED shown admin']);
+    // a plain member of the deleted group: its creation, their own addition, the updates and the deletion
+    expect(await actorsSeenBy(member, 6)).toEqual(['GROUP_UPDATED hidden null', 'GROUP_UPDATED shown admin', 'GROUP_DELETED hidden null']);
+    // its admins when it was deleted, and the managers, read the member list: they see who did it
+    expect(await actorsSeenBy(admin, 8)).toEqual(['GROUP_UPDATED hidden admin', 'GROUP_UPDATED shown admin', 'GROUP_DELETED hidden second']);
+    expect(await actorsSeenBy(manager, 8)).toEqual(['GROUP_UPDATED hidden admin', 'GROUP_UPDATED shown admin', 'GROUP_DELETED hidden second']);
   });
 
   it('a group made SECRET closes its pending requests, and reads to a requester exactly as a deleted group does', async () => {

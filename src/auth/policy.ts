@@ -209,6 +209,25 @@ export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupF
   return canSeeContent(viewer, facts, role);
 }
 
+/**
+ * May the viewer see who acted on an event it receives (`actorId`)? The actor is a member of the group (an
+ * admin, most often) or a Groups Manager, and naming them is part of the member list: shown to those who may
+ * read it (judged as canReceiveEvent judges the group), and always when the actor is the viewer or the member
+ * the event is about (their own act: joined, left, asked, created the group, which `createdBy` shows anyway).
+ * Else a group with a hidden member list would name its admins on every GROUP_UPDATED.
+ */
+export function canSeeEventActor(
+  viewer: Viewer,
+  event: EventFacts & { actorId: string | null },
+  group: GroupFacts,
+  role: ViewerRole,
+): boolean {
+  if (event.actorId === null || event.actorId === event.memberId) return true;
+  if (viewer.memberId !== null && event.actorId === viewer.memberId) return true;
+  const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
+  return canReadMembers(viewer, privacy === group.privacy ? group : { ...group, privacy }, role);
+}
+
 /** What `createGroup` does for this viewer under the site's creation policy. */
 export type CreationOutcome = 'create' | 'request' | 'forbidden';
 

@@ -145,6 +145,16 @@ export class Audience {
     return lookups.formerRole;
   }
 
+  /** The viewer's role in a deleted group when it was deleted: their latest membership event's (null: none). */
+  async roleWhenDeleted(viewer: Viewer, groupId: string): Promise<GroupMember['role'] | null> {
+    if (viewer.memberId === null) return null;
+    const latest = await this.db.groupEvent.findFirst({
+      where: { groupId, memberId: viewer.memberId, type: { in: MEMBERSHIP_EVENT_TYPES } },
+      orderBy: { id: 'desc' },
+    });
+    return latest ? (roleAfter(latest) ?? null) : null;
+  }
+
   /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
   async allows(viewer: Viewer, event: GroupEvent, live = false): Promise<boolean> {
     if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;

@@ -1,7 +1,7 @@
 /** The durable event log as a live subscription: `groupEvents(groupId, after)`. */
 import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { canSeeGroup } from '../auth/policy.ts';
+import { canSeeEventActor, canSeeGroup, DELETED_GROUP } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
@@ -32,7 +32,22 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
     memberId: t.exposeID('memberId', { nullable: true }),
     role: t.expose('role', { type: GroupRole, nullable: true }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
-    actorId: t.exposeID('actorId', { nullable: true }),
+    actorId: t.id({
+      nullable: true,
+      description:
+        'Who made the change: shown to those who may read the member list (and to the actor and the member the ' +
+        'event is about); null for others.',
+      resolve: async (event, _args, ctx) => {
+        const { viewer } = ctx;
+        if (event.actorId === null || event.actorId === event.memberId || event.actorId === viewer.memberId) return event.actorId;
+        const group = await ctx.loaders.group.load(event.groupId);
+        // A deleted group counts as DELETED_GROUP, with the viewer's role when it was deleted (as live/audience.ts).
+        const [facts, role] = group
+          ? [group, await viewerRole(ctx, event.groupId)]
+          : [DELETED_GROUP, await ctx.audience.roleWhenDeleted(viewer, event.groupId)];
+        return canSeeEventActor(viewer, event, facts, role) ? event.actorId : null;
+      },
+    }),
   }),
 });
 
