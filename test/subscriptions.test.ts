@@ -296,12 +296,45 @@ describe('history', () => {
     expect(before).toEqual({ anonymous: [], leaver: ['MEMBER_ADDED leaver', 'MEMBER_LEFT leaver'] });
     ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: id }));
     expect({ anonymous: await replayOf(anonymous), leaver: await replayOf({ sub: 'leaver' }) }).toEqual(before);
-    // Its members at the time of the deletion still replay its history, the deletion included; its member
-    // list (the settings are gone with the group) only for its admins.
-    const memberReplay = summary(await (await gw.subscribe(member, { groupId: id, after: start })).events.take(4));
-    expect(memberReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
-    const adminReplay = summary(await (await gw.subscribe(admin, { groupId: id, after: start })).events.take(6));
-    expect(adminReplay).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null']);
+    // Its members at the time of the deletion still replay its history, the deletion included, by its
+    // settings then: its member list was shown, so to its plain members as well as its admins.
+    const whole = ['GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED leaver', 'MEMBER_LEFT leaver', 'GROUP_UPDATED null', 'GROUP_DELETED null'];
+    for (const viewer of [member, admin]) {
+      const sub = await gw.subscribe(viewer, { groupId: id, after: start });
+      expect(summary(await sub.events.take(6))).toEqual(whole);
+      expect(await sub.events.unreadAfter(150)).toEqual([]);
+    }
+  });
+
+  it('a deleted group keeps its settings for its history: a hidden member list stays hidden, members who decided requests still receive them', async () => {
+    const start = await gw.latestEventId();
+    const hidden = await group('PRIVATE', ['member', 'other'], { showMemberList: false, membersCanApprove: true });
+    ok(await join(hidden, { sub: 'asker' }));
+    ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: hidden }));
+    const replayOf = async (viewer: ViewerSpec, count: number) => {
+      const sub = await gw.subscribe(viewer, { groupId: hidden, after: start, transport: 'sse' });
+      const got = summary(await sub.events.take(count));
+      expect(await sub.events.unreadAfter(150)).toEqual([]);
+      await sub.close();
+      return got;
+    };
+    // The plain member: not the other member's arrival, but the request (members could approve it) and its closing.
+    expect(await replayOf(member, 5)).toEqual([
+      'GROUP_CREATED admin',
+      'MEMBER_ADDED member',
+      'JOIN_REQUEST_CREATED asker',
+      'JOIN_REQUEST_REJECTED asker',
+      'GROUP_DELETED null',
+    ]);
+    expect(await replayOf(admin, 6)).toEqual([
+      'GROUP_CREATED admin',
+      'MEMBER_ADDED member',
+      'MEMBER_ADDED other',
+      'JOIN_REQUEST_CREATED asker',
+      'JOIN_REQUEST_REJECTED asker',
+      'GROUP_DELETED null',
+    ]);
+    expect(await replayOf(anonymous, 0)).toEqual([]);
   });
 
   it('who acted on an event (actorId) follows the member list: named to its readers, null for others', async () => {

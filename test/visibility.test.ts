@@ -130,16 +130,24 @@ describe('receivableEventsSql = canReceiveEvent', () => {
       ['made admin, then not', [{ type: 'JOIN_REQUEST_APPROVED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }, { type: 'ROLE_UNASSIGNED', role: 'ADMIN' }], 'MEMBER'],
       ['made admin', [{ type: 'MEMBER_ADDED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }], 'ADMIN'],
     ];
+    // Its settings when it was deleted (DeletedGroup), or none kept (a group deleted before they were).
+    const kept = [
+      { showMemberList: true, membersCanApprove: true, membersCanInvite: false },
+      { showMemberList: false, membersCanApprove: false, membersCanInvite: true },
+      null,
+    ];
     for (const privacy of privacies) {
       for (const [, history, role] of histories) {
-        const facts = { privacy, showMemberList: true, membersCanApprove: true, membersCanInvite: true };
-        const group = await makeGroup(facts);
-        for (const step of history) {
-          await db.groupEvent.create({ data: { type: step.type, groupId: group.id, groupPrivacy: privacy, memberId: 'viewer', role: step.role ?? null } });
+        for (const settings of kept) {
+          const group = await makeGroup({ privacy, showMemberList: true, membersCanApprove: true, membersCanInvite: true });
+          for (const step of history) {
+            await db.groupEvent.create({ data: { type: step.type, groupId: group.id, groupPrivacy: privacy, memberId: 'viewer', role: step.role ?? null } });
+          }
+          await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', null]) });
+          await db.group.delete({ where: { id: group.id } });
+          if (settings) await db.deletedGroup.create({ data: { id: group.id, ...settings } });
+          groups.push({ id: group.id, facts: settings ? { privacy: 'SECRET', ...settings } : DELETED_GROUP, role });
         }
-        await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', null]) });
-        await db.group.delete({ where: { id: group.id } });
-        groups.push({ id: group.id, facts: DELETED_GROUP, role });
       }
     }
     events = await db.groupEvent.findMany({ orderBy: { id: 'asc' } });

@@ -157,14 +157,26 @@ const MEMBER_LIST_EVENTS = new Set<GroupEventType>(MEMBER_LIST_EVENT_TYPES);
 const JOIN_REQUEST_EVENTS = new Set<GroupEventType>(JOIN_REQUEST_EVENT_TYPES);
 
 /**
- * A deleted group's events, its GROUP_DELETED included, are judged with these facts and each member's role
- * when it was deleted (`roleAfter`: their latest membership event). It counts as SECRET: its events reach
- * only its members at the deletion and Groups Managers, so to anyone else a deleted group and a group made
- * secret look the same (both vanish, history and all, with no event), and a vanished group never tells
- * whether it still exists as a secret one. Its settings are not in the log: its member list counts as hidden
- * (admins and Groups Managers only), and members do not decide its requests.
+ * A deleted group's events, its GROUP_DELETED included, are judged with its settings when it was deleted
+ * (DeletedGroup) and each member's role then (`roleAfter`: their latest membership event). It counts as
+ * SECRET: its events reach only its members at the deletion and Groups Managers, so to anyone else a deleted
+ * group and a group made secret look the same (both vanish, history and all, with no event), and a vanished
+ * group never tells whether it still exists as a secret one.
  */
-export const DELETED_GROUP: GroupFacts = { privacy: 'SECRET', membersCanApprove: false, membersCanInvite: false, showMemberList: false };
+export const DELETED_PRIVACY: GroupPrivacy = 'SECRET';
+
+/**
+ * A deleted group whose settings were not kept (deleted before they were): its member list counts as hidden
+ * (admins and Groups Managers only), and its members decide no requests.
+ */
+export const DELETED_GROUP: GroupFacts = { privacy: DELETED_PRIVACY, membersCanApprove: false, membersCanInvite: false, showMemberList: false };
+
+/** The facts of a deleted group: its settings when it was deleted (null: not kept), privacy DELETED_PRIVACY. */
+export function deletedGroupFacts(settings: Omit<GroupFacts, 'privacy'> | null): GroupFacts {
+  if (!settings) return DELETED_GROUP;
+  const { membersCanApprove, membersCanInvite, showMemberList } = settings;
+  return { privacy: DELETED_PRIVACY, membersCanApprove, membersCanInvite, showMemberList };
+}
 
 /**
  * The events that change a membership, and the role each leaves its member with: a role, null (no longer a

@@ -9,7 +9,7 @@
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
-import { DELETED_GROUP, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, ROLE_AFTER } from './policy.ts';
+import { DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, ROLE_AFTER } from './policy.ts';
 
 type GroupWhere = Prisma.GroupWhereInput;
 
@@ -115,7 +115,8 @@ function eventViewerRoleSql(memberId: string): Prisma.Sql {
 /**
  * `canReceiveEvent` as a statement: the log's events `e` matching `where` (a condition on `e`) that the viewer
  * may receive, in log order, at most `limit`, as GroupEvent rows. The event's group `g` is left-joined: a
- * deleted group's row is gone, and its facts are DELETED_GROUP's.
+ * deleted group's row is gone, and its facts are its settings when it was deleted (`dg`, DeletedGroup) with
+ * privacy DELETED_PRIVACY, or DELETED_GROUP's when those were not kept (deletedGroupFacts).
  */
 export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: number): Prisma.Sql {
   // The viewer's membership `vm` is joined (not a subquery per event: PostgreSQL ran that one by one).
@@ -125,7 +126,8 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
       : Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`;
   const select = (condition: Prisma.Sql) => Prisma.sql`
     SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role", e."actorId", e."occurredAt"
-    FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"${membership}
+    FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"
+    LEFT JOIN "DeletedGroup" dg ON g."id" IS NULL AND dg."id" = e."groupId"${membership}
     WHERE (${where}) AND ${condition}
     ORDER BY e."id" LIMIT ${limit}`;
   if (viewer.isGroupsManager) return select(ALL);
@@ -133,10 +135,10 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
   const isAdmin = role ? Prisma.sql`${role} = 'ADMIN'` : NONE;
   const isMember = role ? Prisma.sql`${role} IS NOT NULL` : NONE;
   const own = viewer.memberId === null ? NONE : Prisma.sql`e."memberId" = ${viewer.memberId}`;
-  // The group's facts now (DELETED_GROUP's once it is gone), its privacy the more closed of then and now.
-  const privacy = Prisma.raw(`COALESCE(g."privacy", '${DELETED_GROUP.privacy}')`);
-  const showMemberList = Prisma.sql`COALESCE(g."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)})`;
-  const membersCanApprove = Prisma.sql`COALESCE(g."membersCanApprove", ${booleanSql(DELETED_GROUP.membersCanApprove)})`;
+  // The group's facts now (deletedGroupFacts once it is gone), its privacy the more closed of then and now.
+  const privacy = Prisma.raw(`COALESCE(g."privacy", '${DELETED_PRIVACY}')`);
+  const showMemberList = Prisma.sql`COALESCE(g."showMemberList", dg."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)})`;
+  const membersCanApprove = Prisma.sql`COALESCE(g."membersCanApprove", dg."membersCanApprove", ${booleanSql(DELETED_GROUP.membersCanApprove)})`;
   const content = Prisma.sql`((${privacy} = 'PUBLIC' AND e."groupPrivacy" = 'PUBLIC') OR ${isMember})`;
   const requests = valuesSql(JOIN_REQUEST_EVENT_TYPES);
   const memberList = valuesSql(MEMBER_LIST_EVENT_TYPES);

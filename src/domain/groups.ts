@@ -201,11 +201,15 @@ export function setMembershipQuestions(ctx: Context, groupId: string, questions:
   );
 }
 
-/** Deletes the group with everything in it (pending requests closed first); the event log keeps its history. */
+/**
+ * Deletes the group with everything in it (pending requests closed first); the event log keeps its history,
+ * and DeletedGroup the settings its events are still decided by.
+ */
 export function deleteGroup(ctx: Context, group: Group): Promise<string> {
   return write(ctx, async (w) => {
     await closePendingRequests(w, ctx, group);
-    await w.tx.group.delete({ where: { id: group.id } });
+    const { membersCanApprove, membersCanInvite, showMemberList } = await w.tx.group.delete({ where: { id: group.id } });
+    await w.tx.deletedGroup.create({ data: { id: group.id, membersCanApprove, membersCanInvite, showMemberList } });
     w.record({ type: 'GROUP_DELETED', group });
     return group.id;
   });

@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canReceiveEvent, DELETED_GROUP, ROLE_AFTER, roleAfter } from '../auth/policy.ts';
+import { canReceiveEvent, deletedGroupFacts, ROLE_AFTER, roleAfter, type GroupFacts } from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './limits.ts';
 import { EventIds } from './event-ids.ts';
@@ -23,6 +23,8 @@ interface EventLookups {
   membership: DataLoader<string, GroupMember['role'] | null>;
   /** Once the group is gone (its memberships with it): each member's role then, from the log. */
   formerRole?: DataLoader<string, GroupMember['role'] | null>;
+  /** Once the group is gone: its facts as it was deleted. */
+  deleted?: Promise<GroupFacts>;
 }
 
 /** Log events that change a membership (their types, for the log read of a deleted group's members). */
@@ -145,6 +147,11 @@ export class Audience {
     return lookups.formerRole;
   }
 
+  /** A deleted group's facts: its settings when it was deleted (policy: deletedGroupFacts). */
+  async deletedGroup(groupId: string): Promise<GroupFacts> {
+    return deletedGroupFacts(await this.db.deletedGroup.findUnique({ where: { id: groupId } }));
+  }
+
   /** The viewer's role in a deleted group when it was deleted: their latest membership event's (null: none). */
   async roleWhenDeleted(viewer: Viewer, groupId: string): Promise<GroupMember['role'] | null> {
     if (viewer.memberId === null) return null;
@@ -166,7 +173,11 @@ export class Audience {
     if (group !== null) return canReceiveEvent(viewer, event, group, roleNow);
     // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
     // from the log instead.
-    const role = viewer.memberId === null || viewer.isGroupsManager ? null : await this.formerRoleOf(event.groupId, lookups).load(viewer.memberId);
-    return canReceiveEvent(viewer, event, DELETED_GROUP, role);
+    lookups.deleted ??= this.deletedGroup(event.groupId);
+    const [facts, role] = await Promise.all([
+      lookups.deleted,
+      viewer.memberId === null || viewer.isGroupsManager ? null : this.formerRoleOf(event.groupId, lookups).load(viewer.memberId),
+    ]);
+    return canReceiveEvent(viewer, event, facts, role);
   }
 }

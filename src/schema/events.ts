@@ -1,7 +1,7 @@
 /** The durable event log as a live subscription: `groupEvents(groupId, after)`. */
 import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { canSeeEventActor, canSeeGroup, DELETED_GROUP } from '../auth/policy.ts';
+import { canSeeEventActor, canSeeGroup } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
@@ -41,10 +41,10 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
         const { viewer } = ctx;
         if (event.actorId === null || event.actorId === event.memberId || event.actorId === viewer.memberId) return event.actorId;
         const group = await ctx.loaders.group.load(event.groupId);
-        // A deleted group counts as DELETED_GROUP, with the viewer's role when it was deleted (as live/audience.ts).
+        // A deleted group counts as it was deleted, with the viewer's role then (as live/audience.ts).
         const [facts, role] = group
           ? [group, await viewerRole(ctx, event.groupId)]
-          : [DELETED_GROUP, await ctx.audience.roleWhenDeleted(viewer, event.groupId)];
+          : await Promise.all([ctx.audience.deletedGroup(event.groupId), ctx.audience.roleWhenDeleted(viewer, event.groupId)]);
         return canSeeEventActor(viewer, event, facts, role) ? event.actorId : null;
       },
     }),
