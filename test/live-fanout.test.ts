@@ -42,5 +42,9 @@ describe('live audience of a large private group', () => {
     const expected = 1 + Math.ceil((members.length + outsiders.length) / 500);
     console.log(`${members.length + outsiders.length} subscribers decided in ${gw.statements.length} statements`);
     expect(gw.statements.length).toBe(expected);
+    // Resolving the event for each of them (GroupEvent.actorId asks the same standing) reads nothing more.
+    const standings = await Promise.all(members.map((id) => gw.app.services.audience.standing(viewer(id), event)));
+    expect(standings.every((s) => s.role === 'MEMBER' || s.role === 'ADMIN')).toBe(true);
+    expect(gw.statements.length).toBe(expected);
   });
 });

@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canReceiveEvent, deletedGroupFacts, ROLE_AFTER, roleAfter, type GroupFacts } from '../auth/policy.ts';
+import { canReceiveEvent, deletedGroupFacts, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './limits.ts';
 import { EventIds } from './event-ids.ts';
@@ -147,37 +147,31 @@ export class Audience {
     return lookups.formerRole;
   }
 
-  /** A deleted group's facts: its settings when it was deleted (policy: deletedGroupFacts). */
-  async deletedGroup(groupId: string): Promise<GroupFacts> {
-    return deletedGroupFacts(await this.db.deletedGroup.findUnique({ where: { id: groupId } }));
-  }
-
-  /** The viewer's role in a deleted group when it was deleted: their latest membership event's (null: none). */
-  async roleWhenDeleted(viewer: Viewer, groupId: string): Promise<GroupMember['role'] | null> {
-    if (viewer.memberId === null) return null;
-    const latest = await this.db.groupEvent.findFirst({
-      where: { groupId, memberId: viewer.memberId, type: { in: MEMBERSHIP_EVENT_TYPES } },
-      orderBy: { id: 'desc' },
-    });
-    return latest ? (roleAfter(latest) ?? null) : null;
-  }
-
-  /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
-  async allows(viewer: Viewer, event: GroupEvent, live = false): Promise<boolean> {
-    if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+  /**
+   * The group of `event` as the policy judges it for `viewer`, read when the event is delivered: its facts
+   * and the viewer's role now; once it is deleted (its memberships gone with it), its settings then
+   * (DeletedGroup) and the viewer's role then, from the log. The reads are shared by every subscriber of this
+   * process checking the same event, and the memberships batched.
+   */
+  async standing(viewer: Viewer, event: GroupEvent, live = false): Promise<{ facts: GroupFacts; role: ViewerRole }> {
     const lookups = this.lookupsFor(event, live);
     const [group, roleNow] = await Promise.all([
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    if (group !== null) return canReceiveEvent(viewer, event, group, roleNow);
-    // A deleted group took its memberships with it: its members (who must learn of the deletion) are known
-    // from the log instead.
-    lookups.deleted ??= this.deletedGroup(event.groupId);
+    if (group !== null) return { facts: group, role: roleNow };
+    lookups.deleted ??= this.db.deletedGroup.findUnique({ where: { id: event.groupId } }).then(deletedGroupFacts);
     const [facts, role] = await Promise.all([
       lookups.deleted,
       viewer.memberId === null || viewer.isGroupsManager ? null : this.formerRoleOf(event.groupId, lookups).load(viewer.memberId),
     ]);
+    return { facts, role };
+  }
+
+  /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
+  async allows(viewer: Viewer, event: GroupEvent, live = false): Promise<boolean> {
+    if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+    const { facts, role } = await this.standing(viewer, event, live);
     return canReceiveEvent(viewer, event, facts, role);
   }
 }

@@ -40,11 +40,8 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
       resolve: async (event, _args, ctx) => {
         const { viewer } = ctx;
         if (event.actorId === null || event.actorId === event.memberId || event.actorId === viewer.memberId) return event.actorId;
-        const group = await ctx.loaders.group.load(event.groupId);
-        // A deleted group counts as it was deleted, with the viewer's role then (as live/audience.ts).
-        const [facts, role] = group
-          ? [group, await viewerRole(ctx, event.groupId)]
-          : await Promise.all([ctx.audience.deletedGroup(event.groupId), ctx.audience.roleWhenDeleted(viewer, event.groupId)]);
+        // The same reads as the decision to deliver the event (shared by its subscribers, deleted groups included).
+        const { facts, role } = await ctx.audience.standing(viewer, event);
         return canSeeEventActor(viewer, event, facts, role) ? event.actorId : null;
       },
     }),
