@@ -200,7 +200,8 @@ export function datasetKey(kind: 'sqlite' | 'postgresql'): string {
   return `v${DATASET_VERSION}-${kind}-${hash.digest('hex').slice(0, 12)}`;
 }
 
-function migrate(databaseUrl: string) {
+/** Applies the committed migrations to `databaseUrl` (`prisma migrate deploy`). */
+export function migrate(databaseUrl: string) {
   execFileSync(path.resolve('node_modules/.bin/prisma'), ['migrate', 'deploy'], {
     env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: 'pipe',

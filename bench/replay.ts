@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:replay`: what a replay (`groupEvents(after: "0")` over SSE) costs as the events its viewer
+ * may not receive grow. The gateway runs in its own process (bench/servers/gateway.ts) on a new database;
+ * the log gets the hidden events of a secret group, then one event of a public group after them, and each
+ * viewer replays the whole log until that last event has come.
+ *
+ *   npm run bench:replay -- [--hidden 0,10000,100000] [--repeat 5] [--db sqlite|postgresql] [--smoke]
+ *
+ * Prints, per number of hidden events and viewer: the median and the fastest time to the last event, and the
+ * SQL statements one replay ran. A replay is filtered inside the database (receivableEventsSql), so the
+ * statements stay the same and the time grows by the database's scan of the hidden rows only.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDb, type Db } from '../src/db/client.ts';
+import { secretKey, signToken } from '../src/auth/viewer.ts';
+import { BENCH_DIR, migrate } from './dataset.ts';
+import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
+import { startServerChild, type ServerChild } from './process.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    hidden: { type: 'string', default: '0,10000,100000' },
+    repeat: { type: 'string', default: '5' },
+    db: { type: 'string', default: 'sqlite' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const levels = (flags.smoke ? '0,1000' : flags.hidden!).split(',').map(Number);
+const repeat = flags.smoke ? 1 : Number(flags.repeat);
+if (levels.some((n) => !Number.isInteger(n) || n < 0) || levels.some((n, i) => i > 0 && n < levels[i - 1]!)) {
+  throw new Error('--hidden takes counts of events in increasing order, e.g. 0,10000,100000');
+}
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a whole number of at least 1');
+if (flags.db !== 'sqlite' && flags.db !== 'postgresql') throw new Error('--db is sqlite or postgresql');
+
+const JWT_SECRET = 'bench-replay-secret';
+const log = (line: string) => console.log(line);
+
+/** A new, migrated database for this run, and how to remove it. */
+async function database(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (flags.db === 'sqlite') {
+    fs.mkdirSync(BENCH_DIR, { recursive: true });
+    const file = path.join(BENCH_DIR, `replay-${process.pid}.db`);
+    migrate(`file:${file}`);
+    return { url: `file:${file}`, drop: async () => ['', '-wal', '-shm'].forEach((s) => fs.rmSync(file + s, { force: true })) };
+  }
+  const postgres: BenchPostgres = await startBenchPostgres(log);
+  const name = `replay_${process.pid}`;
+  const admin = createDb(postgres.url('postgres'));
+  await admin.$executeRawUnsafe(`CREATE DATABASE ${name}`);
+  migrate(postgres.url(name));
+  return {
+    url: postgres.url(name),
+    drop: async () => {
+      await admin.$executeRawUnsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.$disconnect();
+      postgres.stop();
+    },
+  };
+}
+
+/** Opens `groupEvents(after: "0")` over SSE; resolves with the ms until `expected` events have come. */
+async function replay(url: string, token: string | null, expected: number): Promise<number> {
+  const started = performance.now();
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query: 'subscription { groupEvents(after: "0") { id } }' }),
+    signal: abort.signal,
+  });
+  const decoder = new TextDecoder();
+  let received = 0;
+  try {
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      received += decoder.decode(chunk, { stream: true }).split('"groupEvents"').length - 1;
+      if (received >= expected) return performance.now() - started;
+    }
+    throw new Error(`the replay ended after ${received} of ${expected} events`);
+  } finally {
+    abort.abort();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main() {
+  const { url: databaseUrl, drop } = await database();
+  const db: Db = createDb(databaseUrl);
+  let gateway: ServerChild | null = null;
+  try {
+    const group = (name: string, privacy: 'PUBLIC' | 'SECRET') =>
+      db.group.create({ data: { name, nameSearch: name.toLowerCase(), slug: name.toLowerCase().replace(/ /g, '-'), privacy } });
+    const open = await group('Open Hall', 'PUBLIC');
+    const secret = await group('Back Room', 'SECRET');
+    await db.groupEvent.create({ data: { type: 'GROUP_CREATED', groupId: open.id, groupPrivacy: 'PUBLIC', memberId: 'host', role: 'ADMIN', actorId: 'host' } });
+    gateway = await startServerChild('gateway', 'servers/gateway.ts', { DATABASE_URL: databaseUrl, JWT_SECRET, LOG_LEVEL: 'warn' });
+    const key = secretKey(JWT_SECRET);
+    const viewers: [string, string | null][] = [
+      ['anonymous', null],
+      ['site member', await signToken(key, { sub: 'outsider' })],
+    ];
+    const rows: string[][] = [];
+    let hidden = 0;
+    for (const level of levels) {
+      for (let written = hidden; written < level; written += 10_000) {
+        const count = Math.min(10_000, level - written);
+        await db.groupEvent.createMany({
+          data: Array.from({ length: count }, (_, i) => ({ type: 'MEMBER_ADDED' as const, groupId: secret.id, groupPrivacy: 'SECRET' as const, memberId: `m${written + i}`, role: 'MEMBER' as const, actorId: 'host' })),
+        });
+      }
+      hidden = level;
+      // One visible event after the hidden ones: the replay has gone through all of them when it comes.
+      await db.groupEvent.create({ data: { type: 'GROUP_UPDATED', groupId: open.id, groupPrivacy: 'PUBLIC', actorId: 'host' } });
+      const visible = await db.groupEvent.count({ where: { groupId: open.id } });
+      for (const [name, token] of viewers) {
+        await replay(gateway.url, token, visible); // warm-up
+        const times: number[] = [];
+        await gateway.reset();
+        for (let i = 0; i < repeat; i++) times.push(await replay(gateway.url, token, visible));
+        const { statements } = await gateway.stats();
+        rows.push([hidden.toLocaleString('en'), name, String(visible), median(times).toFixed(1), Math.min(...times).toFixed(1), (statements / repeat).toFixed(1)]);
+      }
+    }
+    const header = ['hidden events', 'viewer', 'events received', 'median ms', 'fastest ms', 'statements per replay'];
+    console.log(`\nreplay of the whole log over SSE, ${flags.db}, ${repeat} run(s) each\n`);
+    console.log(`| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |`);
+    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  } finally {
+    await gateway?.stop();
+    await db.$disconnect();
+    await drop();
+  }
+}
+
+await main();
