@@ -128,11 +128,14 @@ function groupEventStream(
   async function* replay(): AsyncGenerator<GroupEventRow> {
     while (lastId < replayTo) {
       const page = await ctx.audience.readReplay(ctx.viewer, groupId, lastId, replayTo);
+      // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
+      // of one group read that group (and the viewer's role there) once per page, not once per event.
+      ctx.loaders = createLoaders(ctx.db, ctx.viewer);
       for (const [i, event] of page.entries()) {
         if (expired) return;
         if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
         lastId = event.id;
-        yield fresh(event);
+        yield event;
       }
       if (page.length < LOG_PAGE) lastId = replayTo;
     }
