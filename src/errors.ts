@@ -26,6 +26,8 @@ export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');
 export const notFound = (message: string) => clientError('NOT_FOUND', message);
 export const badInput = (message: string) => clientError('BAD_USER_INPUT', message);
 export const conflict = (message: string) => clientError('CONFLICT', message);
+/** The refusal of a page size out of range, the same words whether `first` came as a literal or a variable. */
+export const pageSizeMessage = (maxPageSize: number) => `"first" must be between 0 and ${maxPageSize}.`;
 
 /** True for Prisma's unique-constraint violation (P2002), which the domain turns into CONFLICT. */
 export function isUniqueViolation(error: unknown): boolean {

@@ -27,8 +27,10 @@ export interface RunningServer {
 /** How long close() waits for in-flight requests before cutting the remaining connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
-/** A GraphQL error with one of the contract's codes (graphql-ws hands errors to clients as they are). */
-/** The error with its own code if it has one (a page size out of range is BAD_USER_INPUT), else `code`. */
+/**
+ * A GraphQL error with one of the contract's codes (graphql-ws hands errors to clients as they are): its own
+ * code if it has one (a page size out of range is BAD_USER_INPUT), else `code`.
+ */
 const withCode = (error: GraphQLError, code: string) =>
   new GraphQLError(error.message, {
     nodes: error.nodes,

@@ -21,6 +21,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig } from './config.ts';
 import type { Viewer } from './auth/viewer.ts';
+import { pageSizeMessage } from './errors.ts';
 
 /** The Yoga server options the limits set; app.ts spreads them into createYoga. */
 export function limitOptions(limits: LimitsConfig) {
@@ -168,7 +169,7 @@ function pageSizeThenCost(maxPageSize: number, costRule: ValidationRule): Valida
     const page = oversizedPage(context.getDocument(), maxPageSize);
     if (!page) return costRule(context);
     context.reportError(
-      new GraphQLError(`"first" must be between 0 and ${maxPageSize}.`, { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
+      new GraphQLError(pageSizeMessage(maxPageSize), { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
     );
     return {};
   };

@@ -200,6 +200,25 @@ export function roleAfter(event: { type: GroupEventType; role: GroupRole | null 
   return after === EVENT_ROLE ? event.role : after;
 }
 
+/** Is the event about the viewer (their request, removal, role)? Then it is theirs whatever the group. */
+export function isAboutViewer(viewer: Viewer, event: Pick<EventFacts, 'memberId'>): boolean {
+  return viewer.memberId !== null && event.memberId === viewer.memberId;
+}
+
+/**
+ * Is an event's actor named to the viewer whatever the group? When there is none, when the actor is the
+ * member the event is about (their own act), and when the actor is the viewer.
+ */
+export function actorAlwaysNamed(viewer: Viewer, event: Pick<EventFacts, 'memberId'> & { actorId: string | null }): boolean {
+  return event.actorId === null || event.actorId === event.memberId || (viewer.memberId !== null && event.actorId === viewer.memberId);
+}
+
+/** The group's facts an event is judged by: its privacy the more closed of then (the event's) and now. */
+function judgedFacts(group: GroupFacts, event: EventFacts): GroupFacts {
+  const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
+  return privacy === group.privacy ? group : { ...group, privacy };
+}
+
 /**
  * May the viewer receive one event of the log (live, or replayed with `after`)? An event is the group's
  * content, read as what it tells:
@@ -213,9 +232,8 @@ export function roleAfter(event: { type: GroupEventType; role: GroupRole | null 
  * while it was public is hidden once it is secret (else a replay would tell it still exists).
  */
 export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupFacts, role: ViewerRole): boolean {
-  if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
-  const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
-  const facts = privacy === group.privacy ? group : { ...group, privacy };
+  if (isAboutViewer(viewer, event)) return true;
+  const facts = judgedFacts(group, event);
   if (JOIN_REQUEST_EVENTS.has(event.type)) return canDecideJoinRequests(viewer, facts, role);
   if (MEMBER_LIST_EVENTS.has(event.type)) return canReadMembers(viewer, facts, role);
   return canSeeContent(viewer, facts, role);
@@ -234,10 +252,7 @@ export function canSeeEventActor(
   group: GroupFacts,
   role: ViewerRole,
 ): boolean {
-  if (event.actorId === null || event.actorId === event.memberId) return true;
-  if (viewer.memberId !== null && event.actorId === viewer.memberId) return true;
-  const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
-  return canReadMembers(viewer, privacy === group.privacy ? group : { ...group, privacy }, role);
+  return actorAlwaysNamed(viewer, event) || canReadMembers(viewer, judgedFacts(group, event), role);
 }
 
 /** What `createGroup` does for this viewer under the site's creation policy. */

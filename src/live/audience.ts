@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canReceiveEvent, deletedGroupFacts, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
+import { canReceiveEvent, deletedGroupFacts, isAboutViewer, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './limits.ts';
 import { EventIds } from './event-ids.ts';
@@ -170,7 +170,7 @@ export class Audience {
 
   /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */
   async allows(viewer: Viewer, event: GroupEvent, live = false): Promise<boolean> {
-    if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
+    if (isAboutViewer(viewer, event)) return true; // no lookups needed
     const { facts, role } = await this.standing(viewer, event, live);
     return canReceiveEvent(viewer, event, facts, role);
   }

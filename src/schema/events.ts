@@ -1,7 +1,7 @@
 /** The durable event log as a live subscription: `groupEvents(groupId, after)`. */
 import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { canSeeEventActor, canSeeGroup } from '../auth/policy.ts';
+import { actorAlwaysNamed, canSeeEventActor, canSeeGroup } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
@@ -38,11 +38,10 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
         'Who made the change: shown to those who may read the member list (and to the actor and the member the ' +
         'event is about); null for others.',
       resolve: async (event, _args, ctx) => {
-        const { viewer } = ctx;
-        if (event.actorId === null || event.actorId === event.memberId || event.actorId === viewer.memberId) return event.actorId;
+        if (actorAlwaysNamed(ctx.viewer, event)) return event.actorId; // no lookups needed
         // The same reads as the decision to deliver the event (shared by its subscribers, deleted groups included).
-        const { facts, role } = await ctx.audience.standing(viewer, event);
-        return canSeeEventActor(viewer, event, facts, role) ? event.actorId : null;
+        const { facts, role } = await ctx.audience.standing(ctx.viewer, event);
+        return canSeeEventActor(ctx.viewer, event, facts, role) ? event.actorId : null;
       },
     }),
   }),

@@ -6,7 +6,7 @@
  * on that: it cannot offer stable multi-column sorting, `offset`, and cursors that outlive their row.
  */
 import { Prisma } from '../generated/prisma/client.ts';
-import { badInput } from '../errors.ts';
+import { badInput, pageSizeMessage } from '../errors.ts';
 import type { Config } from '../config.ts';
 
 export type SortOrder = 'asc' | 'desc';
@@ -33,7 +33,7 @@ export const MAX_OFFSET = 10_000;
 export function pageSize(args: PageArgs, config: Pick<Config, 'maxPageSize' | 'defaultPageSize'>): number {
   const first = args.first ?? config.defaultPageSize;
   if (!Number.isInteger(first) || first < 0 || first > config.maxPageSize) {
-    throw badInput(`"first" must be between 0 and ${config.maxPageSize}.`);
+    throw badInput(pageSizeMessage(config.maxPageSize));
   }
   if (args.offset != null && (!Number.isInteger(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET)) {
     throw badInput(`"offset" must be between 0 and ${MAX_OFFSET}.`);
