@@ -33,7 +33,7 @@ async function visibleEvent() {
 
 /**
  * Replays the whole log over SSE as `viewer` until `expected` events came (then 100 ms more, for any extra):
- * the events' groups, and the statements the replay ran.
+ * the events' groups, the events as received, and the statements the replay ran.
  */
 async function replay(viewer: ViewerSpec, expected: number, variables: Record<string, unknown> = { after: '0' }, fields = 'type groupId') {
   const token = await tokenFor(viewer);
@@ -48,6 +48,7 @@ async function replay(viewer: ViewerSpec, expected: number, variables: Record<st
   const reader = response.body!.getReader();
   const parse = sseResults();
   const groups: string[] = [];
+  const events: Record<string, unknown>[] = [];
   let deadline = Date.now() + 10_000;
   try {
     while (Date.now() < deadline) {
@@ -56,10 +57,11 @@ async function replay(viewer: ViewerSpec, expected: number, variables: Record<st
       for (const result of parse(chunk.value)) {
         expect(result.errors).toBeUndefined();
         groups.push(result.data.groupEvents.groupId ?? result.data.groupEvents.group?.name);
+        events.push(result.data.groupEvents);
       }
       if (groups.length >= expected) deadline = Math.min(deadline, Date.now() + 100);
     }
-    return { groups, statements: gw.statements.length };
+    return { groups, events, statements: gw.statements.length };
   } finally {
     abort.abort();
     await reader.cancel().catch(() => undefined);
@@ -110,5 +112,37 @@ describe('a replay resolves its events with loaders shared by its page', () => {
     }
     console.log(`replay with group fields: ${runs.map((r) => `${r.events} events = ${r.statements} statements`).join('; ')}`);
     expect(runs[1].statements).toBe(runs[0].statements);
+  });
+});
+
+describe('a replay decides who acted in its statement', () => {
+  it('naming the actors of its events costs no lookup per event', async () => {
+    // Open hall is PUBLIC with its member list shown: anyone may see who updated it.
+    const runs: { events: number; statements: number }[] = [];
+    for (const more of [5, 60]) {
+      for (let i = 0; i < more; i++) await visibleEvent();
+      const count = await gw.app.services.db.groupEvent.count({ where: { groupId: publicId } });
+      const { events, statements } = await replay(outsider, count, { after: '0', groupId: publicId }, 'type groupId actorId');
+      const updates = events.filter((event) => event.type === 'GROUP_UPDATED');
+      expect(updates.length).toBe(count - 1);
+      expect(updates.map((event) => event.actorId)).toEqual(Array(count - 1).fill('admin'));
+      runs.push({ events: count, statements });
+    }
+    console.log(`replay with actorId: ${runs.map((r) => `${r.events} events = ${r.statements} statements`).join('; ')}`);
+    expect(runs[1].statements).toBe(runs[0].statements);
+  });
+
+  it('a member list hidden from the viewer hides who acted, and not from its admin', async () => {
+    const quiet = await createGroup(gw, { name: 'Quiet hall', privacy: 'PUBLIC', settings: { showMemberList: false } });
+    await gw.app.services.db.groupEvent.createMany({
+      data: Array.from({ length: 5 }, () => ({ type: 'GROUP_UPDATED' as const, groupId: quiet.id, groupPrivacy: 'PUBLIC' as const, actorId: 'admin' })),
+    });
+    const updatesSeenBy = async (viewer: ViewerSpec) => {
+      const { events } = await replay(viewer, 6, { after: '0', groupId: quiet.id }, 'type groupId actorId');
+      return events.filter((event) => event.type === 'GROUP_UPDATED').map((event) => event.actorId);
+    };
+    expect(await updatesSeenBy(anonymous)).toEqual(Array(5).fill(null));
+    expect(await updatesSeenBy(outsider)).toEqual(Array(5).fill(null));
+    expect(await updatesSeenBy({ sub: 'admin' })).toEqual(Array(5).fill('admin'));
   });
 });

@@ -4,7 +4,7 @@
  * the database exactly when the predicate holds for it. This is what keeps "one policy" true for lists.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canReadMembers, canReceiveEvent, canSeeContent, canSeeGroup, DELETED_GROUP, type GroupFacts } from '../src/auth/policy.ts';
+import { canReadMembers, canReceiveEvent, canSeeContent, canSeeEventActor, canSeeGroup, DELETED_GROUP, type GroupFacts } from '../src/auth/policy.ts';
 import { GroupEventType, Prisma, type GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 import {
   contentVisibleGroupsSql,
@@ -82,8 +82,9 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
 /**
  * Events: `receivableEventsSql` (what a replay reads) against `canReceiveEvent`, and against what the live
  * filter (`Audience.allows`) decides, on every combination of the group's facts now, the viewer's role, the
- * event's type, the privacy it happened under, and whom it is about; and on deleted groups, with the viewer's
- * role when they were deleted (from their membership events) as the log tells it.
+ * event's type, the privacy it happened under, whom it is about and who acted (`canSeeEventActor`); and on
+ * deleted groups, with the viewer's role when they were deleted (from their membership events) as the log
+ * tells it.
  */
 describe('receivableEventsSql = canReceiveEvent', () => {
   let events: GroupEventRow[] = [];
@@ -101,11 +102,28 @@ describe('receivableEventsSql = canReceiveEvent', () => {
       const name = `e${n++}`;
       return db.group.create({ data: { ...facts, name, nameSearch: name, slug: name } });
     };
-    /** One event of every type, under every privacy, about someone else, the viewer, and no one. */
-    const everyEvent = (groupId: string, about: (string | null)[]) =>
-      types.flatMap((type) =>
-        privacies.flatMap((groupPrivacy) => about.map((memberId) => ({ type, groupId, groupPrivacy, memberId, role: type === 'ROLE_ASSIGNED' ? ('ADMIN' as const) : null }))),
-      );
+    /**
+     * One event of every type, under every privacy, about someone else, the viewer, and no one, made by no one;
+     * and one of each kind (the content, the member list, the requests) made by no one, an admin, the viewer
+     * and the member it is about (who acted: canSeeEventActor).
+     */
+    const actorTypes = ['GROUP_UPDATED', 'MEMBER_ADDED', 'JOIN_REQUEST_APPROVED'] as const;
+    const everyEvent = (groupId: string, about: (string | null)[]) => [
+      ...types.flatMap((type) =>
+        privacies.flatMap((groupPrivacy) =>
+          about.map((memberId) => ({ type, groupId, groupPrivacy, memberId, role: type === 'ROLE_ASSIGNED' ? ('ADMIN' as const) : null })),
+        ),
+      ),
+      ...actorTypes.flatMap((type) =>
+        privacies.flatMap((groupPrivacy) =>
+          about.flatMap((memberId) =>
+            ['an-admin', 'viewer', memberId]
+              .filter((actorId, i, all) => actorId !== null && all.indexOf(actorId) === i)
+              .map((actorId) => ({ type, groupId, groupPrivacy, memberId, actorId, role: null })),
+          ),
+        ),
+      ),
+    ];
     const groups: { id: string; facts: GroupFacts; role: 'MEMBER' | 'ADMIN' | null }[] = [];
     for (const privacy of privacies) {
       for (const role of [null, 'MEMBER', 'ADMIN'] as const) {
@@ -169,12 +187,30 @@ describe('receivableEventsSql = canReceiveEvent', () => {
       })
       .map((event) => event.id);
     expect(fromSql).toEqual(expected); // in log order
-    const live = await Promise.all(events.map((event) => eventsGw.app.services.audience.allows(viewer, event)));
+    const audience = eventsGw.app.services.audience;
+    const live = await Promise.all(events.map((event) => audience.allows(viewer, event)));
     expect(events.filter((_, i) => live[i]).map((event) => event.id)).toEqual(expected);
     expect(expected.length).toBeGreaterThan(0);
     if (!viewer.isGroupsManager) expect(expected.length).toBeLessThan(events.length);
-    // The rows are whole events, typed as the log's.
+
+    // Who acted: named by the statement exactly where canSeeEventActor holds, and where the live path (the
+    // resolver's lookups, Audience.standing) names them.
+    const byId = new Map(events.map((event) => [event.id, event]));
+    const actorOf = (event: GroupEventRow, group: GroupFacts, role: 'MEMBER' | 'ADMIN' | null) =>
+      canSeeEventActor(viewer, event, group, role) ? event.actorId : null;
+    const expectedActors = rows.map((row) => {
+      const { group, role } = known.get(row.id)!;
+      return actorOf(byId.get(row.id)!, group, viewer.memberId ? role : null);
+    });
+    expect(rows.map((row) => row.actorId)).toEqual(expectedActors);
+    const standings = await Promise.all(rows.map((row) => audience.standing(viewer, byId.get(row.id)!)));
+    expect(rows.map((row, i) => actorOf(byId.get(row.id)!, standings[i]!.facts, standings[i]!.role))).toEqual(expectedActors);
+    const hidden = expectedActors.filter((actor, i) => actor === null && byId.get(rows[i]!.id)!.actorId !== null).length;
+    if (viewer.isGroupsManager) expect(hidden).toBe(0);
+    else expect(hidden).toBeGreaterThan(0);
+
+    // The rows are whole events, typed as the log's (their actor as decided above).
     const first = rows[0]!;
-    expect(first).toEqual(events.find((event) => event.id === first.id));
-  });
+    expect(first).toEqual({ ...byId.get(first.id), actorId: expectedActors[0] });
+  }, 120_000);
 });

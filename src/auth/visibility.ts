@@ -2,10 +2,10 @@
  * The policy of policy.ts as conditions on group rows, so hidden rows vanish from lists, counts, totals and
  * cursors inside the same SQL statement: as Prisma `where` fragments (for Prisma's queries), and as SQL
  * conditions over the alias `g` (for the hand-written list queries of src/db/group-list.ts); and as one
- * statement over the event log (replays of live events). Each states, for rows in the database, exactly what
+ * statement over the event log (replays of live events, with who acted on each). Each states, for rows in the database, exactly what
  * its predicate in policy.ts states for one group or event; test/visibility.test.ts checks every one of them
  * against its predicate on every combination of viewer, privacy, role and settings (and, for events, of
- * event type, privacy then and a deleted group).
+ * event type, privacy then, the actor and a deleted group).
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
@@ -114,7 +114,8 @@ function eventViewerRoleSql(memberId: string): Prisma.Sql {
 
 /**
  * `canReceiveEvent` as a statement: the log's events `e` matching `where` (a condition on `e`) that the viewer
- * may receive, in log order, at most `limit`, as GroupEvent rows. The event's group `g` is left-joined: a
+ * may receive, in log order, at most `limit`, as GroupEvent rows, with `actorId` already decided by
+ * `canSeeEventActor` (NULL where the viewer may not see who acted). The event's group `g` is left-joined: a
  * deleted group's row is gone, and its facts are its settings when it was deleted (`dg`, DeletedGroup) with
  * privacy DELETED_PRIVACY, or DELETED_GROUP's when those were not kept (deletedGroupFacts).
  */
@@ -124,13 +125,14 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
     viewer.memberId === null || viewer.isGroupsManager
       ? Prisma.empty
       : Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`;
-  const select = (condition: Prisma.Sql) => Prisma.sql`
-    SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role", e."actorId", e."occurredAt"
+  const select = (condition: Prisma.Sql, actorNamed: Prisma.Sql) => Prisma.sql`
+    SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role",
+      CASE WHEN ${actorNamed} THEN e."actorId" ELSE NULL END AS "actorId", e."occurredAt"
     FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"
     LEFT JOIN "DeletedGroup" dg ON g."id" IS NULL AND dg."id" = e."groupId"${membership}
     WHERE (${where}) AND ${condition}
     ORDER BY e."id" LIMIT ${limit}`;
-  if (viewer.isGroupsManager) return select(ALL);
+  if (viewer.isGroupsManager) return select(ALL, ALL);
   const role = viewer.memberId === null ? null : eventViewerRoleSql(viewer.memberId);
   const isAdmin = role ? Prisma.sql`${role} = 'ADMIN'` : NONE;
   const isMember = role ? Prisma.sql`${role} IS NOT NULL` : NONE;
@@ -140,10 +142,17 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
   const showMemberList = Prisma.sql`COALESCE(g."showMemberList", dg."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)})`;
   const membersCanApprove = Prisma.sql`COALESCE(g."membersCanApprove", dg."membersCanApprove", ${booleanSql(DELETED_GROUP.membersCanApprove)})`;
   const content = Prisma.sql`((${privacy} = 'PUBLIC' AND e."groupPrivacy" = 'PUBLIC') OR ${isMember})`;
+  const readsMembers = Prisma.sql`(${isAdmin} OR (${showMemberList} AND ${content}))`; // canReadMembers
+  // actorAlwaysNamed: no actor, the member's own act, the viewer's own act.
+  const ownAct = viewer.memberId === null ? Prisma.empty : Prisma.sql` OR e."actorId" = ${viewer.memberId}`;
+  const actorNamed = Prisma.sql`(e."actorId" IS NULL OR e."actorId" = e."memberId"${ownAct} OR ${readsMembers})`;
   const requests = valuesSql(JOIN_REQUEST_EVENT_TYPES);
   const memberList = valuesSql(MEMBER_LIST_EVENT_TYPES);
-  return select(Prisma.sql`(${own}
+  return select(
+    Prisma.sql`(${own}
     OR (e."type" IN (${requests}) AND (${isAdmin} OR (${isMember} AND ${membersCanApprove})))
-    OR (e."type" IN (${memberList}) AND (${isAdmin} OR (${showMemberList} AND ${content})))
-    OR (e."type" NOT IN (${requests}, ${memberList}) AND ${content}))`);
+    OR (e."type" IN (${memberList}) AND ${readsMembers})
+    OR (e."type" NOT IN (${requests}, ${memberList}) AND ${content}))`,
+    actorNamed,
+  );
 }

@@ -7,12 +7,12 @@ import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
 import type { Context } from '../context.ts';
 import { RESUMED } from '../pubsub.ts';
-import { LOG_PAGE } from '../live/audience.ts';
+import { LOG_PAGE, type LogEvent } from '../live/audience.ts';
 import { whenExpired } from '../live/limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
 
-export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').implement({
+export const GroupEvent = builder.objectRef<LogEvent>('GroupEvent').implement({
   description:
     'One change from the durable event log. Events come in log order; ids are opaque (pass the last one received ' +
     'as `after` to resume).',
@@ -38,8 +38,9 @@ export const GroupEvent = builder.objectRef<GroupEventRow>('GroupEvent').impleme
         'Who made the change: shown to those who may read the member list (and to the actor and the member the ' +
         'event is about); null for others.',
       resolve: async (event, _args, ctx) => {
-        if (actorAlwaysNamed(ctx.viewer, event)) return event.actorId; // no lookups needed
-        // The same reads as the decision to deliver the event (shared by its subscribers, deleted groups included).
+        // A replay's statement has decided it; no lookups are needed for some others.
+        if (event.actorDecided || actorAlwaysNamed(ctx.viewer, event)) return event.actorId;
+        // A live event: the same reads as the decision to deliver the event (shared by its subscribers, deleted groups included).
         const { facts, role } = await ctx.audience.standing(ctx.viewer, event);
         return canSeeEventActor(ctx.viewer, event, facts, role) ? event.actorId : null;
       },
@@ -64,7 +65,7 @@ function slotOwner(ctx: Context): unknown {
 
 /** Read from a stream when the viewer's token has expired: the subscription's last result, then its end. */
 const TOKEN_EXPIRED = Symbol('token expired');
-type Delivery = GroupEventRow | typeof TOKEN_EXPIRED;
+type Delivery = LogEvent | typeof TOKEN_EXPIRED;
 
 /**
  * The events one subscription receives: the log after `startId` up to `replayTo` (the replay, filtered by the
@@ -124,7 +125,7 @@ function groupEventStream(
   };
 
   /** Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`. */
-  async function* replay(): AsyncGenerator<GroupEventRow> {
+  async function* replay(): AsyncGenerator<LogEvent> {
     while (lastId < replayTo) {
       const page = await ctx.audience.readReplay(ctx.viewer, groupId, lastId, replayTo);
       // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
