@@ -4,7 +4,13 @@
  * the log gets the hidden events of a secret group, then one event of a public group after them, and each
  * viewer replays the whole log until that last event has come.
  *
- *   npm run bench:replay -- [--hidden 0,10000,100000] [--repeat 5] [--db sqlite|postgresql] [--smoke]
+ *   npm run bench:replay -- [--hidden 0,10000,100000] [--hidden-in secret|deleted] [--visible 0] [--repeat 5]
+ *     [--db sqlite|postgresql] [--smoke]
+ *
+ * `--hidden-in deleted` puts the hidden events in a group since deleted (a public one, its member list shown):
+ * a signed-in viewer's role there is then looked up in the log, for each of its events the replay reads.
+ * `--visible N` first writes N events of the public group, which every viewer receives: a replay then reads
+ * many pages of LOG_PAGE events, and the time shows what each page costs beyond the first.
  *
  * Prints, per number of hidden events and viewer: the median and the fastest time to the last event, and the
  * SQL statements one replay ran. A replay is filtered inside the database (receivableEventsSql), so the
@@ -22,6 +28,8 @@ import { startServerChild, type ServerChild } from './process.ts';
 const { values: flags } = parseArgs({
   options: {
     hidden: { type: 'string', default: '0,10000,100000' },
+    visible: { type: 'string', default: '0' },
+    'hidden-in': { type: 'string', default: 'secret' },
     repeat: { type: 'string', default: '5' },
     db: { type: 'string', default: 'sqlite' },
     smoke: { type: 'boolean', default: false },
@@ -33,6 +41,10 @@ if (levels.some((n) => !Number.isInteger(n) || n < 0) || levels.some((n, i) => i
   throw new Error('--hidden takes counts of events in increasing order, e.g. 0,10000,100000');
 }
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a whole number of at least 1');
+const hiddenIn = flags['hidden-in'];
+if (hiddenIn !== 'secret' && hiddenIn !== 'deleted') throw new Error('--hidden-in is secret or deleted');
+const visibleFirst = Number(flags.visible);
+if (!Number.isInteger(visibleFirst) || visibleFirst < 0) throw new Error('--visible takes a whole number of events');
 if (flags.db !== 'sqlite' && flags.db !== 'postgresql') throw new Error('--db is sqlite or postgresql');
 
 const JWT_SECRET = 'bench-replay-secret';
@@ -94,8 +106,18 @@ async function main() {
     const group = (name: string, privacy: 'PUBLIC' | 'SECRET') =>
       db.group.create({ data: { name, nameSearch: name.toLowerCase(), slug: name.toLowerCase().replace(/ /g, '-'), privacy } });
     const open = await group('Open Hall', 'PUBLIC');
-    const secret = await group('Back Room', 'SECRET');
+    const secret = await group('Back Room', hiddenIn === 'secret' ? 'SECRET' : 'PUBLIC');
+    if (hiddenIn === 'deleted') {
+      await db.group.delete({ where: { id: secret.id } });
+      await db.deletedGroup.create({ data: { id: secret.id, showMemberList: true, membersCanApprove: false, membersCanInvite: false } });
+    }
     await db.groupEvent.create({ data: { type: 'GROUP_CREATED', groupId: open.id, groupPrivacy: 'PUBLIC', memberId: 'host', role: 'ADMIN', actorId: 'host' } });
+    for (let written = 0; written < visibleFirst; written += 10_000) {
+      const count = Math.min(10_000, visibleFirst - written);
+      await db.groupEvent.createMany({
+        data: Array.from({ length: count }, () => ({ type: 'GROUP_UPDATED' as const, groupId: open.id, groupPrivacy: 'PUBLIC' as const, actorId: 'host' })),
+      });
+    }
     gateway = await startServerChild('gateway', 'servers/gateway.ts', { DATABASE_URL: databaseUrl, JWT_SECRET, LOG_LEVEL: 'warn' });
     const key = secretKey(JWT_SECRET);
     const viewers: [string, string | null][] = [
@@ -108,7 +130,7 @@ async function main() {
       for (let written = hidden; written < level; written += 10_000) {
         const count = Math.min(10_000, level - written);
         await db.groupEvent.createMany({
-          data: Array.from({ length: count }, (_, i) => ({ type: 'MEMBER_ADDED' as const, groupId: secret.id, groupPrivacy: 'SECRET' as const, memberId: `m${written + i}`, role: 'MEMBER' as const, actorId: 'host' })),
+          data: Array.from({ length: count }, (_, i) => ({ type: 'MEMBER_ADDED' as const, groupId: secret.id, groupPrivacy: secret.privacy, memberId: `m${written + i}`, role: 'MEMBER' as const, actorId: 'host' })),
         });
       }
       hidden = level;
@@ -125,7 +147,7 @@ async function main() {
       }
     }
     const header = ['hidden events', 'viewer', 'events received', 'median ms', 'fastest ms', 'statements per replay'];
-    console.log(`\nreplay of the whole log over SSE, ${flags.db}, ${repeat} run(s) each\n`);
+    console.log(`\nreplay of the whole log over SSE, ${flags.db}, hidden events in a ${hiddenIn} group, ${repeat} run(s) each\n`);
     console.log(`| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |`);
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   } finally {

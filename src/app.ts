@@ -10,6 +10,7 @@ import { GraphQLError } from 'graphql';
 import { clientMistakes } from './errors.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
+import { databaseKind, keepSqliteStatistics } from './db/adapter.ts';
 import { createEventBus } from './pubsub.ts';
 import { Audience } from './live/audience.ts';
 import { createContext, type AppServices } from './context.ts';
@@ -93,6 +94,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   // Logs, metrics and traces (src/observability/): created first, so the database's statements are counted.
   const observability = createObservability(config, options);
   const db = options.db ?? createDb(config.databaseUrl, { poolSize: config.databasePoolSize, onQuery: observability.onQuery });
+  // SQLite's planner statistics follow the tables as they grow (adapter.ts).
+  const stopStatistics = databaseKind(config.databaseUrl) === 'sqlite' ? keepSqliteStatistics(db) : () => undefined;
   const services: AppServices = {
     db,
     config,
@@ -139,6 +142,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     cors: CORS,
     logger: observability.logger,
     close: async () => {
+      stopStatistics();
       await services.events.close();
       await rate?.close();
       await db.$disconnect();
