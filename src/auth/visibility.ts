@@ -101,16 +101,29 @@ function roleAfterSql(): Prisma.Sql {
 }
 
 /**
- * The viewer's role (as text; NULL: not a member) in the group of the event `e`: their membership `vm` while
- * the group `g` exists; once it is deleted, the role their latest membership event left them with (as
- * `allows` in live/audience.ts reads it).
+ * The viewer's former roles, a table `fr` for the events of deleted groups: for each group, the role (as
+ * text; NULL: no longer a member) their latest membership event there left them with, as `allows` in
+ * live/audience.ts reads it (no membership event can follow a deletion). It is read from the viewer's own
+ * events (the index on memberId, groupId, id), once per statement: a lookup per event of a deleted group cost
+ * each of them a walk through that group's log.
  */
-function eventViewerRoleSql(memberId: string): Prisma.Sql {
-  return Prisma.sql`(CASE WHEN g."id" IS NULL
-    THEN (SELECT ${roleAfterSql()} FROM "GroupEvent" fe WHERE fe."groupId" = e."groupId" AND fe."memberId" = ${memberId}
-          AND fe."type" IN (${valuesSql(Object.keys(ROLE_AFTER))}) ORDER BY fe."id" DESC LIMIT 1)
-    ELSE CAST(vm."role" AS TEXT) END)`;
+function formerRolesSql(memberId: string): Prisma.Sql {
+  const types = valuesSql(Object.keys(ROLE_AFTER));
+  // MATERIALIZED: read once for the statement. Merged into the outer query instead, SQLite's planner
+  // sometimes scanned the whole log for each event.
+  return Prisma.sql`WITH fr AS MATERIALIZED (
+      SELECT fe."groupId", ${roleAfterSql()} AS "role" FROM "GroupEvent" fe
+      WHERE fe."memberId" = ${memberId} AND fe."type" IN (${types})
+        AND NOT EXISTS (SELECT 1 FROM "GroupEvent" later WHERE later."memberId" = fe."memberId"
+          AND later."groupId" = fe."groupId" AND later."type" IN (${types}) AND later."id" > fe."id"))`;
 }
+
+/**
+ * The viewer's role (as text; NULL: not a member) in the group of the event `e`: their membership `vm` while
+ * the group `g` exists; once it is deleted, their role then (`fr`, formerRolesSql).
+ */
+const EVENT_VIEWER_ROLE = Prisma.sql`(CASE WHEN g."id" IS NULL
+  THEN (SELECT fr."role" FROM fr WHERE fr."groupId" = e."groupId") ELSE CAST(vm."role" AS TEXT) END)`;
 
 /**
  * `canReceiveEvent` as a statement: the log's events `e` matching `where` (a condition on `e`) that the viewer
@@ -120,12 +133,14 @@ function eventViewerRoleSql(memberId: string): Prisma.Sql {
  * privacy DELETED_PRIVACY, or DELETED_GROUP's when those were not kept (deletedGroupFacts).
  */
 export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: number): Prisma.Sql {
-  // The viewer's membership `vm` is joined (not a subquery per event: PostgreSQL ran that one by one).
+  // The viewer's membership `vm` is joined (not a subquery per event: PostgreSQL ran that one by one); their
+  // former roles `fr` are read once, and looked up only for the events of deleted groups.
   const membership =
     viewer.memberId === null || viewer.isGroupsManager
       ? Prisma.empty
       : Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`;
-  const select = (condition: Prisma.Sql, actorNamed: Prisma.Sql) => Prisma.sql`
+  const formerRoles = viewer.memberId === null || viewer.isGroupsManager ? Prisma.empty : formerRolesSql(viewer.memberId);
+  const select = (condition: Prisma.Sql, actorNamed: Prisma.Sql) => Prisma.sql`${formerRoles}
     SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role",
       CASE WHEN ${actorNamed} THEN e."actorId" ELSE NULL END AS "actorId", e."occurredAt"
     FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"
@@ -133,7 +148,7 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
     WHERE (${where}) AND ${condition}
     ORDER BY e."id" LIMIT ${limit}`;
   if (viewer.isGroupsManager) return select(ALL, ALL);
-  const role = viewer.memberId === null ? null : eventViewerRoleSql(viewer.memberId);
+  const role = viewer.memberId === null ? null : EVENT_VIEWER_ROLE;
   const isAdmin = role ? Prisma.sql`${role} = 'ADMIN'` : NONE;
   const isMember = role ? Prisma.sql`${role} IS NOT NULL` : NONE;
   const own = viewer.memberId === null ? NONE : Prisma.sql`e."memberId" = ${viewer.memberId}`;
