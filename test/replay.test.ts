@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, tokenFor, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { sseResults } from './helpers/live.ts';
 import { anonymous, createGroup, outsider } from './helpers/world.ts';
+import { LOG_PAGE, nextReplayWindow, REPLAY_WINDOW } from '../src/live/audience.ts';
 
 let gw: TestGateway;
 let publicId = '';
@@ -22,9 +23,13 @@ afterAll(() => gw.close());
 
 /** Events of the secret group: what the viewers of these tests may not receive. */
 async function hiddenEvents(count: number) {
-  await gw.app.services.db.groupEvent.createMany({
-    data: Array.from({ length: count }, (_, i) => ({ type: 'MEMBER_ADDED' as const, groupId: secretId, groupPrivacy: 'SECRET' as const, memberId: `m${i}`, role: 'MEMBER' as const, actorId: 'admin' })),
-  });
+  for (let written = 0; written < count; written += 5_000) {
+    await gw.app.services.db.groupEvent.createMany({
+      data: Array.from({ length: Math.min(5_000, count - written) }, (_, i) => ({
+        type: 'MEMBER_ADDED' as const, groupId: secretId, groupPrivacy: 'SECRET' as const, memberId: `m${written + i}`, role: 'MEMBER' as const, actorId: 'admin',
+      })),
+    });
+  }
 }
 
 async function visibleEvent() {
@@ -145,4 +150,43 @@ describe('a replay decides who acted in its statement', () => {
     expect(await updatesSeenBy(outsider)).toEqual(Array(5).fill(null));
     expect(await updatesSeenBy({ sub: 'admin' })).toEqual(Array(5).fill('admin'));
   });
+});
+
+describe('a replay reads the log a window of ids at a time', () => {
+  it('the next window: twice a full page\'s span (at least REPLAY_WINDOW), twice a window that held less than a page', () => {
+    expect(nextReplayWindow(REPLAY_WINDOW, { full: true, span: 600 })).toBe(REPLAY_WINDOW);
+    expect(nextReplayWindow(REPLAY_WINDOW, { full: true, span: 15_000 })).toBe(30_000);
+    expect(nextReplayWindow(REPLAY_WINDOW, { full: false, span: REPLAY_WINDOW })).toBe(2 * REPLAY_WINDOW);
+    expect(nextReplayWindow(80_000, { full: false, span: 80_000 })).toBe(160_000);
+  });
+
+  it('a stretch of hidden events longer than a window costs a statement per doubling, and every visible event still comes', async () => {
+    const db = gw.app.services.db;
+    const quiet = await replay(outsider, 1, { after: '0', groupId: secretId });
+    expect(quiet.groups).toEqual([]);
+    // Hidden events spanning three windows' worth of ids, with a visible event in the middle and at the end.
+    const before = (await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))!.id;
+    await hiddenEvents(REPLAY_WINDOW);
+    await visibleEvent();
+    await hiddenEvents(2 * REPLAY_WINDOW);
+    await visibleEvent();
+    const newest = (await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))!.id;
+    expect(newest - before).toBeGreaterThan(3 * REPLAY_WINDOW);
+    // Every event but the secret group's is public content this viewer receives (the earlier tests' too).
+    const visible = await db.groupEvent.count({ where: { groupId: { not: secretId } } });
+    const { groups, statements } = await replay(outsider, visible);
+    expect(groups).toHaveLength(visible);
+    expect(groups).not.toContain(secretId);
+    expect(groups.filter((id) => id === publicId)).toHaveLength(await db.groupEvent.count({ where: { groupId: publicId } }));
+    // The windows a replay of ids 1..newest reads, where no page fills (this viewer receives fewer than
+    // LOG_PAGE events): 20,000, then 40,000, 80,000, ... until the newest.
+    expect(visible).toBeLessThan(LOG_PAGE);
+    let windows = 0;
+    for (let [from, window] = [0, REPLAY_WINDOW]; from < newest; from += window, window = nextReplayWindow(window, { full: false, span: window })) windows++;
+    expect(windows).toBeGreaterThan(1);
+    // The same replay's other statements (the newest event's id, the log read after the replay) are those of a
+    // replay of one window: the secret group's own, which this viewer receives nothing of.
+    console.log(`replay over ${newest} ids: ${windows} windows, ${statements} statements`);
+    expect(statements).toBe(quiet.statements - 1 + windows);
+  }, 60_000);
 });

@@ -22,6 +22,23 @@ export type LogEvent = GroupEvent & { actorDecided?: true };
 /** Events read from the log at a time (replay, and filling what the bus did not bring). */
 export const LOG_PAGE = 500;
 
+/**
+ * The span of log ids one replay statement covers, at least. What a statement costs grows with its span, not
+ * only with its page: PostgreSQL joins every event of the span by hash and keeps the first LOG_PAGE (33 ms a
+ * page at the start of 50,000 events a member receives, 7 ms near their end). So a replay reads the log in
+ * windows (nextReplayWindow): each page costs about its own span, and a stretch of events the viewer may not
+ * receive costs a statement per doubling of the window, not one per page.
+ */
+export const REPLAY_WINDOW = 20_000;
+
+/**
+ * The next replay window: after a full page, twice the span of ids that page took (at least REPLAY_WINDOW);
+ * after a window that held less than a page (all of it read), twice that window.
+ */
+export function nextReplayWindow(window: number, page: { full: boolean; span: number }): number {
+  return page.full ? Math.max(REPLAY_WINDOW, 2 * page.span) : 2 * window;
+}
+
 interface EventLookups {
   groupId: string;
   group: Promise<Group | null>;

@@ -7,7 +7,7 @@ import { badInput, forbidden, unauthenticated } from '../errors.ts';
 import { createLoaders } from '../loaders.ts';
 import type { Context } from '../context.ts';
 import { RESUMED } from '../pubsub.ts';
-import { LOG_PAGE, type LogEvent } from '../live/audience.ts';
+import { LOG_PAGE, nextReplayWindow, REPLAY_WINDOW, type LogEvent } from '../live/audience.ts';
 import { whenExpired } from '../live/limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
@@ -124,10 +124,16 @@ function groupEventStream(
     await live.return?.();
   };
 
-  /** Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`. */
+  /**
+   * Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`,
+   * read a window of ids at a time (REPLAY_WINDOW).
+   */
   async function* replay(): AsyncGenerator<LogEvent> {
+    let window = REPLAY_WINDOW;
     while (lastId < replayTo) {
-      const page = await ctx.audience.readReplay(ctx.viewer, groupId, lastId, replayTo);
+      const from = lastId;
+      const to = Math.min(replayTo, from + window);
+      const page = await ctx.audience.readReplay(ctx.viewer, groupId, from, to);
       // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
       // of one group read that group (and the viewer's role there) once per page, not once per event.
       ctx.loaders = createLoaders(ctx.db, ctx.viewer);
@@ -137,7 +143,9 @@ function groupEventStream(
         lastId = event.id;
         yield event;
       }
-      if (page.length < LOG_PAGE) lastId = replayTo;
+      const full = page.length === LOG_PAGE;
+      if (!full) lastId = to; // the window is read to its end
+      window = nextReplayWindow(window, { full, span: lastId - from });
     }
   }
 
