@@ -100,21 +100,29 @@ describe('a replay skips what the viewer may not receive inside the database', (
   });
 });
 
-/** Replays one group's log as `viewer`, asking `fields` of each event: the names of the events' groups. */
-const replayWith = async (viewer: ViewerSpec, expected: number, fields: string) =>
-  (await replay(viewer, expected, { after: '0', groupId: publicId }, fields)).groups;
+type Replayed = Awaited<ReturnType<typeof replay>>;
+
+/**
+ * Adds 5, then 60 more events to the public group, and after each replays its log as an outsider asking
+ * `fields` of each event: `check` sees each replay (and the group's event count); returns their statements.
+ */
+async function replaysAsTheLogGrows(fields: string, check: (replayed: Replayed, count: number) => void) {
+  const runs: { events: number; statements: number }[] = [];
+  for (const more of [5, 60]) {
+    for (let i = 0; i < more; i++) await visibleEvent();
+    const count = await gw.app.services.db.groupEvent.count({ where: { groupId: publicId } });
+    const replayed = await replay(outsider, count, { after: '0', groupId: publicId }, fields);
+    check(replayed, count);
+    runs.push({ events: count, statements: replayed.statements });
+  }
+  return runs;
+}
 
 describe('a replay resolves its events with loaders shared by its page', () => {
   it('the events of one group read that group and the viewer\'s role there once, whatever their number', async () => {
-    const runs: { events: number; statements: number }[] = [];
-    for (const more of [5, 60]) {
-      for (let i = 0; i < more; i++) await visibleEvent();
-      const visible = await gw.app.services.db.groupEvent.count({ where: { groupId: publicId } });
-      gw.statements.length = 0;
-      const groups = await replayWith(outsider, visible, 'group { id name viewerRole membersCount }');
-      expect(groups).toEqual(Array(visible).fill('Open hall'));
-      runs.push({ events: visible, statements: gw.statements.length });
-    }
+    const runs = await replaysAsTheLogGrows('group { id name viewerRole membersCount }', ({ groups }, count) => {
+      expect(groups).toEqual(Array(count).fill('Open hall'));
+    });
     console.log(`replay with group fields: ${runs.map((r) => `${r.events} events = ${r.statements} statements`).join('; ')}`);
     expect(runs[1].statements).toBe(runs[0].statements);
   });
@@ -123,16 +131,11 @@ describe('a replay resolves its events with loaders shared by its page', () => {
 describe('a replay decides who acted in its statement', () => {
   it('naming the actors of its events costs no lookup per event', async () => {
     // Open hall is PUBLIC with its member list shown: anyone may see who updated it.
-    const runs: { events: number; statements: number }[] = [];
-    for (const more of [5, 60]) {
-      for (let i = 0; i < more; i++) await visibleEvent();
-      const count = await gw.app.services.db.groupEvent.count({ where: { groupId: publicId } });
-      const { events, statements } = await replay(outsider, count, { after: '0', groupId: publicId }, 'type groupId actorId');
+    const runs = await replaysAsTheLogGrows('type groupId actorId', ({ events }, count) => {
       const updates = events.filter((event) => event.type === 'GROUP_UPDATED');
       expect(updates.length).toBe(count - 1);
       expect(updates.map((event) => event.actorId)).toEqual(Array(count - 1).fill('admin'));
-      runs.push({ events: count, statements });
-    }
+    });
     console.log(`replay with actorId: ${runs.map((r) => `${r.events} events = ${r.statements} statements`).join('; ')}`);
     expect(runs[1].statements).toBe(runs[0].statements);
   });

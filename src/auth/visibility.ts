@@ -2,10 +2,10 @@
  * The policy of policy.ts as conditions on group rows, so hidden rows vanish from lists, counts, totals and
  * cursors inside the same SQL statement: as Prisma `where` fragments (for Prisma's queries), and as SQL
  * conditions over the alias `g` (for the hand-written list queries of src/db/group-list.ts); and as one
- * statement over the event log (replays of live events, with who acted on each). Each states, for rows in the database, exactly what
- * its predicate in policy.ts states for one group or event; test/visibility.test.ts checks every one of them
- * against its predicate on every combination of viewer, privacy, role and settings (and, for events, of
- * event type, privacy then, the actor and a deleted group).
+ * statement over the event log (replays of live events, with who acted on each). Each states, for rows in
+ * the database, exactly what its predicate in policy.ts states for one group or event; test/visibility.test.ts
+ * checks every one of them against its predicate on every combination of viewer, privacy, role and settings
+ * (and, for events, of event type, privacy then, the actor and a deleted group).
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
@@ -135,11 +135,11 @@ const EVENT_VIEWER_ROLE = Prisma.sql`(CASE WHEN g."id" IS NULL
 export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: number): Prisma.Sql {
   // The viewer's membership `vm` is joined (not a subquery per event: PostgreSQL ran that one by one); their
   // former roles `fr` are read once, and looked up only for the events of deleted groups.
-  const membership =
-    viewer.memberId === null || viewer.isGroupsManager
-      ? Prisma.empty
-      : Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`;
-  const formerRoles = viewer.memberId === null || viewer.isGroupsManager ? Prisma.empty : formerRolesSql(viewer.memberId);
+  const roleMatters = viewer.memberId !== null && !viewer.isGroupsManager;
+  const membership = roleMatters
+    ? Prisma.sql` LEFT JOIN "GroupMember" vm ON vm."groupId" = e."groupId" AND vm."memberId" = ${viewer.memberId}`
+    : Prisma.empty;
+  const formerRoles = roleMatters ? formerRolesSql(viewer.memberId!) : Prisma.empty;
   const select = (condition: Prisma.Sql, actorNamed: Prisma.Sql) => Prisma.sql`${formerRoles}
     SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role",
       CASE WHEN ${actorNamed} THEN e."actorId" ELSE NULL END AS "actorId", e."occurredAt"

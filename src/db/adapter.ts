@@ -161,6 +161,9 @@ function cacheStatements(client: BetterSqlite3.Database) {
   }) as unknown as typeof client.prepare;
 }
 
+/** Analyzes the tables without statistics or much changed since (every table, not only this connection's). */
+const OPTIMIZE = 'PRAGMA optimize = 0x10002';
+
 /**
  * SQLite, the embedded default, as a server runs it:
  * - write-ahead logging (readers no longer wait for a writer, a commit appends to the log instead of writing
@@ -183,8 +186,6 @@ export async function tuneSqlite(db: { $queryRawUnsafe(sql: string): Promise<unk
     // A database that refuses (read-only, busy with another writer) keeps running as it is.
   }
 }
-
-const OPTIMIZE = 'PRAGMA optimize = 0x10002';
 
 /** How often a running gateway refreshes SQLite's planner statistics (keepSqliteStatistics). */
 export const SQLITE_OPTIMIZE_EVERY_MS = 10 * 60_000;
