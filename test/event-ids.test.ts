@@ -1,4 +1,5 @@
 /** The event ids clients see (src/live/event-ids.ts): opaque, one per log number, and refused when forged. */
+import { createCipheriv, hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EventIds, LOG_START } from '../src/live/event-ids.ts';
 
@@ -36,6 +37,24 @@ describe('EventIds', () => {
     const respelled = token.slice(0, -1) + ALPHABET[ALPHABET.indexOf(token.at(-1)!) | 1];
     expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(token, 'base64url'));
     expect(ids.decode(respelled)).toBeNull();
+  });
+
+  it('gives each number one token whatever came before: ids handed out earlier stay valid', () => {
+    // The token is one AES-256 block (the number, then eight zero bytes) under the HKDF key, made by a new
+    // cipher each time here: the gateway's long-lived cipher must give the same bytes after any other use.
+    const key = Buffer.from(hkdfSync('sha256', 'a secret', 'groups-gateway', 'event ids', 32));
+    const oneShot = (n: number) => {
+      const block = Buffer.alloc(16);
+      block.writeBigUInt64BE(BigInt(n), 0);
+      const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+      return Buffer.concat([cipher.update(block), cipher.final()]).toString('base64url');
+    };
+    const numbers = [5, 1, 5, 2 ** 40 + 3, 5, 99];
+    for (const n of numbers) {
+      expect(ids.decode('x'.repeat(22))).toBeNull(); // a refused token in between leaves nothing behind
+      expect(ids.encode(n)).toBe(oneShot(n));
+      expect(ids.decode(oneShot(n))).toBe(n);
+    }
   });
 
   it('encrypts a shared event row once, however many subscribers read its id', () => {
