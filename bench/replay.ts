@@ -5,12 +5,16 @@
  * viewer replays the whole log until that last event has come.
  *
  *   npm run bench:replay -- [--hidden 0,10000,100000] [--hidden-in secret|deleted] [--visible 0] [--repeat 5]
- *     [--db sqlite|postgresql] [--smoke]
+ *     [--db sqlite|postgresql] [--transport sse|ws] [--profile] [--smoke]
  *
  * `--hidden-in deleted` puts the hidden events in a group since deleted (a public one, its member list shown):
  * a signed-in viewer's role there is then looked up in the log, for each of its events the replay reads.
  * `--visible N` first writes N events of the public group, which every viewer receives: a replay then reads
  * many pages of LOG_PAGE events, and the time shows what each page costs beyond the first.
+ *
+ * `--transport ws` replays over graphql-ws (one WebSocket per replay) instead of SSE.
+ * `--profile` writes a CPU profile of the gateway over each level's measured replays
+ * (.tmp/bench/profiles/replay-<hidden>-<viewer>.cpuprofile) and prints where the time went.
  *
  * Prints, per number of hidden events and viewer: the median and the fastest time to the last event, and the
  * SQL statements one replay ran. A replay is filtered inside the database (receivableEventsSql), so the
@@ -20,9 +24,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
 import { createDb, type Db } from '../src/db/client.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { BENCH_DIR, migrate } from './dataset.ts';
+import { summarizeProfile } from './profile.ts';
 import { startBenchPostgres, type BenchPostgres } from './postgres.ts';
 import { startServerChild, type ServerChild } from './process.ts';
 
@@ -33,6 +39,8 @@ const { values: flags } = parseArgs({
     'hidden-in': { type: 'string', default: 'secret' },
     repeat: { type: 'string', default: '5' },
     db: { type: 'string', default: 'sqlite' },
+    transport: { type: 'string', default: 'sse' },
+    profile: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
   },
 });
@@ -47,6 +55,7 @@ if (hiddenIn !== 'secret' && hiddenIn !== 'deleted') throw new Error('--hidden-i
 const visibleFirst = Number(flags.visible);
 if (!Number.isInteger(visibleFirst) || visibleFirst < 0) throw new Error('--visible takes a whole number of events');
 if (flags.db !== 'sqlite' && flags.db !== 'postgresql') throw new Error('--db is sqlite or postgresql');
+if (flags.transport !== 'sse' && flags.transport !== 'ws') throw new Error('--transport is sse or ws');
 
 const JWT_SECRET = 'bench-replay-secret';
 const log = (line: string) => console.log(line);
@@ -74,14 +83,16 @@ async function database(): Promise<{ url: string; drop: () => Promise<void> }> {
   };
 }
 
+const REPLAY_QUERY = 'subscription { groupEvents(after: "0") { id } }';
+
 /** Opens `groupEvents(after: "0")` over SSE; resolves with the ms until `expected` events have come. */
-async function replay(url: string, token: string | null, expected: number): Promise<number> {
+async function replayOverSse(url: string, token: string | null, expected: number): Promise<number> {
   const started = performance.now();
   const abort = new AbortController();
   const response = await fetch(url, {
     method: 'POST',
     headers: { accept: 'text/event-stream', 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: 'subscription { groupEvents(after: "0") { id } }' }),
+    body: JSON.stringify({ query: REPLAY_QUERY }),
     signal: abort.signal,
   });
   const decoder = new TextDecoder();
@@ -96,6 +107,26 @@ async function replay(url: string, token: string | null, expected: number): Prom
     abort.abort();
   }
 }
+
+/** The same over graphql-ws: a new WebSocket, connection_init with the token, one subscription. */
+function replayOverWs(url: string, token: string | null, expected: number): Promise<number> {
+  const started = performance.now();
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  return new Promise<number>((resolve, reject) => {
+    let received = 0;
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { type: string; payload?: unknown };
+      if (message.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: REPLAY_QUERY } }));
+      else if (message.type === 'next' && ++received >= expected) resolve(performance.now() - started);
+      else if (message.type === 'error' || message.type === 'complete') reject(new Error(`the replay ended after ${received} of ${expected} events: ${String(raw)}`));
+    });
+    socket.on('close', (code) => reject(new Error(`the WebSocket closed (${code}) after ${received} of ${expected} events`)));
+    socket.on('error', reject);
+  }).finally(() => socket.terminate());
+}
+
+const replay = flags.transport === 'ws' ? replayOverWs : replayOverSse;
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -138,17 +169,29 @@ async function main() {
       // One visible event after the hidden ones: the replay has gone through all of them when it comes.
       await db.groupEvent.create({ data: { type: 'GROUP_UPDATED', groupId: open.id, groupPrivacy: 'PUBLIC', actorId: 'host' } });
       const visible = await db.groupEvent.count({ where: { groupId: open.id } });
+      // Statistics as autovacuum keeps them in a deployment, where every change to a group updates its row
+      // and appends an event. The bench writes events alone, and without statistics of "Group" (a table of
+      // two rows: autovacuum analyzes after 50 changes) PostgreSQL sorted every event of a window for the
+      // anonymous viewer's page: 16-20 ms a page instead of 1.3 ms.
+      if (flags.db === 'postgresql') await db.$executeRawUnsafe('ANALYZE');
       for (const [name, token] of viewers) {
         await replay(gateway.url, token, visible); // warm-up
         const times: number[] = [];
         await gateway.reset();
+        const profile = path.join(BENCH_DIR, 'profiles', `replay-${hidden}-${name.replace(/ /g, '-')}.cpuprofile`);
+        if (flags.profile) await gateway.profile('start', undefined, 'cpu');
         for (let i = 0; i < repeat; i++) times.push(await replay(gateway.url, token, visible));
+        if (flags.profile) {
+          fs.mkdirSync(path.dirname(profile), { recursive: true });
+          await gateway.profile('stop', profile);
+          console.error(`${hidden} hidden events, ${name}:\n${summarizeProfile(profile, 30)}`);
+        }
         const { statements } = await gateway.stats();
         rows.push([hidden.toLocaleString('en'), name, String(visible), median(times).toFixed(1), Math.min(...times).toFixed(1), (statements / repeat).toFixed(1)]);
       }
     }
     const header = ['hidden events', 'viewer', 'events received', 'median ms', 'fastest ms', 'statements per replay'];
-    console.log(`\nreplay of the whole log over SSE, ${flags.db}, hidden events in a ${hiddenIn} group, ${repeat} run(s) each\n`);
+    console.log(`\nreplay of the whole log over ${flags.transport === 'ws' ? 'graphql-ws' : 'SSE'}, ${flags.db}, hidden events in a ${hiddenIn} group, ${repeat} run(s) each\n`);
     console.log(`| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |`);
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
   } finally {
