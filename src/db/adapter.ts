@@ -187,8 +187,12 @@ export async function tuneSqlite(db: { $queryRawUnsafe(sql: string): Promise<unk
   }
 }
 
-/** How often a running gateway refreshes SQLite's planner statistics (keepSqliteStatistics). */
-export const SQLITE_OPTIMIZE_EVERY_MS = 10 * 60_000;
+/**
+ * How often a running gateway refreshes SQLite's planner statistics (keepSqliteStatistics). A run that finds
+ * nothing to do took 0.03 ms; one that analyzed a table grown to 400,000 rows, 11 ms (analysis_limit bounds
+ * it). So often enough that a log growing fast keeps small-table plans for a minute at most.
+ */
+export const SQLITE_OPTIMIZE_EVERY_MS = 60_000;
 
 /**
  * Refreshes SQLite's planner statistics while the gateway runs (SQLite's advice for long-lived connections),
