@@ -13,6 +13,7 @@ import { buildApp, maskError, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { viewerFromAuthorization } from './auth/viewer.ts';
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
+import { writeBatch } from './live/write-batch.ts';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
@@ -43,26 +44,14 @@ const withCode = (error: GraphQLError, code: string) =>
 const wantsEventStream = (req: IncomingMessage) => req.headers.accept?.includes('text/event-stream') ?? false;
 
 /**
- * Sends what a response writes in one turn of the event loop together. Yoga writes each SSE event as its own
- * chunk, and an uncorked socket makes each chunk a system call: a replay of thousands of events spent
- * two-fifths of its time in them. The first write of a turn corks the socket, and the turn's end
- * (setImmediate) uncorks it, so the events of a turn leave in one write and a live event waits for no more
- * than the rest of its turn. A write past the buffer's limit still says so (false), and its 'drain' comes
- * once the uncorked buffer empties. Node has no option for this; by hand.
+ * An SSE response's events of one turn of the event loop leave in one write (live/write-batch.ts). A write
+ * past the buffer's limit still says so (false), and its 'drain' comes once the uncorked buffer empties.
  */
 function coalesceWrites(res: ServerResponse): void {
   const write = res.write;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    res.uncork();
-  };
+  const batch = writeBatch(res);
   res.write = function (this: ServerResponse, ...args: Parameters<ServerResponse['write']>) {
-    if (!corked) {
-      corked = true;
-      res.cork();
-      setImmediate(uncork);
-    }
+    batch.add();
     return write.apply(this, args as Parameters<typeof write>);
   } as ServerResponse['write'];
 }

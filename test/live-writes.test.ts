@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ok, testEventIds } from './helpers/gateway.ts';
 import { anonymous, manager } from './helpers/world.ts';
 import { TRANSPORTS, startLiveGateway, type LiveGateway } from './helpers/live.ts';
+import { writeBatch } from '../src/live/write-batch.ts';
 
 const EVENTS = 2_000;
 
@@ -67,5 +68,35 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     const [event] = await sub.events.take(1, 2_000);
     expect(event.type).toBe('GROUP_UPDATED');
     expect(await sub.events.unreadAfter(100)).toEqual([]);
+  });
+});
+
+describe('writeBatch', () => {
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("corks at the first write of a turn and uncorks at its end, counting the turn's writes", async () => {
+    const calls: string[] = [];
+    const batch = writeBatch({ cork: () => calls.push('cork'), uncork: () => calls.push('uncork') });
+    expect([batch.add(), batch.add(), batch.add()]).toEqual([1, 2, 3]);
+    expect(calls).toEqual(['cork']);
+    await nextTurn();
+    expect(calls).toEqual(['cork', 'uncork']);
+    expect(batch.add()).toBe(1); // a new turn counts anew
+    await nextTurn();
+    expect(calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+    await nextTurn();
+    expect(calls).toHaveLength(4); // no writes, no corking
+  });
+
+  it("flush sends what the turn held back; the turn's later writes are held again", async () => {
+    const calls: string[] = [];
+    const batch = writeBatch({ cork: () => calls.push('cork'), uncork: () => calls.push('uncork') });
+    batch.add();
+    batch.flush();
+    batch.flush(); // nothing held: nothing to do
+    expect(batch.add()).toBe(2);
+    expect(calls).toEqual(['cork', 'uncork', 'cork']);
+    await nextTurn();
+    expect(calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
 });

@@ -11,15 +11,16 @@
  * Sending differs from `useServer` on purpose: useServer waits for each message to be written before
  * sending that subscription's next one, so a client that reads slowly holds its events in the process (up to
  * each subscription's backlog bound) and they are lost when the backlog overflows, without the client
- * being told. Here messages go to the socket at once (yielding to the event loop between two); what the
- * client has not read yet shows in the socket's `bufferedAmount`, and past the bound the connection is
- * closed with 4008: the client reconnects and resumes with `after` from the event log.
+ * being told. Here messages go to the socket at once (those of one turn of the event loop in one write, and
+ * at most MESSAGES_PER_TURN before other work gets a turn); what the client has not read yet shows in the
+ * socket's `bufferedAmount`, and past the bound the connection is closed with 4008: the client reconnects and
+ * resumes with `after` from the event log.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { whenExpired } from './limits.ts';
+import { writeBatch } from './write-batch.ts';
 
 /** What each connection's graphql-ws context carries in `extra`. */
 export interface Extra {
@@ -48,39 +49,6 @@ export function closeWhenTokenExpires(socket: WebSocket, expiresAt: number | nul
 /** The most messages one connection sends in a turn of the event loop before it lets other work through. */
 const MESSAGES_PER_TURN = 50;
 
-/**
- * Sends the messages of one turn of the event loop in one write. `ws` writes each message (its frame header,
- * then its data) on its own, so an uncorked socket makes each message a system call: a replay of thousands
- * of events spent a third of its time in them. The first message of a turn corks the socket (ws's own
- * cork/uncork around each frame then only nests), and the turn's end (setImmediate) uncorks it. `add()`
- * counts the messages of the current turn, this one included; `flush()` sends what the turn holds back now.
- * By hand: ws has no option for it.
- */
-function writeBatch(raw: Socket) {
-  let corked = false;
-  let sent = 0;
-  const flush = () => {
-    if (!corked) return;
-    corked = false;
-    raw.uncork();
-  };
-  const endTurn = () => {
-    sent = 0;
-    flush();
-  };
-  return {
-    add(): number {
-      if (sent === 0) setImmediate(endTurn);
-      if (!corked) {
-        corked = true;
-        raw.cork();
-      }
-      return ++sent;
-    },
-    flush,
-  };
-}
-
 /** Serves graphql-ws on `wsServer`. `options` are graphql-ws's (its connectionInitWaitTimeout comes from `limits`). */
 export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions<Record<string, unknown> | undefined, Extra>, limits: WsLimits) {
   const server = makeServer({ ...options, connectionInitWaitTimeout: limits.connectionInitTimeoutMs });
@@ -93,7 +61,8 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     };
     socket.on('error', fail);
-    // The upgraded request's socket is the one the WebSocket writes to.
+    // The messages of a turn leave in one write (write-batch.ts), on the upgraded request's socket: the one the
+    // WebSocket writes to.
     const batch = writeBatch(request.socket);
 
     // A client that stopped answering pings is cut, so its connection does not linger.
