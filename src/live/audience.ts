@@ -23,11 +23,13 @@ export type LogEvent = GroupEvent & { actorDecided?: true };
 export const LOG_PAGE = 500;
 
 /**
- * The span of log ids one replay statement covers, at least. What a statement costs grows with its span, not
- * only with its page: PostgreSQL joins every event of the span by hash and keeps the first LOG_PAGE (33 ms a
- * page at the start of 50,000 events a member receives, 7 ms near their end). So a replay reads the log in
- * windows (nextReplayWindow): each page costs about its own span, and a stretch of events the viewer may not
- * receive costs a statement per doubling of the window, not one per page.
+ * The span of log ids one replay statement covers, at least. With its tables analyzed, PostgreSQL reads a
+ * page in id order and stops at LOG_PAGE, whatever the span. Without statistics of "Group" (a small table
+ * autovacuum had not analyzed yet) it joined every event of the span by hash and kept the first LOG_PAGE
+ * (33 ms a page at the start of 50,000 events a member receives, 7 ms near their end): a replay without
+ * windows then cost the square of its length (bench/README.md, rounds 23 and 24). Reading the log in windows
+ * (nextReplayWindow) bounds a page's cost by its own span whatever the plan, and a stretch of events the
+ * viewer may not receive costs a statement per doubling of the window, not one per page.
  */
 export const REPLAY_WINDOW = 20_000;
 
