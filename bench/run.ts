@@ -605,7 +605,7 @@ async function main() {
   // The gateway as deployed (production mode, its logs and metrics on), except for the per-viewer rate
   // limit, raised out of the way: the load comes from one address and a few thousand viewers, and 429s
   // would measure the limiter's refusals rather than the gateway (the limiter still runs on every request).
-  serverEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', RATE_LIMIT_POINTS: '1000000000' };
+  serverEnv = { DATABASE_URL: databaseUrl, JWT_SECRET, NODE_ENV: 'production', METRICS_TOKEN: 'bench-metrics', RATE_LIMIT_POINTS: '1000000000' };
   const facts = datasetFacts(generate());
   const viewers = new Set<string>();
   for (const name of wanted) SCENARIOS[name]?.viewers(facts).forEach((v) => viewers.add(v));

@@ -96,7 +96,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface ObservabilityConfig {
-  /** METRICS_ENABLED (default true): serve Prometheus metrics at `/metrics`. */
+  /**
+   * METRICS_ENABLED: serve Prometheus metrics at `/metrics`. Default true, but under NODE_ENV=production only
+   * with METRICS_TOKEN set: the counts of writes are site-wide, secret groups' included, so a production
+   * gateway does not show them to anyone who asks unless told to (METRICS_ENABLED=true, e.g. behind a
+   * private port).
+   */
   metricsEnabled: boolean;
   /** METRICS_TOKEN (default none): when set, `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`. */
   metricsToken: string | null;
@@ -131,9 +136,10 @@ function observabilityFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): Observab
   if (otlpEndpoint && !/^https?:\/\//.test(otlpEndpoint)) {
     throw new Error(`OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "${otlpEndpoint}"`);
   }
+  const metricsToken = env.METRICS_TOKEN || null;
   return {
-    metricsEnabled: booleanFromEnv(env, 'METRICS_ENABLED', true),
-    metricsToken: env.METRICS_TOKEN || null,
+    metricsEnabled: booleanFromEnv(env, 'METRICS_ENABLED', nodeEnv !== 'production' || metricsToken !== null),
+    metricsToken,
     logLevel: level as LogLevel,
     otlpEndpoint,
     serviceName: env.OTEL_SERVICE_NAME?.trim() || 'groups-gateway',

@@ -23,6 +23,12 @@ if (config.jwtSecretFile) {
   );
 }
 
+const { metricsEnabled, metricsToken } = config.observability;
+if (config.nodeEnv === 'production' && !metricsEnabled && !metricsToken && process.env.METRICS_ENABLED === undefined) {
+  // Off by default here rather than open (config.ts): say how to turn it on, so nobody hunts for a 404.
+  console.warn('/metrics is off: set METRICS_TOKEN to serve it to Prometheus, or METRICS_ENABLED=true to serve it to anyone.');
+}
+
 // Loaded once the configuration is known to be good, so a configuration mistake is reported at once.
 const { startServer } = await import('./http.ts');
 const server = await startServer(config).catch((error: Error) => {

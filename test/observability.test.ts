@@ -311,6 +311,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).observability.logLevel).toBe('info');
     expect(loadConfig({ ...base, NODE_ENV: 'test', LOG_LEVEL: 'debug' }).observability.logLevel).toBe('debug');
     expect(loadConfig({ ...base, METRICS_ENABLED: 'false' }).observability.metricsEnabled).toBe(false);
+    // Production: off unless a token guards it, or METRICS_ENABLED says to serve it anyway.
+    const production = { ...base, NODE_ENV: 'production' };
+    expect(loadConfig(production).observability.metricsEnabled).toBe(false);
+    expect(loadConfig({ ...production, METRICS_TOKEN: 't' }).observability).toMatchObject({ metricsEnabled: true, metricsToken: 't' });
+    expect(loadConfig({ ...production, METRICS_ENABLED: 'true' }).observability).toMatchObject({ metricsEnabled: true, metricsToken: null });
+    expect(loadConfig({ ...production, METRICS_TOKEN: 't', METRICS_ENABLED: 'false' }).observability.metricsEnabled).toBe(false);
+    expect(loadConfig({ ...base, NODE_ENV: 'development' }).observability.metricsEnabled).toBe(true);
     expect(() => loadConfig({ ...base, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ ...base, METRICS_ENABLED: 'perhaps' })).toThrow(/METRICS_ENABLED/);
     expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);

@@ -135,6 +135,38 @@ describe('the gateway process', () => {
     }
   });
 
+  it('production: /metrics is off without METRICS_TOKEN (saying how to turn it on), and asks for the token with it', async () => {
+    const database = await createTestDatabase();
+    databases.add(database);
+    const base = { NODE_ENV: 'production', HOST: '127.0.0.1', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url, LOG_LEVEL: 'silent' };
+    const metricsOf = async (env: Record<string, string>, headers: Record<string, string> = {}) => {
+      const port = await freePort();
+      const gateway = launch({ ...base, ...env, PORT: String(port) });
+      try {
+        await waitForOutput(gateway, 'Groups gateway on');
+        const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers, signal: AbortSignal.timeout(5_000) });
+        return { status: response.status, text: await response.text(), output: gateway.output() };
+      } finally {
+        killGateways();
+      }
+    };
+    const closed = await metricsOf({});
+    expect(closed.status).toBe(404);
+    expect(closed.text).not.toContain('graphql_');
+    expect(closed.output).toContain('/metrics is off: set METRICS_TOKEN');
+
+    const noToken = await metricsOf({ METRICS_TOKEN: 'scrape-me' });
+    expect(noToken.status).toBe(401);
+    expect(noToken.output).not.toContain('/metrics is off');
+    const withToken = await metricsOf({ METRICS_TOKEN: 'scrape-me' }, { authorization: 'Bearer scrape-me' });
+    expect(withToken.status).toBe(200);
+    expect(withToken.text).toContain('gateway_db_statement_duration_seconds');
+
+    const open = await metricsOf({ METRICS_ENABLED: 'true' });
+    expect(open.status).toBe(200);
+    expect(open.output).not.toContain('/metrics is off');
+  }, 90_000);
+
   it('refuses to start in production without JWT_SECRET, saying so', async () => {
     const gateway = launch({ NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: 'file:./unused.db' });
     const code = await exitWithin(gateway, 20_000);
