@@ -62,4 +62,13 @@ describe('EventIds', () => {
     expect(ids.of(row)).toBe(ids.encode(7));
     expect(ids.of(row)).toBe(ids.of(row));
   });
+
+  it('encrypts a page of rows in one call to the same ids, one by one, and leaves the cipher as it was', () => {
+    const page = [3, 1, 2 ** 40 + 3, 3, 500_000].map((id) => ({ id }));
+    ids.encodePage(page);
+    ids.encodePage([]);
+    expect(page.map((row) => ids.of(row))).toEqual(page.map((row) => ids.encode(row.id)));
+    expect(page.map((row) => ids.decode(ids.of(row)))).toEqual(page.map((row) => row.id));
+    expect(ids.encode(9)).toBe(new EventIds('a secret').encode(9)); // nothing of the page is left in the cipher
+  });
 });

@@ -117,6 +117,7 @@ export class Audience {
     const rows = await this.db.read<LogEvent>(receivableEventsSql(viewer, Prisma.sql`e."id" > ${after} AND e."id" <= ${upTo}${ofGroup}`, LOG_PAGE));
     // The same statement decided who acted on each (canSeeEventActor): no lookup per event to name them.
     for (const row of rows) row.actorDecided = true;
+    this.ids.encodePage(rows);
     return rows;
   }
 

@@ -55,6 +55,20 @@ export class EventIds {
     return found;
   }
 
+  /**
+   * Encrypts the ids of a page of rows at once (a replay's page), for `of` to find: one cipher call for the
+   * page's blocks instead of one per row, which cost more than encrypting the block.
+   */
+  encodePage(events: readonly { id: number }[]): void {
+    if (events.length === 0) return;
+    const blocks = Buffer.alloc(16 * events.length);
+    for (let i = 0; i < events.length; i++) blocks.writeBigUInt64BE(BigInt(events[i].id), 16 * i);
+    const encrypted = this.cipher.update(blocks);
+    for (let i = 0; i < events.length; i++) {
+      this.encoded.set(events[i], encrypted.toString('base64url', 16 * i, 16 * i + 16));
+    }
+  }
+
   /** The log number of a client's id (0 for LOG_START), or null when it is not one of ours. */
   decode(token: string): number | null {
     if (token === LOG_START) return 0;
