@@ -427,6 +427,8 @@ interface WorldEvent {
   memberId: string | null;
   /** The group's privacy when the event happened (the world's groups may have changed it since). */
   privacyThen: WorldGroup['privacy'];
+  /** Whether the group showed its member list when the event happened (it may have changed since too). */
+  memberListShownThen: boolean;
 }
 
 const CLOSEDNESS = ['PUBLIC', 'PRIVATE', 'SECRET'] as const;
@@ -439,11 +441,16 @@ const moreClosed = (a: WorldGroup['privacy'], b: WorldGroup['privacy']) =>
  * who decide them read; membership and role changes are the member list (`showMemberList`); and an event
  * about the viewer (their own request, removal or role) reaches them. The group counts as the more closed
  * of its privacy then and now: what happened while it was closed stays closed, and a group that became
- * secret hides all of its history from outsiders.
+ * secret hides all of its history from outsiders. Its member list the same: shown only if shown then and now
+ * (who joined while it was hidden stays hidden).
  */
 function receives(viewer: OracleViewer, event: WorldEvent): boolean {
   if (viewer.memberId !== null && event.memberId === viewer.memberId) return true;
-  const group = { ...event.group, privacy: moreClosed(event.group.privacy, event.privacyThen) };
+  const group = {
+    ...event.group,
+    privacy: moreClosed(event.group.privacy, event.privacyThen),
+    showMemberList: event.group.showMemberList && event.memberListShownThen,
+  };
   if (event.type.startsWith('JOIN_REQUEST_')) return decidesRequests(viewer, group);
   if (event.type.startsWith('MEMBER_') || event.type.startsWith('ROLE_')) return readsMembers(viewer, group);
   return seesContent(viewer, group);
@@ -459,12 +466,20 @@ async function writeEvents(gw: TestGateway, world: World, rng: Rng): Promise<Wor
       const memberId = type === 'GROUP_UPDATED' ? null : rng.pick([...group.members.map((m) => m.memberId), ...group.requests.map((r) => r.memberId), ...people]);
       // Most events happened under the group's privacy now; some under another (it has changed since).
       const privacyThen = rng.int(0, 2) === 0 ? rng.pick([...CLOSEDNESS]) : group.privacy;
-      return { type, group, memberId, privacyThen };
+      const memberListShownThen = rng.int(0, 2) === 0 ? !group.showMemberList : group.showMemberList;
+      return { type, group, memberId, privacyThen, memberListShownThen };
     }),
   );
   for (const event of planned) {
     await db.groupEvent.create({
-      data: { type: event.type, groupId: event.group.id, groupPrivacy: event.privacyThen, memberId: event.memberId, role: event.type === 'ROLE_ASSIGNED' ? 'ADMIN' : null },
+      data: {
+        type: event.type,
+        groupId: event.group.id,
+        groupPrivacy: event.privacyThen,
+        memberListShown: event.memberListShownThen,
+        memberId: event.memberId,
+        role: event.type === 'ROLE_ASSIGNED' ? 'ADMIN' : null,
+      },
     });
   }
   const ids = await db.groupEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true } });
@@ -515,7 +530,7 @@ async function checkEvents(gw: TestGateway, world: World, rng: Rng) {
       const got = await eventsReceived(gw, viewer, expected.length);
       const describe = (ids: string[]) => ids.map((id) => {
         const event = events.find((e) => e.id === id);
-        return event ? `${id} ${event.type} ${event.privacyThen}->${event.group.privacy} ${event.group.name} member=${event.memberId}` : id;
+        return event ? `${id} ${event.type} ${event.privacyThen}->${event.group.privacy} list ${event.memberListShownThen}->${event.group.showMemberList} ${event.group.name} member=${event.memberId}` : id;
       });
       expect({ viewer: name, events: describe(got) }).toEqual({ viewer: name, events: describe(expected) });
     }),

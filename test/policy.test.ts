@@ -136,9 +136,10 @@ describe('creationOutcome', () => {
 });
 
 describe('canReceiveEvent', () => {
-  const event = (type: EventFacts['type'], groupPrivacy: EventFacts['groupPrivacy'], memberId: string | null = 'someone'): EventFacts => ({
+  const event = (type: EventFacts['type'], groupPrivacy: EventFacts['groupPrivacy'], memberId: string | null = 'someone', memberListShown = true): EventFacts => ({
     type,
     groupPrivacy,
+    memberListShown,
     memberId,
   });
 
@@ -176,6 +177,23 @@ describe('canReceiveEvent', () => {
     expect(canReceiveEvent(ANONYMOUS, event('GROUP_UPDATED', 'PUBLIC', null), hidden, null)).toBe(true);
   });
 
+  it('judges the member list by then and now: what changed while it was hidden stays hidden once it is shown', () => {
+    const shown = group('PUBLIC');
+    for (const type of ['MEMBER_ADDED', 'MEMBER_REMOVED', 'ROLE_ASSIGNED'] as const) {
+      const whileHidden = event(type, 'PUBLIC', 'someone', false);
+      expect(canReceiveEvent(ANONYMOUS, whileHidden, shown, null)).toBe(false);
+      expect(canReceiveEvent(siteMember, whileHidden, shown, 'MEMBER')).toBe(false);
+      expect(canReceiveEvent(siteMember, whileHidden, shown, 'ADMIN')).toBe(true);
+      expect(canReceiveEvent(manager, whileHidden, shown, null)).toBe(true);
+      // the member it is about still gets their own
+      expect(canReceiveEvent({ ...siteMember, memberId: 'someone' }, whileHidden, shown, 'MEMBER')).toBe(true);
+      // shown then, hidden now: hidden
+      expect(canReceiveEvent(ANONYMOUS, event(type, 'PUBLIC'), group('PUBLIC', { showMemberList: false }), null)).toBe(false);
+    }
+    // the group's own content is not the member list
+    expect(canReceiveEvent(ANONYMOUS, event('GROUP_UPDATED', 'PUBLIC', null, false), shown, null)).toBe(true);
+  });
+
   it('join-request events reach those who decide them, whatever the privacy', () => {
     const open = group('PUBLIC');
     expect(canReceiveEvent(ANONYMOUS, event('JOIN_REQUEST_CREATED', 'PUBLIC'), open, null)).toBe(false);
@@ -195,6 +213,7 @@ describe('canSeeEventActor', () => {
   const update = (actorId: string | null, memberId: string | null = null, groupPrivacy: EventFacts['groupPrivacy'] = 'PUBLIC') => ({
     type: 'GROUP_UPDATED' as const,
     groupPrivacy,
+    memberListShown: true,
     memberId,
     actorId,
   });
@@ -208,6 +227,9 @@ describe('canSeeEventActor', () => {
     expect(canSeeEventActor(ANONYMOUS, update('an-admin'), group('PUBLIC'), null)).toBe(true);
     // judged by the more closed of the privacy then and now, as the event itself
     expect(canSeeEventActor(ANONYMOUS, update('an-admin', null, 'PRIVATE'), group('PUBLIC'), null)).toBe(false);
+    // and by the member list then and now: an admin who acted while it was hidden is not named once it is shown
+    expect(canSeeEventActor(ANONYMOUS, { ...update('an-admin'), memberListShown: false }, group('PUBLIC'), null)).toBe(false);
+    expect(canSeeEventActor(siteMember, { ...update('an-admin'), memberListShown: false }, group('PUBLIC'), 'ADMIN')).toBe(true);
   });
 
   it("always names the viewer's own act, and the act of the member the event is about", () => {

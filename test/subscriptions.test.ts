@@ -281,6 +281,59 @@ describe('history', () => {
     for (const sub of subs) expect(await sub.events.unreadAfter(100)).toEqual([]);
   });
 
+  it('a member list shown again does not show who joined, left or acted while it was hidden', async () => {
+    const start = await gw.latestEventId();
+    const id = await group('PUBLIC', ['member'], { showMemberList: false });
+    await add(id, ['heidi']);
+    await remove(id, ['heidi']);
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { description: "while hidden" }) { id } }`, { g: id }));
+    ok(await gw.as(admin)(`mutation($g: ID!) { updateGroupSettings(groupId: $g, input: { showMemberList: true }) { id } }`, { g: id }));
+    await add(id, ['later']);
+    const query = `subscription($groupId: ID, $after: ID) { groupEvents(groupId: $groupId, after: $after) { type memberId actorId } }`;
+    const replayOf = async (viewer: ViewerSpec, count: number, transport: 'sse' | 'ws') => {
+      const sub = openSubscription(gw.server.url, await tokenFor(viewer), { groupId: id, after: start }, transport, query);
+      try {
+        const events = (await sub.events.take(count)) as unknown as { type: string; memberId: string | null; actorId: string | null }[];
+        expect(await sub.events.unreadAfter(200)).toEqual([]);
+        return events.map((e) => `${e.type} ${e.memberId} by ${e.actorId}`);
+      } finally {
+        await sub.close();
+      }
+    };
+    // Outsiders: the group's content, its actors named only once the list was shown; of its members, only
+    // who came after. (Before, heidi's arrival and removal and the admin's name on every update were replayed.)
+    for (const transport of ['sse', 'ws'] as const) {
+      expect(await replayOf(anonymous, 4, transport)).toEqual([
+        'GROUP_CREATED admin by null',
+        'GROUP_UPDATED null by null',
+        'GROUP_UPDATED null by admin',
+        'MEMBER_ADDED later by admin',
+      ]);
+    }
+    expect(await replayOf(outsider, 4, 'sse')).toEqual(await replayOf(anonymous, 4, 'sse'));
+    // Its admins and the managers read the list then: they replay it all.
+    const whole = [
+      'GROUP_CREATED admin by manager',
+      'MEMBER_ADDED member by admin',
+      'MEMBER_ADDED heidi by admin',
+      'MEMBER_REMOVED heidi by admin',
+      'GROUP_UPDATED null by admin',
+      'GROUP_UPDATED null by admin',
+      'MEMBER_ADDED later by admin',
+    ];
+    expect(await replayOf(admin, 7, 'sse')).toEqual(whole);
+    expect(await replayOf(manager, 7, 'ws')).toEqual(whole);
+    // heidi keeps what was about her, without the name the hidden list kept from her then.
+    expect(await replayOf({ sub: 'heidi' }, 6, 'sse')).toEqual([
+      'GROUP_CREATED admin by null',
+      'MEMBER_ADDED heidi by null',
+      'MEMBER_REMOVED heidi by null',
+      'GROUP_UPDATED null by null',
+      'GROUP_UPDATED null by admin',
+      'MEMBER_ADDED later by admin',
+    ]);
+  });
+
   it('deleting a group reopens none of its history: a group made SECRET, then deleted, stays closed to outsiders and former members', async () => {
     const start = await gw.latestEventId();
     const id = await group('PUBLIC', ['member', 'leaver']);
@@ -481,14 +534,14 @@ describe('log order', () => {
     // The statement write() ends its transactions with, in a transaction kept open after it.
     const slow = services.db
       .$transaction(async (tx) => {
-        const [event] = await appendEvents(tx, postgres, [{ type: 'GROUP_UPDATED', group: { id: first, privacy: 'PUBLIC' } }], 'manager');
+        const [event] = await appendEvents(tx, postgres, [{ type: 'GROUP_UPDATED', group: { id: first, privacy: 'PUBLIC', showMemberList: true } }], 'manager');
         appendedFirst();
         await held;
         return event;
       })
       .then((event) => (order.push('first committed'), event));
     await firstAppended;
-    const fast = write(ctx, async (w) => w.record({ type: 'GROUP_UPDATED', group: { id: second, privacy: 'PUBLIC' } })).then(() =>
+    const fast = write(ctx, async (w) => w.record({ type: 'GROUP_UPDATED', group: { id: second, privacy: 'PUBLIC', showMemberList: true } })).then(() =>
       order.push('second committed'),
     );
     await new Promise((resolve) => setTimeout(resolve, 300));

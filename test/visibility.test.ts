@@ -108,18 +108,20 @@ describe('receivableEventsSql = canReceiveEvent', () => {
      * and the member it is about (who acted: canSeeEventActor).
      */
     const actorTypes = ['GROUP_UPDATED', 'MEMBER_ADDED', 'JOIN_REQUEST_APPROVED'] as const;
+    // Each under every privacy, with the member list shown and hidden when it happened.
+    const thens = privacies.flatMap((groupPrivacy) => [true, false].map((memberListShown) => ({ groupPrivacy, memberListShown })));
     const everyEvent = (groupId: string, about: (string | null)[]) => [
       ...types.flatMap((type) =>
-        privacies.flatMap((groupPrivacy) =>
-          about.map((memberId) => ({ type, groupId, groupPrivacy, memberId, role: type === 'ROLE_ASSIGNED' ? ('ADMIN' as const) : null })),
+        thens.flatMap((then) =>
+          about.map((memberId) => ({ type, groupId, ...then, memberId, role: type === 'ROLE_ASSIGNED' ? ('ADMIN' as const) : null })),
         ),
       ),
       ...actorTypes.flatMap((type) =>
-        privacies.flatMap((groupPrivacy) =>
+        thens.flatMap((then) =>
           about.flatMap((memberId) =>
             ['an-admin', 'viewer', memberId]
               .filter((actorId, i, all) => actorId !== null && all.indexOf(actorId) === i)
-              .map((actorId) => ({ type, groupId, groupPrivacy, memberId, actorId, role: null })),
+              .map((actorId) => ({ type, groupId, ...then, memberId, actorId, role: null })),
           ),
         ),
       ),

@@ -126,6 +126,8 @@ export interface EventFacts {
   memberId: string | null;
   /** The group's privacy when the event happened. */
   groupPrivacy: GroupPrivacy;
+  /** Whether the group showed its member list (showMemberList) when the event happened. */
+  memberListShown: boolean;
 }
 
 const PRIVACY_RANK: Record<GroupPrivacy, number> = { PUBLIC: 0, PRIVATE: 1, SECRET: 2 };
@@ -213,10 +215,14 @@ export function actorAlwaysNamed(viewer: Viewer, event: Pick<EventFacts, 'member
   return event.actorId === null || event.actorId === event.memberId || (viewer.memberId !== null && event.actorId === viewer.memberId);
 }
 
-/** The group's facts an event is judged by: its privacy the more closed of then (the event's) and now. */
+/**
+ * The group's facts an event is judged by: its privacy the more closed of then (the event's) and now, and its
+ * member list shown only if it was shown then and is now.
+ */
 function judgedFacts(group: GroupFacts, event: EventFacts): GroupFacts {
   const privacy = stricterPrivacy(group.privacy, event.groupPrivacy);
-  return privacy === group.privacy ? group : { ...group, privacy };
+  const showMemberList = group.showMemberList && event.memberListShown;
+  return privacy === group.privacy && showMemberList === group.showMemberList ? group : { ...group, privacy, showMemberList };
 }
 
 /**
@@ -229,7 +235,8 @@ function judgedFacts(group: GroupFacts, event: EventFacts): GroupFacts {
  * - the rest (the group created, updated, deleted) those who may see the content.
  * The group is judged by the more closed of its privacy when the event happened and its privacy now: what
  * happened while a group was secret or private stays hidden from outsiders after it opens, and what happened
- * while it was public is hidden once it is secret (else a replay would tell it still exists).
+ * while it was public is hidden once it is secret (else a replay would tell it still exists). Its member list
+ * likewise: who joined, left or acted while the list was hidden stays hidden after it is shown again.
  */
 export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupFacts, role: ViewerRole): boolean {
   if (isAboutViewer(viewer, event)) return true;

@@ -141,7 +141,7 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
     : Prisma.empty;
   const formerRoles = roleMatters ? formerRolesSql(viewer.memberId!) : Prisma.empty;
   const select = (condition: Prisma.Sql, actorNamed: Prisma.Sql) => Prisma.sql`${formerRoles}
-    SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberId", e."role",
+    SELECT e."id", e."type", e."groupId", e."groupPrivacy", e."memberListShown", e."memberId", e."role",
       CASE WHEN ${actorNamed} THEN e."actorId" ELSE NULL END AS "actorId", e."occurredAt"
     FROM "GroupEvent" e LEFT JOIN "Group" g ON g."id" = e."groupId"
     LEFT JOIN "DeletedGroup" dg ON g."id" IS NULL AND dg."id" = e."groupId"${membership}
@@ -154,7 +154,8 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
   const own = viewer.memberId === null ? NONE : Prisma.sql`e."memberId" = ${viewer.memberId}`;
   // The group's facts now (deletedGroupFacts once it is gone), its privacy the more closed of then and now.
   const privacy = Prisma.raw(`COALESCE(g."privacy", '${DELETED_PRIVACY}')`);
-  const showMemberList = Prisma.sql`COALESCE(g."showMemberList", dg."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)})`;
+  // Shown then (the event's) and now (judgedFacts in policy.ts).
+  const showMemberList = Prisma.sql`(e."memberListShown" AND COALESCE(g."showMemberList", dg."showMemberList", ${booleanSql(DELETED_GROUP.showMemberList)}))`;
   const membersCanApprove = Prisma.sql`COALESCE(g."membersCanApprove", dg."membersCanApprove", ${booleanSql(DELETED_GROUP.membersCanApprove)})`;
   const content = Prisma.sql`((${privacy} = 'PUBLIC' AND e."groupPrivacy" = 'PUBLIC') OR ${isMember})`;
   const readsMembers = Prisma.sql`(${isAdmin} OR (${showMemberList} AND ${content}))`; // canReadMembers

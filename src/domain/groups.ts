@@ -120,7 +120,7 @@ const NO_LONGER_TAKES_REQUESTS = 'The group no longer takes requests to join.';
  * taking them: made SECRET (joined only by invitation) or deleted. Both ways read the same to a requester,
  * who sees the group no more either way: a secret group's existence is not told by how its requests end.
  */
-async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, 'id' | 'privacy'>) {
+async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, 'id' | 'privacy' | 'showMemberList'>) {
   const pending = await w.tx.joinRequest.findMany({ where: { groupId: group.id, status: 'PENDING' }, select: { memberId: true }, orderBy: { createdAt: 'asc' } });
   if (!pending.length) return;
   await w.tx.joinRequest.updateMany({
@@ -149,9 +149,9 @@ export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): 
   if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
   const reslug = async (tx: Tx, w: Write) => {
     if (input.privacy == null) return;
-    const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true } });
+    const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true, showMemberList: true } });
     if ((input.privacy === 'SECRET') === (current.privacy === 'SECRET')) return;
-    if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy });
+    if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy, showMemberList: current.showMemberList });
     return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, input.privacy) };
   };
   return withSlugRetry(() => changeGroup(ctx, groupId, reslug, data));

@@ -34,7 +34,8 @@ function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
 /** One change to record in the durable log. */
 export interface EventInput {
   type: GroupEventType;
-  group: { id: string; privacy: GroupPrivacy };
+  /** The group as the event leaves it: its privacy and whether it shows its member list are kept with the event. */
+  group: { id: string; privacy: GroupPrivacy; showMemberList: boolean };
   memberId?: string | null;
   role?: GroupRole | null;
 }
@@ -71,7 +72,7 @@ export async function appendEvents(tx: Tx, postgres: boolean, events: readonly E
     // the rows' insertion order, and so their ids, in the order they were recorded.
     const rows = events.map(
       (e, i) =>
-        Prisma.sql`(${i}::int, ${e.type}::"GroupEventType", ${e.group.id}::text, ${e.group.privacy}::"GroupPrivacy", ${e.memberId ?? null}::text, ${e.role ?? null}::"GroupRole")`,
+        Prisma.sql`(${i}::int, ${e.type}::"GroupEventType", ${e.group.id}::text, ${e.group.privacy}::"GroupPrivacy", ${e.group.showMemberList}::boolean, ${e.memberId ?? null}::text, ${e.role ?? null}::"GroupRole")`,
     );
     const touch = touched.length
       ? Prisma.sql`, "touched" AS (UPDATE "Group" SET "recentActivityAt" = ${occurredAt}::timestamp(3) WHERE "id" IN (${Prisma.join(touched)}))`
@@ -79,18 +80,18 @@ export async function appendEvents(tx: Tx, postgres: boolean, events: readonly E
     ids = await tx.$queryRaw`
       WITH "turn" AS (SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}::bigint)),
       "added" AS (
-        INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberId", "role", "actorId", "occurredAt")
-        SELECT "v"."type", "v"."groupId", "v"."groupPrivacy", "v"."memberId", "v"."role", ${actorId}::text, ${occurredAt}::timestamp(3)
-        FROM "turn", (VALUES ${Prisma.join(rows)}) AS "v" ("ordinal", "type", "groupId", "groupPrivacy", "memberId", "role")
+        INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
+        SELECT "v"."type", "v"."groupId", "v"."groupPrivacy", "v"."memberListShown", "v"."memberId", "v"."role", ${actorId}::text, ${occurredAt}::timestamp(3)
+        FROM "turn", (VALUES ${Prisma.join(rows)}) AS "v" ("ordinal", "type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role")
         ORDER BY "v"."ordinal"
         RETURNING "id"
       )${touch}
       SELECT "id" FROM "added"`;
   } else {
     // The Date parameters are stored as Prisma stores a model's DateTime (the driver adapter converts both).
-    const rows = events.map((e) => Prisma.sql`(${e.type}, ${e.group.id}, ${e.group.privacy}, ${e.memberId ?? null}, ${e.role ?? null}, ${actorId}, ${occurredAt})`);
+    const rows = events.map((e) => Prisma.sql`(${e.type}, ${e.group.id}, ${e.group.privacy}, ${e.group.showMemberList}, ${e.memberId ?? null}, ${e.role ?? null}, ${actorId}, ${occurredAt})`);
     ids = await tx.$queryRaw`
-      INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberId", "role", "actorId", "occurredAt")
+      INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
       VALUES ${Prisma.join(rows)} RETURNING "id"`;
     if (touched.length) await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${occurredAt} WHERE "id" IN (${Prisma.join(touched)})`;
   }
@@ -102,6 +103,7 @@ export async function appendEvents(tx: Tx, postgres: boolean, events: readonly E
     type: e.type,
     groupId: e.group.id,
     groupPrivacy: e.group.privacy,
+    memberListShown: e.group.showMemberList,
     memberId: e.memberId ?? null,
     role: e.role ?? null,
     actorId,
@@ -122,7 +124,7 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
     async (tx) => {
       const events: EventInput[] = [];
       // A copy of what the log needs, as it was when recorded.
-      const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy }, memberId: e.memberId, role: e.role });
+      const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
       const value = await body({ tx, record });
       if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId);
       return value;
