@@ -179,6 +179,23 @@ describe('Group.joinRequests and Group.viewerJoinRequest', () => {
     ok(await run(admin, 'settings', { g: g.id, s: { membersCanApprove: true } }));
     expect(ok(await view(member, g.id)).group.joinRequests).toEqual(pending);
   });
+
+  it('decidedBy names who decided as the events name their actor: not the admins of a hidden member list to a plain member', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member'], requesters: ['ann', 'bob', 'cid'], settings: { showMemberList: false, membersCanApprove: true } });
+    ok(await run(admin, 'reject', { g: g.id, r: [{ memberId: 'ann', reason: 'No.' }] }));
+    ok(await run(member, 'reject', { g: g.id, r: [{ memberId: 'bob' }] }));
+    ok(await run(who('cid'), 'cancel', { g: g.id }));
+    const deciders = async (viewer: ViewerSpec, status: string) =>
+      Object.fromEntries(ok(await gw.as(viewer)(`query($g: ID!, $s: RequestStatus) { group(id: $g) { joinRequests(status: $s) { edges { node { memberId decidedBy } } } } }`, { g: g.id, s: status })).group.joinRequests.edges.map((e: { node: { memberId: string; decidedBy: string } }) => [e.node.memberId, e.node.decidedBy]));
+    // The plain member: their own decision, and the requester's own cancel; not the admin. (Before: "admin".)
+    expect(await deciders(member, 'REJECTED')).toEqual({ ann: null, bob: 'member' });
+    expect(await deciders(member, 'CANCELED')).toEqual({ cid: 'cid' });
+    // Those who read the member list see them all.
+    for (const reader of [admin, manager]) expect(await deciders(reader, 'REJECTED')).toEqual({ ann: 'admin', bob: 'member' });
+    // The list shown: named to the plain member too.
+    ok(await run(admin, 'settings', { g: g.id, s: { showMemberList: true } }));
+    expect(await deciders(member, 'REJECTED')).toEqual({ ann: 'admin', bob: 'member' });
+  });
 });
 
 describe('addGroupMembers', () => {
@@ -193,6 +210,25 @@ describe('addGroupMembers', () => {
       expect(codes(await run(member, 'add', { g: g.id, m: ['friend'] }))).toEqual(['FORBIDDEN']);
       ok(await run(admin, 'settings', { g: g.id, s: { membersCanInvite: true } }));
       expect(ok(await run(member, 'add', { g: g.id, m: ['friend'] })).addGroupMembers[0].memberId).toBe('friend');
+      await expectInvariants(gw, g.id);
+    }
+  });
+
+  it('with the member list hidden, a plain member who invites gets back only whom they added, not who was there', async () => {
+    for (const [privacy, settings] of [['SECRET', { showMemberList: false }], ['PRIVATE', { showMemberList: false, membersCanInvite: true }]] as const) {
+      const g = await groupWith(gw, { privacy, settings, members: ['member', 'quiet'], admins: ['second'] });
+      // Before, this answered `second ADMIN` and `quiet MEMBER`: the hidden list's admins, to anyone who may invite.
+      expect(ok(await run(member, 'add', { g: g.id, m: ['second', 'newcomer', 'quiet'] })).addGroupMembers).toEqual([
+        { memberId: 'newcomer', role: 'MEMBER', group: { membersCount: 5 } },
+      ]);
+      expect(ok(await run(member, 'add', { g: g.id, m: ['second', 'admin'] })).addGroupMembers).toEqual([]);
+      expect(codes(await view(member, g.id))).toContain('FORBIDDEN'); // the list itself stays hidden from them
+      // Those who read the list get every id back, unchanged, as before.
+      expect(ok(await run(admin, 'add', { g: g.id, m: ['second', 'newcomer'] })).addGroupMembers).toEqual([
+        { memberId: 'second', role: 'ADMIN', group: { membersCount: 5 } },
+        { memberId: 'newcomer', role: 'MEMBER', group: { membersCount: 5 } },
+      ]);
+      expect((await snapshot(gw, g.id)).membersCount).toBe(5);
       await expectInvariants(gw, g.id);
     }
   });

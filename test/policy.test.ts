@@ -7,6 +7,7 @@ import {
   canSeeContent,
   canReceiveEvent,
   canSeeEventActor,
+  canSeeRequestDecider,
   roleAfter,
   canSeeGroup,
   creationOutcome,
@@ -237,6 +238,20 @@ describe('canSeeEventActor', () => {
     expect(canSeeEventActor(siteMember, update('m'), hidden, 'MEMBER')).toBe(true);
     expect(canSeeEventActor(ANONYMOUS, { ...update('joiner', 'joiner'), type: 'MEMBER_JOINED' }, group('PUBLIC', { showMemberList: false }), null)).toBe(true);
     expect(canSeeEventActor(ANONYMOUS, update(null), hidden, null)).toBe(true); // nothing to hide
+  });
+});
+
+describe('canSeeRequestDecider', () => {
+  it('names who decided a request as canSeeEventActor names an actor', () => {
+    const hidden = group('PRIVATE', { showMemberList: false, membersCanApprove: true });
+    const byAdmin = { memberId: 'asker', decidedBy: 'an-admin' };
+    expect(canSeeRequestDecider(siteMember, byAdmin, hidden, 'MEMBER')).toBe(false);
+    expect(canSeeRequestDecider(siteMember, byAdmin, hidden, 'ADMIN')).toBe(true);
+    expect(canSeeRequestDecider(manager, byAdmin, hidden, null)).toBe(true);
+    expect(canSeeRequestDecider(siteMember, byAdmin, group('PRIVATE'), 'MEMBER')).toBe(true);
+    expect(canSeeRequestDecider(siteMember, { memberId: 'asker', decidedBy: 'asker' }, hidden, 'MEMBER')).toBe(true); // canceled
+    expect(canSeeRequestDecider(siteMember, { memberId: 'asker', decidedBy: siteMember.memberId }, hidden, 'MEMBER')).toBe(true); // theirs
+    expect(canSeeRequestDecider(siteMember, { memberId: 'asker', decidedBy: null }, hidden, 'MEMBER')).toBe(true); // pending
   });
 });
 

@@ -262,6 +262,21 @@ export function canSeeEventActor(
   return actorAlwaysNamed(viewer, event) || canReadMembers(viewer, judgedFacts(group, event), role);
 }
 
+/**
+ * May the viewer see who decided a join request (`JoinRequest.decidedBy`)? The same act as the
+ * JOIN_REQUEST_* event's actor, named by the same rule: always the requester's own act (they canceled) and
+ * the viewer's own, else to those who may read the member list. A plain member who may approve requests, in
+ * a group whose list is hidden, is not told which admin decided the others' (as its events do not name them).
+ */
+export function canSeeRequestDecider(
+  viewer: Viewer,
+  request: { memberId: string; decidedBy: string | null },
+  group: GroupFacts,
+  role: ViewerRole,
+): boolean {
+  return actorAlwaysNamed(viewer, { memberId: request.memberId, actorId: request.decidedBy }) || canReadMembers(viewer, group, role);
+}
+
 /** What `createGroup` does for this viewer under the site's creation policy. */
 export type CreationOutcome = 'create' | 'request' | 'forbidden';
 

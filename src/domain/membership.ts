@@ -13,7 +13,7 @@ import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Context } from '../context.ts';
 import { groupWithStandingOf, groupWithStandingSql } from '../db/group-list.ts';
 import type { SignedInViewer } from '../auth/viewer.ts';
-import { decideGroupAction, type GroupAction } from '../auth/policy.ts';
+import { canReadMembers, decideGroupAction, type GroupAction } from '../auth/policy.ts';
 import { badInput, conflict, forbidden, groupNotFound, isUniqueViolation, notFound } from '../errors.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, idList, optionalText } from './validate.ts';
@@ -181,13 +181,16 @@ export function leaveGroup(ctx: MemberCtx, groupId: string) {
 }
 
 /**
- * Adds site members to a group. Members already in it are returned unchanged; a pending join request of an
- * added member is approved by the addition (JOIN_REQUEST_APPROVED, then MEMBER_ADDED).
+ * Adds site members to a group; a pending join request of an added member is approved by the addition
+ * (JOIN_REQUEST_APPROVED, then MEMBER_ADDED). Members already in it are returned unchanged to those who may
+ * read the member list, and left out for the others (a plain member who may invite, where the list is
+ * hidden): their rows would tell that inviter who the admins are and since when each has been a member.
  */
 export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
   const ids = idList('memberIds', memberIds, LIMITS.memberIds);
   return write(ctx, async (w) => {
-    const { group } = await lockGroupFor(w, ctx, groupId, 'addMembers');
+    const { group, role } = await lockGroupFor(w, ctx, groupId, 'addMembers');
+    const readsMembers = canReadMembers(ctx.viewer, group, role);
     const existing = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
     const byMember = new Map(existing.map((m) => [m.memberId, m]));
     let added = 0;
@@ -202,7 +205,8 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
       added++;
     }
     await changeCount(w, groupId, added);
-    return ids.map((id) => byMember.get(id)!);
+    const already = new Set(existing.map((m) => m.memberId));
+    return ids.filter((id) => readsMembers || !already.has(id)).map((id) => byMember.get(id)!);
   });
 }
 

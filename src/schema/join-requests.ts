@@ -4,6 +4,8 @@ import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { decodeCursor, encodeCursor, pageSize, toPage } from './pagination.ts';
 import { Group } from './groups.ts';
+import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
+import { viewerRole } from '../auth/rules.ts';
 
 const MembershipAnswer = builder.prismaObject('JoinRequestAnswer', {
   name: 'MembershipAnswer',
@@ -32,7 +34,18 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
     rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
-    decidedBy: t.exposeID('decidedBy', { nullable: true }),
+    decidedBy: t.id({
+      nullable: true,
+      description:
+        'Who decided (or canceled) it: shown to those who may read the member list, to the requester when they ' +
+        'canceled it and to the one who decided it; null for others, as the actorId of its event.',
+      resolve: async (request, _args, ctx) => {
+        if (actorAlwaysNamed(ctx.viewer, { memberId: request.memberId, actorId: request.decidedBy })) return request.decidedBy;
+        // The group and the viewer's role there are already loaded for the page (its shield rule, batched).
+        const [group, role] = await Promise.all([ctx.loaders.group.load(request.groupId), viewerRole(ctx, request.groupId)]);
+        return group && canSeeRequestDecider(ctx.viewer, request, group, role) ? request.decidedBy : null;
+      },
+    }),
   }),
 });
 

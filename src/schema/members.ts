@@ -126,6 +126,8 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => ({ groupId: await membership.leaveGroup(member(ctx), args.groupId) }),
   }),
   addGroupMembers: t.field({
+    description:
+      'Adds site members to the group, in the order given. Ids already in it come back unchanged to those who may read the member list; to others (a plain member who may invite, the list hidden) only the members this call added come back.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => membership.addGroupMembers(member(ctx), args.groupId, args.memberIds),
