@@ -23,8 +23,7 @@ if (config.jwtSecretFile) {
   );
 }
 
-const { metricsEnabled, metricsToken } = config.observability;
-if (config.nodeEnv === 'production' && !metricsEnabled && !metricsToken && process.env.METRICS_ENABLED === undefined) {
+if (config.nodeEnv === 'production' && !config.observability.metricsEnabled && process.env.METRICS_ENABLED === undefined) {
   // Off by default here rather than open (config.ts): say how to turn it on, so nobody hunts for a 404.
   console.warn('/metrics is off: set METRICS_TOKEN to serve it to Prometheus, or METRICS_ENABLED=true to serve it to anyone.');
 }

@@ -41,7 +41,7 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
         'canceled it and to the one who decided it; null for others, as the actorId of its event.',
       resolve: async (request, _args, ctx) => {
         if (actorAlwaysNamed(ctx.viewer, { memberId: request.memberId, actorId: request.decidedBy })) return request.decidedBy;
-        // The group and the viewer's role there are already loaded for the page (its shield rule, batched).
+        // Batched per request (loaders.ts); a group lookup or list has already primed both.
         const [group, role] = await Promise.all([ctx.loaders.group.load(request.groupId), viewerRole(ctx, request.groupId)]);
         return group && canSeeRequestDecider(ctx.viewer, request, group, role) ? request.decidedBy : null;
       },
