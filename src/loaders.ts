@@ -13,7 +13,7 @@ import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroupsById } from './db/group-list.ts';
 import { toDate } from './db/reads.ts';
-import { STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
+import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
@@ -83,7 +83,7 @@ async function viewerStandings(db: Db, memberId: string, groupIds: readonly stri
       WHERE g."id" IN (${Prisma.join(ids)})`);
     for (const row of rows) byGroup.set(row.groupId as string, standingOf(row, row.groupId as string, memberId));
   }
-  return groupIds.map((id) => byGroup.get(id) ?? { membership: null, pendingJoinRequest: null });
+  return groupIds.map((id) => byGroup.get(id) ?? NO_STANDING);
 }
 
 /**
@@ -287,7 +287,7 @@ class RequestLoaders {
     const { db, memberId } = this;
     return (this.#viewerStanding ??= new DataLoader<string, ViewerStanding>(async (groupIds) =>
       memberId === null
-        ? groupIds.map(() => ({ membership: null, pendingJoinRequest: null }))
+        ? groupIds.map(() => NO_STANDING)
         : viewerStandings(db, memberId, groupIds),
     ));
   }

@@ -62,9 +62,12 @@ describe('successful changes', () => {
       events: [['JOIN_REQUEST_REJECTED', 'fay', null, 'manager']] }],
     ['adding a member who asked (approves the request)', { viewer: admin, op: 'add', vars: { m: ['gus'] },
       events: [['JOIN_REQUEST_APPROVED', 'gus', 'MEMBER', 'admin'], ['MEMBER_ADDED', 'gus', 'MEMBER', 'admin']] }],
-    ['removing everyone else', { viewer: admin, op: 'remove', vars: { m: ['bob', 'eve', 'gus'] },
-      events: [['MEMBER_REMOVED', 'bob', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'eve', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'gus', 'MEMBER', 'admin']] }],
-    ['the last admin leaving an empty group', { viewer: admin, op: 'leave', events: [['MEMBER_LEFT', 'admin', 'ADMIN', 'admin']] }],
+    ['hal asks', { viewer: who('hal'), op: 'join', events: [['JOIN_REQUEST_CREATED', 'hal', null, 'hal']] }],
+    ['making the group PUBLIC (approves the pending request)', { viewer: admin, op: 'privacy', vars: { p: 'PUBLIC' },
+      events: [['GROUP_UPDATED', null, null, 'admin'], ['JOIN_REQUEST_APPROVED', 'hal', 'MEMBER', 'admin'], ['MEMBER_JOINED', 'hal', 'MEMBER', 'admin']] }],
+    ['removing everyone else', { viewer: admin, op: 'remove', vars: { m: ['bob', 'eve', 'gus', 'hal'] },
+      events: [['MEMBER_REMOVED', 'bob', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'eve', 'MEMBER', 'admin'], ['MEMBER_REMOVED', 'gus', 'MEMBER', 'admin'],
+        ['MEMBER_REMOVED', 'hal', 'MEMBER', 'admin']] }],
   ];
 
   let groupId = '';
@@ -86,8 +89,8 @@ describe('successful changes', () => {
     expect(Number(row.same)).toBe(1);
   });
 
-  it('leaves the group empty and its history complete, with strictly increasing ids', async () => {
-    expect(await snapshot(gw, groupId)).toMatchObject({ membersCount: 0, members: [] });
+  it('leaves the group with its admin alone and its history complete, with strictly increasing ids', async () => {
+    expect(await snapshot(gw, groupId)).toMatchObject({ membersCount: 1, members: [{ memberId: 'admin', role: 'ADMIN' }] });
     const events = (await log()).filter((e) => e.groupId === groupId);
     expect(events.map((e) => e.type)).toEqual(['GROUP_CREATED', ...STEPS.flatMap(([, s]) => s.events.map((r) => r[0]))]);
     const ids = (await log()).map((e) => e.id);
@@ -103,6 +106,32 @@ describe('calls that change nothing', () => {
       expect(await appendedBy(g.id, async () => ok(await gw.as(admin)(OPS[op], { g: g.id, ...vars })))).toEqual([]);
     }
     expect(await activityOf(g.id)).toBe(before);
+  });
+
+  it('an update that changes nothing (same fields, settings, rules or questions) appends nothing and keeps ids', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', settings: { membersCanInvite: true } });
+    const as = gw.as(admin);
+    const rules = [{ title: 'Be kind', description: 'Always.' }];
+    const questions = [{ text: 'Why?', required: true }, { text: 'Where from?', required: false }];
+    const SET_RULES = `mutation($g: ID!, $r: [GroupRuleInput!]!) { setGroupRules(groupId: $g, rules: $r) { rules { id } } }`;
+    const first = {
+      rules: ok(await as(SET_RULES, { g: g.id, r: rules })).setGroupRules.rules,
+      questions: ok(await as(OPS.questions, { g: g.id, q: questions })).setMembershipQuestions.questions,
+    };
+    const { name } = await gw.app.services.db.group.findUniqueOrThrow({ where: { id: g.id } });
+    const before = await activityOf(g.id);
+    await pause();
+    const UPDATE = `mutation($g: ID!, $i: UpdateGroupInput!) { updateGroup(id: $g, input: $i) { id updatedAt } }`;
+    const again = await appendedBy(g.id, async () => {
+      for (const input of [{}, { name, privacy: 'PRIVATE', description: null }]) ok(await as(UPDATE, { g: g.id, i: input }));
+      ok(await as(OPS.settings, { g: g.id, s: { membersCanInvite: true, showMemberList: true } }));
+      expect(ok(await as(SET_RULES, { g: g.id, r: rules })).setGroupRules.rules).toEqual(first.rules);
+      expect(ok(await as(OPS.questions, { g: g.id, q: questions })).setMembershipQuestions.questions).toEqual(first.questions);
+    });
+    expect(again).toEqual([]);
+    expect(await activityOf(g.id)).toBe(before);
+    // One real change among them is recorded as before.
+    expect(await appendedBy(g.id, async () => ok(await as(OPS.questions, { g: g.id, q: questions.slice(0, 1) })))).toEqual([['GROUP_UPDATED', null, null, 'admin']]);
   });
 
   type Failure = [name: string, code: string, viewer: ViewerSpec, op: Op, vars: Record<string, unknown>];

@@ -217,6 +217,22 @@ describe('admin mutations: effects and validation', () => {
     expect(ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { id } }`, { id }))).toEqual({ group: null });
   });
 
+  it('a change returns the group as it is after the commit, its recentActivityAt included', async () => {
+    const g = await createGroup(gw, { name: 'Fresh Payload' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const FIELDS = 'description updatedAt recentActivityAt';
+    for (const change of [
+      `updateGroup(id: $id, input: { description: "New" }) { ${FIELDS} }`,
+      `updateGroupSettings(groupId: $id, input: { membersCanInvite: true }) { ${FIELDS} }`,
+      `setGroupRules(groupId: $id, rules: [{ title: "T", description: "D" }]) { ${FIELDS} }`,
+    ]) {
+      const data = ok(await gw.as(admin)(`mutation($id: ID!) { changed: ${change} }`, { id: g.id }));
+      const read = ok(await gw.as(admin)(`query($id: ID!) { group(id: $id) { ${FIELDS} } }`, { id: g.id }));
+      expect(data.changed).toEqual(read.group);
+      expect(data.changed.recentActivityAt).toBe(data.changed.updatedAt);
+    }
+  });
+
   it('bad input is BAD_USER_INPUT and changes nothing', async () => {
     const id = await freshGroup('PUBLIC', 'Strict');
     const before = ok(await gw.as(manager)(SNAPSHOT, { id }));

@@ -84,45 +84,78 @@ describe('joinGroup', () => {
 });
 
 describe('leaveGroup', () => {
-  it('a member leaves; the last admin may not leave while others stay, but may leave an otherwise empty group', async () => {
+  const CAN_LEAVE = `query($g: ID!) { group(id: $g) { viewerRole viewerCan { leave } } }`;
+  const canLeave = async (viewer: ViewerSpec, g: string) => ok(await gw.as(viewer)(CAN_LEAVE, { g })).group.viewerCan.leave;
+
+  it('a member leaves; the only admin may not, not even alone in the group, and viewerCan.leave says so first', async () => {
     const g = await groupWith(gw, { members: ['member'] });
+    expect([await canLeave(admin, g.id), await canLeave(member, g.id)]).toEqual([false, true]);
     expect(codes(await run(admin, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
     expect(ok(await run(member, 'leave', { g: g.id })).leaveGroup).toEqual({ groupId: g.id });
     expect(codes(await run(member, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
+    // Alone: still the group's admin. Leaving would hand the group to whoever joins next.
+    expect(codes(await run(admin, 'leave', { g: g.id }))).toEqual(['CONFLICT']);
+    expect(codes(await run(manager, 'remove', { g: g.id, m: ['admin'] }))).toEqual(['CONFLICT']);
+    expect(await expectInvariants(gw, g.id)).toEqual([{ memberId: 'admin', role: 'ADMIN' }]);
+    // With a second admin, either may leave, and the one left may not.
+    ok(await run(admin, 'add', { g: g.id, m: ['deputy'] }));
+    ok(await run(admin, 'assign', { g: g.id, m: ['deputy'], r: 'ADMIN' }));
+    expect([await canLeave(admin, g.id), await canLeave(who('deputy'), g.id)]).toEqual([true, true]);
     expect(ok(await run(admin, 'leave', { g: g.id })).leaveGroup).toEqual({ groupId: g.id });
-    expect(await expectInvariants(gw, g.id)).toEqual([]);
+    expect(await canLeave(who('deputy'), g.id)).toBe(false);
+    expect(await expectInvariants(gw, g.id)).toEqual([{ memberId: 'deputy', role: 'ADMIN' }]);
   });
 
-  it('a group left empty takes its next member as its admin, however they come in (joined, added, approved)', async () => {
+  it('an admin leaving alone while strangers join never hands the group to one of them', async () => {
+    for (let round = 0; round < 4; round++) {
+      const g = await groupWith(gw, {});
+      const joiners = ['j1', 'j2', 'j3'].map((id) => `${id}-${round}`);
+      const results = await Promise.all([run(admin, 'leave', { g: g.id }), ...joiners.map((id) => run(who(id), 'join', { g: g.id }))]);
+      expect(results.slice(1).map(outcome)).toEqual(['OK', 'OK', 'OK']);
+      const members = await expectInvariants(gw, g.id);
+      const admins = members.filter((m) => m.role === 'ADMIN').map((m) => m.memberId);
+      // Before this rule, the admin's leave won whenever it ran first, and the next joiner became ADMIN.
+      expect(outcome(results[0])).toBe('CONFLICT');
+      expect(admins).toEqual(['admin']);
+    }
+  });
+
+  it('a group that an earlier version let its only admin leave takes its next member as its admin', async () => {
     const db = gw.app.services.db;
-    const eventsOf = async (groupId: string, after: number) =>
-      (await db.groupEvent.findMany({ where: { groupId, id: { gt: after } }, orderBy: { id: 'asc' } })).map((e) => `${e.type} ${e.memberId} ${e.role}`);
-    const emptied = async (setup: Parameters<typeof groupWith>[1]) => {
-      const g = await groupWith(gw, setup);
-      ok(await run(admin, 'leave', { g: g.id }));
-      const last = await db.groupEvent.findFirst({ orderBy: { id: 'desc' } });
-      return { id: g.id, after: last!.id };
-    };
-    const rolesOf = async (groupId: string) =>
-      Object.fromEntries((await expectInvariants(gw, groupId)).map((m) => [m.memberId, m.role]));
+    const g = await groupWith(gw, {});
+    // The state an earlier version left: no members at all (its only admin left).
+    await db.groupMember.deleteMany({ where: { groupId: g.id } });
+    await db.group.update({ where: { id: g.id }, data: { membersCount: 0 } });
+    const last = await db.groupEvent.findFirst({ orderBy: { id: 'desc' } });
+    expect(ok(await run(manager, 'add', { g: g.id, m: ['first', 'second'] })).addGroupMembers.map((m: { role: string }) => m.role)).toEqual(['ADMIN', 'MEMBER']);
+    const events = await db.groupEvent.findMany({ where: { groupId: g.id, id: { gt: last!.id } }, orderBy: { id: 'asc' } });
+    expect(events.map((e) => `${e.type} ${e.memberId} ${e.role}`)).toEqual(['MEMBER_ADDED first MEMBER', 'ROLE_ASSIGNED first ADMIN', 'MEMBER_ADDED second MEMBER']);
+    expect(await expectInvariants(gw, g.id)).toHaveLength(2);
+  });
+});
 
-    const open = await emptied({});
-    expect(ok(await run(who('first'), 'join', { g: open.id })).joinGroup.membership.role).toBe('ADMIN');
-    expect(ok(await run(who('second'), 'join', { g: open.id })).joinGroup.membership.role).toBe('MEMBER');
-    expect(await rolesOf(open.id)).toEqual({ first: 'ADMIN', second: 'MEMBER' });
-    expect(await eventsOf(open.id, open.after)).toEqual(['MEMBER_JOINED first MEMBER', 'ROLE_ASSIGNED first ADMIN', 'MEMBER_JOINED second MEMBER']);
+describe('a PRIVATE group made PUBLIC', () => {
+  it('approves its pending requests: each requester is a member, by the admin who opened it, and joins no more', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE', members: ['member'], requesters: ['ann', 'ben'] });
+    ok(await run(admin, 'reject', { g: g.id, r: [{ memberId: 'ben', reason: 'Full.' }] }));
+    ok(await run(who('cy'), 'join', { g: g.id }));
+    expect((await own(who('cy'), g.id)).viewerJoinRequest).toMatchObject({ status: 'PENDING' });
+    ok(await run(admin, 'privacy', { g: g.id, p: 'PUBLIC' }));
 
-    const secret = await emptied({ privacy: 'SECRET' });
-    ok(await run(manager, 'add', { g: secret.id, m: ['x', 'y'] }));
-    expect(await rolesOf(secret.id)).toEqual({ x: 'ADMIN', y: 'MEMBER' });
-
-    const asked = await emptied({ privacy: 'PRIVATE', requesters: ['ann', 'bob'] });
-    ok(await run(manager, 'approve', { g: asked.id, m: ['ann', 'bob'] }));
-    expect(await rolesOf(asked.id)).toEqual({ ann: 'ADMIN', bob: 'MEMBER' });
-    expect(await eventsOf(asked.id, asked.after)).toEqual([
-      'JOIN_REQUEST_APPROVED ann MEMBER', 'MEMBER_JOINED ann MEMBER', 'ROLE_ASSIGNED ann ADMIN',
-      'JOIN_REQUEST_APPROVED bob MEMBER', 'MEMBER_JOINED bob MEMBER',
-    ]);
+    for (const sub of ['ann', 'cy']) {
+      expect(await own(who(sub), g.id)).toMatchObject({ viewerRole: 'MEMBER', viewerJoinRequest: null });
+      expect(codes(await run(who(sub), 'join', { g: g.id }))).toEqual(['CONFLICT']);
+    }
+    const decided = ok(await view(admin, g.id, 'APPROVED')).group.joinRequests.edges.map((e: { node: object }) => e.node);
+    expect(decided).toEqual(expect.arrayContaining([
+      { memberId: 'ann', status: 'APPROVED', rejectionReason: null, decidedBy: 'admin' },
+      { memberId: 'cy', status: 'APPROVED', rejectionReason: null, decidedBy: 'admin' },
+    ]));
+    expect(ok(await view(admin, g.id, 'PENDING')).group.joinRequests.totalCount).toBe(0);
+    // ben was rejected before: not a member, and now joins at once like anyone.
+    expect(ok(await run(who('ben'), 'join', { g: g.id })).joinGroup.membership).toMatchObject({ memberId: 'ben', role: 'MEMBER' });
+    const members = await expectInvariants(gw, g.id);
+    expect(members.map((m) => m.memberId).sort()).toEqual(['admin', 'ann', 'ben', 'cy', 'member']);
   });
 });
 
@@ -334,21 +367,25 @@ describe('Group.members and showMemberList', () => {
 
 /**
  * The permission matrix: every membership mutation, as every kind of viewer, on every privacy, each on a
- * fresh group holding `admin` + `deputy` (admins), `member` + `target` (members) and `requester` (pending).
+ * fresh group holding `admin` + `deputy` (admins), `member` + `target` (members) and `requester`, who asked
+ * while it was PRIVATE (pending there; a member of the group made PUBLIC; refused by the group made SECRET).
  */
 type Kind = 'anonymous' | 'outsider' | 'member' | 'admin' | 'manager';
 const VIEWERS: Record<Kind, ViewerSpec> = { anonymous, outsider, member, admin, manager }; // each signed-in one's sub is its kind
 const [UA, NF, FB, CF] = ['UNAUTHENTICATED', 'NOT_FOUND', 'FORBIDDEN', 'CONFLICT'];
 const ADMINS_ONLY = { outsider: [FB, FB, NF], member: [FB, FB, FB], admin: ['OK', 'OK', 'OK'], manager: ['OK', 'OK', 'OK'] };
-// A group made SECRET closed its pending requests (REJECTED): deciding one there is CONFLICT, for those who may.
-const DECIDERS = { ...ADMINS_ONLY, admin: ['OK', 'OK', CF], manager: ['OK', 'OK', CF] };
+// A group made PUBLIC approved its pending requests (the requester is a member), and one made SECRET closed
+// them (REJECTED): deciding one there is CONFLICT, for those who may.
+const DECIDERS = { ...ADMINS_ONLY, admin: [CF, 'OK', CF], manager: [CF, 'OK', CF] };
+/** The group's membersCount after `added` more: its four members, and the requester where it was made PUBLIC. */
+const countAfter = (privacy: Privacy, added: number) => 4 + (privacy === 'PUBLIC' ? 1 : 0) + added;
 
 type Allowed = (c: { g: string; privacy: Privacy; sub: string }) => unknown;
 const MATRIX: Record<string, { op: keyof typeof OPS; vars: object; expect: Record<Exclude<Kind, 'anonymous'>, string[]>; allowed: Allowed; prejoin?: true }> = {
   joinGroup: {
     op: 'join', vars: {}, expect: { outsider: ['OK', 'OK', NF], member: [CF, CF, CF], admin: [CF, CF, CF], manager: ['OK', 'OK', FB] },
     allowed: ({ g, privacy, sub }) => privacy === 'PUBLIC'
-      ? { membership: { memberId: sub, role: 'MEMBER', group: { id: g, membersCount: 5, viewerRole: 'MEMBER' } }, joinRequest: null }
+      ? { membership: { memberId: sub, role: 'MEMBER', group: { id: g, membersCount: countAfter(privacy, 1), viewerRole: 'MEMBER' } }, joinRequest: null }
       : { membership: null, joinRequest: { memberId: sub, status: 'PENDING', answers: [] } },
   },
   cancelJoinRequest: {
@@ -362,7 +399,7 @@ const MATRIX: Record<string, { op: keyof typeof OPS; vars: object; expect: Recor
   },
   addGroupMembers: {
     op: 'add', vars: { m: ['newbie'] }, expect: { ...ADMINS_ONLY, member: [FB, FB, 'OK'] },
-    allowed: () => [{ memberId: 'newbie', role: 'MEMBER', group: { membersCount: 5 } }],
+    allowed: ({ privacy }) => [{ memberId: 'newbie', role: 'MEMBER', group: { membersCount: countAfter(privacy, 1) } }],
   },
   removeGroupMembers: { op: 'remove', vars: { m: ['target'] }, expect: ADMINS_ONLY, allowed: () => ({ removedMemberIds: ['target'] }) },
   approveJoinRequests: {

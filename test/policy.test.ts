@@ -13,6 +13,7 @@ import {
   creationOutcome,
   decideGroupAction,
   groupPermissions,
+  mayLeaveAs,
   stricterPrivacy,
   type EventFacts,
   type GroupFacts,
@@ -102,6 +103,19 @@ describe('groupPermissions', () => {
     expect(groupPermissions(manager, group('SECRET'), null, false)).toMatchObject(adminPowers);
     const invisible = groupPermissions(siteMember, group('SECRET'), null, false);
     expect(Object.values(invisible).every((allowed) => allowed === false)).toBe(true);
+  });
+  it('offers leave to every member but the only admin, who keeps the rest of their powers', () => {
+    expect(groupPermissions(siteMember, group('PUBLIC'), 'ADMIN', false, true)).toMatchObject({ leave: false, update: true, delete: true });
+    expect(groupPermissions(siteMember, group('PUBLIC'), 'ADMIN', false, false)).toMatchObject({ leave: true });
+    expect(groupPermissions(siteMember, group('PUBLIC'), null, false)).toMatchObject({ leave: false });
+  });
+});
+
+describe('mayLeaveAs', () => {
+  it('refuses only the only admin, alone in the group or not', () => {
+    expect(mayLeaveAs('ADMIN', true)).toBe(false);
+    expect(mayLeaveAs('ADMIN', false)).toBe(true);
+    expect(mayLeaveAs('MEMBER', false)).toBe(true);
   });
 });
 

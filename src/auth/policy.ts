@@ -85,6 +85,16 @@ export function canAddMembers(viewer: Viewer, group: GroupFacts, role: ViewerRol
   return group.privacy === 'SECRET' || group.membersCanInvite;
 }
 
+/**
+ * May a member of this role leave, or be removed or demoted? Not the group's only admin, even when alone in
+ * it: a group left without an admin would be run by whoever came in next (a stranger joining a PUBLIC group
+ * would become its admin, and could rename or delete it). The only admin makes someone else admin first, or
+ * deletes the group.
+ */
+export function mayLeaveAs(role: ViewerRole, soleAdmin: boolean): boolean {
+  return !(isAdmin(role) && soleAdmin);
+}
+
 /** Admin powers over one group (update, delete, settings, rules, questions, roles, removing members). */
 export function canManageGroup(viewer: Viewer, role: ViewerRole): boolean {
   return viewer.isGroupsManager || isAdmin(role);
@@ -92,13 +102,15 @@ export function canManageGroup(viewer: Viewer, role: ViewerRole): boolean {
 
 /**
  * Every permission of the viewer on one group. `hasPendingRequest` is whether the viewer already has a
- * pending join request there (a second one is not offered).
+ * pending join request there (a second one is not offered); `soleAdmin`, whether the viewer is its only
+ * admin, who may not leave (a group always keeps an admin: see mayLeaveAs).
  */
 export function groupPermissions(
   viewer: Viewer,
   group: GroupFacts,
   role: ViewerRole,
   hasPendingRequest: boolean,
+  soleAdmin = false,
 ): GroupPermissions {
   const view = canSeeGroup(viewer, group, role);
   const signedIn = viewer.memberId !== null;
@@ -109,7 +121,7 @@ export function groupPermissions(
     viewContent: view && canSeeContent(viewer, group, role),
     join: outsider && group.privacy === 'PUBLIC',
     requestToJoin: outsider && group.privacy === 'PRIVATE',
-    leave: isMember(role),
+    leave: isMember(role) && mayLeaveAs(role, soleAdmin),
     addMembers: view && canAddMembers(viewer, group, role),
     removeMembers: manage,
     approveJoinRequests: view && canDecideJoinRequests(viewer, group, role),

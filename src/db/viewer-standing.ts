@@ -11,7 +11,12 @@ import { toDate } from './reads.ts';
 export interface ViewerStanding {
   membership: GroupMember | null;
   pendingJoinRequest: JoinRequest | null;
+  /** Whether the viewer is the group's only admin (who may not leave: `viewerCan.leave` says so beforehand). */
+  soleAdmin: boolean;
 }
+
+/** The standing of a viewer who has none in the group. */
+export const NO_STANDING: ViewerStanding = Object.freeze({ membership: null, pendingJoinRequest: null, soleAdmin: false });
 
 /** The LEFT JOINs onto `g` of the member's membership (`vm`) and pending join request (`vr`). */
 export function standingJoinsSql(memberId: string): Prisma.Sql {
@@ -31,6 +36,8 @@ const COLUMNS = {
   vrCreatedAt: 'vr."createdAt"',
   vrDecidedAt: 'vr."decidedAt"',
   vrDecidedBy: 'vr."decidedBy"',
+  // Only for an admin: is there no other admin? The (groupId, role) index answers it from a row or two.
+  vmSoleAdmin: `CASE WHEN vm."role" = 'ADMIN' THEN NOT EXISTS (SELECT 1 FROM "GroupMember" oa WHERE oa."groupId" = g."id" AND oa."role" = 'ADMIN' AND oa."memberId" <> vm."memberId") END`,
 } as const;
 
 /** The select list of the standing (read back by standingOf). */
@@ -44,6 +51,8 @@ const toDateOrNull = (value: unknown): Date | null => (value === null || value =
 /** The standing of `memberId` in `groupId`, from a row holding STANDING_COLUMNS. */
 export function standingOf(row: Record<string, unknown>, groupId: string, memberId: string): ViewerStanding {
   return {
+    // SQLite answers a condition with 1 or 0, PostgreSQL with true or false.
+    soleAdmin: row.vmSoleAdmin === true || row.vmSoleAdmin === 1 || row.vmSoleAdmin === 1n,
     membership:
       row.vmId == null
         ? null

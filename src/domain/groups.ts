@@ -5,9 +5,9 @@
  */
 import type { Group } from '../generated/prisma/client.ts';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
-import type { Tx } from '../db/client.ts';
 import type { Context } from '../context.ts';
 import { badInput, isUniqueViolation } from '../errors.ts';
+import { approvePendingRequests } from './membership.ts';
 import { chooseSlug } from './slugs.ts';
 import { searchKey } from './search.ts';
 import { write, type Write } from './transaction.ts';
@@ -99,17 +99,46 @@ export interface GroupUpdate {
   coverImageUrl?: string | null;
 }
 
+/** What a change to a group did besides the columns `data` names. */
+interface GroupChange {
+  /** More columns to write along with `data`. */
+  columns?: Record<string, unknown>;
+  /** Whether it changed something outside the group's row (its rules, its questions). */
+  changed?: boolean;
+}
+
 /**
  * Updates the group in one transaction with its GROUP_UPDATED event. `change` runs first, in the same
- * transaction; the columns it returns (if any) are written along with `data`.
+ * transaction, with the group as it is. A change that changes nothing (every column already as asked,
+ * nothing else touched) writes nothing: no event, and neither updatedAt nor recentActivityAt moves, so an
+ * editor saving an unchanged form does not make the group look active. `after` runs once the group is
+ * updated, with its row before and after. The group returned is the state after the commit, its
+ * recentActivityAt included (the time the event log gives it).
  */
-async function changeGroup(ctx: Context, groupId: string, change: (tx: Tx, w: Write) => Promise<object | void>, data: object): Promise<Group> {
+async function changeGroup(
+  ctx: Context,
+  groupId: string,
+  data: Record<string, unknown>,
+  change?: (w: Write, current: Group) => Promise<GroupChange | void>,
+  after?: (w: Write, before: Group, group: Group) => Promise<void>,
+): Promise<Group> {
   return write(ctx, async (w) => {
-    const more = await change(w.tx, w);
-    const group = await w.tx.group.update({ where: { id: groupId }, data: { ...data, ...more, updatedAt: new Date() } });
+    const current = await w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
+    const extra = (await change?.(w, current)) ?? {};
+    const columns = { ...data, ...extra.columns };
+    const differs = Object.entries(columns).some(([name, value]) => (current as Record<string, unknown>)[name] !== value);
+    if (!differs && !extra.changed) return current;
+    const group = await w.tx.group.update({ where: { id: groupId }, data: { ...columns, updatedAt: w.now, recentActivityAt: w.now } });
     w.record({ type: 'GROUP_UPDATED', group });
+    if (!after) return group;
+    await after(w, current, group);
     return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
   });
+}
+
+/** Whether two lists of rows hold the same values of `fields`, in the same order. */
+function sameRows<T>(a: readonly T[], b: readonly T[], fields: readonly (keyof T)[]): boolean {
+  return a.length === b.length && a.every((row, i) => fields.every((field) => row[field] === b[i][field]));
 }
 
 /** Why a request is closed when its group stops taking requests: the same words whichever way it stopped. */
@@ -136,7 +165,9 @@ async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, '
  * hidden group would make the next visible group of that name numbered, telling its creator the hidden
  * group exists. Only members can reach a secret group, so no outsider's link breaks. Its pending join
  * requests are closed (closePendingRequests). A secret group made visible again takes a plain slug too, as
- * its secret one (a double hyphen) would tell everyone it had been secret.
+ * its secret one (a double hyphen) would tell everyone it had been secret. A PRIVATE group made PUBLIC
+ * approves its pending requests (approvePendingRequests): anyone may now join at once, and those who asked
+ * first would otherwise be the only ones kept waiting.
  */
 export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
   const data: Record<string, unknown> = {};
@@ -147,18 +178,19 @@ export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): 
   if (input.description !== undefined) data.description = optionalText('The description', input.description, LIMITS.description);
   if (input.privacy != null) data.privacy = input.privacy;
   if (input.coverImageUrl !== undefined) data.coverImageUrl = optionalUrl('The cover image URL', input.coverImageUrl);
-  const reslug = async (tx: Tx, w: Write) => {
-    if (input.privacy == null) return;
-    const current = await tx.group.findUniqueOrThrow({ where: { id: groupId }, select: { name: true, privacy: true, showMemberList: true } });
-    if ((input.privacy === 'SECRET') === (current.privacy === 'SECRET')) return;
-    if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, { id: groupId, privacy: current.privacy, showMemberList: current.showMemberList });
-    return { slug: await chooseSlug(tx, (data.name as string | undefined) ?? current.name, input.privacy) };
+  const reslug = async (w: Write, current: Group): Promise<GroupChange | void> => {
+    if (input.privacy == null || (input.privacy === 'SECRET') === (current.privacy === 'SECRET')) return;
+    if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, current);
+    return { columns: { slug: await chooseSlug(w.tx, (data.name as string | undefined) ?? current.name, input.privacy) } };
   };
-  return withSlugRetry(() => changeGroup(ctx, groupId, reslug, data));
+  const opened = async (w: Write, before: Group, group: Group) => {
+    if (before.privacy !== 'PUBLIC' && group.privacy === 'PUBLIC') await approvePendingRequests(w, group, ctx.viewer.memberId);
+  };
+  return withSlugRetry(() => changeGroup(ctx, groupId, data, reslug, opened));
 }
 
 export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {
-  return changeGroup(ctx, groupId, async () => undefined, settingsData(input));
+  return changeGroup(ctx, groupId, settingsData(input));
 }
 
 /** Replaces the group's rules with `rules`, in that order. */
@@ -170,15 +202,13 @@ export function setGroupRules(ctx: Context, groupId: string, rules: { title: str
     title: requiredText('A rule title', rule.title, LIMITS.ruleTitle),
     description: requiredText('A rule description', rule.description, LIMITS.ruleDescription),
   }));
-  return changeGroup(
-    ctx,
-    groupId,
-    async (tx) => {
-      await tx.groupRule.deleteMany({ where: { groupId } });
-      if (rows.length) await tx.groupRule.createMany({ data: rows });
-    },
-    {},
-  );
+  return changeGroup(ctx, groupId, {}, async (w) => {
+    const existing = await w.tx.groupRule.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
+    if (sameRows(existing, rows, ['title', 'description'])) return;
+    await w.tx.groupRule.deleteMany({ where: { groupId } });
+    if (rows.length) await w.tx.groupRule.createMany({ data: rows });
+    return { changed: true };
+  });
 }
 
 /** Replaces the group's membership questions with `questions`, in that order. */
@@ -190,15 +220,14 @@ export function setMembershipQuestions(ctx: Context, groupId: string, questions:
     text: requiredText('A question', question.text, LIMITS.questionText),
     required: question.required ?? false,
   }));
-  return changeGroup(
-    ctx,
-    groupId,
-    async (tx) => {
-      await tx.membershipQuestion.deleteMany({ where: { groupId } });
-      if (rows.length) await tx.membershipQuestion.createMany({ data: rows });
-    },
-    {},
-  );
+  // The same questions asked again keep their ids, which pending requests' answers refer to.
+  return changeGroup(ctx, groupId, {}, async (w) => {
+    const existing = await w.tx.membershipQuestion.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
+    if (sameRows(existing, rows, ['text', 'required'])) return;
+    await w.tx.membershipQuestion.deleteMany({ where: { groupId } });
+    if (rows.length) await w.tx.membershipQuestion.createMany({ data: rows });
+    return { changed: true };
+  });
 }
 
 /**

@@ -42,14 +42,15 @@ async function lockGroupFor(w: Write, ctx: MemberCtx, groupId: string, action: G
   return locked as typeof locked & { group: Group };
 }
 
-/** Fails with CONFLICT when the group has members but no admin left. */
+/**
+ * Fails with CONFLICT when the change left the group without an admin, even with no members left: the only
+ * admin of a group may not leave it, be removed or be demoted (policy mayLeaveAs), so that no stranger comes
+ * to run a group its admin walked away from. They make someone else admin first, or delete the group.
+ */
 async function requireAnAdmin(w: Write, groupId: string) {
-  const [members, admins] = await Promise.all([
-    w.tx.groupMember.count({ where: { groupId } }),
-    w.tx.groupMember.count({ where: { groupId, role: 'ADMIN' } }),
-  ]);
-  if (members > 0 && admins === 0) {
-    throw conflict('A group must keep at least one admin while it has members. Make someone else an admin first.');
+  const admins = await w.tx.groupMember.count({ where: { groupId, role: 'ADMIN' } });
+  if (admins === 0) {
+    throw conflict('A group must keep at least one admin. Make another member an admin first, or delete the group.');
   }
 }
 
@@ -69,9 +70,10 @@ async function insertMember(w: Write, groupId: string, memberId: string, role: G
 }
 
 /**
- * Lets a newcomer in and records how they came. A group with no members (its last member left) takes its
- * first newcomer as its admin (their arrival, then ROLE_ASSIGNED), so that a group with members always has
- * an admin (API.md). `adopt` is whether the group is empty at this point of the transaction.
+ * Lets a newcomer in and records how they came. A group with no members takes its first newcomer as its
+ * admin (their arrival, then ROLE_ASSIGNED), so that a group with members always has an admin (API.md).
+ * `adopt` is whether the group is empty at this point of the transaction. No group is left empty any more
+ * (requireAnAdmin); groups that an earlier version let their only admin leave still can be.
  */
 async function admit(w: Write, group: Group, memberId: string, type: 'MEMBER_JOINED' | 'MEMBER_ADDED', adopt: boolean) {
   const membership = await insertMember(w, group.id, memberId, adopt ? 'ADMIN' : 'MEMBER');
@@ -167,7 +169,33 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
   });
 }
 
-/** Leaves a group. The last admin of a group that still has other members cannot leave. */
+/**
+ * Approves every pending join request of a group made PUBLIC (updateGroup): anyone may join it at once now,
+ * and those who asked while it was PRIVATE would otherwise be the only ones left waiting (joinGroup answers
+ * their pending request with CONFLICT). Each is recorded as an approval by `deciderId`, who opened the group,
+ * followed by the requester joining, as approveJoinRequests records it. `group` is the group as made PUBLIC.
+ */
+export async function approvePendingRequests(w: Write, group: Group, deciderId: string | null) {
+  const pending = await w.tx.joinRequest.findMany({
+    where: { groupId: group.id, status: 'PENDING' },
+    select: { memberId: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  if (!pending.length) return;
+  await w.tx.joinRequest.updateMany({
+    where: { groupId: group.id, status: 'PENDING' },
+    data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: deciderId },
+  });
+  let admitted = 0;
+  for (const { memberId } of pending) {
+    w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
+    await admit(w, group, memberId, 'MEMBER_JOINED', group.membersCount + admitted === 0);
+    admitted++;
+  }
+  await changeCount(w, group.id, admitted);
+}
+
+/** Leaves a group. The group's only admin cannot leave (requireAnAdmin), even when alone in it. */
 export function leaveGroup(ctx: MemberCtx, groupId: string) {
   return write(ctx, async (w) => {
     const { group, membership } = await lockGroupFor(w, ctx, groupId, 'view');
@@ -210,7 +238,7 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
   });
 }
 
-/** Removes members. Removing the last admin while others stay is CONFLICT. */
+/** Removes members. Removing the group's only admin (all its admins) is CONFLICT. */
 export function removeGroupMembers(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
   const ids = idList('memberIds', memberIds, LIMITS.memberIds);
   return write(ctx, async (w) => {

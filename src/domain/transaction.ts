@@ -48,6 +48,11 @@ export interface Write {
    * moved, when the body has finished, in the same transaction and in the order they were recorded.
    */
   record(event: EventInput): void;
+  /**
+   * The time of this write: its events' `occurredAt` and their groups' new recentActivityAt. A body that
+   * returns a group it changed sets its recentActivityAt to this, so the payload shows the state after.
+   */
+  now: Date;
 }
 
 /**
@@ -63,8 +68,13 @@ export interface Write {
  * was held for four round trips, and under the bench's write mix writes took twice as long: bench/README.md,
  * round 10.)
  */
-export async function appendEvents(tx: Tx, postgres: boolean, events: readonly EventInput[], actorId: string | null): Promise<GroupEvent[]> {
-  const occurredAt = new Date();
+export async function appendEvents(
+  tx: Tx,
+  postgres: boolean,
+  events: readonly EventInput[],
+  actorId: string | null,
+  occurredAt = new Date(),
+): Promise<GroupEvent[]> {
   const touched = [...new Set(events.filter((e) => e.type !== 'GROUP_DELETED').map((e) => e.group.id))];
   let ids: { id: number | bigint }[];
   if (postgres) {
@@ -125,8 +135,9 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
       const events: EventInput[] = [];
       // A copy of what the log needs, as it was when recorded.
       const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
-      const value = await body({ tx, record });
-      if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId);
+      const now = new Date();
+      const value = await body({ tx, record, now });
+      if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, now);
       return value;
     },
     { maxWait: 10_000, timeout: 20_000 },

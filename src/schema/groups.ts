@@ -65,8 +65,8 @@ export const Group = builder.prismaObject('Group', {
     viewerCan: t.field({
       type: GroupPermissionsType,
       resolve: async (group, _args, ctx) => {
-        const { membership, pendingJoinRequest } = await ctx.loaders.viewerStanding.load(group.id);
-        return groupPermissions(ctx.viewer, group, membership?.role ?? null, pendingJoinRequest !== null);
+        const { membership, pendingJoinRequest, soleAdmin } = await ctx.loaders.viewerStanding.load(group.id);
+        return groupPermissions(ctx.viewer, group, membership?.role ?? null, pendingJoinRequest !== null, soleAdmin);
       },
     }),
   }),

@@ -121,6 +121,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => membership.cancelJoinRequest(member(ctx), args.groupId),
   }),
   leaveGroup: t.field({
+    description:
+      'Leaves the group. Its only admin may not, even alone in it (CONFLICT; viewerCan.leave is false): make another member admin first, or delete the group.',
     type: LeaveGroupPayload,
     args: { groupId: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => ({ groupId: await membership.leaveGroup(member(ctx), args.groupId) }),

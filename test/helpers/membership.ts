@@ -52,7 +52,8 @@ let counter = 0;
 
 /**
  * A fresh group whose first admin is `admin`, with the given members, extra admins and pending requesters.
- * Requests are filed while the group is PRIVATE, then the privacy is set: PUBLIC keeps them pending, SECRET closes them.
+ * Requests are filed while the group is PRIVATE, then the privacy is set: PUBLIC approves them (the requesters
+ * become members), SECRET closes them.
  */
 export async function groupWith(gw: TestGateway, setup: GroupSetup = {}): Promise<GroupHandle> {
   const privacy = setup.privacy ?? 'PUBLIC';

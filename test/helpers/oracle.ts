@@ -270,7 +270,8 @@ export function permissions(viewer: OracleViewer, group: WorldGroup): Permission
     viewContent: seesContent(viewer, group),
     join: mayJoin && group.privacy === 'PUBLIC',
     requestToJoin: mayJoin && group.privacy === 'PRIVATE',
-    leave: role !== null,
+    // leaveGroup: any member but the group's only admin (a group always keeps an admin).
+    leave: role !== null && !(role === 'ADMIN' && group.members.filter((m) => m.role === 'ADMIN').length === 1),
     // addGroupMembers: SECRET any member; PUBLIC/PRIVATE admins, members when membersCanInvite; managers.
     addMembers: admin || (role === 'MEMBER' && (group.privacy === 'SECRET' || group.membersCanInvite)),
     removeMembers: admin,
