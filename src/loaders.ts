@@ -12,6 +12,7 @@ import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest,
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroupsById } from './db/group-list.ts';
+import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list.ts';
 import { toDate } from './db/reads.ts';
 import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
@@ -169,11 +170,7 @@ async function countsBy(db: Db, table: 'JoinRequest' | 'GroupMember', column: 's
   return counts;
 }
 
-const JOIN_REQUEST_COLUMNS = Prisma.raw(
-  ['id', 'groupId', 'memberId', 'status', 'pendingKey', 'rejectionReason', 'createdAt', 'decidedAt', 'decidedBy']
-    .map((column) => `"${column}"`)
-    .join(', '),
-);
+const JOIN_REQUEST_COLUMNS = Prisma.raw(JOIN_REQUEST_COLUMN_NAMES.map((column) => `"${column}"`).join(', '));
 
 /** The first `take` join requests of each group (of one status, or all), oldest first, after a keyset position. */
 function joinRequestPages(
@@ -190,17 +187,7 @@ function joinRequestPages(
     where: status ? Prisma.sql` AND "status" = ${status}` : Prisma.empty,
     take,
     after: after && { time: after.createdAt, id: after.id },
-    rowOf: (row) => ({
-      id: row.id as string,
-      groupId: row.groupId as string,
-      memberId: row.memberId as string,
-      status: row.status as RequestStatus,
-      pendingKey: (row.pendingKey as string | null) ?? null,
-      rejectionReason: (row.rejectionReason as string | null) ?? null,
-      createdAt: toDate(row.createdAt),
-      decidedAt: row.decidedAt == null ? null : toDate(row.decidedAt),
-      decidedBy: (row.decidedBy as string | null) ?? null,
-    }),
+    rowOf: joinRequestOf,
   });
 }
 

@@ -132,4 +132,34 @@ describe('statement counts do not grow with the page size', () => {
     // The page of groups, then one each for the requests, their totals and their answers.
     expect(runs[0].statements).toBeLessThanOrEqual(4);
   });
+
+  // A group asked to join, as its requester sees it (the members of a PRIVATE group are not theirs to read).
+  const REQUESTED_GROUP_FIELDS = GROUP_FIELDS.slice(0, GROUP_FIELDS.indexOf('members('));
+
+  // Runs last: it decides some of r2's requests (outside the busy group the tests above count).
+  it('viewer.joinRequests with each request’s answers, outcome and group', async () => {
+    const query = `query($first: Int) { viewer { joinRequests(first: $first) { totalCount edges { node {
+      id status rejectionReason decidedAt decidedBy answers { question text } group { ${REQUESTED_GROUP_FIELDS} } } } } } }`;
+    // r1 asked to join each of the 20 PRIVATE groups, and r2 too; r2's are decided every way, so decidedBy
+    // is judged per group (approved: a member now, who reads the member list).
+    const { viewer } = ok(await gw.as({ sub: 'r2' })(`{ viewer { joinRequests(first: 100) { edges { node { group { id } } } } } }`));
+    const groupIds: string[] = viewer.joinRequests.edges.map((e: any) => e.node.group.id).filter((id: string) => id !== busyPrivateGroup);
+    for (const [i, id] of groupIds.entries()) {
+      if (i % 3 === 0) ok(await gw.as(manager)(`mutation($id: ID!) { approveJoinRequests(groupId: $id, memberIds: ["r2"]) { id } }`, { id }));
+      if (i % 3 === 1) ok(await gw.as(manager)(`mutation($id: ID!) { rejectJoinRequests(groupId: $id, rejections: [{ memberId: "r2", reason: "No." }]) { id } }`, { id }));
+    }
+    for (const sub of ['r1', 'r2']) {
+      const runs = await measure({ sub }, query, [5, 20], (d) => d.viewer.joinRequests.edges);
+      expectFlat(`viewer.joinRequests (${sub})`, runs);
+      // The page with each request's group, its total, and one each for the answers, the viewer's standing
+      // and the rules and questions; r2's decided requests read the standing one level earlier, for decidedBy
+      // (the groups left are read with the group's fields): at most two, whatever the page size.
+      expect(runs[0].statements).toBeLessThanOrEqual(sub === 'r1' ? 5 : 6);
+    }
+    const data = ok(await gw.as({ sub: 'r2' })(query, { first: 20 }));
+    const statuses = data.viewer.joinRequests.edges.map((e: any) => e.node.status);
+    expect(new Set(statuses)).toEqual(new Set(['APPROVED', 'REJECTED', 'PENDING']));
+    expect(data.viewer.joinRequests.edges.every((e: any) => e.node.group.name && e.node.answers.length === 1)).toBe(true);
+    expect(data.viewer.joinRequests.edges.some((e: any) => e.node.decidedBy === 'manager')).toBe(true);
+  });
 });

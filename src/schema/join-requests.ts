@@ -1,8 +1,10 @@
 /** Join requests: a member's wish to join a PRIVATE group, decided by its admins (or members, if allowed). */
+import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
+import { countOwnJoinRequests, readOwnJoinRequestPage, type OwnJoinRequestFilter } from '../db/join-request-list.ts';
 import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage } from './pagination.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
@@ -50,6 +52,26 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
 });
 
 export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
+
+const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
+  { field: 'createdAt', order: 'desc', kind: 'date' },
+  { field: 'id', order: 'desc', kind: 'string' },
+];
+
+/**
+ * A page of a member's own join requests (`Viewer.joinRequests`), newest first, in groups the viewer may see:
+ * a request whose group became SECRET is left out of the page and its total, as one whose group was deleted.
+ */
+export async function ownJoinRequestPage(ctx: Context, filter: OwnJoinRequestFilter, args: PageArgs) {
+  const size = pageSize(args, ctx.config);
+  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const rows = await readOwnJoinRequestPage(ctx.db, ctx.viewer, filter, NEWEST_FIRST, after, size + 1);
+  // Each request's group came with it: `JoinRequest.group` finds it in the request's loader.
+  for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
+  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor([r.createdAt, r.id]), () =>
+    countOwnJoinRequests(ctx.db, ctx.viewer, filter),
+  );
+}
 
 builder.objectFields(Group, (t) => ({
   joinRequests: t.field({

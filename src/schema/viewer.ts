@@ -1,9 +1,11 @@
-/** `viewer`: who is asking, and their own memberships and create requests. */
+/** `viewer`: who is asking, and their own memberships, join requests and create requests. */
 import type { Viewer as ViewerData } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { emptyPage } from './pagination.ts';
 import { GroupMemberConnection, membershipPage } from './members.ts';
 import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
+import { JoinRequestConnection, ownJoinRequestPage } from './join-requests.ts';
+import { RequestStatus } from './enums.ts';
 
 const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
   description: 'Who is asking: anonymous (no memberId), a site member, or a Groups Manager.',
@@ -16,6 +18,16 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
       description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: (viewer, args, ctx) => (viewer.memberId ? membershipPage(ctx, viewer.memberId, args) : emptyPage<never>()),
+    }),
+    joinRequests: t.field({
+      type: JoinRequestConnection,
+      description:
+        'The viewer’s own join requests (of one status, or all), newest first, with their outcome: status, ' +
+        'rejectionReason, decidedAt. Only in groups the viewer may see: a request whose group was made secret ' +
+        'or deleted is gone from the list and its total. Empty for anonymous viewers.',
+      args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+      resolve: (viewer, args, ctx) =>
+        viewer.memberId ? ownJoinRequestPage(ctx, { memberId: viewer.memberId, status: args.status }, args) : emptyPage<never>(),
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
