@@ -346,3 +346,127 @@ describe('create requests', () => {
     expect(await own(anonymous)).toEqual({ totalCount: 0, edges: [] });
   });
 });
+
+describe('create requests: one pending per member and name, and canceling one’s own', () => {
+  const frank: ViewerSpec = { sub: 'frank' };
+  const grace: ViewerSpec = { sub: 'grace' };
+  const FILE = `mutation($n: String!) { createGroup(input: { name: $n }) { group { id } createRequest { id status name requestedBy } } }`;
+  const CANCEL = `mutation($id: ID!) { cancelCreateRequest(id: $id) { id status requestedBy name decidedAt group { id } } }`;
+  const APPROVE = `mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { id status } }`;
+  const REJECT = `mutation($r: [CreateRejectionInput!]!) { rejectCreateRequests(rejections: $r) { id status } }`;
+  const file = (viewer: ViewerSpec, name: string) => gw.as(viewer)(FILE, { n: name });
+  const filed = async (viewer: ViewerSpec, name: string): Promise<string> => {
+    const data = ok(await file(viewer, name));
+    expect(data.createGroup).toMatchObject({ group: null, createRequest: { status: 'PENDING', name: name.trim() } });
+    return data.createGroup.createRequest.id;
+  };
+  const cancel = (viewer: ViewerSpec, id: string) => gw.as(viewer)(CANCEL, { id });
+  /** The viewer's own requests for `name` (exactly as stored), newest first, as { id, status }. */
+  const own = async (viewer: ViewerSpec, name: string) =>
+    ok(await gw.as(viewer)(`{ viewer { createRequests(first: 100) { edges { node { id name status } } } } }`)).viewer.createRequests.edges
+      .map((e: any) => e.node)
+      .filter((n: any) => n.name.trim().toLowerCase() === name.trim().toLowerCase())
+      .map((n: any) => ({ id: n.id, status: n.status }));
+  const statusOf = async (id: string) =>
+    ok(await gw.as(manager)(`{ createRequests(first: 100) { edges { node { id status } } } }`)).createRequests.edges.find((e: any) => e.node.id === id)
+      ?.node.status;
+
+  beforeAll(async () => {
+    await setPolicy('ADMIN_APPROVAL');
+  });
+
+  it('a second pending request for the same name (trimmed, any case) is CONFLICT, and files nothing', async () => {
+    const first = await filed(frank, 'Book Club');
+    for (const again of ['Book Club', '  book CLUB ', 'BOOK CLUB']) {
+      const response = await file(frank, again);
+      expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['CONFLICT'], data: null });
+      expect(response.errors![0].message).toBe(
+        `You already asked for a group named "${again.trim()}"; wait for a Groups Manager to decide, or cancel that request first.`,
+      );
+    }
+    expect(await own(frank, 'Book Club')).toEqual([{ id: first, status: 'PENDING' }]);
+    // Another name, or the same name asked by another member, is a request of its own.
+    await filed(frank, 'Book Club Two');
+    await filed(grace, 'Book Club');
+    expect(await own(grace, 'Book Club')).toHaveLength(1);
+  });
+
+  it('two identical requests at once: one is filed, the other is CONFLICT', async () => {
+    for (const [a, b] of [['Chess', 'Chess'], ['Go Club', ' go club'], ['Darts', 'DARTS']]) {
+      const responses = await Promise.all([file(frank, a), file(frank, b)]);
+      expect(responses.map((r) => codes(r)).sort()).toEqual([[], ['CONFLICT']]);
+      const winner = responses.find((r) => !r.errors)!;
+      expect(await own(frank, a)).toEqual([{ id: winner.data.createGroup.createRequest.id, status: 'PENDING' }]);
+    }
+  });
+
+  it('the requester cancels their own pending request, and may then ask for that name again', async () => {
+    const id = await filed(frank, 'Origami');
+    const canceled = ok(await cancel(frank, id)).cancelCreateRequest;
+    expect(canceled).toEqual({ id, status: 'CANCELED', requestedBy: 'frank', name: 'Origami', decidedAt: expect.any(String), group: null });
+    expect(await statusOf(id)).toBe('CANCELED');
+    // A canceled request is no longer pending: nothing for a Groups Manager to decide, no group made.
+    expect(codes(await gw.as(manager)(APPROVE, { ids: [id] }))).toEqual(['CONFLICT']);
+    expect(codes(await gw.as(manager)(REJECT, { r: [{ id }] }))).toEqual(['CONFLICT']);
+    expect(await groupsNamed('Origami')).toBe(0);
+    const again = await filed(frank, 'origami');
+    expect(await own(frank, 'Origami')).toEqual([{ id: again, status: 'PENDING' }, { id, status: 'CANCELED' }]);
+  });
+
+  it('someone else’s request and an unknown id are both NOT_FOUND, in the same words; a Groups Manager is FORBIDDEN', async () => {
+    const id = await filed(frank, 'Pottery');
+    const others = await cancel(grace, id);
+    const unknown = await cancel(grace, 'no-such-request');
+    expect({ codes: codes(others), data: others.data }).toEqual({ codes: ['NOT_FOUND'], data: null });
+    expect({ codes: codes(unknown), data: unknown.data }).toEqual({ codes: ['NOT_FOUND'], data: null });
+    expect(others.errors![0].message).toBe(unknown.errors![0].message);
+    // Even once decided, another member's request stays NOT_FOUND (never CONFLICT, which would tell it exists).
+    const rejectedId = await filed(frank, 'Quilting');
+    ok(await gw.as(manager)(REJECT, { r: [{ id: rejectedId }] }));
+    expect(codes(await cancel(grace, rejectedId))).toEqual(['NOT_FOUND']);
+    expect(codes(await cancel(frank, 'no-such-request'))).toEqual(['NOT_FOUND']);
+    // Groups Managers decide others' requests (rejectCreateRequests), they do not withdraw them.
+    const byManager = await cancel(manager, id);
+    expect({ codes: codes(byManager), data: byManager.data }).toEqual({ codes: ['FORBIDDEN'], data: null });
+    expect(await statusOf(id)).toBe('PENDING');
+  });
+
+  it('anonymous: UNAUTHENTICATED, nothing changes', async () => {
+    const id = await filed(frank, 'Stargazing');
+    const response = await cancel(anonymous, id);
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['UNAUTHENTICATED'], data: null });
+    expect(await statusOf(id)).toBe('PENDING');
+  });
+
+  it('a request already decided or canceled is CONFLICT; deciding frees the name too', async () => {
+    const canceled = await filed(frank, 'Kites');
+    ok(await cancel(frank, canceled));
+    const rejected = await filed(frank, 'Kites');
+    ok(await gw.as(manager)(REJECT, { r: [{ id: rejected, reason: 'Not now.' }] }));
+    const approved = await filed(frank, 'Kites');
+    ok(await gw.as(manager)(APPROVE, { ids: [approved] }));
+    for (const [id, status] of [[canceled, 'canceled'], [rejected, 'rejected'], [approved, 'approved']]) {
+      const response = await cancel(frank, id);
+      expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['CONFLICT'], data: null });
+      expect(response.errors![0].message).toBe(`Your request for "Kites" was already ${status}.`);
+    }
+    expect(await own(frank, 'Kites')).toEqual([
+      { id: approved, status: 'APPROVED' },
+      { id: rejected, status: 'REJECTED' },
+      { id: canceled, status: 'CANCELED' },
+    ]);
+    expect(await groupsNamed('Kites')).toBe(1);
+  });
+
+  it('canceling while a Groups Manager approves: exactly one wins, the other is CONFLICT', async () => {
+    for (const name of ['Race One', 'Race Two', 'Race Three']) {
+      const id = await filed(frank, name);
+      const [canceled, approved] = await Promise.all([cancel(frank, id), gw.as(manager)(APPROVE, { ids: [id] })]);
+      expect([codes(canceled), codes(approved)]).toContainEqual(['CONFLICT']);
+      expect([codes(canceled), codes(approved)]).toContainEqual([]);
+      const status = await statusOf(id);
+      expect(status).toBe(canceled.errors ? 'APPROVED' : 'CANCELED');
+      expect(await groupsNamed(name)).toBe(status === 'APPROVED' ? 1 : 0);
+    }
+  });
+});

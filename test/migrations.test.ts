@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, ok, startGateway, type TestGateway } from './helpers/gateway.ts';
 import { TEST_DATABASE } from './helpers/database.ts';
 import { manager } from './helpers/world.ts';
 
@@ -51,5 +51,38 @@ describe('20261206000000_secret_slugs', () => {
     // The members still reach their group by its new slug.
     const found = ok(await gw.as({ sub: 'alice' })(`query($s: String!) { groupBySlug(slug: $s) { id } }`, { s: slugs.get(legacy.id) }));
     expect(found.groupBySlug).toEqual({ id: legacy.id });
+  });
+});
+
+describe('20261208000000_create_request_pending_key', () => {
+  const FILE = `mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id status } } }`;
+  const CANCEL = `mutation($id: ID!) { cancelCreateRequest(id: $id) { status } }`;
+  const lena = { sub: 'lena' };
+
+  it('applies over pending duplicates filed before it, which keep no key and still count as duplicates', async () => {
+    const file = async (name: string) => ok(await gw.as(lena)(FILE, { n: name })).createGroup.createRequest.id as string;
+    const ids = [await file('Film Night'), await file('Film Night 2'), await file('Film Night 3')];
+    const db = gw.app.services.db;
+    // Before the key, nothing stopped a member from asking for the same name again and again.
+    await db.$executeRawUnsafe(`DROP INDEX "CreateRequest_pendingKey_key"`);
+    await db.$executeRawUnsafe(`ALTER TABLE "CreateRequest" DROP COLUMN "pendingKey"`);
+    await db.$executeRawUnsafe(`UPDATE "CreateRequest" SET "name" = 'film night' WHERE "id" = '${ids[1]}'`);
+    await db.$executeRawUnsafe(`UPDATE "CreateRequest" SET "name" = 'FILM NIGHT' WHERE "id" = '${ids[2]}'`);
+
+    // Statement by statement, as Prisma runs a PostgreSQL migration file.
+    for (const statement of migrationSql('20261208000000_create_request_pending_key').split(';')) {
+      if (statement.trim()) await db.$executeRawUnsafe(statement);
+    }
+
+    const rows = await db.createRequest.findMany({ where: { id: { in: ids } }, select: { status: true, pendingKey: true } });
+    expect(rows).toEqual(ids.map(() => ({ status: 'PENDING', pendingKey: null })));
+    // The unkeyed pending requests still count: while any of the three is pending, the name is taken.
+    for (const id of ids) {
+      expect(codes(await gw.as(lena)(FILE, { n: 'Film night' }))).toEqual(['CONFLICT']);
+      expect(ok(await gw.as(lena)(CANCEL, { id })).cancelCreateRequest).toEqual({ status: 'CANCELED' });
+    }
+    const fresh = await file('Film night');
+    expect(await db.createRequest.findUniqueOrThrow({ where: { id: fresh }, select: { pendingKey: true } })).toEqual({ pendingKey: '["lena","film night"]' });
+    expect(codes(await gw.as(lena)(FILE, { n: 'film night' }))).toEqual(['CONFLICT']);
   });
 });

@@ -11,6 +11,7 @@ import {
   roleAfter,
   canSeeGroup,
   creationOutcome,
+  decideCreateRequestCancel,
   decideGroupAction,
   groupPermissions,
   mayLeaveAs,
@@ -147,6 +148,27 @@ describe('creationOutcome', () => {
     [manager, 'ADMIN_APPROVAL', 'create'],
   ] as const)('%o under %s: %s', (viewer, policy, expected) => {
     expect(creationOutcome(viewer, policy)).toBe(expected);
+  });
+});
+
+describe('decideCreateRequestCancel', () => {
+  const own = { requestedBy: 'm' };
+  const others = { requestedBy: 'someone-else' };
+  it.each([
+    [siteMember, own, 'ALLOWED'],
+    [siteMember, others, 'NOT_FOUND'],
+    [siteMember, null, 'NOT_FOUND'],
+    [ANONYMOUS, own, 'NOT_FOUND'],
+    [ANONYMOUS, null, 'NOT_FOUND'],
+    [manager, others, 'FORBIDDEN'],
+    [manager, { requestedBy: 'boss' }, 'ALLOWED'],
+    [manager, null, 'NOT_FOUND'],
+  ] as const)('%o, request %o: %s', (viewer, request, expected) => {
+    expect(decideCreateRequestCancel(viewer, request)).toBe(expected);
+  });
+
+  it('tells a plain member nothing: another member’s request reads as an unknown id', () => {
+    expect(decideCreateRequestCancel(siteMember, others)).toBe(decideCreateRequestCancel(siteMember, null));
   });
 });
 

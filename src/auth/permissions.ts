@@ -77,6 +77,7 @@ export const permissionMap = {
     unassignRole: and(isSignedIn, canOnGroup('assignRoles')),
     approveCreateRequests: and(isSignedIn, isGroupsManager),
     rejectCreateRequests: and(isSignedIn, isGroupsManager),
+    cancelCreateRequest: isSignedIn, // the requester's own only: decided in the write (decideCreateRequestCancel)
     updateGroupsSettings: and(isSignedIn, isGroupsManager),
   },
   // Subscriptions are authorized in their resolver (shield does not wrap `subscribe`), by the same policy.

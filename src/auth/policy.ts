@@ -303,6 +303,19 @@ export function creationOutcome(viewer: Viewer, policy: GroupCreationPolicy): Cr
   return 'forbidden';
 }
 
+/**
+ * May the viewer cancel this create request (`cancelCreateRequest`)? Only the member who asked, and only
+ * their own. Anyone else's request is NOT_FOUND, the answer for an unknown id, so a refusal never tells a
+ * plain member that someone else asked for a group. A Groups Manager, who sees every request anyway, gets
+ * FORBIDDEN: they decide others' requests (rejectCreateRequests), they do not withdraw them. Whether the
+ * request is still PENDING is the write's to check (CONFLICT), after this.
+ */
+export function decideCreateRequestCancel(viewer: Viewer, request: { requestedBy: string } | null): Decision {
+  if (request === null) return 'NOT_FOUND';
+  if (viewer.memberId !== null && request.requestedBy === viewer.memberId) return 'ALLOWED';
+  return viewer.isGroupsManager ? 'FORBIDDEN' : 'NOT_FOUND';
+}
+
 /** May the viewer list a member's memberships? Groups Managers, and that member. */
 export function canListMemberships(viewer: Viewer, memberId: string): boolean {
   return viewer.isGroupsManager || viewer.memberId === memberId;

@@ -10,7 +10,7 @@ import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/p
 
 /** Every column of "CreateRequest", read as Prisma's model (the driver types each one from the table). */
 const COLUMNS = Prisma.raw(
-  ['id', 'status', 'requestedBy', 'name', 'description', 'privacy', 'coverImageUrl', 'membersCanApprove', 'membersCanInvite', 'showMemberList', 'groupId', 'rejectionReason', 'createdAt', 'decidedAt', 'decidedBy']
+  ['id', 'status', 'requestedBy', 'name', 'description', 'privacy', 'coverImageUrl', 'membersCanApprove', 'membersCanInvite', 'showMemberList', 'pendingKey', 'groupId', 'rejectionReason', 'createdAt', 'decidedAt', 'decidedBy']
     .map((column) => `r."${column}"`)
     .join(', '),
 );

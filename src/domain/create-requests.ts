@@ -1,10 +1,14 @@
 /**
  * Deciding create requests (Groups Managers only; the shield rule checks that). Each call is all or
- * nothing: one unknown or already decided request fails the whole call and changes nothing.
+ * nothing: one unknown or already decided request fails the whole call and changes nothing. And withdrawing
+ * one's own (cancelCreateRequest). Filing them is requestGroupCreation (groups.ts). Create requests write no
+ * events: the log is of groups, and a request has none until it is approved (GROUP_CREATED, then).
  */
 import type { CreateRequest } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
-import { conflict, notFound } from '../errors.ts';
+import type { SignedInViewer } from '../auth/viewer.ts';
+import { decideCreateRequestCancel } from '../auth/policy.ts';
+import { conflict, forbidden, notFound } from '../errors.ts';
 import { insertGroup, withSlugRetry } from './groups.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, idList, optionalText } from './validate.ts';
@@ -16,7 +20,7 @@ import { LIMITS, idList, optionalText } from './validate.ts';
 async function claim(w: Write, id: string, data: { status: 'APPROVED' | 'REJECTED'; rejectionReason?: string | null }, deciderId: string | null) {
   const { count } = await w.tx.createRequest.updateMany({
     where: { id, status: 'PENDING' },
-    data: { ...data, decidedAt: new Date(), decidedBy: deciderId },
+    data: { ...data, pendingKey: null, decidedAt: new Date(), decidedBy: deciderId },
   });
   if (count === 1) return;
   const exists = await w.tx.createRequest.findUnique({ where: { id }, select: { status: true } });
@@ -64,5 +68,29 @@ export function rejectCreateRequests(ctx: Context, rejections: readonly { id: st
       decided.push(await w.tx.createRequest.findUniqueOrThrow({ where: { id } }));
     }
     return decided;
+  });
+}
+
+/**
+ * Withdraws the viewer's own pending create request: CANCELED, decided by them, its name free to ask for
+ * again. Someone else's request is NOT_FOUND, as an unknown id is, or FORBIDDEN for a Groups Manager
+ * (decideCreateRequestCancel); one already decided or canceled is CONFLICT. As in claim, the status condition in the UPDATE decides a race with a
+ * Groups Manager's decision.
+ */
+export function cancelCreateRequest(ctx: Context & { viewer: SignedInViewer }, id: string): Promise<CreateRequest> {
+  const requestId = id.trim();
+  const memberId = ctx.viewer.memberId;
+  return write(ctx, async (w) => {
+    const request = await w.tx.createRequest.findUnique({ where: { id: requestId }, select: { requestedBy: true } });
+    const decision = decideCreateRequestCancel(ctx.viewer, request);
+    if (decision === 'NOT_FOUND') throw notFound('Create request not found.');
+    if (decision === 'FORBIDDEN') throw forbidden('Only the member who asked may cancel a create request; reject it instead.');
+    const { count } = await w.tx.createRequest.updateMany({
+      where: { id: requestId, status: 'PENDING' },
+      data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
+    });
+    const after = await w.tx.createRequest.findUniqueOrThrow({ where: { id: requestId } });
+    if (count === 0) throw conflict(`Your request for "${after.name}" was already ${after.status.toLowerCase()}.`);
+    return after;
   });
 }

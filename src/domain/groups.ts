@@ -6,7 +6,7 @@
 import type { Group } from '../generated/prisma/client.ts';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
 import type { Context } from '../context.ts';
-import { badInput, isUniqueViolation } from '../errors.ts';
+import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import { approvePendingRequests } from './membership.ts';
 import { chooseSlug } from './slugs.ts';
 import { searchKey } from './search.ts';
@@ -86,10 +86,34 @@ export function createGroup(ctx: Context, input: NewGroup, adminId: string): Pro
   return withSlugRetry(() => write(ctx, (w) => insertGroup(w, fields, adminId)));
 }
 
-/** `createGroup` under ADMIN_APPROVAL: a pending create request for a Groups Manager to decide. */
-export function requestGroupCreation(ctx: Context, input: NewGroup, requestedBy: string) {
+/**
+ * A create request's `pendingKey` while it is PENDING: the requester and the name as names are compared for
+ * search and sort (trimmed, then searchKey: case-insensitive). Written as a JSON pair, since member ids and
+ * names may both hold any separator.
+ */
+export function createRequestKey(requestedBy: string, name: string): string {
+  return JSON.stringify([requestedBy, searchKey(name.trim())]);
+}
+
+/**
+ * `createGroup` under ADMIN_APPROVAL: a pending create request for a Groups Manager to decide. A member has
+ * at most one pending request per name (compared as createRequestKey compares): another is CONFLICT. The
+ * unique `pendingKey` decides a race (of two identical requests at once, one is filed); requests filed
+ * before the key existed have none, and are compared here by reading them.
+ */
+export async function requestGroupCreation(ctx: Context, input: NewGroup, requestedBy: string) {
   const fields = validateNewGroup(input);
-  return ctx.db.createRequest.create({ data: { ...fields, requestedBy } });
+  const pendingKey = createRequestKey(requestedBy, fields.name);
+  const duplicate = () =>
+    conflict(`You already asked for a group named "${fields.name}"; wait for a Groups Manager to decide, or cancel that request first.`);
+  const unkeyed = await ctx.db.createRequest.findMany({ where: { requestedBy, status: 'PENDING', pendingKey: null }, select: { name: true } });
+  if (unkeyed.some((request) => createRequestKey(requestedBy, request.name) === pendingKey)) throw duplicate();
+  try {
+    return await ctx.db.createRequest.create({ data: { ...fields, requestedBy, pendingKey } });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw duplicate();
+    throw error;
+  }
 }
 
 export interface GroupUpdate {
