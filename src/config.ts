@@ -38,12 +38,13 @@ export interface Config {
   limits: LimitsConfig;
 }
 
-function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${name} must be an integer ${range}, got "${raw}"`);
   }
   return value;
 }
@@ -74,7 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const maxPageSize = intFromEnv(env, 'MAX_PAGE_SIZE', 100);
   return {
     nodeEnv,
-    port: intFromEnv(env, 'PORT', 4000, 0),
+    port: intFromEnv(env, 'PORT', 4000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
     databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE),

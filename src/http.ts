@@ -162,11 +162,15 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     // Live clients are told the server is going away (1001), so they reconnect elsewhere.
     for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
     const wsClosed = graphqlWs.dispose();
-    for (const res of streams) res.destroy();
+    // Live subscriptions end: an SSE stream sends its `complete` event and ends, as when its token expires,
+    // so its client can tell a shutdown (resume elsewhere with `after`) from a network failure.
+    app.services.events.endAll();
     server.closeIdleConnections();
-    // A client that never answers must not hold the process: after the grace period, cut what is left.
+    // A client that never answers must not hold the process: after the grace period, cut what is left (a
+    // stream still replaying a long history among them).
     const grace = setTimeout(() => {
       for (const client of wsServer.clients) client.terminate();
+      for (const res of streams) res.destroy();
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     await Promise.all([stopped, wsClosed]);

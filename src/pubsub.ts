@@ -75,6 +75,8 @@ function createWaker(slice = WAKE_SLICE) {
 interface Subscriber {
   topic: keyof Topics;
   resume(): void;
+  /** Ends the subscription: what it has waiting is still read, then it is done. */
+  end(): void;
 }
 
 /** The one place dates come back from JSON: a GroupEvent row has `occurredAt`. */
@@ -214,6 +216,7 @@ export function createEventBus(options: EventBusOptions = {}) {
           backlog.push(RESUMED);
           wake();
         },
+        end: () => stop(),
       };
       const stop = () => {
         ended = true;
@@ -258,6 +261,14 @@ export function createEventBus(options: EventBusOptions = {}) {
 
     /** Readiness of the transport: 'ok' or what is wrong; null in-process (nothing to check). */
     check: async (): Promise<string | null> => (redis ? redis.check() : null),
+
+    /**
+     * Ends every live subscription (at shutdown): each delivers what it has waiting, then completes, so a
+     * streaming client (SSE) reads a proper end rather than a cut connection.
+     */
+    endAll() {
+      for (const subscriber of [...subscribers]) subscriber.end();
+    },
 
     /** Disconnects from Redis (subscriptions still open end with the server's connections). */
     close: async () => redis?.close(),

@@ -289,6 +289,8 @@ describe('configured limits', () => {
     expect(() => loadConfig({ ...base, MAX_DEPTH: '0' })).toThrow('MAX_DEPTH');
     expect(() => loadConfig({ ...base, INTROSPECTION: 'maybe' })).toThrow('INTROSPECTION');
     expect(() => loadConfig({ ...base, CSRF_HEADERS: ' , ' })).toThrow('CSRF_HEADERS');
+    expect(() => loadConfig({ ...base, PORT: '70000' })).toThrow('PORT must be an integer from 0 to 65535, got "70000"');
+    expect(loadConfig({ ...base, PORT: '65535' }).port).toBe(65_535);
     const defaults = loadConfig({ ...base, NODE_ENV: 'development' }).limits;
     expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 10_000, batchLimit: 0 });
     expect(defaults).toMatchObject({ introspection: true, maxBodyBytes: 1_048_576, rateLimitPoints: 600, rateLimitDuration: 60 });

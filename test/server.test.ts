@@ -72,21 +72,21 @@ describe('the gateway process', () => {
     const connected = new Promise((resolve) => client.on('connected', resolve));
     client.subscribe({ query: `subscription { groupEvents { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     await connected;
-    // And an SSE stream is ended rather than holding the shutdown.
+    // And an SSE stream is ended, with its `complete` event (not cut off), rather than holding the shutdown.
     const sse = await fetch(url, {
       method: 'POST',
       headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
       body: JSON.stringify({ query: `subscription { groupEvents { id } }` }),
       signal: AbortSignal.timeout(10_000),
     });
-    const sseDone = sse.text().then(() => 'ended', () => 'ended');
+    const sseDone = sse.text().then((text) => (text.includes('event: complete') ? 'completed' : `ended without complete: ${text}`), (error) => `cut off: ${error}`);
 
     gateway.child.kill('SIGTERM');
     expect(await exitWithin(gateway, 5_000)).toBe(0);
     const close = await closed;
     expect(close.code).toBe(1001);
     expect(close.reason).not.toBe('');
-    expect(await sseDone).toBe('ended');
+    expect(await sseDone).toBe('completed');
     expect(gateway.output()).toContain('SIGTERM');
     await client.dispose();
   });
