@@ -6,18 +6,46 @@ import { parseArgs } from 'node:util';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { loadConfig } from '../src/config.ts';
 
-const { values } = parseArgs({
-  options: {
-    sub: { type: 'string' },
-    name: { type: 'string' },
-    manager: { type: 'boolean', default: false },
-    expires: { type: 'string', default: '12h' },
-  },
-});
-// The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
-const { jwtSecret: secret } = loadConfig();
-if (!values.sub) {
-  console.error('Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]');
+const USAGE = 'Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]';
+const HELP = `${USAGE}
+  --sub       the member id (the token's \`sub\`), required
+  --name      the member's display name (the token's \`name\`, Viewer.name); none by default
+  --manager   a Groups Manager (roles: ["groups-manager"])
+  --expires   lifetime, e.g. 10m, 12h, 7d (default 12h)`;
+
+function fail(message: string): never {
+  console.error(`${message}\n${USAGE}`);
   process.exit(2);
 }
-console.log(await signToken(secretKey(secret), { sub: values.sub, name: values.name, manager: values.manager, expiresIn: values.expires }));
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        sub: { type: 'string' },
+        name: { type: 'string' },
+        manager: { type: 'boolean', default: false },
+        expires: { type: 'string', default: '12h' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    fail((error as Error).message); // an unknown option, a missing value, a positional argument
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (!values.sub) fail('--sub is required.');
+// The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
+const { jwtSecret: secret } = loadConfig();
+let token: string;
+try {
+  token = await signToken(secretKey(secret), { sub: values.sub, name: values.name, manager: values.manager, expiresIn: values.expires });
+} catch (error) {
+  fail(`--expires ${values.expires}: ${(error as Error).message}.`); // jose: "Invalid time period format"
+}
+console.log(token);

@@ -1,0 +1,41 @@
+/**
+ * `npm run token` (scripts/token.ts): the token it prints carries what the options say, `--help` prints the
+ * usage, and a wrong option is one line naming it, the usage and exit code 2 (no stack trace).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_SECRET } from './helpers/gateway.ts';
+import { runToEnd, stopProcesses } from './helpers/process.ts';
+
+afterAll(stopProcesses);
+
+const token = (args: string[]) => runToEnd(['scripts/token.ts', ...args], { NODE_ENV: 'test', JWT_SECRET: TEST_SECRET });
+const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.trim().split('.')[1], 'base64url').toString());
+
+describe('npm run token', () => {
+  it('signs sub, name and the manager role', async () => {
+    const run = await token(['--sub', 'alice', '--name', 'Alice Liddell', '--manager', '--expires', '10m']);
+    expect(run.code).toBe(0);
+    const payload = claims(run.stdout);
+    expect(payload).toMatchObject({ sub: 'alice', name: 'Alice Liddell', roles: ['groups-manager'] });
+    expect(payload.exp - payload.iat).toBe(600);
+  });
+
+  it('prints the usage on --help', async () => {
+    const run = await token(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Usage: npm run token -- --sub <memberId>/);
+    expect(run.stdout).toContain('--name');
+  });
+
+  it('refuses a wrong option with one line and the usage, exit code 2', async () => {
+    for (const args of [['--frob'], ['alice'], [], ['--sub', 'alice', '--expires', 'soon']]) {
+      const run = await token(args);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toMatch(/^Usage: npm run token/);
+      expect(run.stderr).not.toMatch(/\bat \S+ \(|ERR_PARSE_ARGS/);
+    }
+  });
+});
