@@ -1,9 +1,10 @@
 /**
  * A typed client of the gateway: lists a member's groups, then follows their live events.
  *
- *   GATEWAY_URL=http://localhost:4000/graphql TOKEN=$(npm run -s token -- --sub alice) npx tsx examples/member-groups.ts
+ *   GATEWAY_URL=http://localhost:4000/graphql TOKEN=$(npm run -s token -- --sub alice) npm run example [-- --follow]
  *
- * Operation types come from examples/gql/ (`npm run codegen`), generated from schema.graphql.
+ * Operation types come from examples/gql/, generated from schema.graphql by `npm run codegen` (which
+ * `npm run example` runs first).
  */
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
