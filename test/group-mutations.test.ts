@@ -91,15 +91,26 @@ describe('createGroup', () => {
     expect(await groupsNamed('For nobody')).toBe(0);
   });
 
-  it('slugs come from the name: unique, numbered, accents stripped, URL-safe', async () => {
+  it('slugs come from the name: unique, numbered, accents stripped, other scripts transliterated, URL-safe', async () => {
     const slugOf = async (name: string, privacy = 'PUBLIC') => ok(await create(manager, { name, privacy })).createGroup.group.slug;
     expect(await slugOf('Yoga class')).toBe('yoga-class');
     expect(await slugOf('Yoga class')).toBe('yoga-class-2');
     expect(await slugOf('  YOGA -- Class!! ')).toBe('yoga-class-3');
     expect(await slugOf('Café Crème & Co')).toBe('cafe-creme-co');
     expect(await slugOf('¿Qué pasa?')).toBe('que-pasa');
-    expect(await slugOf('日本語')).toBe('group');
+    expect(await slugOf('日本語')).toBe('ribenyu');
+    expect(await slugOf('🎉🎉')).toBe('group');
     expect(await slugOf('x'.repeat(100))).toMatch(/^x{60}$/);
+  });
+
+  it('a name in another script gets a transliterated slug, which groupBySlug finds', async () => {
+    const made = ok(await create(manager, { name: 'Клуб бега' })).createGroup.group;
+    expect(made.slug).toBe('klub-bega');
+    const found = ok(await gw.as(alice)(`query($s: String!) { groupBySlug(slug: $s) { id slug name } }`, { s: 'klub-bega' }));
+    expect(found.groupBySlug).toEqual({ id: made.id, slug: 'klub-bega', name: 'Клуб бега' });
+    // Numbered like any other, and a secret one still takes a suffix after a double hyphen.
+    expect(ok(await create(manager, { name: 'КЛУБ  БЕГА!' })).createGroup.group.slug).toBe('klub-bega-2');
+    expect(ok(await create(manager, { name: 'Клуб бега', privacy: 'SECRET' })).createGroup.group.slug).toMatch(/^klub-bega--[a-z][a-z0-9]{5}$/);
   });
 
   it('a secret group’s slug never numbers a visible group’s slug', async () => {

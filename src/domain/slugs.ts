@@ -1,5 +1,7 @@
 /**
- * Group slugs: URL-safe, unique, derived from the name (`yoga-class`, `yoga-class-2`).
+ * Group slugs: URL-safe, unique, derived from the name (`yoga-class`, `yoga-class-2`). Names in other
+ * scripts are transliterated to ASCII (`Клуб бега` → `klub-bega`, `瑜伽` → `yujia`); a name with nothing
+ * left to spell (only emoji or punctuation) gets `group`.
  *
  * Numbered slugs are picked by looking at the slugs that exist, which would tell a creator that a hidden
  * group holds `yoga-class`. So secret groups never take a plain or numbered slug: theirs end in a random
@@ -10,16 +12,39 @@
  * after it.
  */
 import { randomBytes } from 'node:crypto';
+import anyAscii from 'any-ascii';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
 import type { Tx } from '../db/client.ts';
 
 const MAX_BASE = 60;
 
-/** The URL-safe base of a slug: accents stripped, lower case, runs of other characters made one hyphen. */
+/** A letter or digit of a script other than Latin (`Й`, `瑜`, `٣`), whatever marks it carries. */
+const OTHER_SCRIPT = /^[^\p{Script=Latin}\p{Script=Common}\p{Script=Inherited}\x00-\x7f]/u;
+
+/** ASCII for letters: any-ascii's, less the apostrophes some romanizations put inside a word (`ъ`, `ء`). */
+const spell = (letters: string) => anyAscii(letters).replace(/['"`]/g, '');
+
+/**
+ * The URL-safe base of a slug: `[a-z0-9]` runs joined by single hyphens, at most MAX_BASE characters, never
+ * ending in a hyphen. Letters of other scripts are transliterated (`Йога` → `yoga`), accents stripped, the
+ * Latin letters that have no accent to strip transliterated too (`ß` → `ss`), lower case, and every run of
+ * other characters (spaces, punctuation, symbols, emoji) made one hyphen; `group` when nothing is left.
+ *
+ * A name whose letters are ASCII once their accents are stripped keeps the slug it always had (`Café Crème`
+ * → `cafe-creme`): no letter of another script was ever stripped down to ASCII, so spelling those first
+ * changes nothing for Latin names, and symbols and emoji stay separators (`Ich ♥ Yoga` → `ich-yoga`, not
+ * `ich-hearts-yoga`). Other scripts go first so that their own diacritics are read, not stripped: `Й` is
+ * `y`, not the `i` that stripping its breve would leave.
+ */
 export function slugBase(name: string): string {
   const base = name
+    // Compatibility forms first, so that what is spelled is whole (halfwidth `ｶﾞ` is `ガ`, `㌀` is `アパート`).
+    .normalize('NFKC')
+    .replace(/[\p{L}\p{N}]\p{M}*/gu, (letter) => (OTHER_SCRIPT.test(letter) ? spell(letter) : letter))
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\p{L}\p{N}\x00-\x7f]+/gu, '-')
+    .replace(/[^\x00-\x7f]+/gu, spell)
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+/, '')
