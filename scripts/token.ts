@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { loadConfig } from '../src/config.ts';
+import { LIMITS, memberIdOf } from '../src/domain/validate.ts';
 
 const USAGE = 'Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]';
 const HELP = `${USAGE}
@@ -40,6 +41,10 @@ if (values.help) {
   process.exit(0);
 }
 if (!values.sub) fail('--sub is required.');
+// The gateway refuses a token whose sub is not a member id as written (auth/viewer.ts).
+if (memberIdOf(values.sub) !== values.sub) {
+  fail(`--sub must be a member id: not blank, no surrounding spaces, at most ${LIMITS.id} characters, no control characters.`);
+}
 // The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
 const { jwtSecret: secret } = loadConfig();
 let token: string;

@@ -22,6 +22,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { LimitsConfig } from './config.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { pageSizeMessage } from './errors.ts';
+import { isStorableText } from './domain/validate.ts';
 
 /** The Yoga server options the limits set; app.ts spreads them into createYoga. */
 export function limitOptions(limits: LimitsConfig) {
@@ -249,14 +250,14 @@ function useCsrfPrevention(headers: string[]): Plugin {
   };
 }
 
-/** Lone surrogates (UTF-16 that is not Unicode) and NUL: no database stores them, the driver would fail. */
-const UNSTORABLE = /\p{Surrogate}|\u0000/u;
-
-/** Whether a variable value holds unstorable text (input types nest a few levels; deeper is refused anyway). */
+/**
+ * Whether a variable value holds text no database stores (lone surrogates, NUL: domain/validate.ts); input
+ * types nest a few levels, deeper is refused anyway.
+ */
 function holdsUnstorable(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (typeof value === 'string') return !isStorableText(value);
   if (value === null || typeof value !== 'object' || depth > 16) return false;
-  return Object.entries(value).some(([key, item]) => UNSTORABLE.test(key) || holdsUnstorable(item, depth + 1));
+  return Object.entries(value).some(([key, item]) => !isStorableText(key) || holdsUnstorable(item, depth + 1));
 }
 
 const unstorable = () =>
@@ -272,7 +273,7 @@ function useStorableText(): Plugin {
   return {
     onParse({ params }) {
       const source = typeof params.source === 'string' ? params.source : params.source.body;
-      if (UNSTORABLE.test(source)) throw unstorable();
+      if (!isStorableText(source)) throw unstorable();
     },
     onExecute({ args, setResultAndStopExecution }) {
       if (holdsUnstorable(args.variableValues)) setResultAndStopExecution({ errors: [unstorable()] });

@@ -2,6 +2,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { LIMITS } from '../src/domain/validate.ts';
 import { codes, ok, startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway.ts';
 
 let gw: TestGateway;
@@ -40,6 +41,54 @@ describe('the viewer', () => {
     expect(codes(response)).toEqual(['UNAUTHENTICATED']);
     expect(response.status).toBe(401);
     expect(response.data ?? null).toBeNull();
+  });
+
+  // The sub is a member id by the rules of the memberIds an admin names (domain/validate.ts), as written:
+  // otherwise its member could join groups and file requests that no admin could ever remove or decide.
+  it.each([
+    ['blank', '  '],
+    ['surrounded by spaces', ' alice '],
+    [`over ${LIMITS.id} characters`, 'h'.repeat(LIMITS.id + 1)],
+    ['5000 characters', 'h'.repeat(5_000)],
+    ['a newline', 'c\nd'],
+    ['NUL', 'a\u0000b'],
+    ['a right-to-left override', '\u202Eevil'],
+    ['a bidi isolate', 'a\u2066b'],
+    ['a lone surrogate', 'x\uD800y'],
+    ['zero-width spaces only', '\u200B\u200B'],
+  ])('rejects a token whose sub is not a member id (%s) with UNAUTHENTICATED and HTTP 401', async (_label, sub) => {
+    const token = await sign({ sub });
+    for (const query of [VIEWER, `mutation { joinGroup(groupId: "any") { membership { memberId } } }`]) {
+      const response = await gw.as({ token })(query);
+      expect({ sub, status: response.status, codes: codes(response), data: response.data ?? null }).toEqual({
+        sub,
+        status: 401,
+        codes: ['UNAUTHENTICATED'],
+        data: null,
+      });
+    }
+  });
+
+  it(`accepts a sub of ${LIMITS.id} characters, and admins can name that member like any other`, async () => {
+    const sub = 'h'.repeat(LIMITS.id);
+    const token = await sign({ sub });
+    expect(ok(await gw.as({ token })(VIEWER)).viewer.memberId).toBe(sub);
+    const groupId = ok(await gw.as({ sub: 'admin', manager: true })(`mutation { createGroup(input: { name: "Long ids", privacy: PRIVATE }) { group { id } } }`)).createGroup.group.id;
+    const joined = ok(await gw.as({ token })(`mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { memberId status } } }`, { g: groupId }));
+    expect(joined.joinGroup.joinRequest).toEqual({ memberId: sub, status: 'PENDING' });
+    const approved = ok(await gw.as({ sub: 'admin' })(`mutation($g: ID!, $m: [ID!]!) { approveJoinRequests(groupId: $g, memberIds: $m) { memberId status } }`, { g: groupId, m: [sub] }));
+    expect(approved.approveJoinRequests).toEqual([{ memberId: sub, status: 'APPROVED' }]);
+    const removed = ok(await gw.as({ sub: 'admin' })(`mutation($g: ID!, $m: [ID!]!) { removeGroupMembers(groupId: $g, memberIds: $m) { removedMemberIds } }`, { g: groupId, m: [sub] }));
+    expect(removed.removeGroupMembers.removedMemberIds).toEqual([sub]);
+  });
+
+  it('refuses memberIds and creatorId that no token could carry: bidi controls, lone surrogates, overlong', async () => {
+    const groupId = ok(await gw.as({ sub: 'admin', manager: true })(`mutation { createGroup(input: { name: "Named ids" }) { group { id } } }`)).createGroup.group.id;
+    for (const id of ['\u202Eevil', 'a\u202Ab', 'a\u2069', 'x\uD800y', 'h'.repeat(LIMITS.id + 1), 'c\nd']) {
+      const add = await gw.as({ sub: 'admin' })(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: [id] });
+      const create = await gw.as({ sub: 'boss', manager: true })(`mutation($c: ID!) { createGroup(input: { name: "Theirs", creatorId: $c }) { group { id } } }`, { c: id });
+      expect({ id, add: codes(add), create: codes(create) }).toEqual({ id, add: ['BAD_USER_INPUT'], create: ['BAD_USER_INPUT'] });
+    }
   });
 
   it('rejects an Authorization header that is not a bearer token', async () => {

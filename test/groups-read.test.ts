@@ -288,3 +288,155 @@ describe('filtering, sorting and paging the list', () => {
     }
   });
 });
+
+/**
+ * Every paged list with a cursor of its own. A cursor carries its list and sort: one from another list or
+ * sort (or from before cursors carried them), an empty one, or one whose text no database stores is
+ * BAD_USER_INPUT with the same words, on every list, never an internal error (PostgreSQL refuses NUL).
+ */
+describe('cursors belong to their list and sort', () => {
+  let gw: TestGateway;
+  let groups: Record<Privacy, GroupHandle>;
+  const CURSOR_MESSAGE = 'The cursor is not valid for this list and sort. Start again without "after".';
+  const PAGE = 'edges { node { __typename } } pageInfo { hasNextPage endCursor }';
+
+  /** Each list: who reads it, its document (the cursor as $c) and where its page is in the answer. */
+  interface List { viewer: ViewerSpec; query: string; variables?: () => Record<string, unknown>; page: (data: any) => any }
+  const LISTS: Record<string, List> = {
+    groups: { viewer: member, query: `query($c: String) { groups(first: 1, after: $c) { ${PAGE} } }`, page: (d) => d.groups },
+    members: {
+      viewer: member,
+      query: `query($id: ID!, $c: String) { group(id: $id) { members(first: 1, after: $c) { ${PAGE} } } }`,
+      variables: () => ({ id: groups.PUBLIC.id }),
+      page: (d) => d.group.members,
+    },
+    joinRequests: {
+      viewer: admin,
+      query: `query($id: ID!, $c: String) { group(id: $id) { joinRequests(first: 1, after: $c) { ${PAGE} } } }`,
+      variables: () => ({ id: groups.PRIVATE.id }),
+      page: (d) => d.group.joinRequests,
+    },
+    viewerMemberships: { viewer: member, query: `query($c: String) { viewer { memberships(first: 1, after: $c) { ${PAGE} } } }`, page: (d) => d.viewer.memberships },
+    memberships: { viewer: member, query: `query($c: String) { memberships(memberId: "member", first: 1, after: $c) { ${PAGE} } }`, page: (d) => d.memberships },
+    createRequests: { viewer: manager, query: `query($c: String) { createRequests(first: 1, after: $c) { ${PAGE} } }`, page: (d) => d.createRequests },
+    viewerCreateRequests: { viewer: member, query: `query($c: String) { viewer { createRequests(first: 1, after: $c) { ${PAGE} } } }`, page: (d) => d.viewer.createRequests },
+  };
+  type ListName = keyof typeof LISTS;
+  /** Lists that are one list read two ways (the same rows, the same order): their cursors are the same. */
+  const SAME_LIST: ListName[][] = [['memberships', 'viewerMemberships'], ['createRequests', 'viewerCreateRequests']];
+  const sameList = (a: ListName, b: ListName) => a === b || SAME_LIST.some((names) => names.includes(a) && names.includes(b));
+
+  const read = (name: ListName, after: unknown) => gw.as(LISTS[name].viewer)(LISTS[name].query, { ...LISTS[name].variables?.(), c: after });
+  /** The end cursor of each list's first page (each list has two rows or more). */
+  const cursors = {} as Record<ListName, string>;
+  /** A cursor of the same encoding with its values changed (its list and sort kept). */
+  const decode = (cursor: string): unknown[] => JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  const encode = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+
+  function expectRefused(response: Awaited<ReturnType<typeof read>>, context: unknown) {
+    expect({ context, errors: response.errors?.map((e) => [e.extensions?.code, e.message]) }).toEqual({
+      context,
+      errors: [['BAD_USER_INPUT', CURSOR_MESSAGE]],
+    });
+  }
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    groups = await threeGroups(gw);
+    await addMembers(gw, groups.PUBLIC.id, ['m1', 'm2']);
+    for (const who of ['outsider', 'o2']) ok(await gw.as({ sub: who })(`mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { id } } }`, { g: groups.PRIVATE.id }));
+    // The default policy (ADMIN_APPROVAL): a member's new group is a pending create request.
+    for (const name of ['Knitting', 'Chess club']) {
+      ok(await gw.as(member)(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name }));
+    }
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      const page = LISTS[name].page(ok(await read(name, null)));
+      expect({ name, hasNextPage: page.pageInfo.hasNextPage }).toEqual({ name, hasNextPage: true });
+      cursors[name] = page.pageInfo.endCursor;
+    }
+  });
+  afterAll(() => gw.close());
+
+  it('each list’s cursor pages on in its own list (and in the same list read another way)', async () => {
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      for (const from of Object.keys(LISTS) as ListName[]) {
+        if (!sameList(name, from)) continue;
+        const page = LISTS[name].page(ok(await read(name, cursors[from])));
+        expect({ name, from, edges: page.edges.length }).toEqual({ name, from, edges: 1 });
+      }
+    }
+  });
+
+  it('a cursor from another list is BAD_USER_INPUT', async () => {
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      for (const from of Object.keys(LISTS) as ListName[]) {
+        if (!sameList(name, from)) expectRefused(await read(name, cursors[from]), { list: name, cursorOf: from });
+      }
+    }
+  });
+
+  it('a groups cursor is refused by another sort, and accepted by the same sort however written', async () => {
+    const sorts = SORTS.flatMap((field) => ORDERS.map((order) => [{ field, order }]));
+    sorts.push([{ field: 'NAME', order: 'ASC' }, { field: 'CREATED_AT', order: 'DESC' }]);
+    const query = `query($s: [GroupSort!], $c: String) { groups(sort: $s, first: 1, after: $c) { ${PAGE} } }`;
+    const made = new Map<string, string>();
+    for (const s of sorts) made.set(JSON.stringify(s), ok(await gw.as(member)(query, { s })).groups.pageInfo.endCursor);
+    for (const s of sorts) {
+      for (const [from, cursor] of made) {
+        const response = await gw.as(member)(query, { s, c: cursor });
+        if (from === JSON.stringify(s)) expect(ok(response).groups.edges).toHaveLength(1);
+        else expectRefused(response, { sort: s, cursorOf: from });
+      }
+    }
+    // No sort is CREATED_AT DESC; a field named twice counts once: the same sort, the same cursors.
+    const byDefault = ok(await gw.as(member)(query, {})).groups.pageInfo.endCursor;
+    const createdDesc = [{ field: 'CREATED_AT', order: 'DESC' }];
+    expect(ok(await gw.as(member)(query, { s: createdDesc, c: byDefault })).groups.edges).toHaveLength(1);
+    const twice = [{ field: 'NAME', order: 'ASC' }, { field: 'NAME', order: 'DESC' }];
+    expect(ok(await gw.as(member)(query, { s: twice, c: made.get(JSON.stringify([{ field: 'NAME', order: 'ASC' }])) })).groups.edges).toHaveLength(1);
+  });
+
+  it('an empty cursor is BAD_USER_INPUT on every list; a null one is the first page', async () => {
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      expectRefused(await read(name, ''), { list: name, after: '' });
+      expect(LISTS[name].page(ok(await read(name, null))).edges).toHaveLength(1);
+    }
+  });
+
+  it('a cursor made before cursors named their list (its values alone) is BAD_USER_INPUT', async () => {
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      expectRefused(await read(name, encode(decode(cursors[name]).slice(1))), { list: name });
+    }
+  });
+
+  it('text no database stores, or too long, inside a cursor is BAD_USER_INPUT on every list, never an internal error', async () => {
+    const texts = { nul: 'a\u0000b', 'lone surrogate': 'x\uD800y', 'overlong': 'h'.repeat(5_000) };
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      const [tag, ...values] = decode(cursors[name]);
+      for (const [what, text] of Object.entries(texts)) {
+        // Each string value of the cursor in turn (the id; the date of a date-sorted list).
+        for (const [i, value] of values.entries()) {
+          if (typeof value !== 'string') continue;
+          const changed = [tag, ...values.map((v, j) => (j === i ? text : v))];
+          expectRefused(await read(name, encode(changed)), { list: name, what, at: i });
+        }
+      }
+    }
+    // The list sorted by name, with NUL in the name and in the id; and the audit's cursors of no list.
+    const byName = `query($c: String) { groups(sort: [{ field: NAME, order: ASC }], after: $c) { ${PAGE} } }`;
+    const [tag, nameValue, id] = decode(ok(await gw.as(member)(byName, {})).groups.pageInfo.endCursor);
+    expect(typeof nameValue).toBe('string');
+    for (const values of [[tag, 'a\u0000b', id], [tag, nameValue, 'a\u0000b'], [tag, 'x\uD800y', id], ['a\u0000b', 'x']]) {
+      expectRefused(await gw.as(member)(byName, { c: encode(values) }), { values });
+    }
+    expectRefused(await read('createRequests', encode(['2026-01-01T00:00:00.000Z', 'a\u0000b'])), { list: 'createRequests' });
+  });
+
+  it('an anonymous viewer’s own lists (empty) refuse a bad cursor too', async () => {
+    for (const field of ['memberships', 'createRequests']) {
+      const query = `query($c: String) { viewer { ${field}(after: $c) { totalCount } } }`;
+      expectRefused(await gw.as(anonymous)(query, { c: cursors.groups }), { field });
+      expect(ok(await gw.as(anonymous)(query, { c: null })).viewer[field].totalCount).toBe(0);
+    }
+  });
+});

@@ -76,6 +76,24 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(parsed.every((r) => r.data == null)).toBe(true);
   });
 
+  it('a token whose sub is not a member id is refused like an invalid one: 4403 over WebSocket, 401 over SSE', async () => {
+    for (const sub of ['  ', 'a\u0000b', '\u202Eevil', 'x\uD800y', 'h'.repeat(5_000)]) {
+      const token = await signToken(secretKey(TEST_SECRET), { sub });
+      const ws = openSubscription(gw.server.url, token, {});
+      expect({ sub, ending: await ws.events.ending() }).toEqual({ sub, ending: 'close 4403 Forbidden' });
+      const response = await fetch(gw.server.url, {
+        method: 'POST',
+        headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: GROUP_EVENTS }),
+        signal: AbortSignal.timeout(4_000),
+      });
+      const body = await response.text();
+      const results = body.split('\n').filter((line) => line.startsWith('data:') && line.length > 6).map((line) => JSON.parse(line.slice(5)));
+      const parsed = results.length ? results : [JSON.parse(body)];
+      expect({ sub, status: response.status, codes: parsed.flatMap((r) => codes(r)) }).toEqual({ sub, status: 401, codes: ['UNAUTHENTICATED'] });
+    }
+  });
+
   it('over WebSocket, a failing operation fails alone with its contract code; the connection stays usable', async () => {
     const token = await tokenFor(member);
     const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${token}` } });

@@ -15,7 +15,7 @@ import { counters, serve } from '../child.ts';
 import { graphqlServer } from './graphql-http.ts';
 import { secretKey, viewerFromAuthorization, type Viewer } from '../../src/auth/viewer.ts';
 import { groupPermissions } from '../../src/auth/policy.ts';
-import { encodeCursor } from '../../src/schema/pagination.ts';
+import { cursorShape, encodeCursor } from '../../src/schema/pagination.ts';
 import { DEFAULT_POOL_SIZE } from '../../src/db/defaults.ts';
 
 type Row = Record<string, unknown>;
@@ -117,6 +117,11 @@ function memberLoader(ctx: () => Ctx) {
 }
 
 const SORTS: Record<string, string> = { NAME: 'nameSearch', CREATED_AT: 'createdAt', MEMBERS_COUNT: 'membersCount', RECENT_ACTIVITY: 'recentActivityAt' };
+const KINDS: Record<string, 'string' | 'date' | 'int'> = { nameSearch: 'string', createdAt: 'date', membersCount: 'int', recentActivityAt: 'date' };
+/** The cursors' shapes, as the gateway makes them (src/schema/groups.ts, members.ts). */
+const groupsShape = (column: string, order: 'asc' | 'desc') =>
+  cursorShape('groups', [{ field: column, order, kind: KINDS[column] }, { field: 'id', order, kind: 'string' }]);
+const MEMBERS_SHAPE = cursorShape('members', [{ field: 'joinedAt', order: 'asc', kind: 'date' }, { field: 'id', order: 'asc', kind: 'string' }]);
 
 const schema = buildSchema(`
   scalar DateTime
@@ -182,8 +187,9 @@ const resolvers = {
         db.all(`SELECT COUNT(*) AS "n" FROM ${from}`, params),
       ]);
       const groups = rows.slice(0, first).map((row) => ({ group: toGroup(row), sortValue: row.sortValue }));
+      const shape = groupsShape(column, dir === 'ASC' ? 'asc' : 'desc');
       const edges = groups.map(({ group, sortValue }) => ({
-        cursor: encodeCursor([column === 'membersCount' ? Number(sortValue) : column === 'nameSearch' ? (sortValue as string) : date(sortValue), group.id]),
+        cursor: encodeCursor(shape, [column === 'membersCount' ? Number(sortValue) : column === 'nameSearch' ? (sortValue as string) : date(sortValue), group.id]),
         node: group,
       }));
       return {
@@ -226,7 +232,7 @@ const typeResolvers = {
       ctx.membersTake = first + 1;
       const rows = await ctx.members.load(group.id);
       const edges = rows.slice(0, first).map((row) => ({
-        cursor: encodeCursor([date(row.joinedAt), row.id as string]),
+        cursor: encodeCursor(MEMBERS_SHAPE, [date(row.joinedAt), row.id as string]),
         node: { memberId: row.memberId, role: row.role, joinedAt: date(row.joinedAt) },
       }));
       return {

@@ -1,5 +1,6 @@
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { unauthenticated } from '../errors.ts';
+import { LIMITS, memberIdOf } from '../domain/validate.ts';
 
 /** The `roles` claim value that makes a caller a Groups Manager. */
 export const GROUPS_MANAGER_ROLE = 'groups-manager';
@@ -27,26 +28,33 @@ export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
 /**
  * Turns an `Authorization` header value into a viewer. No header is the anonymous viewer; anything else
  * that is not a valid, unexpired HS256 token with a `sub` is UNAUTHENTICATED (never silently anonymous).
+ * The `sub` must be a member id by the rules of the ids clients name (domain/validate.ts: memberIdOf), as
+ * written, untrimmed: a member who signs in can then always be named by an admin (removed, approved,
+ * given a role), and no id the database cannot store reaches it.
  */
 export async function viewerFromAuthorization(header: string | null | undefined, secret: Uint8Array): Promise<Viewer> {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+  let payload: JWTPayload;
   try {
-    const { payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'] });
-    if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw new Error('missing sub');
-    }
-    const roles = Array.isArray(payload.roles) ? payload.roles : [];
-    return {
-      memberId: payload.sub,
-      name: typeof payload.name === 'string' ? payload.name : null,
-      isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
-      expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
-    };
+    ({ payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'] }));
   } catch {
     throw unauthenticated('The token is invalid or expired. Sign in again.');
   }
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw unauthenticated('The token is invalid or expired. Sign in again.');
+  }
+  if (memberIdOf(payload.sub) !== payload.sub) {
+    throw unauthenticated(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control or bidirectional control characters).`);
+  }
+  const roles = Array.isArray(payload.roles) ? payload.roles : [];
+  return {
+    memberId: payload.sub,
+    name: typeof payload.name === 'string' ? payload.name : null,
+    isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
+    expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+  };
 }
 
 /** Signs a token for local use and tests (`npm run token`). */

@@ -14,7 +14,19 @@ export const LIMITS = {
   reason: 1_000,
   memberIds: 100,
   requestIds: 100,
+  /** The longest id accepted: a member id (in `memberIds`, `creatorId`, and a token's `sub`), or any other id. */
+  id: 200,
 } as const;
+
+/**
+ * Text no database can store: lone UTF-16 surrogates (not Unicode) and NUL (PostgreSQL refuses 0x00 in
+ * text). Refused as the client's input wherever text comes in: documents and variables (limits.ts), and the
+ * strings inside a cursor (schema/pagination.ts).
+ */
+const UNSTORABLE = /\p{Surrogate}|\u0000/u;
+
+/** Whether a database can store `text` (see UNSTORABLE). */
+export const isStorableText = (text: string) => !UNSTORABLE.test(text);
 
 /**
  * Text that shows nothing: spaces, format characters (zero-width spaces), combining marks with nothing to
@@ -62,28 +74,49 @@ export function optionalUrl(label: string, value: string | null | undefined): st
   return url.toString();
 }
 
-/** The longest id accepted (the ids of members and groups are far shorter). */
-const MAX_ID = 200;
+/**
+ * Bidirectional controls (Unicode's Bidi_Control: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069):
+ * in an id they make it show as another text (`\u202Eevil` reads "live"), and no one types them.
+ */
+const BIDI_CONTROL = /\p{Bidi_Control}/u;
 
-/** An id a person could have typed: something visible, at most MAX_ID characters, no control characters. */
-const isPlainId = (id: string) => !INVISIBLE.test(id) && id.length <= MAX_ID && !CONTROL.test(id);
+/**
+ * An id a person could have typed: something visible, at most LIMITS.id characters, no control characters,
+ * no bidirectional controls, no lone surrogates. The one rule for member ids, wherever they come from.
+ */
+const isPlainId = (id: string) =>
+  !INVISIBLE.test(id) && id.length <= LIMITS.id && !CONTROL.test(id) && !BIDI_CONTROL.test(id) && isStorableText(id);
+
+/**
+ * The member id `id` stands for (trimmed), or null when it is not one: empty or only invisible characters,
+ * longer than LIMITS.id, or holding control characters, bidirectional controls or lone surrogates. Used
+ * for the ids a client names (idList, validMemberId) and for a token's `sub` (auth/viewer.ts), so that
+ * every member who can sign in can also be named by an admin.
+ */
+export function memberIdOf(id: string): string | null {
+  const text = id.trim();
+  return isPlainId(text) ? text : null;
+}
 
 /** A non-empty list of at most `max` distinct, non-empty ids (duplicates are dropped). */
 export function idList(label: string, ids: readonly string[], max: number): string[] {
   const unique = [...new Set(ids.map((id) => id.trim()))];
   if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
   if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
-  if (unique.some((id) => !isPlainId(id))) {
-    throw badInput(`${label} must not contain empty or overlong ids, or control characters.`);
+  if (unique.some((id) => memberIdOf(id) === null)) {
+    throw badInput(`${label} must not contain empty or overlong ids (over ${LIMITS.id} characters), or control or bidirectional control characters.`);
   }
   return unique;
 }
 
-/** A member id given alone (`creatorId`): trimmed, non-empty, at most 200 characters, no control characters. */
+/**
+ * A member id given alone (`creatorId`): trimmed, non-empty, at most LIMITS.id characters, no control or
+ * bidirectional control characters.
+ */
 export function validMemberId(label: string, id: string): string {
-  const text = id.trim();
-  if (!isPlainId(text)) {
-    throw badInput(`${label} must be a member id: not empty, at most ${MAX_ID} characters, no control characters.`);
+  const text = memberIdOf(id);
+  if (text === null) {
+    throw badInput(`${label} must be a member id: not empty, at most ${LIMITS.id} characters, no control or bidirectional control characters.`);
   }
   return text;
 }

@@ -9,7 +9,7 @@ import * as createRequests from '../domain/create-requests.ts';
 import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
@@ -42,13 +42,19 @@ const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
   { field: 'createdAt', order: 'desc', kind: 'date' },
   { field: 'id', order: 'desc', kind: 'string' },
 ];
+/** `createRequests` and `viewer.createRequests` are one list (the same order), with the same cursors. */
+const CREATE_REQUESTS = cursorShape('createRequests', NEWEST_FIRST);
 
-/** A page of create requests matching `filter`, newest first. */
-export async function createRequestPage(ctx: Context, filter: CreateRequestFilter, args: PageArgs) {
+/**
+ * A page of create requests matching `filter`, newest first. No filter (an anonymous viewer's own) is an
+ * empty page, its arguments checked all the same.
+ */
+export async function createRequestPage(ctx: Context, filter: CreateRequestFilter | null, args: PageArgs) {
   const size = pageSize(args, ctx.config);
-  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const after = decodeCursor(args.after, CREATE_REQUESTS);
+  if (filter === null) return emptyPage<never>();
   const rows = await readCreateRequestPage(ctx.db, filter, NEWEST_FIRST, after, size + 1);
-  return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
+  return toPage(rows, size, (r) => encodeCursor(CREATE_REQUESTS, [r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
 }
 
 const CreateRejectionInput = builder.inputType('CreateRejectionInput', {

@@ -12,7 +12,7 @@ import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type SortKey } from './pagination.ts';
+import { cursorShape, decodeCursor, encodeCursor, pageSize, toPage, type SortKey } from './pagination.ts';
 import { readGroup, readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
@@ -162,6 +162,8 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const size = pageSize(args, ctx.config);
       const keys = groupSortKeys(args.sort);
+      // The cursors of this sort: one of another sort (or list) is refused, not read as a position here.
+      const shape = cursorShape('groups', keys);
       const conditions = [visibleGroupsSql(ctx.viewer)];
       const filter = args.filter;
       if (filter?.privacy?.length) {
@@ -183,7 +185,7 @@ builder.queryFields((t) => ({
         conditions,
         memberId: filter?.memberId ?? null,
         keys,
-        after: args.after ? decodeCursor(args.after, keys.map((k) => k.kind)) : null,
+        after: decodeCursor(args.after, shape),
         offset: args.offset ?? 0,
         take: size + 1,
         viewerId: ctx.viewer.memberId,
@@ -192,7 +194,7 @@ builder.queryFields((t) => ({
       // the fields under them that name their group (a join request's).
       for (const [groupId, standing] of standings ?? []) ctx.loaders.viewerStanding.prime(groupId, standing);
       for (const row of rows) ctx.loaders.group.prime(row.id, row);
-      return toPage(rows, size, (row) => encodeCursor(keys.map((k) => row[k.field])), total);
+      return toPage(rows, size, (row) => encodeCursor(shape, keys.map((k) => row[k.field])), total);
     },
   }),
 }));

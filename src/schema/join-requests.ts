@@ -4,7 +4,7 @@ import { builder } from '../builder.ts';
 import { countOwnJoinRequests, readOwnJoinRequestPage, type OwnJoinRequestFilter } from '../db/join-request-list.ts';
 import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
@@ -57,21 +57,30 @@ const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
   { field: 'createdAt', order: 'desc', kind: 'date' },
   { field: 'id', order: 'desc', kind: 'string' },
 ];
+/** A member's own join requests, newest first (`Viewer.joinRequests`). */
+const OWN_JOIN_REQUESTS = cursorShape('ownJoinRequests', NEWEST_FIRST);
 
 /**
  * A page of a member's own join requests (`Viewer.joinRequests`), newest first, in groups the viewer may see:
  * a request whose group became SECRET is left out of the page and its total, as one whose group was deleted.
  */
-export async function ownJoinRequestPage(ctx: Context, filter: OwnJoinRequestFilter, args: PageArgs) {
+export async function ownJoinRequestPage(ctx: Context, filter: OwnJoinRequestFilter | null, args: PageArgs) {
   const size = pageSize(args, ctx.config);
-  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const after = decodeCursor(args.after, OWN_JOIN_REQUESTS);
+  if (filter === null) return emptyPage<never>(); // anonymous: none, its arguments checked all the same
   const rows = await readOwnJoinRequestPage(ctx.db, ctx.viewer, filter, NEWEST_FIRST, after, size + 1);
   // Each request's group came with it: `JoinRequest.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
-  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor([r.createdAt, r.id]), () =>
+  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor(OWN_JOIN_REQUESTS, [r.createdAt, r.id]), () =>
     countOwnJoinRequests(ctx.db, ctx.viewer, filter),
   );
 }
+
+/** A group's join requests, oldest first (db/ loaders read them in this order). */
+const JOIN_REQUESTS = cursorShape('joinRequests', [
+  { field: 'createdAt', order: 'asc', kind: 'date' },
+  { field: 'id', order: 'asc', kind: 'string' },
+]);
 
 builder.objectFields(Group, (t) => ({
   joinRequests: t.field({
@@ -85,7 +94,7 @@ builder.objectFields(Group, (t) => ({
     },
     resolve: async (group, args, ctx) => {
       const size = pageSize(args, ctx.config);
-      const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+      const after = decodeCursor(args.after, JOIN_REQUESTS);
       const status = args.status ?? null;
       // Batched across the groups of a page (loaders.ts), like the members connection.
       const rows = await ctx.loaders.joinRequestPage.load({
@@ -94,7 +103,7 @@ builder.objectFields(Group, (t) => ({
         take: size + 1,
         after: after ? { createdAt: after[0] as Date, id: after[1] as string } : null,
       });
-      return toPage(rows, size, (r) => encodeCursor([r.createdAt, r.id]), () =>
+      return toPage(rows, size, (r) => encodeCursor(JOIN_REQUESTS, [r.createdAt, r.id]), () =>
         ctx.loaders.joinRequestCount.load({ groupId: group.id, status }),
       );
     },

@@ -7,7 +7,7 @@ import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { decodeCursor, encodeCursor, lazyPage, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { cursorShape, decodeCursor, emptyPage, encodeCursor, lazyPage, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group } from './groups.ts';
 import { JoinRequest } from './join-requests.ts';
 
@@ -35,7 +35,11 @@ const NEWEST_FIRST: SortKey<'joinedAt' | 'id'>[] = [
   { field: 'id', order: 'desc', kind: 'string' },
 ];
 
-const memberCursor = (m: { joinedAt: Date; id: string }) => encodeCursor([m.joinedAt, m.id]);
+/** A group's members, oldest first; a member's memberships, newest first: each list's cursors its own. */
+const MEMBERS = cursorShape('members', OLDEST_FIRST);
+const MEMBERSHIPS = cursorShape('memberships', NEWEST_FIRST);
+const memberCursor = (m: { joinedAt: Date; id: string }) => encodeCursor(MEMBERS, [m.joinedAt, m.id]);
+const membershipCursor = (m: { joinedAt: Date; id: string }) => encodeCursor(MEMBERSHIPS, [m.joinedAt, m.id]);
 
 builder.objectFields(Group, (t) => ({
   members: t.field({
@@ -45,7 +49,7 @@ builder.objectFields(Group, (t) => ({
     args: { role: t.arg({ type: GroupRole }), first: t.arg.int(), after: t.arg.string() },
     resolve: async (group, args, ctx) => {
       const size = pageSize(args, ctx.config);
-      const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+      const after = decodeCursor(args.after, MEMBERS);
       const rows = await ctx.loaders.memberPage.load({
         groupId: group.id,
         role: args.role ?? null,
@@ -60,14 +64,18 @@ builder.objectFields(Group, (t) => ({
   }),
 }));
 
-/** A page of a member's memberships (newest first), in groups the viewer may see. */
-export async function membershipPage(ctx: Context, memberId: string, args: PageArgs) {
+/**
+ * A page of a member's memberships (newest first), in groups the viewer may see. No member (an anonymous
+ * viewer's own) is an empty page, its arguments checked all the same.
+ */
+export async function membershipPage(ctx: Context, memberId: string | null, args: PageArgs) {
   const size = pageSize(args, ctx.config);
-  const after = args.after ? decodeCursor(args.after, ['date', 'string']) : null;
+  const after = decodeCursor(args.after, MEMBERSHIPS);
+  if (memberId === null) return emptyPage<never>();
   const rows = await readMembershipPage(ctx.db, ctx.viewer, memberId, NEWEST_FIRST, after, size + 1);
   // Each membership's group came with it: `GroupMember.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
-  return toPage(rows.map((row) => row.membership), size, memberCursor, () => countMemberships(ctx.db, ctx.viewer, memberId));
+  return toPage(rows.map((row) => row.membership), size, membershipCursor, () => countMemberships(ctx.db, ctx.viewer, memberId));
 }
 
 builder.queryFields((t) => ({

@@ -1,12 +1,14 @@
 /**
  * Cursor paging shared by every connection. Cursors are keyset positions: the sort values of the last row
- * seen plus its id, encoded opaquely. A cursor therefore never points *at* a row (which could be hidden or
- * deleted); it says "after these values", and the next page is read with the viewer's own visibility filter.
+ * seen plus its id, encoded opaquely with a tag of the list and sort that made them (CursorShape). A cursor
+ * therefore never points *at* a row (which could be hidden or deleted); it says "after these values", and
+ * the next page is read with the viewer's own visibility filter.
  * Hand-written because Prisma's `cursor` option needs a unique row to anchor on, and the relay plugin builds
  * on that: it cannot offer stable multi-column sorting, `offset`, and cursors that outlive their row.
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import { badInput, pageSizeMessage } from '../errors.ts';
+import { isStorableText } from '../domain/validate.ts';
 import type { Config } from '../config.ts';
 
 export type SortOrder = 'asc' | 'desc';
@@ -41,36 +43,86 @@ export function pageSize(args: PageArgs, config: Pick<Config, 'maxPageSize' | 'd
   return first;
 }
 
-export function encodeCursor(values: SortValue[]): string {
-  const plain = values.map((v) => (v instanceof Date ? v.toISOString() : v));
+/**
+ * What a cursor belongs to: a short tag naming its list and sort (each key's field and order), and the kinds
+ * of its values. A cursor carries its tag, so one made by another list or sort is refused rather than read
+ * as a position it is not (a NAME cursor read as a date, a groups cursor read as a membership).
+ */
+export interface CursorShape {
+  readonly tag: string;
+  readonly kinds: readonly ValueKind[];
+}
+
+/** The shape of the cursors of `list` sorted by `keys` (the tag: `groups:nameSearch+id+`). */
+export function cursorShape(list: string, keys: readonly SortKey<string>[]): CursorShape {
+  let tag = `${list}:`;
+  for (const key of keys) tag += `${key.field}${key.order === 'asc' ? '+' : '-'}`;
+  return { tag, kinds: keys.map((key) => key.kind) };
+}
+
+/** A cursor: base64url of the JSON array [tag, ...values], values in the order of the shape's keys. */
+export function encodeCursor(shape: CursorShape, values: SortValue[]): string {
+  const plain: (string | number)[] = [shape.tag];
+  for (const v of values) plain.push(v instanceof Date ? v.toISOString() : v);
   return Buffer.from(JSON.stringify(plain)).toString('base64url');
 }
 
 const MAX_INT = 2 ** 31 - 1;
+/**
+ * The longest cursor and the longest text in one that are accepted: a cursor holds a tag, an id, and at most
+ * one name (at most LIMITS.name characters, a little more in its searchable form) or date, far shorter.
+ */
+const MAX_CURSOR_LENGTH = 4_096;
+const MAX_CURSOR_TEXT = 1_000;
 
-/** Decodes a cursor made by encodeCursor for the same sort; anything else is BAD_USER_INPUT. */
-export function decodeCursor(cursor: string, kinds: ValueKind[]): SortValue[] {
+/** The refusal of a cursor, whatever is wrong with it: the same words for every list. */
+const invalidCursor = () => badInput('The cursor is not valid for this list and sort. Start again without "after".');
+
+/**
+ * Decodes `after` as a cursor made by encodeCursor for the same shape: null without one (null or absent),
+ * the values otherwise. Anything else is BAD_USER_INPUT: an empty string, a cursor of another list or sort
+ * (or of an earlier version of the gateway, without a tag), and values the database could not take. Every
+ * text in it passes the check variables pass (domain/validate.ts: no NUL, no lone surrogate), so a hand-made
+ * cursor fails here as the client's input, never inside the query (PostgreSQL refuses NUL in text).
+ */
+export function decodeCursor(after: string | null | undefined, shape: CursorShape): SortValue[] | null {
+  if (after === null || after === undefined) return null;
+  if (after.length > MAX_CURSOR_LENGTH) throw invalidCursor();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
   } catch {
     parsed = undefined;
   }
-  const invalid = () => badInput('The cursor is not valid for this list and sort. Start again without "after".');
-  if (!Array.isArray(parsed) || parsed.length !== kinds.length) throw invalid();
-  return parsed.map((value, i) => {
+  const { kinds } = shape;
+  if (!Array.isArray(parsed) || parsed.length !== kinds.length + 1 || parsed[0] !== shape.tag) throw invalidCursor();
+  const values: SortValue[] = [];
+  for (let i = 0; i < kinds.length; i++) {
+    const value: unknown = parsed[i + 1];
     const kind = kinds[i];
-    // Values the database can hold only (a 32-bit integer, a date within years 1-9999): anything else in a
-    // hand-made cursor would fail inside the query as an internal error rather than as the client's input.
-    if (kind === 'int' && Number.isInteger(value) && Math.abs(value as number) <= MAX_INT) return value as number;
-    if (kind === 'string' && typeof value === 'string') return value;
-    if (kind === 'date' && typeof value === 'string') {
+    // Values the database can hold only (a 32-bit integer, storable text, a date within years 1-9999):
+    // anything else in a hand-made cursor would fail inside the query as an internal error rather than as
+    // the client's input.
+    if (kind === 'int' && Number.isInteger(value) && Math.abs(value as number) <= MAX_INT) {
+      values.push(value as number);
+      continue;
+    }
+    if (typeof value !== 'string' || value.length > MAX_CURSOR_TEXT || !isStorableText(value)) throw invalidCursor();
+    if (kind === 'string') {
+      values.push(value);
+      continue;
+    }
+    if (kind === 'date') {
       const date = new Date(value);
       const year = date.getUTCFullYear();
-      if (!Number.isNaN(date.getTime()) && year >= 1 && year <= 9999) return date;
+      if (!Number.isNaN(date.getTime()) && year >= 1 && year <= 9999) {
+        values.push(date);
+        continue;
+      }
     }
-    throw invalid();
-  });
+    throw invalidCursor();
+  }
+  return values;
 }
 
 /**

@@ -1,7 +1,6 @@
 /** `viewer`: who is asking, and their own memberships, join requests and create requests. */
 import type { Viewer as ViewerData } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
-import { emptyPage } from './pagination.ts';
 import { GroupMemberConnection, membershipPage } from './members.ts';
 import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
 import { JoinRequestConnection, ownJoinRequestPage } from './join-requests.ts';
@@ -17,7 +16,7 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
       type: GroupMemberConnection,
       description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (viewer, args, ctx) => (viewer.memberId ? membershipPage(ctx, viewer.memberId, args) : emptyPage<never>()),
+      resolve: (viewer, args, ctx) => membershipPage(ctx, viewer.memberId, args),
     }),
     joinRequests: t.field({
       type: JoinRequestConnection,
@@ -27,14 +26,13 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
         'or deleted is gone from the list and its total. Empty for anonymous viewers.',
       args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
       resolve: (viewer, args, ctx) =>
-        viewer.memberId ? ownJoinRequestPage(ctx, { memberId: viewer.memberId, status: args.status }, args) : emptyPage<never>(),
+        ownJoinRequestPage(ctx, viewer.memberId ? { memberId: viewer.memberId, status: args.status } : null, args),
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
       description: 'The viewer’s own create requests, newest first.',
       args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (viewer, args, ctx) =>
-        viewer.memberId ? createRequestPage(ctx, { requestedBy: viewer.memberId }, args) : emptyPage<never>(),
+      resolve: (viewer, args, ctx) => createRequestPage(ctx, viewer.memberId ? { requestedBy: viewer.memberId } : null, args),
     }),
   }),
 });
