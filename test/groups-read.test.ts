@@ -95,7 +95,8 @@ describe('one group of each privacy', () => {
         PRIVATE: { ...none, viewContent: true, leave: true },
         SECRET: { ...none, viewContent: true, leave: true, addMembers: true },
       },
-      admin: { PUBLIC: { ...manage, leave: true }, PRIVATE: { ...manage, leave: true }, SECRET: { ...manage, leave: true } },
+      // The groups' only admin may not leave (a group always keeps an admin).
+      admin: { PUBLIC: manage, PRIVATE: manage, SECRET: manage },
       manager: { PUBLIC: { ...manage, join: true }, PRIVATE: { ...manage, requestToJoin: true }, SECRET: manage },
     };
     const fields = Object.keys(none).join(' ');
