@@ -74,8 +74,8 @@ export function rejectCreateRequests(ctx: Context, rejections: readonly { id: st
 /**
  * Withdraws the viewer's own pending create request: CANCELED, decided by them, its name free to ask for
  * again. Someone else's request is NOT_FOUND, as an unknown id is, or FORBIDDEN for a Groups Manager
- * (decideCreateRequestCancel); one already decided or canceled is CONFLICT. As in claim, the status condition in the UPDATE decides a race with a
- * Groups Manager's decision.
+ * (decideCreateRequestCancel); one already decided or canceled is CONFLICT. As in claim, the status
+ * condition in the UPDATE decides a race with a Groups Manager's decision.
  */
 export function cancelCreateRequest(ctx: Context & { viewer: SignedInViewer }, id: string): Promise<CreateRequest> {
   const requestId = id.trim();
