@@ -71,8 +71,12 @@ const bool = (value: unknown) => value === true || value === 1 || value === 1n;
 interface GroupRow {
   id: string; slug: string; name: string; description: string | null; privacy: 'PUBLIC' | 'PRIVATE' | 'SECRET';
   createdAt: Date; membersCount: number; membersCanApprove: boolean; membersCanInvite: boolean; showMemberList: boolean;
-  viewerRole: 'MEMBER' | 'ADMIN' | null; pending: boolean;
+  viewerRole: 'MEMBER' | 'ADMIN' | null; pending: boolean; soleAdmin: boolean;
 }
+
+/** Whether the viewer (membership `m`) is the group's only admin, who may not leave: NULL unless an admin. */
+const SOLE_ADMIN = `CASE WHEN m."role" = 'ADMIN' THEN NOT EXISTS (SELECT 1 FROM "GroupMember" oa
+  WHERE oa."groupId" = g."id" AND oa."role" = 'ADMIN' AND oa."memberId" <> m."memberId") END AS "soleAdmin"`;
 
 const GROUP_COLUMNS = `g."id", g."slug", g."name", g."description", g."privacy", g."createdAt", g."membersCount",
   g."membersCanApprove", g."membersCanInvite", g."showMemberList"`;
@@ -91,6 +95,7 @@ function toGroup(row: Row): GroupRow {
     showMemberList: bool(row.showMemberList),
     viewerRole: (row.viewerRole as GroupRow['viewerRole']) ?? null,
     pending: row.pending != null,
+    soleAdmin: row.soleAdmin != null && bool(row.soleAdmin),
   };
 }
 
@@ -175,7 +180,7 @@ const resolvers = {
         // The viewer's own groups: listed when their member list is readable (shown, or the viewer admins it).
         from = `"GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."memberId" = ? AND (g."showMemberList" = ${isSqlite ? 1 : 'true'} OR m."role" = 'ADMIN')`;
         params = [viewer.memberId];
-        select += ', m."role" AS "viewerRole"';
+        select += `, m."role" AS "viewerRole", ${SOLE_ADMIN}`;
       } else if (!args.filter && viewer.memberId === null) {
         from = `"Group" g WHERE g."privacy" IN ('PUBLIC', 'PRIVATE')`;
         params = [];
@@ -202,7 +207,7 @@ const resolvers = {
       const me = ctx.viewer.memberId;
       if (me === null || ctx.viewer.isGroupsManager) throw unsupported();
       const rows = await db.all(
-        `SELECT ${GROUP_COLUMNS}, m."role" AS "viewerRole", r."id" AS "pending"
+        `SELECT ${GROUP_COLUMNS}, m."role" AS "viewerRole", ${SOLE_ADMIN}, r."id" AS "pending"
          FROM "Group" g LEFT JOIN "GroupMember" m ON m."groupId" = g."id" AND m."memberId" = ?
          LEFT JOIN "JoinRequest" r ON r."pendingKey" = g."id" || ':' || ?
          WHERE g."slug" = ? AND (g."privacy" IN ('PUBLIC', 'PRIVATE') OR m."id" IS NOT NULL)`,
@@ -216,7 +221,7 @@ const resolvers = {
 const typeResolvers = {
   Group: {
     settings: (group: GroupRow) => group,
-    viewerCan: (group: GroupRow, _args: unknown, ctx: Ctx) => groupPermissions(ctx.viewer, group, group.viewerRole, group.pending),
+    viewerCan: (group: GroupRow, _args: unknown, ctx: Ctx) => groupPermissions(ctx.viewer, group, group.viewerRole, group.pending, group.soleAdmin),
     rules: async (group: GroupRow) =>
       db.all(`SELECT "id", "title", "description" FROM "GroupRule" WHERE "groupId" = ? ORDER BY "position"`, [group.id]),
     questions: async (group: GroupRow) =>
