@@ -87,7 +87,7 @@ export function cancelCreateRequest(ctx: Context & { viewer: SignedInViewer }, i
     if (decision === 'FORBIDDEN') throw forbidden('Only the member who asked may cancel a create request; reject it instead.');
     const { count } = await w.tx.createRequest.updateMany({
       where: { id: requestId, status: 'PENDING' },
-      data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
+      data: { status: 'CANCELED', pendingKey: null, decidedAt: w.now, decidedBy: memberId },
     });
     const after = await w.tx.createRequest.findUniqueOrThrow({ where: { id: requestId } });
     if (count === 0) throw conflict(`Your request for "${after.name}" was already ${after.status.toLowerCase()}.`);

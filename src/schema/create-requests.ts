@@ -9,7 +9,7 @@ import * as createRequests from '../domain/create-requests.ts';
 import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
 import { Group } from './groups.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
@@ -38,12 +38,8 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
 
 export const CreateRequestConnection = connectionOf('CreateRequest', CreateRequest);
 
-const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
-  { field: 'createdAt', order: 'desc', kind: 'date' },
-  { field: 'id', order: 'desc', kind: 'string' },
-];
 /** `createRequests` and `viewer.createRequests` are one list (the same order), with the same cursors. */
-const CREATE_REQUESTS = cursorShape('createRequests', NEWEST_FIRST);
+const CREATE_REQUESTS = cursorShape('createRequests', CREATED_NEWEST_FIRST);
 
 /**
  * A page of create requests matching `filter`, newest first. No filter (an anonymous viewer's own) is an
@@ -53,7 +49,7 @@ export async function createRequestPage(ctx: Context, filter: CreateRequestFilte
   const size = pageSize(args, ctx.config);
   const after = decodeCursor(args.after, CREATE_REQUESTS);
   if (filter === null) return emptyPage<never>();
-  const rows = await readCreateRequestPage(ctx.db, filter, NEWEST_FIRST, after, size + 1);
+  const rows = await readCreateRequestPage(ctx.db, filter, CREATED_NEWEST_FIRST, after, size + 1);
   return toPage(rows, size, (r) => encodeCursor(CREATE_REQUESTS, [r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
 }
 

@@ -4,7 +4,7 @@ import { builder } from '../builder.ts';
 import { countOwnJoinRequests, readOwnJoinRequestPage, type OwnJoinRequestFilter } from '../db/join-request-list.ts';
 import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
 import { Group } from './groups.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
@@ -53,12 +53,8 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
 
 export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
 
-const NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
-  { field: 'createdAt', order: 'desc', kind: 'date' },
-  { field: 'id', order: 'desc', kind: 'string' },
-];
 /** A member's own join requests, newest first (`Viewer.joinRequests`). */
-const OWN_JOIN_REQUESTS = cursorShape('ownJoinRequests', NEWEST_FIRST);
+const OWN_JOIN_REQUESTS = cursorShape('ownJoinRequests', CREATED_NEWEST_FIRST);
 
 /**
  * A page of a member's own join requests (`Viewer.joinRequests`), newest first, in groups the viewer may see:
@@ -68,7 +64,7 @@ export async function ownJoinRequestPage(ctx: Context, filter: OwnJoinRequestFil
   const size = pageSize(args, ctx.config);
   const after = decodeCursor(args.after, OWN_JOIN_REQUESTS);
   if (filter === null) return emptyPage<never>(); // anonymous: none, its arguments checked all the same
-  const rows = await readOwnJoinRequestPage(ctx.db, ctx.viewer, filter, NEWEST_FIRST, after, size + 1);
+  const rows = await readOwnJoinRequestPage(ctx.db, ctx.viewer, filter, CREATED_NEWEST_FIRST, after, size + 1);
   // Each request's group came with it: `JoinRequest.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
   return toPage(rows.map((row) => row.request), size, (r) => encodeCursor(OWN_JOIN_REQUESTS, [r.createdAt, r.id]), () =>

@@ -22,6 +22,12 @@ export interface SortKey<F extends string> {
   kind: ValueKind;
 }
 
+/** Newest first by creation time, then id: the order of a member's own requests (create and join). */
+export const CREATED_NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
+  { field: 'createdAt', order: 'desc', kind: 'date' },
+  { field: 'id', order: 'desc', kind: 'string' },
+];
+
 /** `first`/`after`/`offset` as given by a client. */
 export interface PageArgs {
   first?: number | null;
