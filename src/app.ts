@@ -45,6 +45,11 @@ export function maskError(error: unknown): Error {
     if (extensions && (extensions.code === 'BAD_REQUEST' || extensions.code === 'REQUEST_ENTITY_TOO_LARGE')) {
       extensions.code = 'BAD_USER_INPUT';
       delete extensions.originalError; // the JSON parser's own words about the client's body
+      // Yoga answers two of them (invalid JSON, no query) 200 to a client that accepts application/json
+      // (`http.spec`: GraphQL over HTTP allows either) and the others 400. One rule instead: a request that
+      // is not a GraphQL request at all is 400, whatever the client accepts.
+      const http = extensions.http as { spec?: boolean } | undefined;
+      if (http?.spec) delete http.spec;
       return error;
     }
     // Yoga's code for an operationName the document does not have (or a document with several operations

@@ -9,17 +9,23 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'INTERNAL_SERVER_ERROR';
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401 };
-
 /** A client-facing error: a short sentence and one of the contract's codes. Never carries internals. */
 export function clientError(code: ErrorCode, message: string): GraphQLError {
-  const status = HTTP_STATUS[code];
-  return new GraphQLError(message, {
-    extensions: status ? { code, http: { status } } : { code },
-  });
+  return new GraphQLError(message, { extensions: { code } });
 }
 
+/**
+ * A field that needs a signed-in viewer, asked for anonymously. A field error like any other: the rest of
+ * the result resolves and the HTTP status stays 200 (GraphQL over HTTP: a well-formed request is answered
+ * 200 whatever its field errors), so a client never takes a partial result for a refused request.
+ */
 export const unauthenticated = (message = 'Sign in to do this.') => clientError('UNAUTHENTICATED', message);
+/**
+ * A token that cannot be trusted: the whole request is refused before anything runs, with HTTP 401
+ * (Yoga takes the status from `extensions.http` and leaves it out of the body).
+ */
+export const badToken = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
 export const forbidden = (message = 'You are not allowed to do this.') => clientError('FORBIDDEN', message);
 /** The same words for "missing" and "hidden from you", so an answer never tells a secret group exists. */
 export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import { buildApp, maskError, type App, type AppOptions } from './app.ts';
@@ -39,6 +39,18 @@ const withCode = (error: GraphQLError, code: string) =>
     positions: error.positions,
     extensions: { code: (error.extensions?.code as string | undefined) ?? code },
   });
+
+/**
+ * An error as a WebSocket client gets it: without `extensions.http`, which is Yoga's instruction for an
+ * HTTP response (its status and headers) and which Yoga leaves out of HTTP bodies. graphql-ws sends errors
+ * as they are, so a 401 or 429 meant for HTTP would otherwise reach WebSocket clients as data.
+ */
+function formatForWs(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
+}
 
 /** Whether a request asks for a stream of server-sent events (a subscription over SSE). */
 const wantsEventStream = (req: IncomingMessage) => req.headers.accept?.includes('text/event-stream') ?? false;
@@ -135,6 +147,10 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           rootValue: { execute, subscribe },
         };
       },
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatForWs),
+      // Most results carry no error: those go out as they are, with no copy.
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formatForWs) } : undefined,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
     },

@@ -1,5 +1,5 @@
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { unauthenticated } from '../errors.ts';
+import { badToken } from '../errors.ts';
 import { LIMITS, memberIdOf } from '../domain/validate.ts';
 
 /** The `roles` claim value that makes a caller a Groups Manager. */
@@ -35,18 +35,18 @@ export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
 export async function viewerFromAuthorization(header: string | null | undefined, secret: Uint8Array): Promise<Viewer> {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
+  if (!match) throw badToken('The Authorization header must be "Bearer <token>".');
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'] }));
   } catch {
-    throw unauthenticated('The token is invalid or expired. Sign in again.');
+    throw badToken('The token is invalid or expired. Sign in again.');
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
-    throw unauthenticated('The token is invalid or expired. Sign in again.');
+    throw badToken('The token is invalid or expired. Sign in again.');
   }
   if (memberIdOf(payload.sub) !== payload.sub) {
-    throw unauthenticated(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control or bidirectional control characters).`);
+    throw badToken(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control or bidirectional control characters).`);
   }
   const roles = Array.isArray(payload.roles) ? payload.roles : [];
   return {

@@ -1,0 +1,103 @@
+/**
+ * HTTP status codes, and what of them reaches WebSocket clients. A well-formed request is answered 200
+ * whatever its field errors (GraphQL over HTTP), so a partial result is never mistaken for a refused
+ * request; a token that cannot be trusted refuses the whole request with 401. Over graphql-ws there is no
+ * status: errors carry the contract's code and nothing of Yoga's HTTP instructions (`extensions.http`).
+ */
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFor } from './helpers/gateway.ts';
+import { startLiveGateway, type LiveGateway } from './helpers/live.ts';
+
+let gw: LiveGateway;
+beforeAll(async () => {
+  gw = await startLiveGateway();
+});
+afterAll(() => gw.close());
+
+/** One operation over graphql-ws, as `token`'s viewer: its results and errors, whichever way they came. */
+async function overWs(token: string | null, query: string, variables: Record<string, unknown> = {}) {
+  const client = createClient({
+    url: gw.server.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+  });
+  try {
+    return await new Promise<{ data?: unknown; errors: { message: string; extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
+      let result: { data?: unknown; errors: any[] } = { errors: [] };
+      client.subscribe({ query, variables }, {
+        next: (value) => (result = { data: value.data, errors: [...(value.errors ?? [])] }),
+        error: (error) => (Array.isArray(error) ? resolve({ errors: error }) : reject(error)),
+        complete: () => resolve(result),
+      });
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+describe('over HTTP', () => {
+  it('a field that needs sign-in, asked for anonymously, fails alone: the rest resolves and the status is 200', async () => {
+    const response = await gw.as('anonymous')(`{ groups(first: 1) { totalCount } createRequests { totalCount } }`);
+    expect(response).toEqual({
+      status: 200,
+      data: { groups: { totalCount: 0 }, createRequests: null },
+      errors: [{ message: 'Sign in to do this.', path: ['createRequests'], extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+  });
+
+  it('an anonymous mutation is UNAUTHENTICATED with status 200, as any refused field', async () => {
+    const response = await gw.as('anonymous')(`mutation { joinGroup(groupId: "g") { membership { memberId } } }`);
+    expect({ status: response.status, codes: response.errors?.map((e) => e.extensions) }).toEqual({
+      status: 200,
+      codes: [{ code: 'UNAUTHENTICATED' }],
+    });
+  });
+
+  it('a body that is not a GraphQL request is 400 whatever the client accepts', async () => {
+    const bodies = ['{not json', '{"variables":{}}', '{"query":"{ __typename }","bogus":1}', '[{"query":"{ __typename }"}]'];
+    for (const accept of [undefined, 'application/json', 'application/graphql-response+json', '*/*']) {
+      for (const body of bodies) {
+        const response = await fetch(gw.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(accept ? { accept } : {}) },
+          body,
+        });
+        const answer = (await response.json()) as { errors: { extensions: unknown }[] };
+        expect({ accept, body, status: response.status, extensions: answer.errors.map((e) => e.extensions) }).toEqual({
+          accept, body, status: 400, extensions: [{ code: 'BAD_USER_INPUT' }],
+        });
+      }
+    }
+  });
+
+  it('a bad token refuses the whole request with 401, whatever is asked', async () => {
+    const response = await gw.as({ token: 'not-a-token' })(`{ groups(first: 1) { totalCount } }`);
+    expect(response).toEqual({
+      status: 401,
+      errors: [{ message: 'The token is invalid or expired. Sign in again.', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+  });
+});
+
+describe('over graphql-ws', () => {
+  it('errors carry the contract code only, without extensions.http', async () => {
+    const token = await tokenFor({ sub: 'alice' });
+    // Refused by a field rule (UNAUTHENTICATED), while executing (text no database stores: 400 over HTTP),
+    // and by validation (a page size out of range: 400 over HTTP).
+    const anonymous = await overWs(null, `{ groups(first: 1) { totalCount } createRequests { totalCount } }`);
+    const unstorable = await overWs(token, `query($s: String!) { groupBySlug(slug: $s) { id } }`, { s: 'a\u0000b' });
+    const pageSize = await overWs(token, `{ groups(first: 100000) { totalCount } }`);
+    expect(anonymous).toEqual({
+      data: { groups: { totalCount: 0 }, createRequests: null },
+      errors: [{ message: 'Sign in to do this.', path: ['createRequests'], locations: [{ line: 1, column: 35 }], extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+    expect(unstorable.errors.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    expect(pageSize.errors.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+    // The same two over HTTP carry their status there, as the status of the response.
+    const http = await gw.as({ sub: 'alice' })(`query($s: String!) { groupBySlug(slug: $s) { id } }`, { s: 'a\u0000b' });
+    expect({ status: http.status, extensions: http.errors?.map((e) => e.extensions) }).toEqual({ status: 400, extensions: [{ code: 'BAD_USER_INPUT' }] });
+  });
+});
