@@ -85,15 +85,15 @@ describe('one group of each privacy', () => {
   });
 
   it('viewerCan answers for every viewer kind and privacy', async () => {
-    const none = { view: true, viewContent: false, join: false, requestToJoin: false, leave: false, addMembers: false, removeMembers: false, approveJoinRequests: false, assignRoles: false, update: false, delete: false };
-    const manage = { ...none, viewContent: true, addMembers: true, removeMembers: true, approveJoinRequests: true, assignRoles: true, update: true, delete: true };
+    const none = { view: true, viewContent: false, viewMembers: false, join: false, requestToJoin: false, leave: false, addMembers: false, removeMembers: false, approveJoinRequests: false, assignRoles: false, update: false, delete: false };
+    const manage = { ...none, viewContent: true, viewMembers: true, addMembers: true, removeMembers: true, approveJoinRequests: true, assignRoles: true, update: true, delete: true };
     const expected: Record<ViewerName, Partial<Record<Privacy, typeof none>>> = {
-      anonymous: { PUBLIC: { ...none, viewContent: true }, PRIVATE: none },
-      outsider: { PUBLIC: { ...none, viewContent: true, join: true }, PRIVATE: { ...none, requestToJoin: true } },
+      anonymous: { PUBLIC: { ...none, viewContent: true, viewMembers: true }, PRIVATE: none },
+      outsider: { PUBLIC: { ...none, viewContent: true, viewMembers: true, join: true }, PRIVATE: { ...none, requestToJoin: true } },
       member: {
-        PUBLIC: { ...none, viewContent: true, leave: true },
-        PRIVATE: { ...none, viewContent: true, leave: true },
-        SECRET: { ...none, viewContent: true, leave: true, addMembers: true },
+        PUBLIC: { ...none, viewContent: true, viewMembers: true, leave: true },
+        PRIVATE: { ...none, viewContent: true, viewMembers: true, leave: true },
+        SECRET: { ...none, viewContent: true, viewMembers: true, leave: true, addMembers: true },
       },
       // The groups' only admin may not leave (a group always keeps an admin).
       admin: { PUBLIC: manage, PRIVATE: manage, SECRET: manage },
@@ -122,6 +122,44 @@ describe('one group of each privacy', () => {
     expect(ok(await gw.as(member)(members, { id })).group.members).toEqual(expected);
     expect(ok(await gw.as(manager)(members, { id })).group.members).toEqual(expected);
     expect(ok(await gw.as(outsider)(members, { id: groups.PUBLIC.id })).group.members).toEqual(expected);
+  });
+});
+
+describe('viewerCan.viewMembers', () => {
+  let gw: TestGateway;
+  afterAll(() => gw?.close());
+
+  // Every viewer kind and privacy, with the member list shown and hidden: the flag says beforehand what the
+  // members field then does (a connection, or null with FORBIDDEN).
+  it('says whether members resolves, with the member list shown or hidden', async () => {
+    gw = await startGateway();
+    const shown = await threeGroups(gw);
+    const hidden = {} as Record<Privacy, GroupHandle>;
+    for (const privacy of PRIVACIES) {
+      hidden[privacy] = await createGroup(gw, { name: `quiet ${privacy.toLowerCase()}`, privacy, settings: { showMemberList: false } });
+      await addMembers(gw, hidden[privacy].id, ['member']);
+    }
+    const query = `query($id: ID!) { group(id: $id) { viewerCan { viewContent viewMembers } members(first: 5) { totalCount } } }`;
+    const seen: string[] = [];
+    for (const who of Object.keys(VIEWERS) as ViewerName[]) {
+      for (const privacy of SEES[who]) {
+        for (const [list, groups] of [['shown', shown], ['hidden', hidden]] as const) {
+          const response = await gw.as(VIEWERS[who])(query, { id: groups[privacy].id });
+          const { viewContent, viewMembers } = response.data.group.viewerCan;
+          const reads = response.data.group.members !== null;
+          expect({ who, privacy, list, viewMembers, codes: codes(response) }).toEqual({
+            who, privacy, list, viewMembers: reads, codes: reads ? [] : ['FORBIDDEN'],
+          });
+          // A hidden list narrows the content rule to admins and managers; a shown one is the content rule.
+          const expected = list === 'shown' ? viewContent : who === 'admin' || who === 'manager';
+          expect({ who, privacy, list, viewMembers }).toEqual({ who, privacy, list, viewMembers: expected });
+          if (viewMembers) seen.push(`${who}/${privacy}/${list}`);
+        }
+      }
+    }
+    // Both answers occur for a plain member: the flag is not constant.
+    expect(seen).toContain('member/PRIVATE/shown');
+    expect(seen).not.toContain('member/PRIVATE/hidden');
   });
 });
 
@@ -190,6 +228,22 @@ describe('filtering, sorting and paging the list', () => {
   it('search matches % and _ literally', async () => {
     expect(await names(manager, { search: '%' })).toEqual([]);
     expect(await names(manager, { search: '_' })).toEqual([]);
+  });
+
+  it('privacy lists the levels to keep: absent or null keeps all, an empty list keeps none', async () => {
+    const count = async (viewer: ViewerSpec, f: object | null) => ok(await list(viewer, { f, first: 100 })).groups.totalCount;
+    const levels = (rows: Row[], kept: Privacy[]) => rows.filter((r) => kept.includes(r.privacy)).length;
+    expect(await count(outsider, null)).toBe(visible('outsider').length);
+    expect(await count(outsider, { privacy: null })).toBe(visible('outsider').length);
+    expect(await count(outsider, { privacy: ['PUBLIC', 'PRIVATE', 'SECRET'] })).toBe(visible('outsider').length);
+    expect(await count(member, { privacy: ['PRIVATE', 'PUBLIC'] })).toBe(levels(visible('member'), ['PRIVATE', 'PUBLIC']));
+    for (const viewer of [anonymous, outsider, member, manager]) {
+      expect(ok(await list(viewer, { f: { privacy: [] }, first: 100 })).groups).toEqual({
+        totalCount: 0,
+        edges: [],
+        pageInfo: { hasNextPage: false, endCursor: null },
+      });
+    }
   });
 
   it('memberId lists that member’s groups among those whose member list the viewer may read', async () => {

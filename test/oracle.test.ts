@@ -58,7 +58,7 @@ function groupFragments() {
   return `fragment G on Group { id slug name privacy membersCount
     settings { membersCanApprove membersCanInvite showMemberList } rules { title } questions { text required }
     viewerRole viewerJoinRequest { id memberId status }
-    viewerCan { view viewContent join requestToJoin leave addMembers removeMembers approveJoinRequests assignRoles update delete }
+    viewerCan { view viewContent viewMembers join requestToJoin leave addMembers removeMembers approveJoinRequests assignRoles update delete }
     members(first: 100) { ${CONNECTION('memberId role')} }
     joinRequests(first: 100) { ${CONNECTION('id memberId status')} }
   }

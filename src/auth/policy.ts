@@ -24,6 +24,8 @@ export type ViewerRole = GroupRole | null;
 export interface GroupPermissions {
   view: boolean;
   viewContent: boolean;
+  /** May read `members`: the content rule narrowed by `showMemberList` (canReadMembers). */
+  viewMembers: boolean;
   join: boolean;
   requestToJoin: boolean;
   leave: boolean;
@@ -36,7 +38,7 @@ export interface GroupPermissions {
 }
 
 /** A group-scoped action a mutation needs permission for. */
-export type GroupAction = Exclude<keyof GroupPermissions, 'view' | 'viewContent'>;
+export type GroupAction = Exclude<keyof GroupPermissions, 'view' | 'viewContent' | 'viewMembers'>;
 
 const isAdmin = (role: ViewerRole) => role === 'ADMIN';
 const isMember = (role: ViewerRole) => role !== null;
@@ -119,6 +121,7 @@ export function groupPermissions(
   return {
     view,
     viewContent: view && canSeeContent(viewer, group, role),
+    viewMembers: view && canReadMembers(viewer, group, role),
     join: outsider && group.privacy === 'PUBLIC',
     requestToJoin: outsider && group.privacy === 'PRIVATE',
     leave: isMember(role) && mayLeaveAs(role, soleAdmin),

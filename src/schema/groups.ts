@@ -25,6 +25,9 @@ export const GroupPermissionsType = builder
     fields: (t) => ({
       view: t.exposeBoolean('view'),
       viewContent: t.exposeBoolean('viewContent'),
+      viewMembers: t.exposeBoolean('viewMembers', {
+        description: 'May read `members`: as viewContent, except that a group hiding its member list (showMemberList: false) shows it to its admins and Groups Managers only.',
+      }),
       join: t.exposeBoolean('join'),
       requestToJoin: t.exposeBoolean('requestToJoin'),
       leave: t.exposeBoolean('leave'),
@@ -76,7 +79,11 @@ export const GroupConnection = connectionOf('Group', Group);
 
 const GroupFilter = builder.inputType('GroupFilter', {
   fields: (t) => ({
-    privacy: t.field({ type: [GroupPrivacy], required: false }),
+    privacy: t.field({
+      type: [GroupPrivacy],
+      required: false,
+      description: 'Groups of these privacy levels. Omitted or null: all levels; an empty list matches no group.',
+    }),
     search: t.string({ required: false, description: 'Name contains this text, case-insensitive.' }),
     memberId: t.id({
       required: false,
@@ -166,8 +173,13 @@ builder.queryFields((t) => ({
       const shape = cursorShape('groups', keys);
       const conditions = [visibleGroupsSql(ctx.viewer)];
       const filter = args.filter;
-      if (filter?.privacy?.length) {
-        conditions.push(Prisma.sql`g."privacy" IN (${Prisma.join(filter.privacy.map((privacy) => PRIVACY_SQL[privacy]))})`);
+      if (filter?.privacy) {
+        // An empty list allows no level: no group, as `IN ()` would say if SQL allowed it.
+        conditions.push(
+          filter.privacy.length
+            ? Prisma.sql`g."privacy" IN (${Prisma.join(filter.privacy.map((privacy) => PRIVACY_SQL[privacy]))})`
+            : Prisma.sql`1 = 0`,
+        );
       }
       const search = filter?.search?.trim();
       // No name is longer than LIMITS.name, and SQLite refuses LIKE patterns over 50,000 bytes (an internal

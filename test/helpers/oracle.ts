@@ -247,6 +247,7 @@ export function decidesRequests(viewer: OracleViewer, group: WorldGroup): boolea
 export interface Permissions {
   view: boolean;
   viewContent: boolean;
+  viewMembers: boolean;
   join: boolean;
   requestToJoin: boolean;
   leave: boolean;
@@ -268,6 +269,8 @@ export function permissions(viewer: OracleViewer, group: WorldGroup): Permission
   return {
     view: sees(viewer, group),
     viewContent: seesContent(viewer, group),
+    // The same answer as the members field (readsMembers): the oracle reads both.
+    viewMembers: readsMembers(viewer, group),
     join: mayJoin && group.privacy === 'PUBLIC',
     requestToJoin: mayJoin && group.privacy === 'PRIVATE',
     // leaveGroup: any member but the group's only admin (a group always keeps an admin).
@@ -316,7 +319,8 @@ export function listGroups(viewer: OracleViewer, world: World, args: ListArgs): 
   const rows = world.groups.filter(
     (g) =>
       sees(viewer, g) &&
-      (!privacy?.length || privacy.includes(g.privacy)) &&
+      // An empty privacy list matches no group; an absent one, every level.
+      (privacy === undefined || privacy.includes(g.privacy)) &&
       (!search || g.name.toLowerCase().includes(search.toLowerCase())) &&
       // "groups that member belongs to, limited to groups whose member list the viewer may read"
       (!memberId || (g.members.some((m) => m.memberId === memberId) && readsMembers(viewer, g))),
