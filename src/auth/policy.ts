@@ -324,6 +324,22 @@ export function canListMemberships(viewer: Viewer, memberId: string): boolean {
   return viewer.isGroupsManager || viewer.memberId === memberId;
 }
 
+/**
+ * Why an action is refused (FORBIDDEN), in words that tell who may take it: the rule of each action above,
+ * as API.md states it. A refused viewer sees the group, so naming its rules tells nothing hidden.
+ */
+export const REFUSALS: Record<GroupAction, string> = {
+  join: 'Only signed-in members who are not in this public group may join it.',
+  requestToJoin: 'Only signed-in members who are not in this private group may ask to join it.',
+  leave: 'Only members may leave a group, and not its only admin.',
+  addMembers: 'Only the group’s admins and Groups Managers may add members here (its members too, when its settings let members invite).',
+  removeMembers: 'Only the group’s admins and Groups Managers may remove members.',
+  approveJoinRequests: 'Only the group’s admins and Groups Managers may decide join requests (its members too, when its settings let members approve).',
+  assignRoles: 'Only the group’s admins and Groups Managers may change roles.',
+  update: 'Only the group’s admins and Groups Managers may change the group, its settings, rules and questions.',
+  delete: 'Only the group’s admins and Groups Managers may delete the group.',
+};
+
 /** The answer to "may this viewer do this to this group": allowed, or the error code to fail with. */
 export type Decision = 'ALLOWED' | 'NOT_FOUND' | 'FORBIDDEN';
 

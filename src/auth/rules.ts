@@ -13,6 +13,7 @@ import {
   canListMemberships,
   canReadMembers,
   decideGroupAction,
+  REFUSALS,
   type GroupAction,
 } from './policy.ts';
 
@@ -66,7 +67,7 @@ export function canOnGroup(action: GroupAction | 'view') {
       const [group, role] = await Promise.all([ctx.loaders.group.load(groupId), viewerRole(ctx, groupId)]);
       const decision = decideGroupAction(ctx.viewer, group, role, action);
       if (decision === 'NOT_FOUND') return groupNotFound();
-      if (decision === 'FORBIDDEN') return forbidden();
+      if (decision === 'FORBIDDEN') return forbidden(action === 'view' ? undefined : REFUSALS[action]);
       return true;
     },
   );

@@ -20,7 +20,7 @@ import { LIMITS, idList, optionalText } from './validate.ts';
 async function claim(w: Write, id: string, data: { status: 'APPROVED' | 'REJECTED'; rejectionReason?: string | null }, deciderId: string | null) {
   const { count } = await w.tx.createRequest.updateMany({
     where: { id, status: 'PENDING' },
-    data: { ...data, pendingKey: null, decidedAt: new Date(), decidedBy: deciderId },
+    data: { ...data, pendingKey: null, decidedAt: w.now, decidedBy: deciderId },
   });
   if (count === 1) return;
   const exists = await w.tx.createRequest.findUnique({ where: { id }, select: { status: true } });

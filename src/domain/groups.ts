@@ -62,7 +62,11 @@ export async function insertGroup(w: Write, fields: ReturnType<typeof validateNe
       nameSearch: searchKey(fields.name),
       createdBy: adminId,
       membersCount: 1,
-      members: { create: { memberId: adminId, role: 'ADMIN' } },
+      // One time for the group, its first member and its event (which sets recentActivityAt to it too).
+      createdAt: w.now,
+      updatedAt: w.now,
+      recentActivityAt: w.now,
+      members: { create: { memberId: adminId, role: 'ADMIN', joinedAt: w.now } },
     },
   });
   w.record({ type: 'GROUP_CREATED', group, memberId: adminId, role: 'ADMIN' });
@@ -178,7 +182,7 @@ async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, '
   if (!pending.length) return;
   await w.tx.joinRequest.updateMany({
     where: { groupId: group.id, status: 'PENDING' },
-    data: { status: 'REJECTED', pendingKey: null, decidedAt: new Date(), decidedBy: ctx.viewer.memberId, rejectionReason: NO_LONGER_TAKES_REQUESTS },
+    data: { status: 'REJECTED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId, rejectionReason: NO_LONGER_TAKES_REQUESTS },
   });
   for (const { memberId } of pending) w.record({ type: 'JOIN_REQUEST_REJECTED', group, memberId });
 }

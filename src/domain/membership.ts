@@ -13,7 +13,7 @@ import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Context } from '../context.ts';
 import { groupWithStandingOf, groupWithStandingSql } from '../db/group-list.ts';
 import type { SignedInViewer } from '../auth/viewer.ts';
-import { canReadMembers, decideGroupAction, type GroupAction } from '../auth/policy.ts';
+import { canReadMembers, decideGroupAction, REFUSALS, type GroupAction } from '../auth/policy.ts';
 import { badInput, conflict, forbidden, groupNotFound, isUniqueViolation, notFound } from '../errors.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, idList, optionalText } from './validate.ts';
@@ -38,7 +38,7 @@ async function lockGroupFor(w: Write, ctx: MemberCtx, groupId: string, action: G
   const locked = await lockGroup(w, ctx, groupId);
   const decision = decideGroupAction(ctx.viewer, locked.group, locked.role, action);
   if (decision === 'NOT_FOUND') throw groupNotFound();
-  if (decision === 'FORBIDDEN') throw forbidden();
+  if (decision === 'FORBIDDEN') throw forbidden(action === 'view' ? undefined : REFUSALS[action]);
   return locked as typeof locked & { group: Group };
 }
 
@@ -62,7 +62,7 @@ async function changeCount(w: Write, groupId: string, delta: number) {
 /** Inserts a membership; a concurrent insert of the same one is CONFLICT, not an internal error. */
 async function insertMember(w: Write, groupId: string, memberId: string, role: GroupRole = 'MEMBER') {
   try {
-    return await w.tx.groupMember.create({ data: { groupId, memberId, role } });
+    return await w.tx.groupMember.create({ data: { groupId, memberId, role, joinedAt: w.now } });
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`${memberId} is already a member of this group.`);
     throw error;
@@ -130,6 +130,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
         data: {
           groupId,
           memberId,
+          createdAt: w.now,
           pendingKey: pendingKey(groupId, memberId),
           answers: {
             create: questions
@@ -154,7 +155,7 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
     const memberId = ctx.viewer.memberId;
     const { count } = await w.tx.joinRequest.updateMany({
       where: { pendingKey: pendingKey(groupId, memberId) },
-      data: { status: 'CANCELED', pendingKey: null, decidedAt: new Date(), decidedBy: memberId },
+      data: { status: 'CANCELED', pendingKey: null, decidedAt: w.now, decidedBy: memberId },
     });
     if (count === 0) {
       const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
@@ -226,7 +227,7 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
       if (byMember.has(memberId)) continue;
       const approved = await w.tx.joinRequest.updateMany({
         where: { pendingKey: pendingKey(groupId, memberId) },
-        data: { status: 'APPROVED', pendingKey: null, decidedAt: new Date(), decidedBy: ctx.viewer.memberId },
+        data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
       });
       if (approved.count > 0) w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
       byMember.set(memberId, await admit(w, group, memberId, 'MEMBER_ADDED', group.membersCount + added === 0));
@@ -282,7 +283,7 @@ async function decideJoinRequests(
         data: {
           status,
           pendingKey: null,
-          decidedAt: new Date(),
+          decidedAt: w.now,
           decidedBy: ctx.viewer.memberId,
           rejectionReason: status === 'REJECTED' ? (reason ?? null) : null,
         },
