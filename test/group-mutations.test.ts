@@ -212,6 +212,8 @@ describe.each(Object.keys(ADMIN_OPS) as Op[])('%s', (op) => {
     for (const [who, viewer, code] of DENIED) {
       const response = await gw.as(viewer)(query, { id });
       expect({ who, codes: codes(response), data: response.data }).toEqual({ who, codes: [code(privacy)], data: null });
+      // A refusal says who may: a person can act on it (ask an admin).
+      if (code(privacy) === 'FORBIDDEN') expect(response.errors![0].message).toMatch(/^Only the group’s admins and Groups Managers may (change|delete) the group/);
     }
     expect(ok(await gw.as(manager)(SNAPSHOT, { id }))).toEqual(before);
   });
@@ -226,6 +228,12 @@ describe('admin mutations: effects and validation', () => {
     const id = await freshGroup('PUBLIC', 'Doomed');
     ok(await gw.as(admin)(ADMIN_OPS.deleteGroup.query, { id }));
     expect(ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { id } }`, { id }))).toEqual({ group: null });
+  });
+
+  it('a new group has one time: created, updated, last active, its admin joined, its event', async () => {
+    const made = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "One Moment", creatorId: "admin" }) { group { id createdAt updatedAt recentActivityAt members { edges { node { joinedAt } } } } } }`)).createGroup.group;
+    const [event] = await gw.app.services.db.groupEvent.findMany({ where: { groupId: made.id } });
+    expect([made.updatedAt, made.recentActivityAt, made.members.edges[0].node.joinedAt, event.occurredAt.toISOString()]).toEqual(Array(4).fill(made.createdAt));
   });
 
   it('a change returns the group as it is after the commit, its recentActivityAt included', async () => {
@@ -355,6 +363,40 @@ describe('create requests', () => {
     expect(mine.totalCount).toBe(mine.edges.length);
     expect(await own(bob)).toEqual({ totalCount: 1, edges: [{ node: { requestedBy: 'bob', name: 'Hiking', status: 'PENDING', rejectionReason: null, group: null } }] });
     expect(await own(anonymous)).toEqual({ totalCount: 0, edges: [] });
+  });
+});
+
+describe('create requests: what a Groups Manager reviews, and who decided', () => {
+  const FIELDS = `id status name privacy coverImageUrl settings { membersCanApprove membersCanInvite showMemberList } decidedBy`;
+  const OWN = `query($s: RequestStatus) { viewer { createRequests(status: $s, first: 100) { totalCount edges { node { name status decidedBy } } } } }`;
+
+  it('shows the cover image and settings the group will have; names the decider to managers and to the one who decided', async () => {
+    await setPolicy('ADMIN_APPROVAL');
+    const input = { name: 'Film Night', privacy: 'SECRET', coverImageUrl: 'https://example.com/film.png', settings: { membersCanInvite: true, showMemberList: false } };
+    const filed = ok(await gw.as({ sub: 'erin' })(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { createRequest { ${FIELDS} } } }`, { input }));
+    const settings = { membersCanApprove: false, membersCanInvite: true, showMemberList: false };
+    const id = filed.createGroup.createRequest.id;
+    expect(filed.createGroup.createRequest).toEqual({
+      id, status: 'PENDING', name: 'Film Night', privacy: 'SECRET', coverImageUrl: 'https://example.com/film.png', settings, decidedBy: null,
+    });
+    const queue = ok(await gw.as(manager)(`{ createRequests(status: PENDING, first: 100) { edges { node { ${FIELDS} } } } }`));
+    expect(queue.createRequests.edges.map((e: any) => e.node)).toContainEqual({ ...filed.createGroup.createRequest });
+
+    const [approved] = ok(await gw.as(manager)(`mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { ${FIELDS} group { coverImageUrl settings { membersCanApprove membersCanInvite showMemberList } } } }`, { ids: [id] })).approveCreateRequests;
+    // What was reviewed is what the group got.
+    expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: 'manager', coverImageUrl: 'https://example.com/film.png', settings });
+    expect(approved.group).toEqual({ coverImageUrl: 'https://example.com/film.png', settings });
+    // The requester learns the outcome, not which manager decided; their own cancel names them.
+    const own = ok(await gw.as({ sub: 'erin' })(OWN, { s: 'APPROVED' })).viewer.createRequests;
+    expect(own).toEqual({ totalCount: 1, edges: [{ node: { name: 'Film Night', status: 'APPROVED', decidedBy: null } }] });
+    const other = ok(await gw.as({ sub: 'erin' })(`mutation { createGroup(input: { name: "Second thoughts" }) { createRequest { id } } }`)).createGroup.createRequest.id;
+    ok(await gw.as({ sub: 'erin' })(`mutation($id: ID!) { cancelCreateRequest(id: $id) { id } }`, { id: other }));
+    expect(ok(await gw.as({ sub: 'erin' })(OWN, { s: 'CANCELED' })).viewer.createRequests).toEqual({
+      totalCount: 1, edges: [{ node: { name: 'Second thoughts', status: 'CANCELED', decidedBy: 'erin' } }],
+    });
+    // The status filter of a member's own list: each request under its status, all of them without one.
+    expect(ok(await gw.as({ sub: 'erin' })(OWN, { s: 'PENDING' })).viewer.createRequests.totalCount).toBe(0);
+    expect(ok(await gw.as({ sub: 'erin' })(OWN, {})).viewer.createRequests.edges.map((e: any) => e.node.name)).toEqual(['Second thoughts', 'Film Night']);
   });
 });
 

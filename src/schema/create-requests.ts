@@ -11,6 +11,7 @@ import { GroupPrivacy, RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
 import { Group } from './groups.ts';
+import { GroupSettings } from './settings.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
   fields: (t) => ({
@@ -20,6 +21,12 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     privacy: t.expose('privacy', { type: GroupPrivacy }),
+    coverImageUrl: t.exposeString('coverImageUrl', { nullable: true, description: 'The cover image the group will have.' }),
+    settings: t.field({
+      type: GroupSettings,
+      description: 'The settings the group will have (those asked for, else the defaults).',
+      resolve: (request) => request,
+    }),
     group: t.field({
       type: Group,
       nullable: true,
@@ -33,6 +40,15 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
     rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    decidedBy: t.id({
+      nullable: true,
+      description:
+        'Who decided (or canceled) it: shown to Groups Managers and to the one who decided it (the requester, ' +
+        'when they canceled it); null for the requester otherwise, as a join request names its decider only ' +
+        'to those who may read the member list.',
+      resolve: (request, _args, ctx) =>
+        ctx.viewer.isGroupsManager || (ctx.viewer.memberId !== null && request.decidedBy === ctx.viewer.memberId) ? request.decidedBy : null,
+    }),
   }),
 });
 
@@ -61,7 +77,8 @@ builder.queryFields((t) => ({
   createRequests: t.field({
     type: CreateRequestConnection,
     nullable: true,
-    description: 'Groups Managers: every create request, newest first.',
+    description:
+      'Groups Managers: every create request (of one status, or all), newest first. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members (who read their own in viewer.createRequests).',
     args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
     resolve: (_root, args, ctx) => createRequestPage(ctx, { status: args.status }, args),
   }),

@@ -23,20 +23,22 @@ export const GroupPermissionsType = builder
   .implement({
     description: 'What the viewer may do with the group, answered before they try.',
     fields: (t) => ({
-      view: t.exposeBoolean('view'),
-      viewContent: t.exposeBoolean('viewContent'),
+      view: t.exposeBoolean('view', { description: 'Always true where the group resolves (a group the viewer may not see is null).' }),
+      viewContent: t.exposeBoolean('viewContent', {
+        description: 'May read the group’s content (its events; its members too, unless the member list is hidden: see viewMembers): PUBLIC everyone, else its members and Groups Managers.',
+      }),
       viewMembers: t.exposeBoolean('viewMembers', {
         description: 'May read `members`: as viewContent, except that a group hiding its member list (showMemberList: false) shows it to its admins and Groups Managers only.',
       }),
-      join: t.exposeBoolean('join'),
-      requestToJoin: t.exposeBoolean('requestToJoin'),
-      leave: t.exposeBoolean('leave'),
-      addMembers: t.exposeBoolean('addMembers'),
-      removeMembers: t.exposeBoolean('removeMembers'),
-      approveJoinRequests: t.exposeBoolean('approveJoinRequests'),
-      assignRoles: t.exposeBoolean('assignRoles'),
-      update: t.exposeBoolean('update'),
-      delete: t.exposeBoolean('delete'),
+      join: t.exposeBoolean('join', { description: 'joinGroup makes the viewer a member at once: a signed-in non-member of a PUBLIC group with no pending request.' }),
+      requestToJoin: t.exposeBoolean('requestToJoin', { description: 'joinGroup files a join request: a signed-in non-member of a PRIVATE group with no pending request.' }),
+      leave: t.exposeBoolean('leave', { description: "leaveGroup: any member but the group's only admin (who makes another member admin first, or deletes the group)." }),
+      addMembers: t.exposeBoolean('addMembers', { description: 'addGroupMembers: admins and Groups Managers; members too in a SECRET group, or when settings.membersCanInvite.' }),
+      removeMembers: t.exposeBoolean('removeMembers', { description: 'removeGroupMembers: admins and Groups Managers.' }),
+      approveJoinRequests: t.exposeBoolean('approveJoinRequests', { description: 'approve/rejectJoinRequests and reading joinRequests: admins and Groups Managers; members too when settings.membersCanApprove.' }),
+      assignRoles: t.exposeBoolean('assignRoles', { description: 'assignRole/unassignRole: admins and Groups Managers.' }),
+      update: t.exposeBoolean('update', { description: 'updateGroup, updateGroupSettings, setGroupRules, setMembershipQuestions: admins and Groups Managers.' }),
+      delete: t.exposeBoolean('delete', { description: 'deleteGroup: admins and Groups Managers.' }),
     }),
   });
 
@@ -48,7 +50,11 @@ export const Group = builder.prismaObject('Group', {
     description: t.exposeString('description', { nullable: true }),
     privacy: t.expose('privacy', { type: GroupPrivacy }),
     coverImageUrl: t.exposeString('coverImageUrl', { nullable: true }),
-    createdBy: t.exposeID('createdBy', { nullable: true }),
+    createdBy: t.exposeID('createdBy', {
+      nullable: true,
+      description:
+        'The member who created the group (for a Groups Manager’s creatorId, that member), shown wherever the group is, as API.md lists it, even when its member list is hidden. Null when not known.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     recentActivityAt: t.expose('recentActivityAt', { type: 'DateTime' }),
@@ -158,13 +164,14 @@ builder.queryFields((t) => ({
   }),
   groups: t.field({
     type: GroupConnection,
-    description: 'The groups the viewer may see, filtered, sorted (ties broken by id) and paged.',
+    description:
+      'The groups the viewer may see, filtered, sorted (ties broken by id) and paged. Without `sort`: newest first (CREATED_AT DESC). A cursor belongs to its sort: another sort refuses it.',
     args: {
       filter: t.arg({ type: GroupFilter }),
       sort: t.arg({ type: [GroupSort] }),
       first: t.arg.int(),
       after: t.arg.string(),
-      offset: t.arg.int({ description: 'Rows to skip (after `after`, when both are given).' }),
+      offset: t.arg.int({ description: 'Rows to skip (after `after`, when both are given), 0 to 10,000.' }),
     },
     resolve: async (_root, args, ctx) => {
       const size = pageSize(args, ctx.config);
@@ -266,6 +273,8 @@ builder.mutationFields((t) => ({
   }),
   updateGroup: t.field({
     type: Group,
+    description:
+      'Changes the fields given (admins and Groups Managers); the same values change nothing. A change of privacy does more: PRIVATE to PUBLIC approves the pending join requests (their members join); to SECRET rejects them and gives the group a new, unguessable slug; from SECRET back, a new plain slug (links to the old slug stop working).',
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateGroupInput, required: true }) },
     resolve: (_root, args, ctx) => groups.updateGroup(ctx, args.id, args.input),
   }),

@@ -82,7 +82,8 @@ builder.objectFields(Group, (t) => ({
   joinRequests: t.field({
     type: JoinRequestConnection,
     nullable: true,
-    description: 'Requests to join, oldest first. Null with FORBIDDEN unless the viewer may decide them.',
+    description:
+      'Requests to join, oldest first: PENDING by default, `status: null` for every status. Null with FORBIDDEN unless the viewer may decide them (viewerCan.approveJoinRequests).',
     args: {
       status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }),
       first: t.arg.int(),

@@ -45,7 +45,7 @@ builder.objectFields(Group, (t) => ({
   members: t.field({
     type: GroupMemberConnection,
     nullable: true,
-    description: 'The members, oldest first. Null with FORBIDDEN when the viewer may not read the list.',
+    description: 'The members, oldest first. Null with FORBIDDEN when the viewer may not read the list (viewerCan.viewMembers).',
     args: { role: t.arg({ type: GroupRole }), first: t.arg.int(), after: t.arg.string() },
     resolve: async (group, args, ctx) => {
       const size = pageSize(args, ctx.config);
@@ -82,7 +82,8 @@ builder.queryFields((t) => ({
   memberships: t.field({
     type: GroupMemberConnection,
     nullable: true,
-    description: 'A member’s memberships, newest first: Groups Managers, or that member.',
+    description:
+      'A member’s memberships, newest first: Groups Managers, or that member. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members.',
     args: { memberId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
     resolve: (_root, args, ctx) => membershipPage(ctx, args.memberId, args),
   }),

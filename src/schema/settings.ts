@@ -12,7 +12,9 @@ export const GroupSettings = builder
     fields: (t) => ({
       membersCanApprove: t.exposeBoolean('membersCanApprove', { description: 'Plain members may decide join requests.' }),
       membersCanInvite: t.exposeBoolean('membersCanInvite', { description: 'Plain members may add members (PUBLIC/PRIVATE).' }),
-      showMemberList: t.exposeBoolean('showMemberList', { description: 'Plain members may see the member list.' }),
+      showMemberList: t.exposeBoolean('showMemberList', {
+        description: 'The member list is shown to whoever may see the content; false: to admins and Groups Managers only (not to plain members, nor anyone outside).',
+      }),
     }),
   });
 
@@ -40,11 +42,17 @@ const GroupsSettingsInput = builder.inputType('GroupsSettingsInput', {
 });
 
 const GroupRuleInput = builder.inputType('GroupRuleInput', {
-  fields: (t) => ({ title: t.string({ required: true }), description: t.string({ required: true }) }),
+  fields: (t) => ({
+    title: t.string({ required: true, description: 'Not blank, at most 100 characters.' }),
+    description: t.string({ required: true, description: 'Not blank, at most 1,000 characters.' }),
+  }),
 });
 
 const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
-  fields: (t) => ({ text: t.string({ required: true }), required: t.boolean({ defaultValue: false }) }),
+  fields: (t) => ({
+    text: t.string({ required: true, description: 'Not blank, at most 300 characters.' }),
+    required: t.boolean({ defaultValue: false, description: 'A join request must answer it (PRIVATE groups ask their questions).' }),
+  }),
 });
 
 builder.queryFields((t) => ({

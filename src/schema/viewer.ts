@@ -30,9 +30,10 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
-      description: 'The viewer’s own create requests, newest first.',
-      args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (viewer, args, ctx) => createRequestPage(ctx, viewer.memberId ? { requestedBy: viewer.memberId } : null, args),
+      description: 'The viewer’s own create requests (of one status, or all), newest first. Empty for anonymous viewers.',
+      args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+      resolve: (viewer, args, ctx) =>
+        createRequestPage(ctx, viewer.memberId ? { requestedBy: viewer.memberId, status: args.status } : null, args),
     }),
   }),
 });
