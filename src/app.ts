@@ -21,6 +21,7 @@ import { checkReadiness, useReadiness } from './health.ts';
 import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
 import { graphiqlOptions } from './observability/graphiql.ts';
 import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
+import { useEndRefusedStreams } from './live/refused-streams.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -130,10 +131,12 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // which handed the subscription field its operation's variables instead of its arguments.
       useGraphQlJit(),
       ...observability.plugins,
-      ...limitPlugins(config.limits, config.maxPageSize, rate),
+      ...limitPlugins(config.limits, { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize }, rate),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
+      // Last: it sees whether any result processor took a subscription's stream.
+      useEndRefusedStreams(),
     ],
   });
   return {

@@ -169,10 +169,15 @@ export interface LiveConfig {
   connectionInitTimeoutMs: number;
   /**
    * MAX_SUBSCRIPTIONS_PER_VIEWER (default 20): live subscriptions one signed-in viewer may have open at once
-   * on one instance, over WebSocket and SSE together (anonymous viewers: per WebSocket connection). The next
-   * one fails with FORBIDDEN.
+   * on one instance, over WebSocket and SSE together. The next one fails with FORBIDDEN.
    */
   maxSubscriptionsPerViewer: number;
+  /**
+   * MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS (default 100): live subscriptions anonymous viewers may have open at
+   * once on one instance from one client address (behind TRUST_PROXY, the address the proxy saw), over
+   * WebSocket and SSE together. Higher than a viewer's because a school's or an office's network shares one.
+   */
+  maxAnonymousSubscriptionsPerAddress: number;
   /**
    * WS_MAX_BUFFERED_BYTES (default 1048576, 1 MiB): bytes a WebSocket may have waiting to be sent, beyond
    * what the operating system buffers. A client reading slower than its events come is closed with 4008
@@ -190,6 +195,7 @@ function liveFromEnv(env: NodeJS.ProcessEnv): LiveConfig {
   return {
     connectionInitTimeoutMs: intFromEnv(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3_000),
     maxSubscriptionsPerViewer: intFromEnv(env, 'MAX_SUBSCRIPTIONS_PER_VIEWER', 20),
+    maxAnonymousSubscriptionsPerAddress: intFromEnv(env, 'MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS', 100),
     maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576),
     backlog: intFromEnv(env, 'SUBSCRIPTION_BACKLOG', 1_000),
   };
@@ -212,9 +218,10 @@ export interface LimitsConfig {
   /** MAX_TOKENS (default 1000): lexical tokens per document, counted while parsing. */
   maxTokens: number;
   /**
-   * MAX_COST (default 10000): the estimated cost of an operation (GraphQL Armor's: objects 2, scalars 1, x1.5
-   * per level, x a literal `first`). A page of 100 rich nodes costs about 5,500; a page of pages (100 x 100)
-   * over 100,000, refused before it runs. `first` given as a variable is not multiplied: MAX_PAGE_SIZE bounds it.
+   * MAX_COST (default 25000): the estimated cost of an operation (GraphQL Armor's: objects 2, scalars 1, x1.5
+   * per level, x each page's size: its `first`, written or in a variable, else DEFAULT_PAGE_SIZE; cost-limit.ts).
+   * A page of 100 rich groups costs about 8,500, pages of 20 members in a page of 20 groups about 17,500, a
+   * page of pages (100 x 100) about 435,000, refused before it runs.
    */
   maxCost: number;
   /** BATCH_LIMIT (default 0 = batching off; at most 10): operations one HTTP request may carry as a JSON array. */
@@ -242,6 +249,13 @@ export interface LimitsConfig {
    * is the last entry of X-Forwarded-For rather than the connection's peer address.
    */
   trustProxy: boolean;
+  /**
+   * REQUEST_TIMEOUT_MS (default 30000): time a client has to send a whole request, headers and body, before
+   * its connection is closed (Node's default is 300 s, its headers' 60 s: a client trickling a 1 MiB body held
+   * that memory for five minutes). Headers alone get at most 10 s. Responses, SSE streams included, and
+   * WebSockets once open are not limited by it.
+   */
+  requestTimeoutMs: number;
 }
 
 /** The largest BATCH_LIMIT accepted: a batch multiplies every per-operation limit. */
@@ -261,7 +275,7 @@ function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
     maxAliases: intFromEnv(env, 'MAX_ALIASES', 15, 0),
     maxDirectives: intFromEnv(env, 'MAX_DIRECTIVES', 50, 0),
     maxTokens: intFromEnv(env, 'MAX_TOKENS', 1000),
-    maxCost: intFromEnv(env, 'MAX_COST', 10_000),
+    maxCost: intFromEnv(env, 'MAX_COST', 25_000),
     batchLimit,
     introspection: booleanFromEnv(env, 'INTROSPECTION', !production),
     blockFieldSuggestions: production,
@@ -270,5 +284,6 @@ function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
     rateLimitPoints: intFromEnv(env, 'RATE_LIMIT_POINTS', nodeEnv === 'test' ? 0 : 600, 0),
     rateLimitDuration: intFromEnv(env, 'RATE_LIMIT_DURATION', 60),
     trustProxy: booleanFromEnv(env, 'TRUST_PROXY', false),
+    requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000),
   };
 }

@@ -81,7 +81,13 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
 export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
   const app = buildApp(config, options);
   const { yoga } = app;
-  const server = createServer(requestListener(app, config));
+  // Slow clients: a request (headers and body) must arrive within REQUEST_TIMEOUT_MS, its headers within 10 s,
+  // checked every second (Node's default check, every 30 s, would let them stay that much longer).
+  const requestTimeout = config.limits.requestTimeoutMs;
+  const server = createServer(
+    { requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: 1_000 },
+    requestListener(app, config),
+  );
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
   // header, since the response's headers are written in one go and cannot be read back.
@@ -92,7 +98,9 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     res.on('close', () => streams.delete(res));
   });
 
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+  // A message is at most as large as a request body may be (ws's own default is 100 MiB, read into memory
+  // before anything looks at it, even before connection_init); a larger one closes the socket with 1009.
+  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.maxBodyBytes });
   const graphqlWs = serveGraphqlWs(
     wsServer,
     {

@@ -1,7 +1,8 @@
 /**
  * Request limits: what one request may ask for, and how often. Each limit refuses with a clear answer
  * before any resolver runs, never a crash:
- * - document shape (GraphQL Armor): depth, aliases, directives, tokens, estimated cost -> GRAPHQL_VALIDATION_FAILED
+ * - document shape (GraphQL Armor): depth, aliases, directives, tokens -> GRAPHQL_VALIDATION_FAILED; estimated
+ *   cost, the pages at the sizes they will have (cost-limit.ts) -> GRAPHQL_VALIDATION_FAILED
  * - introspection off in production -> GRAPHQL_VALIDATION_FAILED; field suggestions removed in production
  * - batching off unless BATCH_LIMIT is set (Yoga), body size (Yoga: HTTP 413)
  * - CSRF: a POST a browser may send cross-site without a preflight needs a header -> HTTP 403, FORBIDDEN
@@ -23,6 +24,7 @@ import type { LimitsConfig } from './config.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { pageSizeMessage } from './errors.ts';
 import { isStorableText } from './domain/validate.ts';
+import { usePageCostLimit, type PageSizes } from './cost-limit.ts';
 
 /** The Yoga server options the limits set; app.ts spreads them into createYoga. */
 export function limitOptions(limits: LimitsConfig) {
@@ -69,13 +71,13 @@ export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null
  * The Envelop/Yoga plugins of the limits, in the order they apply; app.ts adds them to its plugins. `rate`
  * counts the rate limit (createRateCounter, made when RATE_LIMIT_POINTS > 0); without one, no rate limit.
  */
-export function limitPlugins(limits: LimitsConfig, maxPageSize: number, rate: RateCounter | null = null): Plugin[] {
+export function limitPlugins(limits: LimitsConfig, sizes: PageSizes, rate: RateCounter | null = null): Plugin[] {
   return [
     useBodyLimit(limits.maxBodyBytes),
     useCsrfPrevention(limits.csrfHeaders),
     useParameterJson(),
     ...(limits.introspection ? [] : [useNoIntrospection()]),
-    useDocumentLimits(limits, maxPageSize),
+    useDocumentLimits(limits, sizes),
     useStorableText(),
     ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
@@ -161,17 +163,17 @@ function oversizedPage(document: DocumentNode, maxPageSize: number): ArgumentNod
 
 /**
  * A literal `first` above MAX_PAGE_SIZE is the client's input out of range, BAD_USER_INPUT, as the same value
- * passed as a variable is (schema/pagination.ts). Checked before the cost limit, which multiplies a literal
- * `first` into its estimate and would otherwise answer `first: 10000` as GRAPHQL_VALIDATION_FAILED; the cost
- * limit still applies to every document whose pages are within bounds.
+ * passed as a variable is (schema/pagination.ts), and refused here with the document: the cost limit, which
+ * runs later (cost-limit.ts), would otherwise answer `first: 10000` as a cost.
  */
-function pageSizeThenCost(maxPageSize: number, costRule: ValidationRule): ValidationRule {
+function pageSizeRule(maxPageSize: number): ValidationRule {
   return (context) => {
     const page = oversizedPage(context.getDocument(), maxPageSize);
-    if (!page) return costRule(context);
-    context.reportError(
-      new GraphQLError(pageSizeMessage(maxPageSize), { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
-    );
+    if (page) {
+      context.reportError(
+        new GraphQLError(pageSizeMessage(maxPageSize), { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
+      );
+    }
     return {};
   };
 }
@@ -180,7 +182,7 @@ function pageSizeThenCost(maxPageSize: number, costRule: ValidationRule): Valida
  * GraphQL Armor's document limits. Validation-time limits report their error to the validation context
  * (so it joins graphql's own validation errors); the token limit works inside the parser, so it throws.
  */
-function useDocumentLimits(limits: LimitsConfig, maxPageSize: number): Plugin {
+function useDocumentLimits(limits: LimitsConfig, sizes: PageSizes): Plugin {
   const report = {
     propagateOnRejection: false,
     onReject: [
@@ -193,12 +195,15 @@ function useDocumentLimits(limits: LimitsConfig, maxPageSize: number): Plugin {
   // The validation rules made once, in Armor's order. Armor's Envelop plugins make each rule anew for every
   // request, and a rule list whose functions change from request to request defeats Yoga's validation
   // cache, which finds a list's cache by its rules (patches/graphql-yoga+5.24.1.patch).
+  // Depth and cost read a fragment as if written in place: the same selection costs the same whether a
+  // client (codegen, most often) writes it with fragments or inline.
   const rules = [
     maxDirectivesRule({ n: limits.maxDirectives, ...report }),
     maxAliasesRule({ n: limits.maxAliases, ...report }),
-    pageSizeThenCost(maxPageSize, costLimitRule({ maxCost: limits.maxCost, ...report })),
-    maxDepthRule({ n: limits.maxDepth, ...report }),
+    pageSizeRule(sizes.maxPageSize),
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...report }),
   ];
+  const cost = usePageCostLimit(costLimitRule({ maxCost: limits.maxCost, flattenFragments: true, ...report }), sizes);
   const armor = EnvelopArmorPlugin({
     maxTokens: { n: limits.maxTokens, ...report },
     blockFieldSuggestion: { enabled: limits.blockFieldSuggestions },
@@ -210,6 +215,7 @@ function useDocumentLimits(limits: LimitsConfig, maxPageSize: number): Plugin {
   return {
     onPluginInit({ addPlugin }) {
       addPlugin(armor);
+      addPlugin(cost);
     },
     onValidate({ addValidationRule }) {
       for (const rule of rules) addValidationRule(rule);
@@ -316,17 +322,27 @@ interface RateContext {
 }
 
 /**
+ * The client's address: the connection's peer, or under TRUST_PROXY the last X-Forwarded-For entry (which
+ * our own proxy added). Read from the Fetch request over HTTP, and from the upgrade request of a WebSocket,
+ * whose operations have no Fetch request.
+ */
+export function clientAddress(context: Pick<RateContext, 'request' | 'req'>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const header = context.request?.headers.get('x-forwarded-for') ?? context.req?.headers['x-forwarded-for'];
+    const forwarded = (Array.isArray(header) ? header.join(',') : header)?.split(',').pop()?.trim();
+    if (forwarded) return forwarded;
+  }
+  return context.req?.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
  * Who a request counts against: the signed-in member, or the client's address when anonymous (the
  * connection's peer, or the last X-Forwarded-For entry, which our own proxy added, under TRUST_PROXY).
  */
 export function rateKey(context: RateContext, trustProxy: boolean): string {
   const memberId = context.viewer?.memberId;
   if (memberId) return `member:${memberId}`;
-  if (trustProxy) {
-    const forwarded = context.request?.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
-    if (forwarded) return `ip:${forwarded}`;
-  }
-  return `ip:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
+  return `ip:${clientAddress(context, trustProxy)}`;
 }
 
 function rateLimited(retryAfterMs: number): GraphQLError {

@@ -254,7 +254,8 @@ describe('POST /graphql answered directly', () => {
     // The path does itself what these hooks do for the requests it takes (see src/graphql-post.ts): Yoga's
     // request parsers, limits and CORS have nothing to do on them, the logs and metrics are told through
     // their HttpObserver, the result processor's choice is ACCEPTED. A plugin added with one of these hooks
-    // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production.)
+    // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production;
+    // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga.)
     const plugins = (gw.app.yoga as unknown as { plugins: Record<string, unknown>[] }).plugins;
     const count = (hook: string) => plugins.filter((plugin) => typeof plugin[hook] === 'function').length;
     expect({
@@ -264,7 +265,7 @@ describe('POST /graphql answered directly', () => {
       onExecutionResult: count('onExecutionResult'),
       onResultProcess: count('onResultProcess'),
       onResponse: count('onResponse'),
-    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 3, onExecutionResult: 0, onResultProcess: 3, onResponse: 3 });
+    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 3, onExecutionResult: 0, onResultProcess: 4, onResponse: 3 });
   });
 });
 

@@ -3,6 +3,9 @@
  * leaves ordinary clients alone (JSON POST, GET, SSE).
  */
 import http from 'node:http';
+import net from 'node:net';
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveGateway, type LiveGateway } from './helpers/live.ts';
 import { loadConfig } from '../src/config.ts';
@@ -69,8 +72,38 @@ describe('document limits (defaults)', () => {
     gw.statements.length = 0;
     const refused = await gw.as(member)(`{ groups(first: 100) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }`);
     expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 10000 exceeded/);
+    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 25000 exceeded/);
     expect(gw.statements).toEqual([]);
+  });
+
+  it('cost: pages sized by variables, or by default, count at the size they will have', async () => {
+    const nested = `query($n: Int, $m: Int) { groups(first: $n) { edges { node { members(first: $m) { edges { node { memberId } } } } } } }`;
+    gw.statements.length = 0;
+    // Pages of 100 in pages of 100, given as variables: refused before any statement, as when written in.
+    const refused = await gw.as(member)(nested, { n: 100, m: 100 });
+    expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 25000 exceeded/);
+    expect(gw.statements).toEqual([]);
+    // The same document with small pages runs: its cost depends on its variables.
+    ok(await gw.as(member)(nested, { n: 5, m: 5 }));
+    // A variable's default in the operation counts when it is not given; a page left out, DEFAULT_PAGE_SIZE.
+    const defaulted = `query($n: Int = 100, $m: Int = 100) { groups(first: $n) { edges { node { members(first: $m) { edges { node { memberId } } } } } } }`;
+    expect(codes(await gw.as(member)(defaulted))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    ok(await gw.as(member)(defaulted, { n: 3 }));
+    // Without first at all: pages of 20 in pages of 20 in pages of 20, over the limit; 20 x 20, under it.
+    expect(codes(await gw.as(member)(`{ groups { edges { node { members { edges { node { group { members { totalCount edges { node { memberId role joinedAt } } } } } } } } } } }`))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    ok(await gw.as(member)(`{ groups { edges { node { members { edges { node { memberId } } } } } } }`));
+  });
+
+  it('depth and cost read fragments as written in place', async () => {
+    const inline = `{ viewer { memberships(first: 1) { edges { node { group { members(first: 1) { edges { node { memberId } } } } } } } } }`;
+    const spread = `{ viewer { ...V } } fragment V on Viewer { memberships(first: 1) { edges { node { group { ...G } } } } }
+      fragment G on Group { members(first: 1) { edges { node { memberId } } } }`;
+    const typed = `{ viewer { ... on Viewer { memberships(first: 1) { edges { node { group { ... on Group { members(first: 1) { edges { node { memberId } } } } } } } } } } }`;
+    const answers = [];
+    for (const query of [inline, spread, typed]) answers.push(ok(await gw.as(member)(query)));
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
   });
 
   it('a literal first above MAX_PAGE_SIZE is BAD_USER_INPUT, as the same value in a variable is, before the cost limit', async () => {
@@ -150,7 +183,7 @@ describe('document limits (defaults)', () => {
 describe('the body limit on the wire (a real port)', () => {
   let gw: LiveGateway;
   beforeAll(async () => {
-    gw = await startLiveGateway({ MAX_BODY_BYTES: '2000' });
+    gw = await startLiveGateway({ MAX_BODY_BYTES: '2000', REQUEST_TIMEOUT_MS: '1500' });
   });
   afterAll(() => gw?.close());
 
@@ -195,6 +228,78 @@ describe('the body limit on the wire (a real port)', () => {
   it('a Content-Length that is not one number: HTTP 400', async () => {
     const answer = await send([small], `${Buffer.byteLength(small)}, ${Buffer.byteLength(small)}`);
     expect(answer.status).toBe(400);
+  });
+
+  it('a client that stops sending its body is cut after REQUEST_TIMEOUT_MS, not after Node’s five minutes', async () => {
+    const url = new URL(gw.server.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    const started = Date.now();
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(`POST /graphql HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: 1500\r\n\r\n{"query":`);
+    await closed;
+    const waited = Date.now() - started;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(waited).toBeGreaterThanOrEqual(1_400);
+    expect(waited).toBeLessThan(5_000);
+  });
+
+  it('a WebSocket message over MAX_BODY_BYTES closes the socket (1009) before it is read, even before connection_init', async () => {
+    const socket = new WebSocket(gw.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(3_000) } }));
+    expect(await closed).toBe(1009);
+    // Within the limit, the protocol goes on as usual.
+    const fine = new WebSocket(gw.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve) => fine.once('open', resolve));
+    const acked = new Promise((resolve) => fine.once('message', (data) => resolve(JSON.parse(String(data)).type)));
+    fine.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(1_000) } }));
+    expect(await acked).toBe('connection_ack');
+    fine.close();
+  });
+});
+
+describe('rate limiting over WebSocket, behind a proxy', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway({ RATE_LIMIT_POINTS: '3', RATE_LIMIT_DURATION: '60', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => gw?.close());
+
+  /** Runs `{ viewer { memberId } }` `times` over one anonymous WebSocket whose upgrade came through the proxy for `address`. */
+  async function askOverWs(address: string, times: number): Promise<string[]> {
+    const Forwarded = class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { 'x-forwarded-for': address } });
+      }
+    };
+    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: Forwarded, retryAttempts: 0 });
+    const outcomes: string[] = [];
+    try {
+      for (let i = 0; i < times; i++) {
+        outcomes.push(
+          await new Promise<string>((resolve, reject) => {
+            let outcome = 'none';
+            client.subscribe({ query: '{ viewer { memberId } }' }, {
+              next: (result) => (outcome = result.errors ? String(result.errors[0].extensions?.code) : 'ok'),
+              error: reject,
+              complete: () => resolve(outcome),
+            });
+          }),
+        );
+      }
+    } finally {
+      await client.dispose();
+    }
+    return outcomes;
+  }
+
+  it('anonymous operations count against the address the proxy saw, as over HTTP', async () => {
+    expect(await askOverWs('203.0.113.1', 4)).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED']);
+    // Another client behind the same proxy keeps its own allowance.
+    expect(await askOverWs('198.51.100.7', 3)).toEqual(['ok', 'ok', 'ok']);
   });
 });
 
@@ -292,7 +397,7 @@ describe('configured limits', () => {
     expect(() => loadConfig({ ...base, PORT: '70000' })).toThrow('PORT must be an integer from 0 to 65535, got "70000"');
     expect(loadConfig({ ...base, PORT: '65535' }).port).toBe(65_535);
     const defaults = loadConfig({ ...base, NODE_ENV: 'development' }).limits;
-    expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 10_000, batchLimit: 0 });
+    expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 25_000, batchLimit: 0 });
     expect(defaults).toMatchObject({ introspection: true, maxBodyBytes: 1_048_576, rateLimitPoints: 600, rateLimitDuration: 60 });
   });
 });

@@ -15,7 +15,12 @@ import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { createEventBus, MAX_BACKLOG, WAKE_SLICE } from '../src/pubsub.ts';
 import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 
-const LIMITS = { WS_CONNECTION_INIT_TIMEOUT_MS: '400', MAX_SUBSCRIPTIONS_PER_VIEWER: '2', WS_MAX_BUFFERED_BYTES: '65536' };
+const LIMITS = {
+  WS_CONNECTION_INIT_TIMEOUT_MS: '400',
+  MAX_SUBSCRIPTIONS_PER_VIEWER: '2',
+  MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS: '3',
+  WS_MAX_BUFFERED_BYTES: '65536',
+};
 
 /** Waits (boundedly) until `condition` holds. */
 async function until(condition: () => boolean, timeoutMs = 5_000) {
@@ -146,14 +151,53 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     const [error] = await refused.errors.take(1);
     expect(error.extensions?.code).toBe('FORBIDDEN');
     expect(error.message).toMatch(/limit of 2 open live subscriptions/);
-    // Other viewers are not affected (anonymous SSE ones are not counted together).
+    // Other viewers are not affected.
     await gw.subscribe({ sub: 'someone-else' }, { after: null });
-    for (let i = 0; i < 3; i++) await gw.subscribe('anonymous', { after: null, transport: 'sse' });
+    await gw.subscribe('anonymous', { after: null, transport: 'sse' });
     // A slot given back can be taken again.
     const before = listeners();
     await first.close();
     await until(() => listeners() === before - 1);
     expect((await gw.subscribe(capped, { after: null })).errors.items).toEqual([]);
+  });
+
+  it('anonymous viewers hold at most MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS from one address, over SSE and WebSocket together', async () => {
+    await until(() => listeners() === 0); // the earlier tests' subscriptions, closed, have given back their slots
+    const held = [
+      await gw.subscribe('anonymous', { after: null, transport: 'sse' }),
+      await gw.subscribe('anonymous', { after: null, transport: 'sse' }),
+      await gw.subscribe('anonymous', { after: null }),
+    ];
+    for (const transport of ['sse', 'ws'] as const) {
+      const refused = await gw.subscribe('anonymous', { transport });
+      const [error] = await refused.errors.take(1);
+      expect({ transport, code: error.extensions?.code, message: error.message }).toEqual({
+        transport, code: 'FORBIDDEN', message: expect.stringMatching(/limit of 3 open live subscriptions/),
+      });
+    }
+    // Signed-in viewers from the same address are counted as themselves.
+    expect((await gw.subscribe({ sub: 'neighbour' }, { after: null })).errors.items).toEqual([]);
+    const before = listeners();
+    await held[0].close();
+    await until(() => listeners() === before - 1);
+    expect((await gw.subscribe('anonymous', { after: null, transport: 'sse' })).errors.items).toEqual([]);
+  });
+
+  it('a subscription over HTTP the client cannot receive (406) holds no listener and no slot', async () => {
+    const token = await tokenFor({ sub: 'no-stream' });
+    const before = listeners();
+    // Twice the viewer's limit, with every Accept that carries no stream.
+    for (const accept of ['application/json', 'application/graphql-response+json', 'multipart/mixed', 'text/html']) {
+      const response = await fetch(gw.server.url, {
+        method: 'POST',
+        headers: { accept, 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: GROUP_EVENTS, variables: { groupId: null, after: null } }),
+      });
+      expect({ accept, status: response.status }).toEqual({ accept, status: 406 });
+    }
+    await until(() => listeners() <= before);
+    expect(gw.server.app.services.audience.slots.count('member:no-stream')).toBe(0);
+    expect((await gw.subscribe({ sub: 'no-stream' }, { after: null })).errors.items).toEqual([]);
   });
 
   it('a WebSocket reading too slowly is closed with 4008, holding back neither memory nor other subscribers', async () => {

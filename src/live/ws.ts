@@ -60,7 +60,11 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
       console.error('WebSocket connection failed:', error);
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     };
-    socket.on('error', fail);
+    // ws's own errors (WS_ERR_*: a frame too large, or not by the protocol) are the client's: ws has closed the
+    // socket with the code that says so (1009, 1002), and there is nothing of ours to report.
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (!error.code?.startsWith('WS_ERR_')) fail(error);
+    });
     // The messages of a turn leave in one write (write-batch.ts), on the upgraded request's socket: the one the
     // WebSocket writes to.
     const batch = writeBatch(request.socket);

@@ -1,4 +1,5 @@
 /** The durable event log as a live subscription: `groupEvents(groupId, after)`. */
+import type { IncomingMessage } from 'node:http';
 import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { actorAlwaysNamed, canSeeEventActor, canSeeGroup } from '../auth/policy.ts';
@@ -9,6 +10,7 @@ import type { Context } from '../context.ts';
 import { RESUMED } from '../pubsub.ts';
 import { LOG_PAGE, nextReplayWindow, REPLAY_WINDOW, type LogEvent } from '../live/audience.ts';
 import { whenExpired } from '../live/limits.ts';
+import { clientAddress } from '../limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
 
@@ -57,10 +59,14 @@ function parseEventId(ctx: Context, value: string): number {
 /** The graphql-ws connection an operation runs on (http.ts puts its socket in the context); none over HTTP/SSE. */
 const webSocketOf = (ctx: Context): object | null => (ctx as { socket?: object }).socket ?? null;
 
-/** Whose subscriptions count together: a signed-in viewer's across connections; an anonymous one's per WebSocket. */
-function slotOwner(ctx: Context): unknown {
-  if (ctx.viewer.memberId !== null) return `member:${ctx.viewer.memberId}`;
-  return webSocketOf(ctx);
+/**
+ * Whose subscriptions count together, and how many they may hold: a signed-in viewer's across connections
+ * and transports; anonymous viewers' by client address (the rate limit's address), over SSE and WebSocket.
+ */
+function slotOwner(ctx: Context): { owner: string; limit: number } {
+  if (ctx.viewer.memberId !== null) return { owner: `member:${ctx.viewer.memberId}`, limit: ctx.config.live.maxSubscriptionsPerViewer };
+  const address = clientAddress(ctx as Context & { request?: Request; req?: IncomingMessage }, ctx.config.limits.trustProxy);
+  return { owner: `address:${address}`, limit: ctx.config.live.maxAnonymousSubscriptionsPerAddress };
 }
 
 /** Read from a stream when the viewer's token has expired: the subscription's last result, then its end. */
@@ -206,9 +212,8 @@ builder.subscriptionFields((t) => ({
     // anything listens or reads the log.
     subscribe: async (_root, args, ctx) => {
       const afterId = args.after != null ? parseEventId(ctx, args.after) : null;
-      const owner = slotOwner(ctx);
-      const limit = ctx.config.live.maxSubscriptionsPerViewer;
-      const release = owner === null ? () => undefined : ctx.audience.slots.take(owner, limit);
+      const { owner, limit } = slotOwner(ctx);
+      const release = ctx.audience.slots.take(owner, limit);
       if (!release) {
         throw forbidden(`You have reached the limit of ${limit} open live subscriptions. Close one before opening another.`);
       }

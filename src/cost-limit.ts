@@ -1,0 +1,120 @@
+/**
+ * The cost limit (MAX_COST), with the page sizes an operation will really have.
+ *
+ * GraphQL Armor's cost estimate multiplies a page by its `first` only when `first` is written in the
+ * document as a number: a `first` passed as a variable, or left out (DEFAULT_PAGE_SIZE applies), counted
+ * as 1. Pages of 100 nested in pages of 100, with their sizes in variables, passed the limit (one anonymous
+ * request: 48 MB of answer and 6 s of a blocked event loop). Armor's rule is kept, and is given the document
+ * with every page's size written in: the number given, the variable's value (or its default), or
+ * DEFAULT_PAGE_SIZE. Written by hand because no cost library reads variables; what it adds is that rewrite.
+ *
+ * It runs when the operation runs (execute or subscribe), once the variables are known, and before any
+ * resolver. A document whose page sizes are all written in (or left out) has one cost whatever its
+ * variables: that verdict is kept with the document, so a repeated document costs a WeakMap lookup.
+ */
+import {
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  validate,
+  visit,
+  visitWithTypeInfo,
+  type ArgumentNode,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface PageSizes {
+  /** MAX_PAGE_SIZE: a variable's value above it is refused by the page itself; counted as at most this. */
+  maxPageSize: number;
+  /** DEFAULT_PAGE_SIZE: the size of a page whose `first` is left out, or null. */
+  defaultPageSize: number;
+}
+
+type Variables = Record<string, unknown> | null | undefined;
+
+/** What is known of a document: its refusals if they do not depend on variables, else that they do. */
+type Verdict = { readonly errors: readonly GraphQLError[] } | 'variables';
+
+/** Whether a page field's `first` is a variable somewhere in the document. */
+function sizedByVariables(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) found = true;
+    },
+  });
+  return found;
+}
+
+/** The page size a `first` argument gives, as a number (null when it does not say: the default then). */
+function givenSize(argument: ArgumentNode | undefined, document: DocumentNode, variables: Variables): number | null {
+  if (!argument) return null;
+  const value = argument.value;
+  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind !== Kind.VARIABLE) return null;
+  const name = value.name.value;
+  const given = variables?.[name];
+  if (typeof given === 'number') return given;
+  if (given === undefined) {
+    // The operation's default for the variable, if it has one.
+    for (const definition of document.definitions) {
+      if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+      const declared = definition.variableDefinitions?.find((v) => v.variable.name.value === name);
+      if (declared?.defaultValue?.kind === Kind.INT) return Number(declared.defaultValue.value);
+    }
+  }
+  return null;
+}
+
+/**
+ * The document with every page's size written in as `first: N`, N within [0, maxPageSize]. A page is a
+ * field that takes a `first` argument (every connection of the schema).
+ */
+export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, variables: Variables, sizes: PageSizes): DocumentNode {
+  const typeInfo = new TypeInfo(schema);
+  return visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node: FieldNode) {
+        const definition = typeInfo.getFieldDef();
+        if (!definition?.args.some((arg) => arg.name === 'first')) return undefined;
+        const argument = node.arguments?.find((arg) => arg.name.value === 'first');
+        const size = Math.min(Math.max(givenSize(argument, document, variables) ?? sizes.defaultPageSize, 0), sizes.maxPageSize);
+        const first: ArgumentNode = {
+          kind: Kind.ARGUMENT,
+          name: { kind: Kind.NAME, value: 'first' },
+          value: { kind: Kind.INT, value: String(Math.trunc(size)) },
+        };
+        return { ...node, arguments: [...(node.arguments ?? []).filter((arg) => arg !== argument), first] };
+      },
+    }),
+  );
+}
+
+/** Refuses an operation whose estimated cost, its pages at their real sizes, is over the limit of `costRule`. */
+export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Plugin {
+  const verdicts = new WeakMap<DocumentNode, Verdict>();
+
+  function refusals(schema: GraphQLSchema, document: DocumentNode, variables: Variables): readonly GraphQLError[] {
+    const known = verdicts.get(document);
+    if (known !== undefined && known !== 'variables') return known.errors;
+    const errors = validate(schema, withPageSizes(schema, document, variables, sizes), [costRule]);
+    if (known === undefined) verdicts.set(document, sizedByVariables(document) ? 'variables' : { errors });
+    return errors;
+  }
+
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const errors = refusals(args.schema, args.document, args.variableValues);
+      if (errors.length) setResultAndStopExecution({ errors });
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const errors = refusals(args.schema, args.document, args.variableValues);
+      if (errors.length) setResultAndStopExecution({ errors });
+    },
+  };
+}
