@@ -10,6 +10,7 @@ import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
+import type { GroupEventsSubscription, GroupEventsSubscriptionVariables } from './gql/graphql.ts';
 
 const url = process.env.GATEWAY_URL ?? 'http://localhost:4000/graphql';
 const token = process.env.TOKEN;
@@ -27,8 +28,8 @@ const MyGroups = graphql(`
 `);
 
 const GroupEvents = graphql(`
-  subscription GroupEvents {
-    groupEvents { id type groupId memberId role }
+  subscription GroupEvents($after: ID) {
+    groupEvents(after: $after) { id type groupId memberId role }
   }
 `);
 
@@ -45,13 +46,32 @@ for (const { node } of data.viewer.memberships.edges) {
 }
 
 if (process.argv.includes('--follow')) {
+  // Resumes after the last event handled whenever the stream stops (a lost connection, a restart, a server
+  // that ended it): graphql-ws's own retries would subscribe again without `after`, so they are off.
   const client = createClient({
     url: url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
   });
+  let after: string | null = null;
   console.log('Following live events (Ctrl-C to stop)…');
-  for await (const event of client.iterate({ query: print(GroupEvents) })) {
-    console.log(event.data?.groupEvents);
+  for (;;) {
+    try {
+      const variables: GroupEventsSubscriptionVariables = { after };
+      for await (const event of client.iterate<GroupEventsSubscription>({ query: print(GroupEvents), variables })) {
+        if (event.errors) console.error('The gateway refused:', JSON.stringify(event.errors));
+        const groupEvent = event.data?.groupEvents;
+        if (!groupEvent) continue;
+        after = groupEvent.id;
+        console.log(groupEvent);
+      }
+    } catch (error) {
+      // A close of the socket comes as its event (code, reason), a refused operation as its errors.
+      const close = error as { code?: number; reason?: string };
+      const why = error instanceof Error ? error.message : close.code ? `closed ${close.code} ${close.reason ?? ''}` : JSON.stringify(error);
+      console.error(`The stream stopped (${why.trim()}); resuming.`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }

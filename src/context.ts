@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { EventBus } from './pubsub.ts';
 import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { ANONYMOUS, viewerFromAuthorization, type Viewer } from './auth/viewer.ts';
+import { ANONYMOUS, connectionAuthorization, viewerFromAuthorization, type Viewer } from './auth/viewer.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -31,7 +31,7 @@ export function createContext(
   services: AppServices,
   initial: YogaInitialContext & { connectionParams?: Record<string, unknown> },
 ): Context | Promise<Context> {
-  const fromConnection = initial.connectionParams?.authorization;
+  const fromConnection = initial.connectionParams ? connectionAuthorization(initial.connectionParams) : undefined;
   const header =
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');
   const known = knownViewer(header, services.jwtKey);

@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import { buildApp, maskError, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
-import { viewerFromAuthorization } from './auth/viewer.ts';
+import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
 import { writeBatch } from './live/write-batch.ts';
 
@@ -107,7 +107,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       // The token is checked at connection_init: a bad one is graphql-ws's Forbidden close (4403), rather
       // than every operation of the connection failing. When it expires, the connection is closed (4401).
       onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization;
+        const authorization = connectionAuthorization(ctx.connectionParams);
         if (authorization != null && typeof authorization !== 'string') return false;
         try {
           const viewer = await viewerFromAuthorization(authorization, app.services.jwtKey);

@@ -16,12 +16,16 @@ import type { GroupEvent } from './generated/prisma/client.ts';
 export type Topics = { groupEvent: [event: GroupEvent] };
 
 /**
- * Events one subscriber may have waiting, by default (SUBSCRIPTION_BACKLOG). A subscriber further behind (a
- * client that stopped reading) is cut off: it gets what it has waiting, then its stream ends, and it resumes
- * with `after` from the durable log. Without a bound the backlog grows without limit (Yoga's createPubSub
- * throws past 1024 waiting events, from inside publish, which crashes the process).
+ * Events one subscriber may have waiting, by default (SUBSCRIPTION_BACKLOG). Without a bound the backlog grows
+ * without limit (Yoga's createPubSub throws past 1024 waiting events, from inside publish, which crashes the
+ * process). A subscriber that falls further behind drops what it has waiting and reads the same events from
+ * the durable log instead (RESUMED), at its own pace: one write of many events (a group opened with a
+ * thousand pending requests) does not end anyone's subscription. One that has read nothing for
+ * STALLED_AFTER_MS since it last fell behind has stopped reading: it is cut off (its stream ends, and its
+ * client resumes with `after`).
  */
 export const MAX_BACKLOG = 1_000;
+export const STALLED_AFTER_MS = 10_000;
 
 /**
  * Read from a subscription, between events, when the bus may have lost events on the way: Redis was
@@ -32,8 +36,10 @@ export const RESUMED = Symbol('resumed');
 export interface EventBusOptions {
   /** REDIS_URL: carry events through Redis pub/sub. Without it, events stay in this process. */
   redisUrl?: string | null;
-  /** Events one subscriber may have waiting before it is cut off (default MAX_BACKLOG). */
+  /** Events one subscriber may have waiting before it reads from the log instead (default MAX_BACKLOG). */
   backlog?: number;
+  /** How long a subscriber that fell behind may read nothing before it is cut off (default STALLED_AFTER_MS). */
+  stalledAfterMs?: number;
   /** Where the bus reports Redis becoming unreachable and coming back (default: console.warn). */
   log?: (message: string) => void;
 }
@@ -168,6 +174,7 @@ function redisTransport(url: string, log: (message: string) => void, topics: () 
 /** Publish/subscribe: within this process, or between instances through Redis. */
 export function createEventBus(options: EventBusOptions = {}) {
   const maxBacklog = options.backlog ?? MAX_BACKLOG;
+  const stalledAfterMs = options.stalledAfterMs ?? STALLED_AFTER_MS;
   const subscribers = new Set<Subscriber>();
   const redis = options.redisUrl
     ? redisTransport(
@@ -192,7 +199,8 @@ export function createEventBus(options: EventBusOptions = {}) {
 
     /**
      * Listens from this call on (not from the first `next()`), so a caller can listen before reading the log.
-     * Yields the topic's payloads in the order they arrive, and RESUMED after a Redis reconnection.
+     * Yields the topic's payloads in the order they arrive, and RESUMED where it may have missed some: after a
+     * Redis reconnection, and in place of a backlog that overflowed.
      */
     subscribe<K extends keyof Topics>(topic: K): AsyncIterableIterator<Topics[K][0] | typeof RESUMED> {
       const backlog: (Topics[K][0] | typeof RESUMED)[] = [];
@@ -224,8 +232,18 @@ export function createEventBus(options: EventBusOptions = {}) {
         target.removeEventListener(topic, listener);
         wake();
       };
+      // When the subscriber last fell behind without reading since (0: it has read since, or never fell behind).
+      let behindSince = 0;
       function listener(event: Event) {
-        if (backlog.length >= maxBacklog) return stop();
+        if (backlog.length >= maxBacklog) {
+          const now = Date.now();
+          if (behindSince !== 0 && now - behindSince >= stalledAfterMs) return stop();
+          if (behindSince === 0) behindSince = now;
+          // What waits (this event included) is in the log: the subscriber reads it there, after its last event.
+          backlog.length = 0;
+          backlog.push(RESUMED);
+          return;
+        }
         backlog.push((event as CustomEvent).detail);
         if (waiting.length > 0 && !wakeQueued) {
           wakeQueued = true;
@@ -240,7 +258,9 @@ export function createEventBus(options: EventBusOptions = {}) {
         },
         async next() {
           while (backlog.length === 0 && !ended) await new Promise<void>((resolve) => waiting.push(resolve));
-          return backlog.length > 0 ? { value: backlog.shift()!, done: false } : { value: undefined, done: true };
+          if (backlog.length === 0) return { value: undefined, done: true };
+          behindSince = 0;
+          return { value: backlog.shift()!, done: false };
         },
         async return() {
           backlog.length = 0;

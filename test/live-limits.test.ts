@@ -12,7 +12,7 @@ import { TEST_DATABASE } from './helpers/database.ts';
 import { manager, member } from './helpers/world.ts';
 import { GROUP_EVENTS, openSubscription, startLiveGateway, type LiveGateway } from './helpers/live.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
-import { createEventBus, MAX_BACKLOG, WAKE_SLICE } from '../src/pubsub.ts';
+import { createEventBus, MAX_BACKLOG, RESUMED, WAKE_SLICE } from '../src/pubsub.ts';
 import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 
 const LIMITS = {
@@ -79,6 +79,36 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     const parsed = results.length ? results : [JSON.parse(body)];
     expect(parsed.flatMap((r) => codes(r))).toEqual(['UNAUTHENTICATED']);
     expect(parsed.every((r) => r.data == null)).toBe(true);
+  });
+
+  it('the token in connection_init is read however the client spells authorization, never silently dropped', async () => {
+    const token = await tokenFor({ sub: 'spelled' });
+    const whoAmI = async (connectionParams: Record<string, unknown>) => {
+      const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+      try {
+        return await new Promise<unknown>((resolve, reject) => {
+          let seen: unknown = null;
+          client.subscribe({ query: '{ viewer { memberId } }' }, {
+            next: (result) => (seen = (result.data as { viewer: { memberId: string | null } }).viewer.memberId),
+            error: (error) => reject(error),
+            complete: () => resolve(seen),
+          });
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    for (const params of [
+      { authorization: `Bearer ${token}` },
+      { Authorization: `Bearer ${token}` },
+      { headers: { Authorization: `Bearer ${token}` } },
+      { headers: { authorization: `Bearer ${token}` } },
+    ]) {
+      expect({ params: Object.keys(params), memberId: await whoAmI(params) }).toEqual({ params: Object.keys(params), memberId: 'spelled' });
+    }
+    expect(await whoAmI({})).toBeNull();
+    // A bad token, however spelled, closes the connection (4403) rather than making it anonymous.
+    await expect(whoAmI({ Authorization: 'Bearer not-a-jwt' })).rejects.toMatchObject({ code: 4403 });
   });
 
   it('a token whose sub is not a member id is refused like an invalid one: 4403 over WebSocket, 401 over SSE', async () => {
@@ -240,20 +270,41 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
   });
 
   it('the bus cuts off a subscriber that stopped reading, instead of failing the publisher (or the process)', async () => {
-    const bus = createEventBus();
+    // Fallen behind once, it reads from the log instead (RESUMED); behind again without having read since,
+    // for at least stalledAfterMs (0 here), it is cut off.
+    const bus = createEventBus({ stalledAfterMs: 0 });
     const stalled = bus.subscribe('groupEvent');
     const row = (id: number) => ({ id }) as GroupEventRow;
-    for (let id = 1; id <= MAX_BACKLOG + 50; id++) bus.publish('groupEvent', row(id));
+    for (let id = 1; id <= 2 * MAX_BACKLOG + 50; id++) bus.publish('groupEvent', row(id));
     const reader = bus.subscribe('groupEvent');
-    bus.publish('groupEvent', row(MAX_BACKLOG + 51));
-    expect((await reader.next()).value).toEqual(row(MAX_BACKLOG + 51)); // others are unaffected
-    const received: number[] = [];
-    for await (const event of stalled) received.push((event as GroupEventRow).id);
+    bus.publish('groupEvent', row(2 * MAX_BACKLOG + 51));
+    expect((await reader.next()).value).toEqual(row(2 * MAX_BACKLOG + 51)); // others are unaffected
+    const received: (number | string)[] = [];
+    for await (const event of stalled) received.push(event === RESUMED ? 'resumed' : (event as GroupEventRow).id);
     // What it had waiting arrives in order, then its stream ends: it resumes with `after` from the log.
-    expect(received).toEqual(Array.from({ length: MAX_BACKLOG }, (_, i) => i + 1));
+    expect(received).toEqual(['resumed', ...Array.from({ length: MAX_BACKLOG - 1 }, (_, i) => MAX_BACKLOG + 2 + i)]);
     expect(bus.listenerCount('groupEvent')).toBe(1);
     await reader.return?.();
     expect(bus.listenerCount('groupEvent')).toBe(0);
+  });
+
+  it('a burst larger than the backlog sends a reading subscriber to the log (RESUMED), in order, without ending it', async () => {
+    const bus = createEventBus({ backlog: 10 });
+    const subscriber = bus.subscribe('groupEvent');
+    const row = (id: number) => ({ id }) as GroupEventRow;
+    for (let id = 1; id <= 35; id++) bus.publish('groupEvent', row(id));
+    const first = await subscriber.next();
+    expect(first.value).toBe(RESUMED);
+    // Having read, it may fall behind again: the next burst does not cut it off either.
+    for (let id = 36; id <= 60; id++) bus.publish('groupEvent', row(id));
+    expect((await subscriber.next()).value).toBe(RESUMED);
+    bus.publish('groupEvent', row(61));
+    const rest: unknown[] = [];
+    for (let i = 0; i < 9; i++) rest.push(((await subscriber.next()).value as GroupEventRow).id);
+    // After its RESUMED, what came since the backlog last overflowed (at 52), in order.
+    expect(rest).toEqual([53, 54, 55, 56, 57, 58, 59, 60, 61]);
+    expect(bus.listenerCount('groupEvent')).toBe(1);
+    await subscriber.return?.();
   });
 
   it('one event resumes a large audience WAKE_SLICE subscribers per turn of the event loop, every one of them', async () => {

@@ -157,4 +157,35 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
       await gw.close();
     }
   });
+
+  it('SSE clients that leave while their subscription is being set up leave no listener and no slot behind', async () => {
+    const gw = await startLiveGateway({ REDIS_URL: redis.url });
+    try {
+      const token = await tokenFor({ sub: 'flaky' });
+      const before = gw.server.app.services.events.listenerCount('groupEvent');
+      // Each leaves after 0 to 95 ms: some before the subscription is set up, some during, some after.
+      await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(), (i % 20) * 5);
+          try {
+            const response = await fetch(`${gw.server.url}?query=${encodeURIComponent('subscription { groupEvents(after: "0") { id } }')}`, {
+              headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+              signal: controller.signal,
+            });
+            await response.body?.cancel();
+          } catch {
+            // aborted
+          }
+        }),
+      );
+      // Subscriptions still being set up finish (or end) within a few seconds.
+      const held = () => ({ listeners: gw.server.app.services.events.listenerCount('groupEvent') - before, slots: gw.server.app.services.audience.slots.count('member:flaky') });
+      const deadline = Date.now() + 10_000;
+      while ((held().listeners > 0 || held().slots > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(held()).toEqual({ listeners: 0, slots: 0 });
+    } finally {
+      await gw.close();
+    }
+  });
 });

@@ -178,7 +178,12 @@ describe('groupEvents', () => {
       ok(await gw.as(admin)(`mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: id }));
       for (const sub of subs.slice(0, 2)) expect(summary(await sub.events.take(1))).toEqual(['GROUP_DELETED null']);
       for (const sub of subs.slice(2)) expect(await sub.events.unreadAfter(200)).toEqual([]);
+      // The group can have no other event: the subscriptions that received its deletion end there (and give
+      // back their slots); the others stay open and quiet, as for a group made secret.
+      for (const sub of subs.slice(0, 2)) expect(await sub.events.ending()).toBeTruthy();
+      for (const sub of subs.slice(2)) expect(sub.events.ended).toBeNull();
     }
+    expect(gw.server.app.services.audience.slots.count('member:member')).toBe(0);
   });
 
   it('GroupEvent.group shows the group as it is now, not as it was at the first event', async () => {
@@ -554,5 +559,50 @@ describe('log order', () => {
     expect([...order].sort()).toEqual(['first committed', 'first let go', 'second committed']);
     const b = await gw.db.groupEvent.findFirstOrThrow({ where: { groupId: second }, orderBy: { id: 'desc' } });
     expect(b.id).toBeGreaterThan(a.id);
+  });
+});
+
+// One write with more events than a subscription may have waiting (SUBSCRIPTION_BACKLOG, 5 here): a
+// PRIVATE group made PUBLIC approves its 6 pending requests, 13 events at once. Each subscriber reads what its
+// backlog dropped from the log instead: every event it may receive, in order, once, and it stays subscribed.
+describe('a write of more events than the backlog holds', () => {
+  let small: LiveGateway;
+  beforeAll(async () => {
+    small = await startLiveGateway({ SUBSCRIPTION_BACKLOG: '5' });
+  });
+  afterEach(() => small?.closeSubscriptions());
+  afterAll(() => small?.close());
+
+  it.each(TRANSPORTS)('over %s: nobody is cut off, nothing is lost or repeated', async (transport) => {
+    const create = async (name: string, privacy: string) =>
+      ok(await small.as(manager)(`mutation($n: String!, $p: GroupPrivacy!) { createGroup(input: { name: $n, privacy: $p, creatorId: "admin" }) { group { id } } }`, { n: name, p: privacy })).createGroup.group.id as string;
+    const opened = await create(`opened ${transport}`, 'PRIVATE');
+    const other = await create(`other ${transport}`, 'PUBLIC');
+    const askers = Array.from({ length: 6 }, (_, i) => `asker-${transport}-${i}`);
+    for (const sub of askers) ok(await small.as({ sub })(`mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { status } } }`, { g: opened }));
+
+    const everything = await small.subscribe(manager, { transport });
+    const public_ = await small.subscribe(anonymous, { transport });
+    const elsewhere = await small.subscribe(member, { groupId: other, transport });
+    ok(await small.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { privacy: PUBLIC }) { privacy } }`, { g: opened }));
+    ok(await small.as(admin)(`mutation($g: ID!) { updateGroup(id: $g, input: { description: "After" }) { id } }`, { g: other }));
+
+    const opening = ['GROUP_UPDATED null', ...askers.flatMap((m) => [`JOIN_REQUEST_APPROVED ${m}`, `MEMBER_JOINED ${m}`])];
+    // The manager receives all 13 (and the other group's update); anonymous viewers the group updated, its
+    // members joining (the request events are its deciders'), and the other update.
+    const byManager = await everything.events.take(14);
+    expect(summary(byManager)).toEqual([...opening, 'GROUP_UPDATED null']);
+    const ids = byManager.map((e) => testEventIds.decode(e.id)!);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(14);
+    const byAnonymous = await public_.events.take(8);
+    expect(summary(byAnonymous).map((s) => s.split(' ')[0])).toEqual(['GROUP_UPDATED', ...askers.map(() => 'MEMBER_JOINED'), 'GROUP_UPDATED']);
+    // A subscriber to another group is not ended by the burst: it gets its group's event after it.
+    const [mine] = await elsewhere.events.take(1);
+    expect(mine.groupId).toBe(other);
+    for (const sub of [everything, public_, elsewhere]) {
+      expect(sub.events.ended).toBeNull();
+      expect(await sub.events.unreadAfter(200)).toEqual([]);
+    }
   });
 });

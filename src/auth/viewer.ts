@@ -26,6 +26,21 @@ export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
 }
 
 /**
+ * The token of a graphql-ws connection: `authorization` in its `connection_init` payload (API.md), as clients
+ * also spell it: any case, or inside `headers` (Apollo's and others' habit). Read the same way at
+ * connection_init and for each operation, so a valid token is never silently taken for an anonymous viewer.
+ * Returns undefined when there is none (anonymous), and the value as given otherwise (a non-string is refused).
+ */
+export function connectionAuthorization(params: Record<string, unknown> | null | undefined): unknown {
+  const find = (object: unknown): unknown => {
+    if (object === null || typeof object !== 'object') return undefined;
+    const key = Object.keys(object).find((name) => name.toLowerCase() === 'authorization');
+    return key === undefined ? undefined : (object as Record<string, unknown>)[key];
+  };
+  return find(params) ?? find(params?.headers);
+}
+
+/**
  * Turns an `Authorization` header value into a viewer. No header is the anonymous viewer; anything else
  * that is not a valid, unexpired HS256 token with a `sub` is UNAUTHENTICATED (never silently anonymous).
  * The `sub` must be a member id by the rules of the ids clients name (domain/validate.ts: memberIdOf), as

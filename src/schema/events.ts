@@ -129,6 +129,11 @@ function groupEventStream(
     release();
     await live.return?.();
   };
+  // An SSE client that leaves ends its subscription, even one it left while the subscription was being set up:
+  // Yoga then never reads the stream (nor ends it), and the slot and listener would stay for good.
+  const signal = (ctx as { request?: Request }).request?.signal;
+  if (signal?.aborted) void finish();
+  else signal?.addEventListener('abort', () => void finish(), { once: true });
 
   /**
    * Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`,
@@ -180,7 +185,20 @@ function groupEventStream(
     }
   }
 
-  const stream = events();
+  /**
+   * A subscription to one group ends with that group's deletion, once the subscriber has received it (members
+   * at the time and Groups Managers): the group can have no other event. Those who do not receive it (the group
+   * was not theirs to see) are not told this way either: their stream stays open and quiet, as for a group
+   * made secret.
+   */
+  async function* untilDeleted(source: AsyncGenerator<Delivery>): AsyncGenerator<Delivery> {
+    for await (const delivery of source) {
+      yield delivery;
+      if (delivery !== TOKEN_EXPIRED && delivery.type === 'GROUP_DELETED' && delivery.groupId === groupId) return;
+    }
+  }
+
+  const stream = groupId === null ? events() : untilDeleted(events());
   // An async generator waiting for its next event cannot be returned until that event comes (and for a
   // subscription nothing reaches, it never does). Ending the live feed first wakes it, so a client that
   // leaves releases its listener (and its slot) at once.
@@ -217,17 +235,19 @@ builder.subscriptionFields((t) => ({
       if (!release) {
         throw forbidden(`You have reached the limit of ${limit} open live subscriptions. Close one before opening another.`);
       }
+      let live: ReturnType<typeof ctx.events.subscribe<'groupEvent'>> | null = null;
       try {
         // "From now on" is "after the newest event": read before listening, and the log read that follows
         // listening catches whatever commits in between.
         // An `after` beyond the newest event is taken as the newest: refusing it would tell anyone the log's
         // newest id, and so when groups they cannot see change.
         const newest = (await ctx.db.groupEvent.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0;
-        const live = ctx.events.subscribe('groupEvent');
+        live = ctx.events.subscribe('groupEvent');
         await ctx.events.listening('groupEvent');
         return groupEventStream(ctx, args.groupId ?? null, Math.min(afterId ?? newest, newest), newest, live, release);
       } catch (error) {
         release();
+        await live?.return?.();
         throw error;
       }
     },
