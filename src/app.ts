@@ -7,7 +7,7 @@ import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import type { CORSOptions } from '@whatwg-node/server';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError } from 'graphql';
-import { clientMistakes } from './errors.ts';
+import { clientMistakes, withoutSuggestions } from './errors.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { databaseKind, keepSqliteStatistics } from './db/adapter.ts';
@@ -91,6 +91,25 @@ export function maskError(error: unknown): Error {
 }
 
 /**
+ * maskError, then without graphql's suggestions (production: they spell out the schema to someone without
+ * introspection): those of variables' values ("Did you mean the enum value "PUBLIC"?"). Validation errors,
+ * which are not masked, lose theirs in limits.ts.
+ */
+export function maskErrorWithoutSuggestions(error: unknown): Error {
+  const masked = maskError(error);
+  if (!(masked instanceof GraphQLError)) return masked;
+  const message = withoutSuggestions(masked.message);
+  if (message === masked.message) return masked;
+  if (error instanceof Error) clientMistakes.add(error); // the client's input, logged at debug (errors.ts)
+  return new GraphQLError(message, {
+    nodes: masked.nodes,
+    positions: masked.positions,
+    path: masked.path,
+    extensions: masked.extensions,
+  });
+}
+
+/**
  * CORS as Yoga does it by default: any origin may call, credentials allowed, the request's Origin reflected.
  * Named here because two handlers apply it: Yoga, and the direct POST path (src/graphql-post.ts).
  */
@@ -116,10 +135,11 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;
+  const mask = config.limits.blockFieldSuggestions ? maskErrorWithoutSuggestions : maskError;
   const yoga = createYoga({
     schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
-    maskedErrors: { maskError },
+    maskedErrors: { maskError: mask },
     cors: CORS,
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
     logging: observability.yogaLogger,
@@ -148,6 +168,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     httpObservers: observability.http,
     /** The CORS options Yoga was given, for the direct POST path. */
     cors: CORS,
+    /** The error mask Yoga was given, for the direct POST path. */
+    maskError: mask,
     logger: observability.logger,
     close: async () => {
       stopStatistics();

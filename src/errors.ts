@@ -35,6 +35,9 @@ export const conflict = (message: string) => clientError('CONFLICT', message);
 /** The refusal of a page size out of range, the same words whether `first` came as a literal or a variable. */
 export const pageSizeMessage = (maxPageSize: number) => `"first" must be between 0 and ${maxPageSize}.`;
 
+/** A message without graphql's "Did you mean …?" hints, for fields, types, arguments and enum values alike. */
+export const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean [^?]*\?/g, '');
+
 /** True for Prisma's unique-constraint violation (P2002), which the domain turns into CONFLICT. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
-import { buildApp, maskError, type App, type AppOptions } from './app.ts';
+import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
@@ -70,7 +70,7 @@ function coalesceWrites(res: ServerResponse): void {
 
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
-  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError, cors: app.cors });
+  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError: app.maskError, cors: app.cors });
   return (req, res) => {
     if (post(req, res)) return;
     if (wantsEventStream(req)) coalesceWrites(res);

@@ -22,7 +22,7 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LimitsConfig } from './config.ts';
 import type { Viewer } from './auth/viewer.ts';
-import { pageSizeMessage } from './errors.ts';
+import { pageSizeMessage, withoutSuggestions } from './errors.ts';
 import { isStorableText } from './domain/validate.ts';
 import { usePageCostLimit, type PageSizes } from './cost-limit.ts';
 
@@ -77,6 +77,7 @@ export function limitPlugins(limits: LimitsConfig, sizes: PageSizes, rate: RateC
     useCsrfPrevention(limits.csrfHeaders),
     useParameterJson(),
     ...(limits.introspection ? [] : [useNoIntrospection()]),
+    ...(limits.blockFieldSuggestions ? [useNoSuggestions()] : []),
     useDocumentLimits(limits, sizes),
     useStorableText(),
     ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
@@ -219,6 +220,20 @@ function useDocumentLimits(limits: LimitsConfig, sizes: PageSizes): Plugin {
     },
     onValidate({ addValidationRule }) {
       for (const rule of rules) addValidationRule(rule);
+    },
+  };
+}
+
+/**
+ * Production: no "Did you mean …?" in validation errors. Armor's blockFieldSuggestion removes those naming
+ * fields, types and arguments (`Did you mean "x"?`), not those of enum values (`Did you mean the enum value
+ * "PUBLIC"?`), which spell out the schema all the same.
+ */
+function useNoSuggestions(): Plugin {
+  return {
+    onValidate: () => ({ valid, result }) => {
+      if (valid) return;
+      for (const error of result) (error as { message: string }).message = withoutSuggestions(error.message);
     },
   };
 }

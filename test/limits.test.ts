@@ -374,6 +374,14 @@ describe('configured limits', () => {
       const typo = await gw.as('anonymous')(`{ groupz }`);
       expect(codes(typo)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
       expect(typo.errors![0].message).not.toContain('Did you mean');
+      // Nor of enum values, written in the document or passed as variables (which the direct path answers).
+      const literal = await gw.as('anonymous')(`{ groups(filter: { privacy: [PUBLI] }) { totalCount } }`);
+      const variable = await gw.as('anonymous')(`query($p: [GroupPrivacy!]) { groups(filter: { privacy: $p }) { totalCount } }`, { p: ['PUBLI'] });
+      expect({ literal: codes(literal), variable: codes(variable) }).toEqual({ literal: ['GRAPHQL_VALIDATION_FAILED'], variable: ['BAD_USER_INPUT'] });
+      for (const response of [literal, variable]) {
+        expect(response.errors![0].message).toContain('"PUBLI"');
+        expect(response.errors![0].message).not.toMatch(/Did you mean|"PUBLIC"/);
+      }
     } finally {
       await gw.close();
     }
