@@ -61,6 +61,17 @@ describe('createGroup', () => {
     expect(await groupsNamed('Forbidden club')).toBe(0);
   });
 
+  it.each(['ALL_MEMBERS', 'ADMIN_APPROVAL', 'ADMINS_ONLY'])('viewer.groupCreation says beforehand what createGroup does (%s)', async (policy) => {
+    await setPolicy(policy);
+    for (const [who, viewer] of [['anonymous', anonymous], ['alice', alice], ['manager', manager]] as const) {
+      const said = ok(await gw.as(viewer)(`{ viewer { groupCreation } }`)).viewer.groupCreation;
+      const response = await create(viewer, { name: `Told ${policy} ${who}` });
+      const did = response.data?.createGroup?.group ? 'CREATE' : response.data?.createGroup?.createRequest ? 'REQUEST' : 'NOT_ALLOWED';
+      expect({ who, said }).toEqual({ who, said: did });
+      if (did === 'NOT_ALLOWED') expect(codes(response)).toEqual([who === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN']);
+    }
+  });
+
   it.each(['ALL_MEMBERS', 'ADMIN_APPROVAL', 'ADMINS_ONLY'])('a Groups Manager always creates directly (%s)', async (policy) => {
     await setPolicy(policy);
     const data = ok(await create(manager, { name: `Managed ${policy}`, privacy: 'SECRET' }));

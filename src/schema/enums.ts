@@ -16,3 +16,11 @@ export const GroupSortField = builder.enumType('GroupSortField', {
   values: ['NAME', 'CREATED_AT', 'MEMBERS_COUNT', 'RECENT_ACTIVITY'] as const,
 });
 export const SortOrder = builder.enumType('SortOrder', { values: ['ASC', 'DESC'] as const });
+export const GroupCreationAccess = builder.enumType('GroupCreationAccess', {
+  description: 'What createGroup does for the viewer.',
+  values: {
+    CREATE: { description: 'Creates the group, with the viewer as its admin.' },
+    REQUEST: { description: 'Files a create request for a Groups Manager to decide (ADMIN_APPROVAL).' },
+    NOT_ALLOWED: { description: 'Refused: UNAUTHENTICATED for anonymous viewers, FORBIDDEN under ADMINS_ONLY.' },
+  } as const,
+});

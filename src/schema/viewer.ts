@@ -4,7 +4,9 @@ import { builder } from '../builder.ts';
 import { GroupMemberConnection, membershipPage } from './members.ts';
 import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
 import { JoinRequestConnection, ownJoinRequestPage } from './join-requests.ts';
-import { RequestStatus } from './enums.ts';
+import { GroupCreationAccess, RequestStatus } from './enums.ts';
+import { creationOutcome } from '../auth/policy.ts';
+import { groupsSettingsRow } from './settings.ts';
 
 const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
   description: 'Who is asking: anonymous (no memberId), a site member, or a Groups Manager.',
@@ -12,6 +14,15 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
     memberId: t.exposeID('memberId', { nullable: true }),
     name: t.exposeString('name', { nullable: true, description: 'The display name from the token, if any.' }),
     isGroupsManager: t.exposeBoolean('isGroupsManager'),
+    groupCreation: t.field({
+      type: GroupCreationAccess,
+      description: 'What createGroup does for the viewer under the site’s groupCreation policy, to show (or not) a button that creates or requests a group.',
+      resolve: async (viewer, _args, ctx) => {
+        if (viewer.memberId === null) return 'NOT_ALLOWED';
+        const outcome = creationOutcome(viewer, (await groupsSettingsRow(ctx.db)).groupCreation);
+        return outcome === 'create' ? 'CREATE' : outcome === 'request' ? 'REQUEST' : 'NOT_ALLOWED';
+      },
+    }),
     memberships: t.field({
       type: GroupMemberConnection,
       description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
