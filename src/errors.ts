@@ -9,9 +9,15 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'INTERNAL_SERVER_ERROR';
 
+/**
+ * What a refusal is about, beside its code: the one item of a batch it names (`memberId`, `id`, `questionId`),
+ * so a client can point at that row without reading the sentence.
+ */
+export type ErrorSubject = { memberId: string } | { id: string } | { questionId: string };
+
 /** A client-facing error: a short sentence and one of the contract's codes. Never carries internals. */
-export function clientError(code: ErrorCode, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code } });
+export function clientError(code: ErrorCode, message: string, subject?: ErrorSubject): GraphQLError {
+  return new GraphQLError(message, { extensions: subject ? { code, ...subject } : { code } });
 }
 
 /**
@@ -29,9 +35,9 @@ export const badToken = (message: string) =>
 export const forbidden = (message = 'You are not allowed to do this.') => clientError('FORBIDDEN', message);
 /** The same words for "missing" and "hidden from you", so an answer never tells a secret group exists. */
 export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');
-export const notFound = (message: string) => clientError('NOT_FOUND', message);
-export const badInput = (message: string) => clientError('BAD_USER_INPUT', message);
-export const conflict = (message: string) => clientError('CONFLICT', message);
+export const notFound = (message: string, subject?: ErrorSubject) => clientError('NOT_FOUND', message, subject);
+export const badInput = (message: string, subject?: ErrorSubject) => clientError('BAD_USER_INPUT', message, subject);
+export const conflict = (message: string, subject?: ErrorSubject) => clientError('CONFLICT', message, subject);
 /** The refusal of a page size out of range, the same words whether `first` came as a literal or a variable. */
 export const pageSizeMessage = (maxPageSize: number) => `"first" must be between 0 and ${maxPageSize}.`;
 

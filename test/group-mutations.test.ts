@@ -336,7 +336,7 @@ describe('create requests', () => {
   it('deciding twice is CONFLICT; an unknown id is NOT_FOUND', async () => {
     expect(codes(await gw.as(manager)(APPROVE, { ids: [ids.Weaving] }))).toEqual(['CONFLICT']);
     expect(codes(await gw.as(manager)(REJECT, { r: [{ id: ids.Weaving }] }))).toEqual(['CONFLICT']);
-    expect(codes(await gw.as(manager)(APPROVE, { ids: ['no-such-request'] }))).toEqual(['NOT_FOUND']);
+    expect((await gw.as(manager)(APPROVE, { ids: ['no-such-request'] })).errors!.map((e) => e.extensions)).toEqual([{ code: 'NOT_FOUND', id: 'no-such-request' }]);
     expect(codes(await gw.as(manager)(REJECT, { r: [{ id: 'no-such-request' }] }))).toEqual(['NOT_FOUND']);
   });
 

@@ -24,8 +24,8 @@ async function claim(w: Write, id: string, data: { status: 'APPROVED' | 'REJECTE
   });
   if (count === 1) return;
   const exists = await w.tx.createRequest.findUnique({ where: { id }, select: { status: true } });
-  if (!exists) throw notFound(`Create request ${id} not found.`);
-  throw conflict(`Create request ${id} was already ${exists.status.toLowerCase()}.`);
+  if (!exists) throw notFound(`Create request ${id} not found.`, { id });
+  throw conflict(`Create request ${id} was already ${exists.status.toLowerCase()}.`, { id });
 }
 
 /** Approves pending create requests: each becomes a group with its requester as first admin. */

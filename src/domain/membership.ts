@@ -64,7 +64,7 @@ async function insertMember(w: Write, groupId: string, memberId: string, role: G
   try {
     return await w.tx.groupMember.create({ data: { groupId, memberId, role, joinedAt: w.now } });
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`${memberId} is already a member of this group.`);
+    if (isUniqueViolation(error)) throw conflict(`${memberId} is already a member of this group.`, { memberId });
     throw error;
   }
 }
@@ -112,10 +112,10 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
     const answered = new Set<string>();
     for (const answer of answers ?? []) {
       if (!questions.some((q) => q.id === answer.questionId)) {
-        throw badInput(`Question ${answer.questionId} is not one of this group's questions.`);
+        throw badInput(`Question ${answer.questionId} is not one of this group's questions.`, { questionId: answer.questionId });
       }
       if (answered.has(answer.questionId)) {
-        throw badInput(`Question ${answer.questionId} is answered more than once; give one answer per question.`);
+        throw badInput(`Question ${answer.questionId} is answered more than once; give one answer per question.`, { questionId: answer.questionId });
       }
       answered.add(answer.questionId);
       const text = optionalText('An answer', answer.text, LIMITS.answerText);
@@ -246,7 +246,7 @@ export function removeGroupMembers(ctx: MemberCtx, groupId: string, memberIds: r
     const { group } = await lockGroupFor(w, ctx, groupId, 'removeMembers');
     const members = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
     const missing = ids.find((id) => !members.some((m) => m.memberId === id));
-    if (missing) throw badInput(`${missing} is not a member of this group.`);
+    if (missing) throw badInput(`${missing} is not a member of this group.`, { memberId: missing });
     await w.tx.groupMember.deleteMany({ where: { groupId, memberId: { in: ids } } });
     await changeCount(w, groupId, -members.length);
     await requireAnAdmin(w, groupId);
@@ -275,8 +275,8 @@ async function decideJoinRequests(
       const pending = await w.tx.joinRequest.findUnique({ where: { pendingKey: pendingKey(groupId, memberId) } });
       if (!pending) {
         const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: { createdAt: 'desc' } });
-        if (earlier) throw conflict(`The request of ${memberId} was already ${earlier.status.toLowerCase()}.`);
-        throw notFound(`${memberId} has not asked to join this group.`);
+        if (earlier) throw conflict(`The request of ${memberId} was already ${earlier.status.toLowerCase()}.`, { memberId });
+        throw notFound(`${memberId} has not asked to join this group.`, { memberId });
       }
       const { count } = await w.tx.joinRequest.updateMany({
         where: { id: pending.id, status: 'PENDING' },
@@ -288,7 +288,7 @@ async function decideJoinRequests(
           rejectionReason: status === 'REJECTED' ? (reason ?? null) : null,
         },
       });
-      if (count === 0) throw conflict(`The request of ${memberId} was already decided.`);
+      if (count === 0) throw conflict(`The request of ${memberId} was already decided.`, { memberId });
       w.record({
         type: status === 'APPROVED' ? 'JOIN_REQUEST_APPROVED' : 'JOIN_REQUEST_REJECTED',
         group,
@@ -331,7 +331,7 @@ export function changeRoles(ctx: MemberCtx, groupId: string, memberIds: readonly
     const { group } = await lockGroupFor(w, ctx, groupId, 'assignRoles');
     const members = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
     const missing = ids.find((id) => !members.some((m) => m.memberId === id));
-    if (missing) throw badInput(`${missing} is not a member of this group; roles apply to members only.`);
+    if (missing) throw badInput(`${missing} is not a member of this group; roles apply to members only.`, { memberId: missing });
     const result: GroupMember[] = [];
     for (const memberId of ids) {
       const member = members.find((m) => m.memberId === memberId)!;
