@@ -87,6 +87,22 @@ describe('leaveGroup', () => {
   const CAN_LEAVE = `query($g: ID!) { group(id: $g) { viewerRole viewerCan { leave } } }`;
   const canLeave = async (viewer: ViewerSpec, g: string) => ok(await gw.as(viewer)(CAN_LEAVE, { g })).group.viewerCan.leave;
 
+  it('leaveGroup and removeGroupMembers return the group as it is after the change, while the viewer sees it', async () => {
+    const AFTER = `group { membersCount viewerRole viewerCan { join leave } }`;
+    for (const privacy of PRIVACIES) {
+      const g = await groupWith(gw, { privacy, members: ['member', 'ann', 'bob'] });
+      const left = ok(await gw.as(member)(`mutation($g: ID!) { leaveGroup(groupId: $g) { groupId ${AFTER} } }`, { g: g.id })).leaveGroup;
+      // Out of a SECRET group, it is gone for them; else they see it as any outsider does now.
+      const outsiderView = privacy === 'SECRET' ? null : { membersCount: 3, viewerRole: null, viewerCan: { join: privacy === 'PUBLIC', leave: false } };
+      expect({ privacy, left }).toEqual({ privacy, left: { groupId: g.id, group: outsiderView } });
+      const removed = ok(await gw.as(admin)(`mutation($g: ID!, $m: [ID!]!) { removeGroupMembers(groupId: $g, memberIds: $m) { removedMemberIds ${AFTER} } }`, { g: g.id, m: ['ann'] }));
+      expect({ privacy, removed: removed.removeGroupMembers }).toEqual({
+        privacy,
+        removed: { removedMemberIds: ['ann'], group: { membersCount: 2, viewerRole: 'ADMIN', viewerCan: { join: false, leave: false } } },
+      });
+    }
+  });
+
   it('a member leaves; the only admin may not, not even alone in the group, and viewerCan.leave says so first', async () => {
     const g = await groupWith(gw, { members: ['member'] });
     expect([await canLeave(admin, g.id), await canLeave(member, g.id)]).toEqual([false, true]);

@@ -1,8 +1,6 @@
 /** Create requests: a member's wish to create a group, decided by a Groups Manager. */
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
-import { canSeeGroup } from '../auth/policy.ts';
-import { viewerRole } from '../auth/rules.ts';
 import { isSignedIn, type SignedInViewer } from '../auth/viewer.ts';
 import { unauthenticated } from '../errors.ts';
 import * as createRequests from '../domain/create-requests.ts';
@@ -10,7 +8,7 @@ import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } 
 import { GroupPrivacy, RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
-import { Group } from './groups.ts';
+import { Group, visibleGroupById } from './groups.ts';
 import { GroupSettings } from './settings.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
@@ -31,11 +29,7 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
       type: Group,
       nullable: true,
       description: 'The group made by approving the request, while the viewer may see it.',
-      resolve: async (request, _args, ctx) => {
-        if (!request.groupId) return null;
-        const [group, role] = await Promise.all([ctx.loaders.group.load(request.groupId), viewerRole(ctx, request.groupId)]);
-        return group && canSeeGroup(ctx.viewer, group, role) ? group : null;
-      },
+      resolve: (request, _args, ctx) => (request.groupId ? visibleGroupById(ctx, request.groupId) : null),
     }),
     rejectionReason: t.exposeString('rejectionReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

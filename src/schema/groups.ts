@@ -2,10 +2,9 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
-import { groupPermissions } from '../auth/policy.ts';
+import { canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
 import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { viewerRole } from '../auth/rules.ts';
-import { creationOutcome } from '../auth/policy.ts';
 import { badInput, forbidden } from '../errors.ts';
 import { LIMITS, validMemberId } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';
@@ -133,6 +132,15 @@ const PRIVACY_SQL = {
   PRIVATE: Prisma.sql`'PRIVATE'`,
   SECRET: Prisma.sql`'SECRET'`,
 } as const;
+
+/**
+ * A group named by id in a field (a payload's, a create request's), as the viewer may see it now: through
+ * the request's loaders (which a write has cleared of the groups it changed), null when hidden or gone.
+ */
+export async function visibleGroupById(ctx: Context, groupId: string) {
+  const [group, role] = await Promise.all([ctx.loaders.group.load(groupId), viewerRole(ctx, groupId)]);
+  return group && canSeeGroup(ctx.viewer, group, role) ? group : null;
+}
 
 /**
  * One group the viewer may see (null otherwise), read with the viewer's standing in it (which viewerRole,

@@ -8,7 +8,7 @@ import * as membership from '../domain/membership.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf } from './connection.ts';
 import { cursorShape, decodeCursor, emptyPage, encodeCursor, lazyPage, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
-import { Group } from './groups.ts';
+import { Group, visibleGroupById } from './groups.ts';
 import { JoinRequest } from './join-requests.ts';
 
 export const GroupMember = builder.prismaObject('GroupMember', {
@@ -107,12 +107,21 @@ const JoinGroupPayload = builder
     }),
   });
 
+/** The group after the write, for a payload: its membersCount and the viewer's viewerRole and viewerCan now. */
+const groupAfter = { type: Group, nullable: true, description: 'The group as it is after this change, while the viewer may still see it (null for a SECRET group they left).' } as const;
+
 const LeaveGroupPayload = builder.objectRef<{ groupId: string }>('LeaveGroupPayload').implement({
-  fields: (t) => ({ groupId: t.exposeID('groupId') }),
+  fields: (t) => ({
+    groupId: t.exposeID('groupId'),
+    group: t.field({ ...groupAfter, resolve: (payload, _args, ctx) => visibleGroupById(ctx, payload.groupId) }),
+  }),
 });
 
-const RemoveGroupMembersPayload = builder.objectRef<{ removedMemberIds: string[] }>('RemoveGroupMembersPayload').implement({
-  fields: (t) => ({ removedMemberIds: t.exposeIDList('removedMemberIds') }),
+const RemoveGroupMembersPayload = builder.objectRef<{ groupId: string; removedMemberIds: string[] }>('RemoveGroupMembersPayload').implement({
+  fields: (t) => ({
+    removedMemberIds: t.exposeIDList('removedMemberIds'),
+    group: t.field({ ...groupAfter, resolve: (payload, _args, ctx) => visibleGroupById(ctx, payload.groupId) }),
+  }),
 });
 
 /** The shield rule `isSignedIn` guards every mutation here, so the viewer has a member id. */
@@ -147,6 +156,7 @@ builder.mutationFields((t) => ({
     type: RemoveGroupMembersPayload,
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => ({
+      groupId: args.groupId,
       removedMemberIds: await membership.removeGroupMembers(member(ctx), args.groupId, args.memberIds),
     }),
   }),
