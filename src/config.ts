@@ -218,7 +218,7 @@ export interface LimitsConfig {
   /** MAX_TOKENS (default 1000): lexical tokens per document, counted while parsing. */
   maxTokens: number;
   /**
-   * MAX_COST (default 25000): the estimated cost of an operation (GraphQL Armor's: objects 2, scalars 1, x1.5
+   * MAX_COST (default 50000): the estimated cost of an operation (GraphQL Armor's: objects 2, scalars 1, x1.5
    * per level, x each page's size: its `first`, written or in a variable, else DEFAULT_PAGE_SIZE; cost-limit.ts).
    * A page of 100 rich groups costs about 8,500, pages of 20 members in a page of 20 groups about 17,500, a
    * page of pages (100 x 100) about 435,000, refused before it runs.
@@ -275,7 +275,7 @@ function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
     maxAliases: intFromEnv(env, 'MAX_ALIASES', 15, 0),
     maxDirectives: intFromEnv(env, 'MAX_DIRECTIVES', 50, 0),
     maxTokens: intFromEnv(env, 'MAX_TOKENS', 1000),
-    maxCost: intFromEnv(env, 'MAX_COST', 25_000),
+    maxCost: intFromEnv(env, 'MAX_COST', 50_000),
     batchLimit,
     introspection: booleanFromEnv(env, 'INTROSPECTION', !production),
     blockFieldSuggestions: production,

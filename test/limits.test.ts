@@ -72,7 +72,7 @@ describe('document limits (defaults)', () => {
     gw.statements.length = 0;
     const refused = await gw.as(member)(`{ groups(first: 100) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }`);
     expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 25000 exceeded/);
+    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 50000 exceeded/);
     expect(gw.statements).toEqual([]);
   });
 
@@ -82,7 +82,7 @@ describe('document limits (defaults)', () => {
     // Pages of 100 in pages of 100, given as variables: refused before any statement, as when written in.
     const refused = await gw.as(member)(nested, { n: 100, m: 100 });
     expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 25000 exceeded/);
+    expect(refused.errors![0].message).toMatch(/^Query Cost limit of 50000 exceeded/);
     expect(gw.statements).toEqual([]);
     // The same document with small pages runs: its cost depends on its variables.
     ok(await gw.as(member)(nested, { n: 5, m: 5 }));
@@ -405,7 +405,7 @@ describe('configured limits', () => {
     expect(() => loadConfig({ ...base, PORT: '70000' })).toThrow('PORT must be an integer from 0 to 65535, got "70000"');
     expect(loadConfig({ ...base, PORT: '65535' }).port).toBe(65_535);
     const defaults = loadConfig({ ...base, NODE_ENV: 'development' }).limits;
-    expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 25_000, batchLimit: 0 });
+    expect(defaults).toMatchObject({ maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 1000, maxCost: 50_000, batchLimit: 0 });
     expect(defaults).toMatchObject({ introspection: true, maxBodyBytes: 1_048_576, rateLimitPoints: 600, rateLimitDuration: 60 });
   });
 });
