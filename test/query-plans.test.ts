@@ -11,6 +11,8 @@ import { Prisma } from '../src/generated/prisma/client.ts';
 import { createDb, type Db } from '../src/db/client.ts';
 import { keepSqliteStatistics } from '../src/db/adapter.ts';
 import { receivableEventsSql } from '../src/auth/visibility.ts';
+import { joinRequestPageSql } from '../src/db/join-request-list.ts';
+import type { SortKey } from '../src/schema/pagination.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 
 let database: TestDatabase;
@@ -45,6 +47,11 @@ async function growLog(count: number) {
   }
   await db.group.delete({ where: { id: gone.id } });
 }
+
+const OLDEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
+  { field: 'createdAt', order: 'asc', kind: 'date' },
+  { field: 'id', order: 'asc', kind: 'string' },
+];
 
 const pageSql = () => receivableEventsSql(member, Prisma.sql`e."id" > ${1_000} AND e."id" <= ${1_000_000}`, 500);
 
@@ -92,5 +99,37 @@ describe.runIf(TEST_DATABASE === 'postgresql')('PostgreSQL', () => {
     await db.$executeRawUnsafe('ANALYZE');
     const plan = (await db.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`EXPLAIN (ANALYZE, COSTS OFF) ${pageSql()}`)).map((r) => r['QUERY PLAN']);
     expect(plan.some((line) => line.startsWith('JIT:'))).toBe(false);
+  }, 120_000);
+});
+
+// A Groups Manager's queue of pending requests (Viewer.joinRequestsToDecide) across every group: read in its
+// order through the index on (status, createdAt, id), not by sorting every request the site ever had.
+describe('the join requests to decide, for a Groups Manager', () => {
+  const managerViewer = { memberId: 'boss', name: null, isGroupsManager: true, expiresAt: null };
+  it('a page is read through the status index, in order, whatever the history', async () => {
+    const name = `q${Date.now()}`;
+    const groups = await Promise.all(
+      [0, 1, 2, 3].map((i) => db.group.create({ data: { name: `${name}${i}`, nameSearch: `${name}${i}`, slug: `${name}${i}`, privacy: 'PRIVATE' } })),
+    );
+    // A long history of decided requests, and a few pending.
+    await db.joinRequest.createMany({
+      data: Array.from({ length: 20_000 }, (_, i) => ({
+        groupId: groups[i % 4]!.id,
+        memberId: `m${i}`,
+        status: i % 500 === 0 ? ('PENDING' as const) : ('APPROVED' as const),
+      })),
+    });
+    await db.$executeRawUnsafe(TEST_DATABASE === 'sqlite' ? 'ANALYZE' : 'ANALYZE "JoinRequest"');
+    const sql = joinRequestPageSql(managerViewer, { decidable: true, status: 'PENDING' }, OLDEST_FIRST, null, 21);
+    const plan =
+      TEST_DATABASE === 'sqlite'
+        ? (await db.$queryRaw<{ detail: string }[]>(Prisma.sql`EXPLAIN QUERY PLAN ${sql}`)).map((row) => row.detail)
+        : (await db.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`EXPLAIN ${sql}`)).map((row) => row['QUERY PLAN']);
+    console.log(`join requests to decide (manager), plan:\n  ${plan.join('\n  ')}`);
+    expect(plan.some((step) => step.includes('JoinRequest_status_createdAt_id_idx'))).toBe(true);
+    expect(plan.some((step) => /TEMP B-TREE FOR ORDER BY|^Sort\b|-> +Sort\b/.test(step.trim()))).toBe(false);
+    const page = await db.read<{ status: string }>(sql);
+    expect(page.length).toBe(21);
+    expect(page.every((row) => row.status === 'PENDING')).toBe(true);
   }, 120_000);
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
-import { addMembers, createGroup, manager, member, type Privacy } from './helpers/world.ts';
+import { addMembers, admin, createGroup, manager, member, type Privacy } from './helpers/world.ts';
 
 let gw: TestGateway;
 const GROUPS = 60;
@@ -137,6 +137,18 @@ describe('statement counts do not grow with the page size', () => {
 
   // A group asked to join, as its requester sees it (the members of a PRIVATE group are not theirs to read).
   const REQUESTED_GROUP_FIELDS = GROUP_FIELDS.slice(0, GROUP_FIELDS.indexOf('members('));
+
+  it('viewer.joinRequestsToDecide across groups, with answers and group', async () => {
+    const query = `query($first: Int) { viewer { joinRequestsToDecide(first: $first) { totalCount edges { node {
+      id memberId status answers { question text } group { ${REQUESTED_GROUP_FIELDS} } } } } } }`;
+    for (const viewer of [admin, manager]) {
+      const runs = await measure(viewer, query, [5, 20], (d) => d.viewer.joinRequestsToDecide.edges);
+      expectFlat(`viewer.joinRequestsToDecide (${viewer === manager ? 'manager' : 'admin'})`, runs);
+      // The page with each request's group, its total, and one each for the answers, the viewer's standing
+      // and the rules and questions.
+      expect(runs[0].statements).toBeLessThanOrEqual(5);
+    }
+  });
 
   // Runs last: it decides some of r2's requests (outside the busy group the tests above count).
   it('viewer.joinRequests with each request’s answers, outcome and group', async () => {

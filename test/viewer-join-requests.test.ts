@@ -184,3 +184,62 @@ describe('Viewer.joinRequests', () => {
     expect(codes(await gw.as(who('ivy'))(MINE, { after: 'not-a-cursor' }))).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+/**
+ * `Viewer.joinRequestsToDecide`: an admin's queue across groups, oldest first, filtered in SQL by the policy's
+ * canDecideJoinRequests (visibility.test.ts checks that condition on every combination).
+ */
+describe('Viewer.joinRequestsToDecide', () => {
+  let world: TestGateway;
+  const QUEUE = `query($s: RequestStatus, $first: Int, $after: String) { viewer { joinRequestsToDecide(status: $s, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { memberId status group { name viewerRole } } } } } }`;
+  const queue = async (viewer: ViewerSpec, vars: Record<string, unknown> = {}) => ok(await world.as(viewer)(QUEUE, vars)).viewer.joinRequestsToDecide;
+  const rows = (page: { edges: { node: { memberId: string; group: { name: string } } }[] }) => page.edges.map((e) => `${e.node.group.name}: ${e.node.memberId}`);
+
+  beforeAll(async () => {
+    world = await startGateway();
+    const make = async (name: string, privacy: string, adminId: string, settings?: Record<string, boolean>) =>
+      ok(await world.as(manager)(`mutation($i: CreateGroupInput!) { createGroup(input: $i) { group { id } } }`, {
+        i: { name, privacy, creatorId: adminId, settings },
+      })).createGroup.group.id as string;
+    const runs = await make('Runs', 'PRIVATE', 'boss');
+    const choir = await make('Choir', 'PRIVATE', 'boss');
+    const chess = await make('Chess', 'PRIVATE', 'other-boss');
+    const open = await make('Open', 'PRIVATE', 'other-boss', { membersCanApprove: true });
+    for (const [groupId, memberId] of [[open, 'boss'], [chess, 'boss']]) {
+      ok(await world.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: [memberId] }));
+    }
+    // In this order: the queue is oldest first.
+    for (const [groupId, sub] of [[runs, 'r1'], [chess, 'c1'], [choir, 'h1'], [open, 'o1'], [runs, 'r2']]) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      ok(await world.as({ sub })(`mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { status } } }`, { g: groupId }));
+    }
+    ok(await world.as({ sub: 'boss' })(`mutation($g: ID!) { rejectJoinRequests(groupId: $g, rejections: [{ memberId: "r2" }]) { status } }`, { g: runs }));
+  });
+  afterAll(() => world.close());
+
+  it('lists the pending requests of every group the viewer may decide, oldest first: admin, or member where membersCanApprove', async () => {
+    // boss: admin of Runs and Choir; plain member of Chess (may not decide) and of Open (membersCanApprove).
+    const page = await queue({ sub: 'boss' });
+    expect(rows(page)).toEqual(['Runs: r1', 'Choir: h1', 'Open: o1']);
+    expect(page.totalCount).toBe(3);
+    expect(page.edges.map((e: { node: { group: { viewerRole: string } } }) => e.node.group.viewerRole)).toEqual(['ADMIN', 'ADMIN', 'MEMBER']);
+    // Every status, or one.
+    expect(rows(await queue({ sub: 'boss' }, { s: null }))).toEqual(['Runs: r1', 'Choir: h1', 'Open: o1', 'Runs: r2']);
+    expect(rows(await queue({ sub: 'boss' }, { s: 'REJECTED' }))).toEqual(['Runs: r2']);
+    // A Groups Manager decides everywhere; the others, where they may.
+    expect(rows(await queue(manager))).toEqual(['Runs: r1', 'Chess: c1', 'Choir: h1', 'Open: o1']);
+    expect(rows(await queue({ sub: 'other-boss' }))).toEqual(['Chess: c1', 'Open: o1']);
+    for (const viewer of [anonymous, member, { sub: 'r1' }]) expect(await queue(viewer)).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] });
+  });
+
+  it('pages with its own cursors, and its total does not change with the page', async () => {
+    const first = await queue(manager, { first: 2 });
+    expect({ rows: rows(first), total: first.totalCount, more: first.pageInfo.hasNextPage }).toEqual({ rows: ['Runs: r1', 'Chess: c1'], total: 4, more: true });
+    const next = await queue(manager, { first: 2, after: first.pageInfo.endCursor });
+    expect({ rows: rows(next), total: next.totalCount, more: next.pageInfo.hasNextPage }).toEqual({ rows: ['Choir: h1', 'Open: o1'], total: 4, more: false });
+    // A cursor of another list (the viewer's own requests) is refused, not read as a position here.
+    const own = ok(await world.as({ sub: 'r1' })(`{ viewer { joinRequests { edges { cursor } } } }`)).viewer.joinRequests.edges[0].cursor;
+    expect(codes(await world.as(manager)(QUEUE, { after: own }))).toEqual(['BAD_USER_INPUT']);
+  });
+});

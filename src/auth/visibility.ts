@@ -83,6 +83,13 @@ export function membersReadableGroupsSql(viewer: Viewer): Prisma.Sql {
   return Prisma.sql`(${open} OR (g."showMemberList" AND ${membershipSql(viewer)}) OR ${membershipSql(viewer, 'ADMIN')})`;
 }
 
+/** The rows of `g` whose join requests the viewer may decide (and read): those for which `canDecideJoinRequests` holds. */
+export function decidableGroupsSql(viewer: Viewer): Prisma.Sql {
+  if (viewer.isGroupsManager) return ALL;
+  if (viewer.memberId === null) return NONE;
+  return Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" vm WHERE vm."groupId" = g."id" AND vm."memberId" = ${viewer.memberId} AND (vm."role" = 'ADMIN' OR g."membersCanApprove"))`;
+}
+
 // Which events of the log a viewer may receive (canReceiveEvent), as one statement: replays are filtered by
 // the database, so the events a viewer may not receive cost a few microseconds each to skip, not a lookup
 // each, and how long a replay takes tells next to nothing about what happened out of the viewer's sight.

@@ -1,10 +1,22 @@
 /** Join requests: a member's wish to join a PRIVATE group, decided by its admins (or members, if allowed). */
 import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
-import { countOwnJoinRequests, readOwnJoinRequestPage, type OwnJoinRequestFilter } from '../db/join-request-list.ts';
+import { countJoinRequests, readJoinRequestPage, type JoinRequestListFilter } from '../db/join-request-list.ts';
 import { RequestStatus } from './enums.ts';
 import { connectionOf } from './connection.ts';
-import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
+import {
+  CREATED_NEWEST_FIRST,
+  cursorShape,
+  decodeCursor,
+  emptyPage,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type CursorShape,
+  type PageArgs,
+  type SortKey,
+} from './pagination.ts';
+import type { RequestStatus as RequestStatusValue } from '../generated/prisma/enums.ts';
 import { Group } from './groups.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
 import { viewerRole } from '../auth/rules.ts';
@@ -57,26 +69,44 @@ export const JoinRequestConnection = connectionOf('JoinRequest', JoinRequest);
 const OWN_JOIN_REQUESTS = cursorShape('ownJoinRequests', CREATED_NEWEST_FIRST);
 
 /**
- * A page of a member's own join requests (`Viewer.joinRequests`), newest first, in groups the viewer may see:
- * a request whose group became SECRET is left out of the page and its total, as one whose group was deleted.
+ * A page of join requests across groups: a member's own (`Viewer.joinRequests`, newest first, in groups the
+ * viewer may see: a request whose group became SECRET is left out of the page and its total, as one whose
+ * group was deleted), or those the viewer may decide (`Viewer.joinRequestsToDecide`, oldest first). Null
+ * filter (an anonymous viewer): an empty page, its arguments checked all the same.
  */
-export async function ownJoinRequestPage(ctx: Context, filter: OwnJoinRequestFilter | null, args: PageArgs) {
+async function joinRequestPage(
+  ctx: Context,
+  filter: JoinRequestListFilter | null,
+  args: PageArgs,
+  order: { keys: SortKey<'createdAt' | 'id'>[]; shape: CursorShape },
+) {
+  const { keys, shape } = order;
   const size = pageSize(args, ctx.config);
-  const after = decodeCursor(args.after, OWN_JOIN_REQUESTS);
-  if (filter === null) return emptyPage<never>(); // anonymous: none, its arguments checked all the same
-  const rows = await readOwnJoinRequestPage(ctx.db, ctx.viewer, filter, CREATED_NEWEST_FIRST, after, size + 1);
+  const after = decodeCursor(args.after, shape);
+  if (filter === null) return emptyPage<never>();
+  const rows = await readJoinRequestPage(ctx.db, ctx.viewer, filter, keys, after, size + 1);
   // Each request's group came with it: `JoinRequest.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
-  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor(OWN_JOIN_REQUESTS, [r.createdAt, r.id]), () =>
-    countOwnJoinRequests(ctx.db, ctx.viewer, filter),
+  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor(shape, [r.createdAt, r.id]), () =>
+    countJoinRequests(ctx.db, ctx.viewer, filter),
   );
 }
 
-/** A group's join requests, oldest first (db/ loaders read them in this order). */
-const JOIN_REQUESTS = cursorShape('joinRequests', [
+export const ownJoinRequestPage = (ctx: Context, filter: { memberId: string; status?: RequestStatusValue | null } | null, args: PageArgs) =>
+  joinRequestPage(ctx, filter, args, { keys: CREATED_NEWEST_FIRST, shape: OWN_JOIN_REQUESTS });
+
+/** The requests the viewer may decide, oldest first: those waiting longest come first. */
+const OLDEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
   { field: 'createdAt', order: 'asc', kind: 'date' },
   { field: 'id', order: 'asc', kind: 'string' },
-]);
+];
+const JOIN_REQUESTS_TO_DECIDE = cursorShape('joinRequestsToDecide', OLDEST_FIRST);
+
+export const joinRequestsToDecidePage = (ctx: Context, status: RequestStatusValue | null, args: PageArgs) =>
+  joinRequestPage(ctx, ctx.viewer.memberId === null ? null : { decidable: true, status }, args, { keys: OLDEST_FIRST, shape: JOIN_REQUESTS_TO_DECIDE });
+
+/** A group's join requests, oldest first (db/ loaders read them in this order). */
+const JOIN_REQUESTS = cursorShape('joinRequests', OLDEST_FIRST);
 
 builder.objectFields(Group, (t) => ({
   joinRequests: t.field({

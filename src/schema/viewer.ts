@@ -3,7 +3,7 @@ import type { Viewer as ViewerData } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
 import { GroupMemberConnection, membershipPage } from './members.ts';
 import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
-import { JoinRequestConnection, ownJoinRequestPage } from './join-requests.ts';
+import { JoinRequestConnection, joinRequestsToDecidePage, ownJoinRequestPage } from './join-requests.ts';
 import { GroupCreationAccess, RequestStatus } from './enums.ts';
 import { creationOutcome } from '../auth/policy.ts';
 import { groupsSettingsRow } from './settings.ts';
@@ -38,6 +38,15 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
       args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
       resolve: (viewer, args, ctx) =>
         ownJoinRequestPage(ctx, viewer.memberId ? { memberId: viewer.memberId, status: args.status } : null, args),
+    }),
+    joinRequestsToDecide: t.field({
+      type: JoinRequestConnection,
+      description:
+        'Join requests the viewer may decide, across groups, oldest first (PENDING by default, `status: null` for every status): ' +
+        'in groups where they are an admin, or a member when membersCanApprove; in every group for Groups Managers. ' +
+        'An admin’s queue of requests waiting, in one list. Empty for anonymous viewers.',
+      args: { status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }), first: t.arg.int(), after: t.arg.string() },
+      resolve: (_viewer, args, ctx) => joinRequestsToDecidePage(ctx, args.status ?? null, args),
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
