@@ -10,7 +10,8 @@
  *
  * It runs when the operation runs (execute or subscribe), once the variables are known, and before any
  * resolver. A document whose page sizes are all written in (or left out) has one cost whatever its
- * variables: that verdict is kept with the document, so a repeated document costs a WeakMap lookup.
+ * variables: that verdict is kept with the document, so a repeated document costs a WeakMap lookup. One whose
+ * pages are sized by variables keeps a verdict per combination of their values (an estimate is about 0.1 ms).
  */
 import {
   GraphQLError,
@@ -36,18 +37,26 @@ export interface PageSizes {
 
 type Variables = Record<string, unknown> | null | undefined;
 
-/** What is known of a document: its refusals if they do not depend on variables, else that they do. */
-type Verdict = { readonly errors: readonly GraphQLError[] } | 'variables';
+/**
+ * What is known of a document: its refusals, when no variable sizes a page; else the variables that do, and
+ * the refusals found for each combination of their values (a few: clients page by a handful of sizes).
+ */
+type Verdict =
+  | { readonly errors: readonly GraphQLError[] }
+  | { readonly sizedBy: readonly string[]; readonly bySizes: Map<string, readonly GraphQLError[]> };
 
-/** Whether a page field's `first` is a variable somewhere in the document. */
-function sizedByVariables(document: DocumentNode): boolean {
-  let found = false;
+/** The most combinations of page sizes kept for one document; past it, they are forgotten and found again. */
+const SIZES_KEPT = 32;
+
+/** The variables that give a page's `first` somewhere in the document. */
+function pageSizeVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
   visit(document, {
     Argument(node) {
-      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) found = true;
+      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
     },
   });
-  return found;
+  return [...names];
 }
 
 /** The page size a `first` argument gives, as a number (null when it does not say: the default then). */
@@ -99,11 +108,25 @@ export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, var
 export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Plugin {
   const verdicts = new WeakMap<DocumentNode, Verdict>();
 
+  const estimate = (schema: GraphQLSchema, document: DocumentNode, variables: Variables) =>
+    validate(schema, withPageSizes(schema, document, variables, sizes), [costRule]);
+
   function refusals(schema: GraphQLSchema, document: DocumentNode, variables: Variables): readonly GraphQLError[] {
-    const known = verdicts.get(document);
-    if (known !== undefined && known !== 'variables') return known.errors;
-    const errors = validate(schema, withPageSizes(schema, document, variables, sizes), [costRule]);
-    if (known === undefined) verdicts.set(document, sizedByVariables(document) ? 'variables' : { errors });
+    let known = verdicts.get(document);
+    if (known === undefined) {
+      const sizedBy = pageSizeVariables(document);
+      known = sizedBy.length ? { sizedBy, bySizes: new Map() } : { errors: estimate(schema, document, variables) };
+      verdicts.set(document, known);
+    }
+    if ('errors' in known) return known.errors;
+    // The estimate depends on those variables' values only (a value that is not a number counts as left out).
+    const key = known.sizedBy.map((name) => (typeof variables?.[name] === 'number' ? variables[name] : '')).join(',');
+    let errors = known.bySizes.get(key);
+    if (errors === undefined) {
+      errors = estimate(schema, document, variables);
+      if (known.bySizes.size >= SIZES_KEPT) known.bySizes.clear();
+      known.bySizes.set(key, errors);
+    }
     return errors;
   }
 

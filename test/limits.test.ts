@@ -84,8 +84,12 @@ describe('document limits (defaults)', () => {
     expect(codes(refused)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(refused.errors![0].message).toMatch(/^Query Cost limit of 50000 exceeded/);
     expect(gw.statements).toEqual([]);
-    // The same document with small pages runs: its cost depends on its variables.
+    // The same document with small pages runs: its cost depends on its variables (each combination's verdict
+    // is kept: asked again, each answers the same).
     ok(await gw.as(member)(nested, { n: 5, m: 5 }));
+    ok(await gw.as(member)(nested, { n: 5, m: 5 }));
+    expect(codes(await gw.as(member)(nested, { n: 100, m: 100 }))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(codes(await gw.as(member)(nested, { n: 100, m: 5 }))).toEqual([]);
     // A variable's default in the operation counts when it is not given; a page left out, DEFAULT_PAGE_SIZE.
     const defaulted = `query($n: Int = 100, $m: Int = 100) { groups(first: $n) { edges { node { members(first: $m) { edges { node { memberId } } } } } } }`;
     expect(codes(await gw.as(member)(defaulted))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
