@@ -109,11 +109,26 @@ export function maskErrorWithoutSuggestions(error: unknown): Error {
   });
 }
 
+/** The CORS options of one request (false: no CORS headers), as Yoga's `cors` option takes them. */
+export type CorsPolicy = (request: Request) => CORSOptions | false;
+
 /**
- * CORS as Yoga does it by default: any origin may call, credentials allowed, the request's Origin reflected.
- * Named here because two handlers apply it: Yoga, and the direct POST path (src/graphql-post.ts).
+ * CORS (CORS_ORIGINS, config.ts). By default any origin may call (its Origin reflected) without credentials:
+ * Yoga's own default also allows credentials to every origin, which would let any web page read what a
+ * visitor may see once a proxy in front turns a cookie into the token. A listed origin gets credentials; any
+ * other origin gets no CORS headers at all (never `null`, which a sandboxed page's origin would match).
+ * Applied by two handlers: Yoga, and the direct POST path (src/graphql-post.ts).
  */
-const CORS: CORSOptions = {};
+export function corsPolicy(origins: string[] | null): CorsPolicy {
+  if (origins === null) {
+    const anyOrigin: CORSOptions = { origin: '*', credentials: false };
+    return () => anyOrigin;
+  }
+  const allowed = new Set(origins);
+  // `*` with an origin known to be allowed: reflected, with `Vary: Origin` (a single origin string gets none).
+  const listed: CORSOptions = { origin: '*', credentials: true };
+  return (request) => (allowed.has(request.headers.get('origin') ?? '') ? listed : false);
+}
 
 export function buildApp(config: Config, options: AppOptions = {}) {
   // Logs, metrics and traces (src/observability/): created first, so the database's statements are counted.
@@ -136,11 +151,12 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;
   const mask = config.limits.blockFieldSuggestions ? maskErrorWithoutSuggestions : maskError;
+  const cors = corsPolicy(config.limits.corsOrigins);
   const yoga = createYoga({
     schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
     maskedErrors: { maskError: mask },
-    cors: CORS,
+    cors,
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
     logging: observability.yogaLogger,
     ...limitOptions(config.limits),
@@ -166,8 +182,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     metrics: observability.metrics,
     /** The request logs and metrics, for requests answered outside Yoga's request hooks (src/graphql-post.ts). */
     httpObservers: observability.http,
-    /** The CORS options Yoga was given, for the direct POST path. */
-    cors: CORS,
+    /** The CORS policy Yoga was given, for the direct POST path. */
+    cors,
     /** The error mask Yoga was given, for the direct POST path. */
     maskError: mask,
     logger: observability.logger,

@@ -256,6 +256,14 @@ export interface LimitsConfig {
    * WebSockets once open are not limited by it.
    */
   requestTimeoutMs: number;
+  /**
+   * CORS_ORIGINS (default any origin; comma-separated, e.g. `https://groups.example.org`): the web origins
+   * whose pages may call the gateway from a browser. With the default, any page may, without credentials
+   * (cookies): the gateway reads only the Authorization header, so a page can do nothing its own visitor's
+   * token does not allow. With a list, only those origins get CORS headers, and with credentials allowed
+   * (for a proxy in front that turns a session cookie into the header).
+   */
+  corsOrigins: string[] | null;
 }
 
 /** The largest BATCH_LIMIT accepted: a batch multiplies every per-operation limit. */
@@ -285,5 +293,24 @@ function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
     rateLimitDuration: intFromEnv(env, 'RATE_LIMIT_DURATION', 60),
     trustProxy: booleanFromEnv(env, 'TRUST_PROXY', false),
     requestTimeoutMs: intFromEnv(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    corsOrigins: corsOriginsFromEnv(env),
   };
+}
+
+/** CORS_ORIGINS: null (any origin) when unset, empty or `*`; else a list of origins as browsers send them. */
+function corsOriginsFromEnv(env: NodeJS.ProcessEnv): string[] | null {
+  const origins = (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (origins.length === 0 || (origins.length === 1 && origins[0] === '*')) return null;
+  for (const origin of origins) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== origin) {
+      throw new Error(`CORS_ORIGINS must list origins such as https://groups.example.org (scheme, host and port only, no path or trailing slash), got "${origin}"`);
+    }
+  }
+  return origins;
 }

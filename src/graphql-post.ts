@@ -18,15 +18,15 @@
  * What it does in place of Yoga's request hooks: the request logs and metrics are told of the request
  * (HttpObserver), the answer's media type is Yoga's choice for that Accept header, an answer with errors is
  * made by Yoga's own result processor (status codes, `extensions.http`), and a request with an Origin header
- * gets the CORS headers of Yoga's CORS options (the preflight, an OPTIONS request, stays Yoga's). test/graphql-post.test.ts
+ * gets the CORS headers of Yoga's CORS policy (the preflight, an OPTIONS request, stays Yoga's). test/graphql-post.test.ts
  * compares its answers with Yoga's, and fails when a plugin with request-level hooks is added that this
  * path would skip.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, isPromise, processRegularResult } from 'graphql-yoga';
-import { getCORSHeadersByRequestAndOptions, sendNodeResponse, type CORSOptions } from '@whatwg-node/server';
-import type { App } from './app.ts';
+import { getCORSHeadersByRequestAndOptions, sendNodeResponse } from '@whatwg-node/server';
+import type { App, CorsPolicy } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
 
 export interface DirectPostOptions {
@@ -37,8 +37,8 @@ export interface DirectPostOptions {
   maxBodyBytes: number;
   /** The error mask Yoga was given (app.ts), for an operation that throws instead of returning errors. */
   maskError(error: unknown): Error;
-  /** The CORS options Yoga was given (app.ts): a request with an Origin header gets the same CORS headers. */
-  cors: CORSOptions;
+  /** The CORS policy Yoga was given (app.ts): a request with an Origin header gets the same CORS headers. */
+  cors: CorsPolicy;
 }
 
 /** Accept headers answered here, with the media type Yoga answers each with (its result processor's choice). */
@@ -168,7 +168,7 @@ export function directPost(options: DirectPostOptions): (req: IncomingMessage, r
     }
     headers['content-length'] = String(Buffer.byteLength(text));
     // As Yoga's CORS plugin does for an answer (a preflight, OPTIONS, is Yoga's).
-    if (req.headers.origin !== undefined) Object.assign(headers, getCORSHeadersByRequestAndOptions(request, cors));
+    if (req.headers.origin !== undefined) Object.assign(headers, getCORSHeadersByRequestAndOptions(request, cors(request)));
     for (const observer of observers) observer.responded(request, status, (name, value) => (headers[name] = value));
     sendSoon(res, status, headers, text);
   }

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
@@ -68,14 +69,58 @@ function coalesceWrites(res: ServerResponse): void {
   } as ServerResponse['write'];
 }
 
+/**
+ * Node keeps the first of repeated Authorization headers and drops the others, so a request carrying two
+ * tokens would run as whichever came first. They are combined instead, as HTTP combines a repeated field
+ * (RFC 9110, 5.3): a list of values, which is never one "Bearer <token>", so the request is refused (401).
+ */
+function combineRepeatedAuthorization(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  let values: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]);
+  }
+  if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
+}
+
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
   const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError: app.maskError, cors: app.cors });
   return (req, res) => {
+    // Answers are JSON or event streams, never to be sniffed by a browser as something else.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     if (post(req, res)) return;
     if (wantsEventStream(req)) coalesceWrites(res);
     void app.yoga(req, res);
   };
+}
+
+/** Node's answers to a request it cannot read, by its error's code: status, reason and what to tell the client. */
+const UNREADABLE: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'The request headers are too large (at most 16 KB in all).'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'The request body’s chunk extensions are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request was not sent in time. Send it again.'],
+};
+const NOT_HTTP: [number, string, string] = [400, 'Bad Request', 'The request is not valid HTTP.'];
+
+/**
+ * A request Node cannot read (headers too large, malformed, or not sent within REQUEST_TIMEOUT_MS) gets the
+ * status Node would give it, with a JSON error like every other refusal rather than Node's bare status line.
+ * As Node's own handler does (lib/_http_server.js): only when nothing of a response was written on the
+ * connection yet, then the connection is closed.
+ */
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && (!pending || !pending.headersSent)) {
+    const [status, reason, message] = UNREADABLE[error.code ?? ''] ?? NOT_HTTP;
+    const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
@@ -88,6 +133,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     { requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: 1_000 },
     requestListener(app, config),
   );
+  server.on('clientError', answerUnreadable);
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
   // header, since the response's headers are written in one go and cannot be read back.

@@ -49,6 +49,8 @@ export function connectionAuthorization(params: Record<string, unknown> | null |
  */
 export async function viewerFromAuthorization(header: string | null | undefined, secret: Uint8Array): Promise<Viewer> {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
+  // Repeated headers arrive combined into a list (http.ts); a token has no comma.
+  if (header.includes(',')) throw badToken('Send one Authorization header with one "Bearer <token>".');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw badToken('The Authorization header must be "Bearer <token>".');
   let payload: JWTPayload;
