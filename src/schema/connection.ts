@@ -5,9 +5,14 @@ import type { Page } from './pagination.ts';
 export const PageInfo = builder
   .objectRef<Page<unknown>['pageInfo']>('PageInfo')
   .implement({
+    description:
+      'Paging forward: pass endCursor as `after` for the next page, while hasNextPage. Cursors are positions, not rows: one stays valid after its row is deleted or hidden, and only with the list and sort that made it (else BAD_USER_INPUT).',
     fields: (t) => ({
-      hasNextPage: t.exposeBoolean('hasNextPage'),
-      endCursor: t.exposeString('endCursor', { nullable: true }),
+      hasNextPage: t.exposeBoolean('hasNextPage', { description: 'Whether rows come after this page. With `first: 0` (only totalCount wanted): whether the list has any row.' }),
+      endCursor: t.exposeString('endCursor', {
+        nullable: true,
+        description: 'The last edge’s cursor; null when the page has no edge (with `first: 0`, go on from the `after` you gave).',
+      }),
     }),
   });
 

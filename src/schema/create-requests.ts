@@ -80,11 +80,15 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   approveCreateRequests: t.field({
+    description:
+      'Approves pending create requests (Groups Managers): each becomes a group with its requester as first admin (CreateRequest.group). All or nothing: an unknown id is NOT_FOUND, one already decided CONFLICT, each naming it in extensions.id. Ids are trimmed and a repeated id counts once; the answer follows the order given.',
     type: [CreateRequest],
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => createRequests.approveCreateRequests(ctx, args.ids),
   }),
   rejectCreateRequests: t.field({
+    description:
+      'Rejects pending create requests (Groups Managers), each with an optional reason its requester sees. Errors as approveCreateRequests; an id named twice counts once, with the last reason given.',
     type: [CreateRequest],
     args: { rejections: t.arg({ type: [CreateRejectionInput], required: true }) },
     resolve: (_root, args, ctx) => createRequests.rejectCreateRequests(ctx, args.rejections),

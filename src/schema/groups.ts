@@ -263,6 +263,8 @@ const DeleteGroupPayload = builder.objectRef<{ deletedGroupId: string }>('Delete
 builder.mutationFields((t) => ({
   createGroup: t.field({
     type: CreateGroupPayload,
+    description:
+      'Creates a group with the viewer (or, for a Groups Manager, creatorId) as its first admin, or, where groupsSettings.groupCreation is ADMIN_APPROVAL, a PENDING create request for a Groups Manager (viewer.groupCreation tells beforehand which, or NOT_ALLOWED: FORBIDDEN). The slug comes from the name.',
     args: { input: t.arg({ type: CreateGroupInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const memberId = ctx.viewer.memberId!;
@@ -288,6 +290,8 @@ builder.mutationFields((t) => ({
   }),
   deleteGroup: t.field({
     type: DeleteGroupPayload,
+    description:
+      'Deletes the group with its members, rules and questions (admins and Groups Managers); its pending join requests are rejected first. Its events stay in the log, ending with GROUP_DELETED.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
       const group = (await ctx.loaders.group.load(args.id))!;

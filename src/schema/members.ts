@@ -129,11 +129,15 @@ const member = (ctx: Context) => ctx as Context & { viewer: SignedInViewer };
 
 builder.mutationFields((t) => ({
   joinGroup: t.field({
+    description:
+      'Joins a PUBLIC group at once (membership set; answers, if any, are not kept), or asks to join a PRIVATE one (joinRequest set, PENDING, with the answers: one per question at most, every required one answered, else BAD_USER_INPUT). A SECRET group is NOT_FOUND to those outside it (they join only when added); already a member or already asked: CONFLICT.',
     type: JoinGroupPayload,
     args: { groupId: t.arg.id({ required: true }), answers: t.arg({ type: [MembershipAnswerInput] }) },
     resolve: (_root, args, ctx) => membership.joinGroup(member(ctx), args.groupId, args.answers),
   }),
   cancelJoinRequest: t.field({
+    description:
+      'Withdraws the viewer’s own pending request to join (CANCELED). None: NOT_FOUND; one already decided: CONFLICT.',
     type: JoinRequest,
     args: { groupId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => membership.cancelJoinRequest(member(ctx), args.groupId),
@@ -153,6 +157,8 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => membership.addGroupMembers(member(ctx), args.groupId, args.memberIds),
   }),
   removeGroupMembers: t.field({
+    description:
+      'Removes members (admins and Groups Managers). All or nothing: an id that is not a member is BAD_USER_INPUT (extensions.memberId names it) and nobody is removed; leaving the group without an admin is CONFLICT. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: RemoveGroupMembersPayload,
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => ({
@@ -161,21 +167,29 @@ builder.mutationFields((t) => ({
     }),
   }),
   approveJoinRequests: t.field({
+    description:
+      'Approves pending join requests (admins and Groups Managers; members too when membersCanApprove): each requester joins. All or nothing: an id without a request is NOT_FOUND, one already decided CONFLICT, each naming it in extensions.memberId. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [JoinRequest],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => membership.approveJoinRequests(member(ctx), args.groupId, args.memberIds),
   }),
   rejectJoinRequests: t.field({
+    description:
+      'Rejects pending join requests, each with an optional reason its requester sees (at most 1,000 characters). Who may, and the errors: as approveJoinRequests. A member named twice counts once, with the last reason given.',
     type: [JoinRequest],
     args: { groupId: t.arg.id({ required: true }), rejections: t.arg({ type: [JoinRejectionInput], required: true }) },
     resolve: (_root, args, ctx) => membership.rejectJoinRequests(member(ctx), args.groupId, args.rejections),
   }),
   assignRole: t.field({
+    description:
+      'Gives existing members a role (admins and Groups Managers): ADMIN promotes, MEMBER demotes (CONFLICT if no admin would be left). Members who already hold it come back unchanged, with no event. An id that is not a member is BAD_USER_INPUT and nothing changes. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
     resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, true),
   }),
   unassignRole: t.field({
+    description:
+      'Takes the ADMIN role back (role must be ADMIN; MEMBER is the base role and cannot be taken: BAD_USER_INPUT): the members become plain members. Plain members come back unchanged, with no event. Leaving the group without an admin is CONFLICT. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
     resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, false),

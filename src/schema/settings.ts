@@ -62,6 +62,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   updateGroupSettings: t.field({
     type: GroupType,
+    description: 'Changes the settings given (admins and Groups Managers); a null or missing one stays as it is.',
     args: { groupId: t.arg.id({ required: true }), input: t.arg({ type: GroupSettingsInput, required: true }) },
     resolve: (_root, args, ctx) => groups.updateGroupSettings(ctx, args.groupId, args.input),
   }),
