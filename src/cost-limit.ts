@@ -59,24 +59,29 @@ function pageSizeVariables(document: DocumentNode): string[] {
   return [...names];
 }
 
+/**
+ * The page size a variable gives: its value when a number; when left out, the operation's default for it
+ * (a null given overrides the default, as graphql's coercion does); else null (the default page size).
+ */
+function variableSize(name: string, document: DocumentNode, variables: Variables): number | null {
+  const given = variables?.[name];
+  if (typeof given === 'number') return given;
+  if (given !== undefined) return null;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const declared = definition.variableDefinitions?.find((v) => v.variable.name.value === name);
+    if (declared?.defaultValue?.kind === Kind.INT) return Number(declared.defaultValue.value);
+  }
+  return null;
+}
+
 /** The page size a `first` argument gives, as a number (null when it does not say: the default then). */
 function givenSize(argument: ArgumentNode | undefined, document: DocumentNode, variables: Variables): number | null {
   if (!argument) return null;
   const value = argument.value;
   if (value.kind === Kind.INT) return Number(value.value);
   if (value.kind !== Kind.VARIABLE) return null;
-  const name = value.name.value;
-  const given = variables?.[name];
-  if (typeof given === 'number') return given;
-  if (given === undefined) {
-    // The operation's default for the variable, if it has one.
-    for (const definition of document.definitions) {
-      if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-      const declared = definition.variableDefinitions?.find((v) => v.variable.name.value === name);
-      if (declared?.defaultValue?.kind === Kind.INT) return Number(declared.defaultValue.value);
-    }
-  }
-  return null;
+  return variableSize(value.name.value, document, variables);
 }
 
 /**
@@ -119,8 +124,9 @@ export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Pl
       verdicts.set(document, known);
     }
     if ('errors' in known) return known.errors;
-    // The estimate depends on those variables' values only (a value that is not a number counts as left out).
-    const key = known.sizedBy.map((name) => (typeof variables?.[name] === 'number' ? variables[name] : '')).join(',');
+    // The estimate depends on the sizes those variables give only: the key is those sizes, worked out as the
+    // estimate works them out (a variable left out is its default, and not the same as a null given).
+    const key = known.sizedBy.map((name) => variableSize(name, document, variables) ?? '').join(',');
     let errors = known.bySizes.get(key);
     if (errors === undefined) {
       errors = estimate(schema, document, variables);

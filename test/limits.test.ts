@@ -94,6 +94,13 @@ describe('document limits (defaults)', () => {
     const defaulted = `query($n: Int = 100, $m: Int = 100) { groups(first: $n) { edges { node { members(first: $m) { edges { node { memberId } } } } } } }`;
     expect(codes(await gw.as(member)(defaulted))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     ok(await gw.as(member)(defaulted, { n: 3 }));
+    // A null given is not a variable left out: null is the default page size, left out is the operation's
+    // default. Each keeps its own verdict, whichever comes first (a null's pass once let the defaults run).
+    const nullFirst = `query($n: Int = 100) { groups(first: $n) { edges { node { members(first: $n) { edges { node { memberId role joinedAt } } } } } } }`;
+    ok(await gw.as(member)(nullFirst, { n: null }));
+    expect(codes(await gw.as(member)(nullFirst, {}))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(codes(await gw.as(member)(nullFirst))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    ok(await gw.as(member)(nullFirst, { n: null }));
     // Without first at all: pages of 20 in pages of 20 in pages of 20, over the limit; 20 x 20, under it.
     expect(codes(await gw.as(member)(`{ groups { edges { node { members { edges { node { group { members { totalCount edges { node { memberId role joinedAt } } } } } } } } } } }`))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     ok(await gw.as(member)(`{ groups { edges { node { members { edges { node { memberId } } } } } } }`));
