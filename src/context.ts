@@ -4,7 +4,8 @@ import type { Config } from './config.ts';
 import type { EventBus } from './pubsub.ts';
 import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { ANONYMOUS, connectionAuthorization, viewerFromAuthorization, type Viewer } from './auth/viewer.ts';
+import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
+import { unauthenticated } from './errors.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -20,6 +21,15 @@ export interface AppServices {
 export interface Context extends AppServices {
   viewer: Viewer;
   loaders: Loaders;
+}
+
+/** The context of a write: its viewer is signed in. */
+export type MemberCtx = Context & { viewer: SignedInViewer };
+
+/** The context as a write's: the shield rules let only signed-in viewers mutate (isSignedIn); checked again. */
+export function signedIn(ctx: Context): MemberCtx {
+  if (!isSignedIn(ctx.viewer)) throw unauthenticated();
+  return ctx as MemberCtx;
 }
 
 /**

@@ -107,6 +107,57 @@ describe('the last admin under concurrency', () => {
   });
 });
 
+describe('group writes under concurrency: each decides again once it holds the group', () => {
+  const describeGroup = `mutation($g: ID!, $d: String) { updateGroup(id: $g, input: { description: $d }) { id } }`;
+  const deleteGroup = `mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`;
+
+  it('an admin’s edits racing their demotion: none lands after it (the others are FORBIDDEN)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const g = await groupWith(gw, { members: ['member'], admins: ['deputy'] });
+      const edits = Array.from({ length: 12 }, (_, i) => () => gw.as(who('deputy'))(describeGroup, { g: g.id, d: `edit ${round}.${i}` }));
+      const results = await race([...edits.slice(0, 4), () => run(admin, 'unassign', { g: g.id, m: ['deputy'], r: 'ADMIN' }), ...edits.slice(4)]);
+      expect(results[4]).toBe('OK');
+      expect(new Set(results.filter((_, i) => i !== 4))).toSatisfy((set: Set<string>) => [...set].every((r) => r === 'OK' || r === 'FORBIDDEN'));
+      const events = await gw.app.services.db.groupEvent.findMany({ where: { groupId: g.id }, orderBy: { id: 'asc' } });
+      const demoted = events.findIndex((e) => e.type === 'ROLE_UNASSIGNED' && e.memberId === 'deputy');
+      const lateEdits = events.slice(demoted + 1).filter((e) => e.type === 'GROUP_UPDATED' && e.actorId === 'deputy');
+      expect({ round, lateEdits: lateEdits.length }).toEqual({ round, lateEdits: 0 });
+      expect(events.filter((e) => e.type === 'GROUP_UPDATED')).toHaveLength(results.filter((r, i) => i !== 4 && r === 'OK').length);
+    }
+  });
+
+  it('joins racing a change to SECRET: no request is left pending in the secret group', async () => {
+    for (let round = 0; round < 3; round++) {
+      const g = await groupWith(gw, { privacy: 'PRIVATE' });
+      const joiners = Array.from({ length: 12 }, (_, i) => `asker-${round}-${i}`);
+      const joins = joiners.map((id) => () => run(who(id), 'join', { g: g.id }));
+      const results = await race([...joins.slice(0, 6), () => run(manager, 'privacy', { g: g.id, p: 'SECRET' }), ...joins.slice(6)]);
+      expect(results[6]).toBe('OK');
+      // A join before the change filed a request (then closed); one after it found no group it may see.
+      expect(results.filter((_, i) => i !== 6).every((r) => r === 'OK' || r === 'NOT_FOUND')).toBe(true);
+      const db = gw.app.services.db;
+      expect(await db.joinRequest.count({ where: { groupId: g.id, status: 'PENDING' } })).toBe(0);
+      expect(await db.joinRequest.count({ where: { groupId: g.id, status: 'REJECTED' } })).toBe(results.filter((r, i) => i !== 6 && r === 'OK').length);
+    }
+  });
+
+  it('deletes of one group at once: one deletes it, the others are NOT_FOUND (never an internal error)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const g = await groupWith(gw, { members: ['member'], requesters: ['ann'] });
+      const results = await race([
+        ...Array.from({ length: 5 }, () => () => gw.as(manager)(deleteGroup, { g: g.id })),
+        () => gw.as(admin)(describeGroup, { g: g.id, d: 'late' }),
+        () => gw.as(admin)(deleteGroup, { g: g.id }),
+      ]);
+      const deletes = [...results.slice(0, 5), results[6]];
+      expect(sorted(deletes)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND', 'OK']);
+      expect(['OK', 'NOT_FOUND']).toContain(results[5]);
+      const events = await gw.app.services.db.groupEvent.findMany({ where: { groupId: g.id, type: 'GROUP_DELETED' } });
+      expect(events).toHaveLength(1);
+    }
+  });
+});
+
 describe('mixed traffic on one group', () => {
   it('leaves, removals, joins and additions at once keep membersCount exact', async () => {
     const regulars = Array.from({ length: N }, (_, i) => `regular-${i}`);

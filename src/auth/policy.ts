@@ -7,6 +7,8 @@
  * and the live-event filter all ask these functions; nothing else re-derives them.
  */
 import type { GroupCreationPolicy, GroupEventType, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
+import type { GraphQLError } from 'graphql';
+import { forbidden, groupNotFound } from '../errors.ts';
 import type { Viewer } from './viewer.ts';
 
 /** What the policy needs to know about a group. A Group row satisfies it. */
@@ -328,17 +330,21 @@ export function canListMemberships(viewer: Viewer, memberId: string): boolean {
  * Why an action is refused (FORBIDDEN), in words that tell who may take it: the rule of each action above,
  * as API.md states it. A refused viewer sees the group, so naming its rules tells nothing hidden.
  */
-export const REFUSALS: Record<GroupAction, string> = {
-  join: 'Only signed-in members who are not in this public group may join it.',
-  requestToJoin: 'Only signed-in members who are not in this private group may ask to join it.',
-  leave: 'Only members may leave a group, and not its only admin.',
+export const REFUSALS = {
   addMembers: 'Only the group’s admins and Groups Managers may add members here (its members too, when its settings let members invite).',
   removeMembers: 'Only the group’s admins and Groups Managers may remove members.',
   approveJoinRequests: 'Only the group’s admins and Groups Managers may decide join requests (its members too, when its settings let members approve).',
   assignRoles: 'Only the group’s admins and Groups Managers may change roles.',
   update: 'Only the group’s admins and Groups Managers may change the group, its settings, rules and questions.',
   delete: 'Only the group’s admins and Groups Managers may delete the group.',
-};
+} as const satisfies Partial<Record<GroupAction, string>>;
+
+/**
+ * The actions a mutation is guarded by, before it runs (the shield rule canOnGroup) and again inside its
+ * transaction once the group is locked (domain/group-lock.ts). join, requestToJoin and leave are not among
+ * them: their writes answer those cases themselves (CONFLICT for a member joining, or a non-member leaving).
+ */
+export type GuardedAction = keyof typeof REFUSALS;
 
 /** The answer to "may this viewer do this to this group": allowed, or the error code to fail with. */
 export type Decision = 'ALLOWED' | 'NOT_FOUND' | 'FORBIDDEN';
@@ -357,4 +363,19 @@ export function decideGroupAction(
   if (group === null || !canSeeGroup(viewer, group, role)) return 'NOT_FOUND';
   if (action === 'view') return 'ALLOWED';
   return groupPermissions(viewer, group, role, false)[action] ? 'ALLOWED' : 'FORBIDDEN';
+}
+
+/**
+ * decideGroupAction as the error a refused action fails with, or null when it is allowed: NOT_FOUND in the
+ * words of a missing group, or FORBIDDEN saying who may act (REFUSALS). `view` is never FORBIDDEN.
+ */
+export function groupActionRefusal(
+  viewer: Viewer,
+  group: GroupFacts | null,
+  role: ViewerRole,
+  action: GuardedAction | 'view',
+): GraphQLError | null {
+  const decision = decideGroupAction(viewer, group, role, action);
+  if (decision === 'ALLOWED') return null;
+  return decision === 'NOT_FOUND' || action === 'view' ? groupNotFound() : forbidden(REFUSALS[action]);
 }

@@ -7,15 +7,8 @@
 import { rule } from 'graphql-shield';
 import type { Group } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
-import { forbidden, groupNotFound, unauthenticated } from '../errors.ts';
-import {
-  canDecideJoinRequests,
-  canListMemberships,
-  canReadMembers,
-  decideGroupAction,
-  REFUSALS,
-  type GroupAction,
-} from './policy.ts';
+import { forbidden, unauthenticated } from '../errors.ts';
+import { canDecideJoinRequests, canListMemberships, canReadMembers, groupActionRefusal, type GuardedAction } from './policy.ts';
 
 /**
  * The viewer's role in a group, through the request's batched loader (the viewer's standing: membership and
@@ -57,7 +50,7 @@ export const canListMembershipsOf = rule({ cache: 'no_cache' })((_parent, args: 
  * the group (or it does not exist), FORBIDDEN when they see it but the action is not theirs.
  */
 const groupRules = new Map<string, ReturnType<ReturnType<typeof rule>>>();
-export function canOnGroup(action: GroupAction | 'view') {
+export function canOnGroup(action: GuardedAction | 'view') {
   // shield requires one rule object per name: reuse it when several mutations share an action
   const existing = groupRules.get(action);
   if (existing) return existing;
@@ -65,10 +58,7 @@ export function canOnGroup(action: GroupAction | 'view') {
     async (_parent, args: { groupId?: string; id?: string }, ctx: Context) => {
       const groupId = args.groupId ?? args.id ?? '';
       const [group, role] = await Promise.all([ctx.loaders.group.load(groupId), viewerRole(ctx, groupId)]);
-      const decision = decideGroupAction(ctx.viewer, group, role, action);
-      if (decision === 'NOT_FOUND') return groupNotFound();
-      if (decision === 'FORBIDDEN') return forbidden(action === 'view' ? undefined : REFUSALS[action]);
-      return true;
+      return groupActionRefusal(ctx.viewer, group, role, action) ?? true;
     },
   );
   groupRules.set(action, created);

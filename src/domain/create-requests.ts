@@ -5,8 +5,7 @@
  * events: the log is of groups, and a request has none until it is approved (GROUP_CREATED, then).
  */
 import type { CreateRequest } from '../generated/prisma/client.ts';
-import type { Context } from '../context.ts';
-import type { SignedInViewer } from '../auth/viewer.ts';
+import type { Context, MemberCtx } from '../context.ts';
 import { decideCreateRequestCancel } from '../auth/policy.ts';
 import { conflict, forbidden, notFound } from '../errors.ts';
 import { insertGroup, withSlugRetry } from './groups.ts';
@@ -77,7 +76,7 @@ export function rejectCreateRequests(ctx: Context, rejections: readonly { id: st
  * (decideCreateRequestCancel); one already decided or canceled is CONFLICT. As in claim, the status
  * condition in the UPDATE decides a race with a Groups Manager's decision.
  */
-export function cancelCreateRequest(ctx: Context & { viewer: SignedInViewer }, id: string): Promise<CreateRequest> {
+export function cancelCreateRequest(ctx: MemberCtx, id: string): Promise<CreateRequest> {
   const requestId = id.trim();
   const memberId = ctx.viewer.memberId;
   return write(ctx, async (w) => {

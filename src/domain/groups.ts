@@ -1,13 +1,15 @@
 /**
  * Writes to groups themselves: creation (directly or through a create request), updates, settings, rules,
- * questions and deletion. Authorization has already been decided by the shield rules (auth/rules.ts);
- * these functions validate input, keep the invariants and record events, each in one transaction.
+ * questions and deletion. The shield rules (auth/rules.ts) decided before; a write to an existing group
+ * locks it and decides again on fresh data (group-lock.ts), then validates, keeps the invariants and
+ * records events, in one transaction.
  */
 import type { Group } from '../generated/prisma/client.ts';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
-import type { Context } from '../context.ts';
+import type { Context, MemberCtx } from '../context.ts';
 import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import { approvePendingRequests } from './membership.ts';
+import { lockGroupFor } from './group-lock.ts';
 import { chooseSlug } from './slugs.ts';
 import { searchKey } from './search.ts';
 import { write, type Write } from './transaction.ts';
@@ -144,14 +146,14 @@ interface GroupChange {
  * recentActivityAt included (the time the event log gives it).
  */
 async function changeGroup(
-  ctx: Context,
+  ctx: MemberCtx,
   groupId: string,
   data: Record<string, unknown>,
   change?: (w: Write, current: Group) => Promise<GroupChange | void>,
   after?: (w: Write, before: Group, group: Group) => Promise<void>,
 ): Promise<Group> {
   return write(ctx, async (w) => {
-    const current = await w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
+    const { group: current } = await lockGroupFor(w, ctx, groupId, 'update');
     const extra = (await change?.(w, current)) ?? {};
     const columns = { ...data, ...extra.columns };
     const differs = Object.entries(columns).some(([name, value]) => (current as Record<string, unknown>)[name] !== value);
@@ -197,7 +199,7 @@ async function closePendingRequests(w: Write, ctx: Context, group: Pick<Group, '
  * approves its pending requests (approvePendingRequests): anyone may now join at once, and those who asked
  * first would otherwise be the only ones kept waiting.
  */
-export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): Promise<Group> {
+export function updateGroup(ctx: MemberCtx, groupId: string, input: GroupUpdate): Promise<Group> {
   const data: Record<string, unknown> = {};
   if (input.name != null) {
     data.name = requiredLine('The group name', input.name, LIMITS.name);
@@ -217,12 +219,12 @@ export function updateGroup(ctx: Context, groupId: string, input: GroupUpdate): 
   return withSlugRetry(() => changeGroup(ctx, groupId, data, reslug, opened));
 }
 
-export function updateGroupSettings(ctx: Context, groupId: string, input: GroupSettingsInput): Promise<Group> {
+export function updateGroupSettings(ctx: MemberCtx, groupId: string, input: GroupSettingsInput): Promise<Group> {
   return changeGroup(ctx, groupId, settingsData(input));
 }
 
 /** Replaces the group's rules with `rules`, in that order. */
-export function setGroupRules(ctx: Context, groupId: string, rules: { title: string; description: string }[]) {
+export function setGroupRules(ctx: MemberCtx, groupId: string, rules: { title: string; description: string }[]) {
   if (rules.length > LIMITS.rules) throw badInput(`A group may have at most ${LIMITS.rules} rules.`);
   const rows = rules.map((rule, position) => ({
     groupId,
@@ -240,7 +242,7 @@ export function setGroupRules(ctx: Context, groupId: string, rules: { title: str
 }
 
 /** Replaces the group's membership questions with `questions`, in that order. */
-export function setMembershipQuestions(ctx: Context, groupId: string, questions: { text: string; required?: boolean | null }[]) {
+export function setMembershipQuestions(ctx: MemberCtx, groupId: string, questions: { text: string; required?: boolean | null }[]) {
   if (questions.length > LIMITS.questions) throw badInput(`A group may have at most ${LIMITS.questions} questions.`);
   const rows = questions.map((question, position) => ({
     groupId,
@@ -262,8 +264,9 @@ export function setMembershipQuestions(ctx: Context, groupId: string, questions:
  * Deletes the group with everything in it (pending requests closed first); the event log keeps its history,
  * and DeletedGroup the settings its events are still decided by.
  */
-export function deleteGroup(ctx: Context, group: Group): Promise<string> {
+export function deleteGroup(ctx: MemberCtx, groupId: string): Promise<string> {
   return write(ctx, async (w) => {
+    const { group } = await lockGroupFor(w, ctx, groupId, 'delete');
     await closePendingRequests(w, ctx, group);
     const { membersCanApprove, membersCanInvite, showMemberList } = await w.tx.group.delete({ where: { id: group.id } });
     await w.tx.deletedGroup.create({ data: { id: group.id, membersCanApprove, membersCanInvite, showMemberList } });

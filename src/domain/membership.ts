@@ -10,37 +10,12 @@
  */
 import type { Group, GroupMember, JoinRequest } from '../generated/prisma/client.ts';
 import type { GroupRole } from '../generated/prisma/enums.ts';
-import type { Context } from '../context.ts';
-import { groupWithStandingOf, groupWithStandingSql } from '../db/group-list.ts';
-import type { SignedInViewer } from '../auth/viewer.ts';
-import { canReadMembers, decideGroupAction, REFUSALS, type GroupAction } from '../auth/policy.ts';
-import { badInput, conflict, forbidden, groupNotFound, isUniqueViolation, notFound } from '../errors.ts';
+import { canReadMembers } from '../auth/policy.ts';
+import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
+import type { MemberCtx } from '../context.ts';
+import { lockGroupFor } from './group-lock.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, idList, optionalText } from './validate.ts';
-
-type MemberCtx = Context & { viewer: SignedInViewer };
-
-/**
- * Locks the group's row for the rest of the transaction and reads it, fresh, with the viewer's membership
- * and pending join request in it: one statement for the three, written in SQL because Prisma 6.19 compiles
- * each model query anew (about 0.7 ms of CPU each; bench/README.md, round 5).
- */
-async function lockGroup(w: Write, ctx: MemberCtx, groupId: string) {
-  await w.tx.$executeRaw`UPDATE "Group" SET "membersCount" = "membersCount" WHERE "id" = ${groupId}`;
-  const [row] = await w.tx.$queryRaw<Record<string, unknown>[]>(groupWithStandingSql(groupId, ctx.viewer.memberId));
-  if (!row) return { group: null, membership: null, pendingJoinRequest: null, role: null };
-  const { group, standing } = groupWithStandingOf(row, ctx.viewer.memberId);
-  return { group, ...standing, role: standing.membership?.role ?? null };
-}
-
-/** Locks the group and requires the viewer may take `action` there (NOT_FOUND / FORBIDDEN otherwise). */
-async function lockGroupFor(w: Write, ctx: MemberCtx, groupId: string, action: GroupAction | 'view') {
-  const locked = await lockGroup(w, ctx, groupId);
-  const decision = decideGroupAction(ctx.viewer, locked.group, locked.role, action);
-  if (decision === 'NOT_FOUND') throw groupNotFound();
-  if (decision === 'FORBIDDEN') throw forbidden(action === 'view' ? undefined : REFUSALS[action]);
-  return locked as typeof locked & { group: Group };
-}
 
 /**
  * Fails with CONFLICT when the change left the group without an admin, even with no members left: the only

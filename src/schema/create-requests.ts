@@ -1,8 +1,6 @@
 /** Create requests: a member's wish to create a group, decided by a Groups Manager. */
-import type { Context } from '../context.ts';
+import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
-import { isSignedIn, type SignedInViewer } from '../auth/viewer.ts';
-import { unauthenticated } from '../errors.ts';
 import * as createRequests from '../domain/create-requests.ts';
 import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
@@ -98,10 +96,6 @@ builder.mutationFields((t) => ({
     description:
       'Withdraws the viewer’s own pending create request (CANCELED). Another member’s request is NOT_FOUND, as an unknown id is (Groups Managers: FORBIDDEN, they reject it instead); one already decided is CONFLICT.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      // The shield rule isSignedIn has refused anonymous viewers already; this narrows the type.
-      if (!isSignedIn(ctx.viewer)) throw unauthenticated();
-      return createRequests.cancelCreateRequest(ctx as Context & { viewer: SignedInViewer }, args.id);
-    },
+    resolve: (_root, args, ctx) => createRequests.cancelCreateRequest(signedIn(ctx), args.id),
   }),
 }));

@@ -1,6 +1,6 @@
 /** The Group type, its list and lookups, and the mutations on a group itself. */
 import { Prisma } from '../generated/prisma/client.ts';
-import type { Context } from '../context.ts';
+import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
 import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
@@ -286,16 +286,13 @@ builder.mutationFields((t) => ({
     description:
       'Changes the fields given (admins and Groups Managers); the same values change nothing. A change of privacy does more: PRIVATE to PUBLIC approves the pending join requests (their members join); to SECRET rejects them and gives the group a new, unguessable slug; from SECRET back, a new plain slug (links to the old slug stop working).',
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateGroupInput, required: true }) },
-    resolve: (_root, args, ctx) => groups.updateGroup(ctx, args.id, args.input),
+    resolve: (_root, args, ctx) => groups.updateGroup(signedIn(ctx), args.id, args.input),
   }),
   deleteGroup: t.field({
     type: DeleteGroupPayload,
     description:
       'Deletes the group with its members, rules and questions (admins and Groups Managers); its pending join requests are rejected first. Its events stay in the log, ending with GROUP_DELETED.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      const group = (await ctx.loaders.group.load(args.id))!;
-      return { deletedGroupId: await groups.deleteGroup(ctx, group) };
-    },
+    resolve: async (_root, args, ctx) => ({ deletedGroupId: await groups.deleteGroup(signedIn(ctx), args.id) }),
   }),
 }));

@@ -1,7 +1,6 @@
 /** Group members: the member list of a group, a member's memberships, and the membership mutations. */
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { Context } from '../context.ts';
-import type { SignedInViewer } from '../auth/viewer.ts';
+import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
@@ -125,7 +124,6 @@ const RemoveGroupMembersPayload = builder.objectRef<{ groupId: string; removedMe
 });
 
 /** The shield rule `isSignedIn` guards every mutation here, so the viewer has a member id. */
-const member = (ctx: Context) => ctx as Context & { viewer: SignedInViewer };
 
 builder.mutationFields((t) => ({
   joinGroup: t.field({
@@ -133,28 +131,28 @@ builder.mutationFields((t) => ({
       'Joins a PUBLIC group at once (membership set; answers, if any, are not kept), or asks to join a PRIVATE one (joinRequest set, PENDING, with the answers: one per question at most, every required one answered, else BAD_USER_INPUT). A SECRET group is NOT_FOUND to those outside it (they join only when added); already a member or already asked: CONFLICT.',
     type: JoinGroupPayload,
     args: { groupId: t.arg.id({ required: true }), answers: t.arg({ type: [MembershipAnswerInput] }) },
-    resolve: (_root, args, ctx) => membership.joinGroup(member(ctx), args.groupId, args.answers),
+    resolve: (_root, args, ctx) => membership.joinGroup(signedIn(ctx), args.groupId, args.answers),
   }),
   cancelJoinRequest: t.field({
     description:
       'Withdraws the viewer’s own pending request to join (CANCELED). None: NOT_FOUND; one already decided: CONFLICT.',
     type: JoinRequest,
     args: { groupId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => membership.cancelJoinRequest(member(ctx), args.groupId),
+    resolve: (_root, args, ctx) => membership.cancelJoinRequest(signedIn(ctx), args.groupId),
   }),
   leaveGroup: t.field({
     description:
       'Leaves the group. Its only admin may not, even alone in it (CONFLICT; viewerCan.leave is false): make another member admin first, or delete the group.',
     type: LeaveGroupPayload,
     args: { groupId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ groupId: await membership.leaveGroup(member(ctx), args.groupId) }),
+    resolve: async (_root, args, ctx) => ({ groupId: await membership.leaveGroup(signedIn(ctx), args.groupId) }),
   }),
   addGroupMembers: t.field({
     description:
       'Adds site members to the group, in the order given. Ids already in it come back unchanged to those who may read the member list; to others (a plain member who may invite, the list hidden) only the members this call added come back.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
-    resolve: (_root, args, ctx) => membership.addGroupMembers(member(ctx), args.groupId, args.memberIds),
+    resolve: (_root, args, ctx) => membership.addGroupMembers(signedIn(ctx), args.groupId, args.memberIds),
   }),
   removeGroupMembers: t.field({
     description:
@@ -163,7 +161,7 @@ builder.mutationFields((t) => ({
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
     resolve: async (_root, args, ctx) => ({
       groupId: args.groupId,
-      removedMemberIds: await membership.removeGroupMembers(member(ctx), args.groupId, args.memberIds),
+      removedMemberIds: await membership.removeGroupMembers(signedIn(ctx), args.groupId, args.memberIds),
     }),
   }),
   approveJoinRequests: t.field({
@@ -171,27 +169,27 @@ builder.mutationFields((t) => ({
       'Approves pending join requests (admins and Groups Managers; members too when membersCanApprove): each requester joins. All or nothing: an id without a request is NOT_FOUND, one already decided CONFLICT, each naming it in extensions.memberId. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [JoinRequest],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }) },
-    resolve: (_root, args, ctx) => membership.approveJoinRequests(member(ctx), args.groupId, args.memberIds),
+    resolve: (_root, args, ctx) => membership.approveJoinRequests(signedIn(ctx), args.groupId, args.memberIds),
   }),
   rejectJoinRequests: t.field({
     description:
       'Rejects pending join requests, each with an optional reason its requester sees (at most 1,000 characters). Who may, and the errors: as approveJoinRequests. A member named twice counts once, with the last reason given.',
     type: [JoinRequest],
     args: { groupId: t.arg.id({ required: true }), rejections: t.arg({ type: [JoinRejectionInput], required: true }) },
-    resolve: (_root, args, ctx) => membership.rejectJoinRequests(member(ctx), args.groupId, args.rejections),
+    resolve: (_root, args, ctx) => membership.rejectJoinRequests(signedIn(ctx), args.groupId, args.rejections),
   }),
   assignRole: t.field({
     description:
       'Gives existing members a role (admins and Groups Managers): ADMIN promotes, MEMBER demotes (CONFLICT if no admin would be left). Members who already hold it come back unchanged, with no event. An id that is not a member is BAD_USER_INPUT and nothing changes. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
-    resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, true),
+    resolve: (_root, args, ctx) => membership.changeRoles(signedIn(ctx), args.groupId, args.memberIds, args.role, true),
   }),
   unassignRole: t.field({
     description:
       'Takes the ADMIN role back (role must be ADMIN; MEMBER is the base role and cannot be taken: BAD_USER_INPUT): the members become plain members. Plain members come back unchanged, with no event. Leaving the group without an admin is CONFLICT. Ids are trimmed and a repeated id counts once (at most 100); the answer follows the order given.',
     type: [GroupMember],
     args: { groupId: t.arg.id({ required: true }), memberIds: t.arg.idList({ required: true }), role: t.arg({ type: GroupRole, required: true }) },
-    resolve: (_root, args, ctx) => membership.changeRoles(member(ctx), args.groupId, args.memberIds, args.role, false),
+    resolve: (_root, args, ctx) => membership.changeRoles(signedIn(ctx), args.groupId, args.memberIds, args.role, false),
   }),
 }));

@@ -2,6 +2,7 @@
 import type { Group } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import { builder } from '../builder.ts';
+import { signedIn } from '../context.ts';
 import * as groups from '../domain/groups.ts';
 import { GroupCreationPolicy } from './enums.ts';
 import { Group as GroupType } from './groups.ts';
@@ -64,13 +65,13 @@ builder.mutationFields((t) => ({
     type: GroupType,
     description: 'Changes the settings given (admins and Groups Managers); a null or missing one stays as it is.',
     args: { groupId: t.arg.id({ required: true }), input: t.arg({ type: GroupSettingsInput, required: true }) },
-    resolve: (_root, args, ctx) => groups.updateGroupSettings(ctx, args.groupId, args.input),
+    resolve: (_root, args, ctx) => groups.updateGroupSettings(signedIn(ctx), args.groupId, args.input),
   }),
   setGroupRules: t.field({
     type: GroupType,
     description: 'Replaces the group’s rules with these, in this order.',
     args: { groupId: t.arg.id({ required: true }), rules: t.arg({ type: [GroupRuleInput], required: true }) },
-    resolve: (_root, args, ctx) => groups.setGroupRules(ctx, args.groupId, args.rules),
+    resolve: (_root, args, ctx) => groups.setGroupRules(signedIn(ctx), args.groupId, args.rules),
   }),
   setMembershipQuestions: t.field({
     type: GroupType,
@@ -79,7 +80,7 @@ builder.mutationFields((t) => ({
       groupId: t.arg.id({ required: true }),
       questions: t.arg({ type: [MembershipQuestionInput], required: true }),
     },
-    resolve: (_root, args, ctx) => groups.setMembershipQuestions(ctx, args.groupId, args.questions),
+    resolve: (_root, args, ctx) => groups.setMembershipQuestions(signedIn(ctx), args.groupId, args.questions),
   }),
   updateGroupsSettings: t.field({
     type: GroupsSettings,
