@@ -76,40 +76,19 @@ export async function appendEvents(
   occurredAt = new Date(),
 ): Promise<GroupEvent[]> {
   const touched = [...new Set(events.filter((e) => e.type !== 'GROUP_DELETED').map((e) => e.group.id))];
-  let ids: { id: number | bigint }[];
-  if (postgres) {
-    // Parameters in a SELECT list have no column to take their type from, hence the casts. The ordinal keeps
-    // the rows' insertion order, and so their ids, in the order they were recorded.
-    const rows = events.map(
-      (e, i) =>
-        Prisma.sql`(${i}::int, ${e.type}::"GroupEventType", ${e.group.id}::text, ${e.group.privacy}::"GroupPrivacy", ${e.group.showMemberList}::boolean, ${e.memberId ?? null}::text, ${e.role ?? null}::"GroupRole")`,
-    );
-    const touch = touched.length
-      ? Prisma.sql`, "touched" AS (UPDATE "Group" SET "recentActivityAt" = ${occurredAt}::timestamp(3) WHERE "id" IN (${Prisma.join(touched)}))`
-      : Prisma.empty;
-    ids = await tx.$queryRaw`
-      WITH "turn" AS (SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}::bigint)),
-      "added" AS (
-        INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
-        SELECT "v"."type", "v"."groupId", "v"."groupPrivacy", "v"."memberListShown", "v"."memberId", "v"."role", ${actorId}::text, ${occurredAt}::timestamp(3)
-        FROM "turn", (VALUES ${Prisma.join(rows)}) AS "v" ("ordinal", "type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role")
-        ORDER BY "v"."ordinal"
-        RETURNING "id"
-      )${touch}
-      SELECT "id" FROM "added"`;
-  } else {
-    // The Date parameters are stored as Prisma stores a model's DateTime (the driver adapter converts both).
-    const rows = events.map((e) => Prisma.sql`(${e.type}, ${e.group.id}, ${e.group.privacy}, ${e.group.showMemberList}, ${e.memberId ?? null}, ${e.role ?? null}, ${actorId}, ${occurredAt})`);
-    ids = await tx.$queryRaw`
-      INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
-      VALUES ${Prisma.join(rows)} RETURNING "id"`;
-    if (touched.length) await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${occurredAt} WHERE "id" IN (${Prisma.join(touched)})`;
+  const ids: number[] = [];
+  // A write with many events (a group of thousands of pending requests opened, closed or deleted) sends them
+  // in chunks: one statement may bind at most 32,766 values on SQLite and 65,535 on PostgreSQL.
+  for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+    const chunk = events.slice(start, start + EVENTS_PER_STATEMENT);
+    const last = start + EVENTS_PER_STATEMENT >= events.length;
+    const rows = await insertEvents(tx, postgres, chunk, actorId, occurredAt, last ? touched : []);
+    // Neither database promises RETURNING's order; ids are assigned in insertion order, which is recorded order.
+    ids.push(...rows.map((row) => Number(row.id)).sort((a, b) => a - b));
   }
-  // Neither database promises RETURNING's order; ids are assigned in insertion order, which is recorded order.
-  const sorted = ids.map((row) => Number(row.id)).sort((a, b) => a - b);
-  if (sorted.length !== events.length) throw new Error(`the event log took ${sorted.length} of ${events.length} events`);
+  if (ids.length !== events.length) throw new Error(`the event log took ${ids.length} of ${events.length} events`);
   return events.map((e, i) => ({
-    id: sorted[i],
+    id: ids[i],
     type: e.type,
     groupId: e.group.id,
     groupPrivacy: e.group.privacy,
@@ -119,6 +98,49 @@ export async function appendEvents(
     actorId,
     occurredAt,
   }));
+}
+
+/** Events per INSERT: at most 8 values each, far below either database's limit of bound values. */
+const EVENTS_PER_STATEMENT = 1_000;
+
+/** One INSERT of events, in their order, moving `touched` groups' recentActivityAt with it; returns their ids. */
+async function insertEvents(
+  tx: Tx,
+  postgres: boolean,
+  events: readonly EventInput[],
+  actorId: string | null,
+  occurredAt: Date,
+  touched: readonly string[],
+): Promise<{ id: number | bigint }[]> {
+  if (postgres) {
+    // Parameters in a SELECT list have no column to take their type from, hence the casts. The ordinal keeps
+    // the rows' insertion order, and so their ids, in the order they were recorded. The advisory lock is
+    // the transaction's once taken: a later chunk takes it again at no cost.
+    const rows = events.map(
+      (e, i) =>
+        Prisma.sql`(${i}::int, ${e.type}::"GroupEventType", ${e.group.id}::text, ${e.group.privacy}::"GroupPrivacy", ${e.group.showMemberList}::boolean, ${e.memberId ?? null}::text, ${e.role ?? null}::"GroupRole")`,
+    );
+    const touch = touched.length
+      ? Prisma.sql`, "touched" AS (UPDATE "Group" SET "recentActivityAt" = ${occurredAt}::timestamp(3) WHERE "id" IN (${Prisma.join(touched)}))`
+      : Prisma.empty;
+    return tx.$queryRaw`
+      WITH "turn" AS (SELECT pg_advisory_xact_lock(${EVENT_LOG_LOCK}::bigint)),
+      "added" AS (
+        INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
+        SELECT "v"."type", "v"."groupId", "v"."groupPrivacy", "v"."memberListShown", "v"."memberId", "v"."role", ${actorId}::text, ${occurredAt}::timestamp(3)
+        FROM "turn", (VALUES ${Prisma.join(rows)}) AS "v" ("ordinal", "type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role")
+        ORDER BY "v"."ordinal"
+        RETURNING "id"
+      )${touch}
+      SELECT "id" FROM "added"`;
+  }
+  // The Date parameters are stored as Prisma stores a model's DateTime (the driver adapter converts both).
+  const rows = events.map((e) => Prisma.sql`(${e.type}, ${e.group.id}, ${e.group.privacy}, ${e.group.showMemberList}, ${e.memberId ?? null}, ${e.role ?? null}, ${actorId}, ${occurredAt})`);
+  const ids = await tx.$queryRaw<{ id: number | bigint }[]>`
+    INSERT INTO "GroupEvent" ("type", "groupId", "groupPrivacy", "memberListShown", "memberId", "role", "actorId", "occurredAt")
+    VALUES ${Prisma.join(rows)} RETURNING "id"`;
+  if (touched.length) await tx.$executeRaw`UPDATE "Group" SET "recentActivityAt" = ${occurredAt} WHERE "id" IN (${Prisma.join(touched)})`;
+  return ids;
 }
 
 /**
