@@ -71,7 +71,9 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
     ['visibleGroupsSql = canSeeGroup', visibleGroupsSql, canSeeGroup],
     ['contentVisibleGroupsSql = canSeeContent', contentVisibleGroupsSql, canSeeContent],
     ['membersReadableGroupsSql = canReadMembers', membersReadableGroupsSql, canReadMembers],
-    ['decidableGroupsSql = canDecideJoinRequests', decidableGroupsSql, canDecideJoinRequests],
+    // Both shapes, each meant for one database's planner, on this database: the same rows either way.
+    ['decidableGroupsSql (SQLite shape) = canDecideJoinRequests', (v: Viewer) => decidableGroupsSql(v, 'sqlite'), canDecideJoinRequests],
+    ['decidableGroupsSql (PostgreSQL shape) = canDecideJoinRequests', (v: Viewer) => decidableGroupsSql(v, 'postgresql'), canDecideJoinRequests],
   ] as const;
   it.each(pairs)('%s', async (_label, condition, predicate) => {
     const matched = await gw.app.services.db.$queryRaw<{ id: string }[]>`SELECT g."id" FROM "Group" g WHERE ${condition(viewer)}`;

@@ -1,7 +1,7 @@
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { PrismaClient as PostgresPrismaClient } from '../generated/prisma-pg/client.ts';
 import type { SqlDriverAdapter } from '@prisma/driver-adapter-utils';
-import { createAdapter, databaseKind, tuneSqlite, type AdapterOptions } from './adapter.ts';
+import { createAdapter, databaseKind, tuneSqlite, type AdapterOptions, type DatabaseKind } from './adapter.ts';
 import { createReader, type ReadSql } from './reads.ts';
 
 /**
@@ -12,6 +12,8 @@ import { createReader, type ReadSql } from './reads.ts';
 export type Db = PrismaClient & {
   /** Runs a hand-written read on Prisma's own connection, around Prisma's query compiler (reads.ts). */
   read: ReadSql;
+  /** Which database it is, for the few statements each database's planner needs written its own way. */
+  kind: DatabaseKind;
 };
 /** The client handed to a transaction callback. */
 export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -35,7 +37,7 @@ export function createDb(
     if (!connected) await client.$connect();
     return connected!;
   };
-  const db = Object.assign(client, { read: createReader(connection, options.onQuery) }) as Db;
+  const db = Object.assign(client, { read: createReader(connection, options.onQuery), kind: databaseKind(url) }) as Db;
   if (options.onQuery) {
     const onQuery = options.onQuery;
     db.$on('query' as never, (event: { query: string; duration: number }) => onQuery(event.query, event.duration));

@@ -12,6 +12,7 @@
 import { Prisma, type Group, type JoinRequest } from '../generated/prisma/client.ts';
 import type { RequestStatus } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
+import type { DatabaseKind } from './adapter.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { decidableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
@@ -57,9 +58,9 @@ export type JoinRequestListFilter =
   | { decidable: true; status?: RequestStatus | null };
 
 /** The requests `filter` names, in groups whose condition holds for `viewer`, joined to their group `g`. */
-function requestsSql(viewer: Viewer, filter: JoinRequestListFilter): Prisma.Sql {
+function requestsSql(database: DatabaseKind, viewer: Viewer, filter: JoinRequestListFilter): Prisma.Sql {
   const status = filter.status ? Prisma.sql` AND r."status" = ${filter.status}` : Prisma.empty;
-  const whose = 'memberId' in filter ? Prisma.sql`r."memberId" = ${filter.memberId} AND ${visibleGroupsSql(viewer)}` : decidableGroupsSql(viewer);
+  const whose = 'memberId' in filter ? Prisma.sql`r."memberId" = ${filter.memberId} AND ${visibleGroupsSql(viewer)}` : decidableGroupsSql(viewer, database);
   return Prisma.sql`FROM "JoinRequest" r JOIN "Group" g ON g."id" = r."groupId" WHERE ${whose}${status}`;
 }
 
@@ -67,6 +68,7 @@ const column = (field: 'createdAt' | 'id') => Prisma.raw(`r."${field}"`);
 
 /** The statement of a page (readJoinRequestPage; test/query-plans.test.ts reads its plan). */
 export function joinRequestPageSql(
+  database: DatabaseKind,
   viewer: Viewer,
   filter: JoinRequestListFilter,
   keys: SortKey<'createdAt' | 'id'>[],
@@ -75,7 +77,7 @@ export function joinRequestPageSql(
 ): Prisma.Sql {
   const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
   return Prisma.sql`
-    SELECT ${REQUEST_COLUMNS}, ${GROUP_COLUMNS} ${requestsSql(viewer, filter)}${position}
+    SELECT ${REQUEST_COLUMNS}, ${GROUP_COLUMNS} ${requestsSql(database, viewer, filter)}${position}
     ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`;
 }
 
@@ -91,7 +93,7 @@ export async function readJoinRequestPage(
   after: SortValue[] | null,
   take: number,
 ): Promise<{ request: JoinRequest; group: Group }[]> {
-  const rows = await db.read<Record<string, unknown>>(joinRequestPageSql(viewer, filter, keys, after, take));
+  const rows = await db.read<Record<string, unknown>>(joinRequestPageSql(db.kind, viewer, filter, keys, after, take));
   return rows.map((row) => {
     const group: Record<string, unknown> = {};
     for (const name of GROUP_COLUMN_NAMES) group[name] = row[`group.${name}`];
@@ -101,6 +103,6 @@ export async function readJoinRequestPage(
 
 /** How many join requests match `filter`, in groups whose condition holds for `viewer`. */
 export async function countJoinRequests(db: Db, viewer: Viewer, filter: JoinRequestListFilter): Promise<number> {
-  const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" ${requestsSql(viewer, filter)}`);
+  const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" ${requestsSql(db.kind, viewer, filter)}`);
   return Number(row.count);
 }
