@@ -279,12 +279,6 @@ class RequestLoaders {
     ));
   }
 
-  #viewerMembership?: DerivedLoader<ViewerStanding, GroupMember | null>;
-  /** The viewer's membership in each group (null when not a member), from viewerStanding. */
-  get viewerMembership() {
-    return (this.#viewerMembership ??= new DerivedLoader(() => this.viewerStanding, (s) => s.membership));
-  }
-
   #viewerPendingJoinRequest?: DerivedLoader<ViewerStanding, JoinRequest | null>;
   /** The viewer's own pending join request in each group, from viewerStanding. */
   get viewerPendingJoinRequest() {
@@ -395,7 +389,7 @@ class RequestLoaders {
 }
 
 /**
- * A loader answered from another one (viewerMembership and viewerPendingJoinRequest from viewerStanding,
+ * A loader answered from another one (viewerPendingJoinRequest from viewerStanding,
  * rules and questions from content): loads batch into the source's statement, and forgetting a group here
  * forgets it there too, so a write's `clear(groupId)` makes the next read fresh.
  */

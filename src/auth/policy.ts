@@ -3,8 +3,9 @@
  *
  * Every decision about who may see or do what to a group is a pure function here, of three things: the
  * viewer, the group's facts (privacy and settings) and the viewer's role in that group (null when not a
- * member). graphql-shield rules (rules.ts), the Prisma `where` fragments that filter lists (visibility.ts)
- * and the live-event filter all ask these functions; nothing else re-derives them.
+ * member). graphql-shield rules (rules.ts), the writes' second check once they hold the group
+ * (domain/group-lock.ts) and the live-event filter (live/audience.ts) ask these functions; the SQL conditions
+ * that filter lists (visibility.ts) state them for rows, each tested against its function here.
  */
 import type { GroupCreationPolicy, GroupEventType, GroupPrivacy, GroupRole } from '../generated/prisma/enums.ts';
 import type { GraphQLError } from 'graphql';

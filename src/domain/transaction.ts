@@ -20,8 +20,7 @@ function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
   if (groupIds.size === 0) return;
   for (const groupId of groupIds) {
     loaders.group.clear(groupId);
-    loaders.viewerMembership.clear(groupId);
-    loaders.viewerPendingJoinRequest.clear(groupId);
+    loaders.viewerPendingJoinRequest.clear(groupId); // and viewerStanding, which it is read from
     loaders.rules.clear(groupId);
     loaders.questions.clear(groupId);
   }

@@ -63,14 +63,6 @@ export function statementKind(sql: string): string {
   return TRANSACTION_WORDS.has(word) ? 'transaction' : 'other';
 }
 
-/**
- * Counts a live subscription on `metrics` (when metrics are on) and returns its release, safe to call more
- * than once. The gateway counts its own SSE and graphql-ws subscriptions; this is for any other live code.
- */
-export function trackLiveSubscriber(metrics: Metrics | null | undefined, transport: LiveTransport): () => void {
-  return metrics ? metrics.liveSubscriber(transport) : () => undefined;
-}
-
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);

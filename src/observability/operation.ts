@@ -4,19 +4,8 @@
  */
 import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
 
-/** How a GraphQL operation reached the gateway: plain HTTP (SSE streams included) or graphql-ws. */
-export type Transport = 'http' | 'ws';
-
 /** Live subscriptions are counted by their transport: SSE (over HTTP) or graphql-ws. */
 export type LiveTransport = 'sse' | 'ws';
-
-/**
- * The transport of an operation's context. HTTP requests carry Yoga's Fetch `request`; operations of a
- * graphql-ws connection are built from the connection (src/http.ts) and carry none.
- */
-export function transportOf(context: unknown): Transport {
-  return typeof context === 'object' && context !== null && (context as { request?: unknown }).request ? 'http' : 'ws';
-}
 
 /**
  * What the request logs and metrics record of an HTTP request at its start, when its result is ready and

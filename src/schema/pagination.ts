@@ -132,20 +132,9 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
 }
 
 /**
- * The `where` that selects rows strictly after `values` in the order of `keys`:
- * (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ... with > or < per key's order.
+ * The SQL condition that selects rows strictly after `values` in the order of `keys`, for queries written by
+ * hand: (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., with > or < per key's order; `column` names a key's column.
  */
-export function keysetWhere<F extends string>(keys: SortKey<F>[], values: SortValue[]): Record<string, unknown> {
-  const branches = keys.map((key, i) => {
-    const branch: Record<string, unknown> = {};
-    for (let j = 0; j < i; j++) branch[keys[j].field] = values[j];
-    branch[key.field] = { [key.order === 'asc' ? 'gt' : 'lt']: values[i] };
-    return branch;
-  });
-  return { OR: branches };
-}
-
-/** keysetWhere as a SQL condition, for queries written by hand; `column` names a key's column. */
 export function keysetSql<F extends string>(keys: SortKey<F>[], values: SortValue[], column: (field: F) => Prisma.Sql): Prisma.Sql {
   const branches = keys.map((key, i) => {
     const equal = keys.slice(0, i).map((k, j) => Prisma.sql`${column(k.field)} = ${values[j]}`);
