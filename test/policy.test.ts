@@ -2,17 +2,20 @@
 import { describe, expect, it } from 'vitest';
 import {
   canAddMembers,
+  canCreateGroupFor,
   canDecideJoinRequests,
   canReadMembers,
   canSeeContent,
   canReceiveEvent,
   canSeeEventActor,
+  canSeeCreateRequestDecider,
   canSeeRequestDecider,
   roleAfter,
   canSeeGroup,
   creationOutcome,
   decideCreateRequestCancel,
   decideGroupAction,
+  groupActionRefusal,
   groupPermissions,
   mayLeaveAs,
   stricterPrivacy,
@@ -136,6 +139,32 @@ describe('decideGroupAction', () => {
     for (const action of ['update', 'delete', 'addMembers', 'removeMembers', 'assignRoles', 'approveJoinRequests'] as const) {
       expect(decideGroupAction(siteMember, group('SECRET'), null, action)).toBe('NOT_FOUND');
     }
+  });
+});
+
+describe('groupActionRefusal', () => {
+  it('is decideGroupAction as the error it fails with: NOT_FOUND for an unseen group, FORBIDDEN naming who may act', () => {
+    expect(groupActionRefusal(siteMember, group('PUBLIC'), 'ADMIN', 'update')).toBeNull();
+    expect(groupActionRefusal(siteMember, group('SECRET'), null, 'delete')?.extensions).toEqual({ code: 'NOT_FOUND' });
+    expect(groupActionRefusal(siteMember, null, null, 'view')?.message).toBe('Group not found.');
+    const refused = groupActionRefusal(siteMember, group('PUBLIC'), 'MEMBER', 'removeMembers');
+    expect({ code: refused?.extensions.code, message: refused?.message }).toEqual({
+      code: 'FORBIDDEN',
+      message: 'Only the group’s admins and Groups Managers may remove members.',
+    });
+    expect(groupActionRefusal(siteMember, group('PRIVATE'), null, 'view')).toBeNull();
+  });
+});
+
+describe('create requests and creation for others', () => {
+  it('names who decided a create request to Groups Managers and to the decider only', () => {
+    expect(canSeeCreateRequestDecider(manager, { decidedBy: 'another-manager' })).toBe(true);
+    expect(canSeeCreateRequestDecider(siteMember, { decidedBy: 'm' })).toBe(true); // their own cancel
+    expect(canSeeCreateRequestDecider(siteMember, { decidedBy: 'boss' })).toBe(false);
+    expect(canSeeCreateRequestDecider(ANONYMOUS, { decidedBy: null })).toBe(false);
+  });
+  it('lets only Groups Managers create a group for another member', () => {
+    expect([canCreateGroupFor(manager), canCreateGroupFor(siteMember), canCreateGroupFor(ANONYMOUS)]).toEqual([true, false, false]);
   });
 });
 

@@ -66,6 +66,9 @@ export const permissionMap = {
     updateGroupSettings: and(isSignedIn, canOnGroup('update')),
     setGroupRules: and(isSignedIn, canOnGroup('update')),
     setMembershipQuestions: and(isSignedIn, canOnGroup('update')),
+    // Joining, withdrawing and leaving need only a group the viewer sees here; what else they need (not yet a
+    // member, a request pending, not the only admin) the write decides with the policy and answers with the
+    // error that says what to do (CONFLICT, FORBIDDEN), once it holds the group.
     joinGroup: and(isSignedIn, canOnGroup('view')),
     cancelJoinRequest: and(isSignedIn, canOnGroup('view')),
     leaveGroup: and(isSignedIn, canOnGroup('view')),

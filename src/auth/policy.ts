@@ -295,6 +295,19 @@ export function canSeeRequestDecider(
   return actorAlwaysNamed(viewer, { memberId: request.memberId, actorId: request.decidedBy }) || canReadMembers(viewer, group, role);
 }
 
+/**
+ * May the viewer read who decided a create request (`CreateRequest.decidedBy`)? Groups Managers, and the
+ * one who decided it: its requester sees their own cancel, never which manager approved or rejected it.
+ */
+export function canSeeCreateRequestDecider(viewer: Viewer, request: { decidedBy: string | null }): boolean {
+  return viewer.isGroupsManager || (viewer.memberId !== null && request.decidedBy === viewer.memberId);
+}
+
+/** May the viewer create a group for another member (`createGroup`'s `creatorId`)? Groups Managers only. */
+export function canCreateGroupFor(viewer: Viewer): boolean {
+  return viewer.isGroupsManager;
+}
+
 /** What `createGroup` does for this viewer under the site's creation policy. */
 export type CreationOutcome = 'create' | 'request' | 'forbidden';
 

@@ -10,7 +10,7 @@
  */
 import type { Group, GroupMember, JoinRequest } from '../generated/prisma/client.ts';
 import type { GroupRole } from '../generated/prisma/enums.ts';
-import { canReadMembers } from '../auth/policy.ts';
+import { canReadMembers, groupPermissions } from '../auth/policy.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { MemberCtx } from '../context.ts';
 import { lockGroupFor } from './group-lock.ts';
@@ -72,9 +72,13 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
   return write(ctx, async (w): Promise<{ membership: GroupMember | null; joinRequest: JoinRequest | null }> => {
     const { group, role, pendingJoinRequest } = await lockGroupFor(w, ctx, groupId, 'view');
     const memberId = ctx.viewer.memberId;
-    if (role !== null) throw conflict('You are already a member of this group.');
-    if (group.privacy === 'SECRET') throw forbidden('Secret groups are joined by invitation from their members.');
-    if (pendingJoinRequest) throw conflict('You already asked to join this group; wait for an admin to decide.');
+    const may = groupPermissions(ctx.viewer, group, role, pendingJoinRequest !== null);
+    if (!may.join && !may.requestToJoin) {
+      // Why not, in the words that say what to do instead.
+      if (role !== null) throw conflict('You are already a member of this group.');
+      if (pendingJoinRequest) throw conflict('You already asked to join this group; wait for an admin to decide.');
+      throw forbidden('Secret groups are joined by invitation from their members.');
+    }
 
     if (group.privacy === 'PUBLIC') {
       const membership = await admit(w, group, memberId, 'MEMBER_JOINED', group.membersCount === 0);

@@ -1,6 +1,7 @@
 /** Create requests: a member's wish to create a group, decided by a Groups Manager. */
 import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
+import { canSeeCreateRequestDecider } from '../auth/policy.ts';
 import * as createRequests from '../domain/create-requests.ts';
 import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
@@ -38,8 +39,7 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
         'Who decided (or canceled) it: shown to Groups Managers and to the one who decided it (the requester, ' +
         'when they canceled it); null for the requester otherwise, as a join request names its decider only ' +
         'to those who may read the member list.',
-      resolve: (request, _args, ctx) =>
-        ctx.viewer.isGroupsManager || (ctx.viewer.memberId !== null && request.decidedBy === ctx.viewer.memberId) ? request.decidedBy : null,
+      resolve: (request, _args, ctx) => (canSeeCreateRequestDecider(ctx.viewer, request) ? request.decidedBy : null),
     }),
   }),
 });

@@ -2,7 +2,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
-import { canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
+import { canCreateGroupFor, canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
 import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { viewerRole } from '../auth/rules.ts';
 import { badInput, forbidden } from '../errors.ts';
@@ -268,7 +268,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateGroupInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const memberId = ctx.viewer.memberId!;
-      if (input.creatorId != null && !ctx.viewer.isGroupsManager) {
+      if (input.creatorId != null && !canCreateGroupFor(ctx.viewer)) {
         throw forbidden('Only Groups Managers may create a group for another member.');
       }
       const settings = await groupsSettingsRow(ctx.db);
