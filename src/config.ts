@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE } from './db/defaults.ts';
 
 /**
- * Every environment variable the gateway reads, parsed once, with its default and meaning.
+ * Every environment variable the gateway reads, parsed once, with its default and meaning. (Two places look
+ * at the environment besides: server.ts, whether METRICS_ENABLED was given at all, to say how to turn metrics
+ * on; builder.ts, NODE_ENV, before any config exists, for the Prisma plugin's development warnings.)
  * The README's configuration table is written from this file.
  */
 export interface Config {

@@ -169,7 +169,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
-          // Marks the operation as running on this connection (schema/events.ts: limits per connection).
+          // Marks the operation as running on this connection (live/event-stream.ts: limits per connection).
           socket: ctx.extra.socket,
           params: payload,
           connectionParams: ctx.connectionParams,

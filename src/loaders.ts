@@ -16,6 +16,7 @@ import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list
 import { toDate } from './db/reads.ts';
 import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
+import type { Context } from './context.ts';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
   const map = new Map<K, T>();
@@ -414,3 +415,11 @@ export function createLoaders(db: Db, viewer: Viewer) {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * The viewer's role in a group, through the request's batched loader (the viewer's standing: membership and
+ * pending request, read together for a whole page of groups).
+ */
+export async function viewerRole(ctx: Context, groupId: string) {
+  return (await ctx.loaders.viewerStanding.load(groupId)).membership?.role ?? null;
+}

@@ -57,7 +57,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     });
     expect(ids).toEqual(logIds);
     console.log(`${transport}: ${ids.length} events in ${writes} writes`);
-    // A replay lets other work through every 50 events (schema/events.ts): a batch holds up to 50.
+    // A replay lets other work through every 50 events (live/event-stream.ts): a batch holds up to 50.
     expect(writes).toBeGreaterThan(0);
     expect(writes).toBeLessThan(EVENTS / 10);
   });

@@ -8,15 +8,8 @@ import { rule } from 'graphql-shield';
 import type { Group } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
+import { viewerRole } from '../loaders.ts';
 import { canDecideJoinRequests, canListMemberships, canReadMembers, groupActionRefusal, type GuardedAction } from './policy.ts';
-
-/**
- * The viewer's role in a group, through the request's batched loader (the viewer's standing: membership and
- * pending request, read together for a whole page of groups).
- */
-export async function viewerRole(ctx: Context, groupId: string) {
-  return (await ctx.loaders.viewerStanding.load(groupId)).membership?.role ?? null;
-}
 
 export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: Context) =>
   ctx.viewer.memberId !== null ? true : unauthenticated(),

@@ -6,7 +6,7 @@
 import { Prisma, type CreateRequest } from '../generated/prisma/client.ts';
 import type { RequestStatus } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 
 /** Every column of "CreateRequest", read as Prisma's model (the driver types each one from the table). */
 const COLUMNS = Prisma.raw(

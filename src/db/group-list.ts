@@ -11,7 +11,7 @@
  */
 import { Prisma, type Group } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 import { STANDING_COLUMN_NAMES, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './viewer-standing.ts';
 
 /** The columns a list may be sorted by (the keys of a cursor). */

@@ -15,7 +15,7 @@ import type { Db } from './client.ts';
 import type { DatabaseKind } from './adapter.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { decidableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 import { toDate } from './reads.ts';
 import { GROUP_COLUMN_NAMES } from './group-list.ts';
 

@@ -10,7 +10,7 @@ import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleGroupsSql } from '../auth/visibility.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from '../schema/pagination.ts';
+import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 import { toDate } from './reads.ts';
 import { GROUP_COLUMN_NAMES } from './group-list.ts';
 

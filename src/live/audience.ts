@@ -10,7 +10,7 @@ import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { canReceiveEvent, deletedGroupFacts, isAboutViewer, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
-import { SubscriptionSlots } from './limits.ts';
+import { SubscriptionSlots } from './subscription-slots.ts';
 import { EventIds } from './event-ids.ts';
 
 /**

@@ -19,7 +19,7 @@
 import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
-import { whenExpired } from './limits.ts';
+import { whenExpired } from './subscription-slots.ts';
 import { writeBatch } from './write-batch.ts';
 
 /** What each connection's graphql-ws context carries in `extra`. */
@@ -96,7 +96,7 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
             void closed(TOO_SLOW.code, TOO_SLOW.reason);
           }
           // graphql-ws sends a subscription's next message when this resolves. A replay's stream lets the
-          // event loop's other work through every 50 events (schema/events.ts); this bounds any other burst,
+          // event loop's other work through every 50 events (live/event-stream.ts); this bounds any other burst,
           // so it does not keep other connections (or this one's reads) waiting.
           if (sentThisTurn % MESSAGES_PER_TURN === 0) return new Promise<void>((resolve) => setImmediate(resolve));
         },

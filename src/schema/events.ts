@@ -1,15 +1,12 @@
 /** The durable event log as a live subscription: `groupEvents(groupId, after)`. */
 import type { IncomingMessage } from 'node:http';
-import type { GroupEvent as GroupEventRow } from '../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import { actorAlwaysNamed, canSeeEventActor, canSeeGroup } from '../auth/policy.ts';
-import { viewerRole } from '../auth/rules.ts';
 import { badInput, forbidden, unauthenticated } from '../errors.ts';
-import { createLoaders } from '../loaders.ts';
+import { viewerRole } from '../loaders.ts';
 import type { Context } from '../context.ts';
-import { RESUMED } from '../pubsub.ts';
-import { LOG_PAGE, nextReplayWindow, REPLAY_WINDOW, type LogEvent } from '../live/audience.ts';
-import { whenExpired } from '../live/limits.ts';
+import type { LogEvent } from '../live/audience.ts';
+import { groupEventStream, TOKEN_EXPIRED } from '../live/event-stream.ts';
 import { clientAddress } from '../limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
@@ -56,9 +53,6 @@ function parseEventId(ctx: Context, value: string): number {
   return id;
 }
 
-/** The graphql-ws connection an operation runs on (http.ts puts its socket in the context); none over HTTP/SSE. */
-const webSocketOf = (ctx: Context): object | null => (ctx as { socket?: object }).socket ?? null;
-
 /**
  * Whose subscriptions count together, and how many they may hold: a signed-in viewer's across connections
  * and transports; anonymous viewers' by client address (the rate limit's address), over SSE and WebSocket.
@@ -67,155 +61,6 @@ function slotOwner(ctx: Context): { owner: string; limit: number } {
   if (ctx.viewer.memberId !== null) return { owner: `member:${ctx.viewer.memberId}`, limit: ctx.config.live.maxSubscriptionsPerViewer };
   const address = clientAddress(ctx as Context & { request?: Request; req?: IncomingMessage }, ctx.config.limits.trustProxy);
   return { owner: `address:${address}`, limit: ctx.config.live.maxAnonymousSubscriptionsPerAddress };
-}
-
-/** Read from a stream when the viewer's token has expired: the subscription's last result, then its end. */
-const TOKEN_EXPIRED = Symbol('token expired');
-type Delivery = LogEvent | typeof TOKEN_EXPIRED;
-
-/**
- * The events one subscription receives: the log after `startId` up to `replayTo` (the replay, filtered by the
- * database: Audience.readReplay), then live events, each once, in log order, and only those the audience
- * policy lets the viewer receive when it is delivered.
- *
- * Event ids are assigned in commit order (SQLite has one writer at a time; on PostgreSQL write() holds an
- * advisory lock from the first event to the commit), so once an event has committed every lower id has
- * committed or never will. The stream keeps `lastId`, the newest id it has accounted for (delivered or not
- * for this viewer): a live event at or below it is a duplicate; one further than the next id means the bus
- * has not brought (yet, or at all: another instance, Redis) what lies between, which is read from the log
- * first; after a Redis reconnection, the stream reads the log from `lastId` on.
- */
-function groupEventStream(
-  ctx: Context,
-  groupId: string | null,
-  startId: number,
-  replayTo: number,
-  live: AsyncIterableIterator<GroupEventRow | typeof RESUMED>,
-  release: () => void,
-): AsyncIterableIterator<Delivery> {
-  // The subscription's context lives as long as it does; each event is resolved (GroupEvent.group and the
-  // Group fields under it) with fresh loaders, or it would show the group and the viewer's role as they were
-  // at the first event.
-  const fresh = (event: GroupEventRow) => {
-    ctx.loaders = createLoaders(ctx.db, ctx.viewer);
-    return event;
-  };
-  let lastId = startId;
-  let expired = false;
-
-  /** Delivers the log's events with `lastId < id < before` (before null: up to now), moving `lastId`. */
-  async function* fromLog(before: number | null): AsyncGenerator<GroupEventRow> {
-    for (;;) {
-      const page = await ctx.audience.readLog(groupId, lastId, before);
-      for (const [i, event] of page.entries()) {
-        if (expired) return;
-        // A long replay lets the process's other work through now and then.
-        if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
-        lastId = event.id;
-        if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
-      }
-      if (page.length < LOG_PAGE) return;
-    }
-  }
-
-  // A WebSocket is closed (4401) when its token expires, which ends its subscriptions. SSE has no close
-  // code: the stream tells the client with a last UNAUTHENTICATED result, then ends.
-  const cancelExpiry = whenExpired(webSocketOf(ctx) ? null : ctx.viewer.expiresAt, () => {
-    expired = true;
-    void live.return?.();
-  });
-  const finish = async () => {
-    cancelExpiry();
-    release();
-    await live.return?.();
-  };
-  // An SSE client that leaves ends its subscription, even one it left while the subscription was being set up:
-  // Yoga then never reads the stream (nor ends it), and the slot and listener would stay for good.
-  const signal = (ctx as { request?: Request }).request?.signal;
-  if (signal?.aborted) void finish();
-  else signal?.addEventListener('abort', () => void finish(), { once: true });
-
-  /**
-   * Delivers the replay: the events with `lastId < id <= replayTo` the viewer may receive, moving `lastId`,
-   * read a window of ids at a time (REPLAY_WINDOW).
-   */
-  async function* replay(): AsyncGenerator<LogEvent> {
-    let window = REPLAY_WINDOW;
-    while (lastId < replayTo) {
-      const from = lastId;
-      const to = Math.min(replayTo, from + window);
-      const page = await ctx.audience.readReplay(ctx.viewer, groupId, from, to);
-      // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
-      // of one group read that group (and the viewer's role there) once per page, not once per event.
-      ctx.loaders = createLoaders(ctx.db, ctx.viewer);
-      for (const [i, event] of page.entries()) {
-        if (expired) return;
-        if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
-        lastId = event.id;
-        yield event;
-      }
-      const full = page.length === LOG_PAGE;
-      if (!full) lastId = to; // the window is read to its end
-      window = nextReplayWindow(window, { full, span: lastId - from });
-    }
-  }
-
-  async function* events(): AsyncGenerator<Delivery> {
-    try {
-      yield* replay();
-      // Then what committed after the replay's end and before listening began (usually nothing).
-      yield* fromLog(null);
-      for (;;) {
-        const result = await live.next();
-        if (result.done) break; // cut off (backlog full), the token expired, or the client left
-        const event = result.value;
-        if (event === RESUMED) {
-          yield* fromLog(null);
-          continue;
-        }
-        if (event.id <= lastId) continue;
-        if (event.id > lastId + 1) yield* fromLog(event.id);
-        lastId = event.id;
-        if (groupId !== null && event.groupId !== groupId) continue;
-        if (await ctx.audience.allows(ctx.viewer, event, true)) yield fresh(event);
-      }
-      if (expired) yield TOKEN_EXPIRED;
-    } finally {
-      await finish();
-    }
-  }
-
-  /**
-   * A subscription to one group ends with that group's deletion, once the subscriber has received it (members
-   * at the time and Groups Managers): the group can have no other event. Those who do not receive it (the group
-   * was not theirs to see) are not told this way either: their stream stays open and quiet, as for a group
-   * made secret.
-   */
-  async function* untilDeleted(source: AsyncGenerator<Delivery>): AsyncGenerator<Delivery> {
-    for await (const delivery of source) {
-      yield delivery;
-      if (delivery !== TOKEN_EXPIRED && delivery.type === 'GROUP_DELETED' && delivery.groupId === groupId) return;
-    }
-  }
-
-  const stream = groupId === null ? events() : untilDeleted(events());
-  // An async generator waiting for its next event cannot be returned until that event comes (and for a
-  // subscription nothing reaches, it never does). Ending the live feed first wakes it, so a client that
-  // leaves releases its listener (and its slot) at once.
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: () => stream.next(),
-    return: async (value?: unknown) => {
-      await finish();
-      return stream.return(value as undefined);
-    },
-    throw: async (error?: unknown) => {
-      await finish();
-      return stream.throw(error);
-    },
-  };
 }
 
 builder.subscriptionFields((t) => ({

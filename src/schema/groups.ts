@@ -4,7 +4,7 @@ import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { canCreateGroupFor, canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
 import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
-import { viewerRole } from '../auth/rules.ts';
+import { viewerRole } from '../loaders.ts';
 import { badInput, forbidden } from '../errors.ts';
 import { LIMITS, validMemberId } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';

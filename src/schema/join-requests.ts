@@ -19,7 +19,7 @@ import {
 import type { RequestStatus as RequestStatusValue } from '../generated/prisma/enums.ts';
 import { Group } from './groups.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
-import { viewerRole } from '../auth/rules.ts';
+import { viewerRole } from '../loaders.ts';
 
 const MembershipAnswer = builder.prismaObject('JoinRequestAnswer', {
   name: 'MembershipAnswer',

@@ -6,21 +6,12 @@
  * Hand-written because Prisma's `cursor` option needs a unique row to anchor on, and the relay plugin builds
  * on that: it cannot offer stable multi-column sorting, `offset`, and cursors that outlive their row.
  */
-import { Prisma } from '../generated/prisma/client.ts';
 import { badInput, pageSizeMessage } from '../errors.ts';
 import { isStorableText } from '../domain/validate.ts';
 import type { Config } from '../config.ts';
+import type { SortKey, SortValue, ValueKind } from '../db/keyset.ts';
 
-export type SortOrder = 'asc' | 'desc';
-export type SortValue = string | number | Date;
-/** How a cursor value is decoded back from JSON. */
-export type ValueKind = 'string' | 'int' | 'date';
-
-export interface SortKey<F extends string> {
-  field: F;
-  order: SortOrder;
-  kind: ValueKind;
-}
+export type { SortKey, SortOrder, SortValue, ValueKind } from '../db/keyset.ts';
 
 /** Newest first by creation time, then id: the order of a member's own requests (create and join). */
 export const CREATED_NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
@@ -129,27 +120,6 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
     throw invalidCursor();
   }
   return values;
-}
-
-/**
- * The SQL condition that selects rows strictly after `values` in the order of `keys`, for queries written by
- * hand: (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., with > or < per key's order; `column` names a key's column.
- */
-export function keysetSql<F extends string>(keys: SortKey<F>[], values: SortValue[], column: (field: F) => Prisma.Sql): Prisma.Sql {
-  const branches = keys.map((key, i) => {
-    const equal = keys.slice(0, i).map((k, j) => Prisma.sql`${column(k.field)} = ${values[j]}`);
-    const beyond = Prisma.sql`${column(key.field)} ${Prisma.raw(key.order === 'asc' ? '>' : '<')} ${values[i]}`;
-    return Prisma.sql`(${Prisma.join([...equal, beyond], ' AND ')})`;
-  });
-  return Prisma.sql`(${Prisma.join(branches, ' OR ')})`;
-}
-
-/** The ORDER BY list of `keys`, for queries written by hand; `column` names a key's column. */
-export function orderBySql<F extends string>(keys: SortKey<F>[], column: (field: F) => Prisma.Sql): Prisma.Sql {
-  return Prisma.join(
-    keys.map((key) => Prisma.sql`${column(key.field)} ${Prisma.raw(key.order === 'asc' ? 'ASC' : 'DESC')}`),
-    ', ',
-  );
 }
 
 /** A page of a connection as the schema resolves it; totalCount is computed only when asked for. */

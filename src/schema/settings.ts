@@ -42,20 +42,6 @@ const GroupsSettingsInput = builder.inputType('GroupsSettingsInput', {
   fields: (t) => ({ groupCreation: t.field({ type: GroupCreationPolicy, required: true }) }),
 });
 
-const GroupRuleInput = builder.inputType('GroupRuleInput', {
-  fields: (t) => ({
-    title: t.string({ required: true, description: 'Not blank, at most 100 characters.' }),
-    description: t.string({ required: true, description: 'Not blank, at most 1,000 characters.' }),
-  }),
-});
-
-const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
-  fields: (t) => ({
-    text: t.string({ required: true, description: 'Not blank, at most 300 characters.' }),
-    required: t.boolean({ defaultValue: false, description: 'A join request must answer it (PRIVATE groups ask their questions).' }),
-  }),
-});
-
 builder.queryFields((t) => ({
   groupsSettings: t.field({ type: GroupsSettings, resolve: (_root, _args, ctx) => groupsSettingsRow(ctx.db) }),
 }));
@@ -66,21 +52,6 @@ builder.mutationFields((t) => ({
     description: 'Changes the settings given (admins and Groups Managers); a null or missing one stays as it is.',
     args: { groupId: t.arg.id({ required: true }), input: t.arg({ type: GroupSettingsInput, required: true }) },
     resolve: (_root, args, ctx) => groups.updateGroupSettings(signedIn(ctx), args.groupId, args.input),
-  }),
-  setGroupRules: t.field({
-    type: GroupType,
-    description: 'Replaces the group’s rules with these, in this order.',
-    args: { groupId: t.arg.id({ required: true }), rules: t.arg({ type: [GroupRuleInput], required: true }) },
-    resolve: (_root, args, ctx) => groups.setGroupRules(signedIn(ctx), args.groupId, args.rules),
-  }),
-  setMembershipQuestions: t.field({
-    type: GroupType,
-    description: 'Replaces the group’s membership questions with these, in this order.',
-    args: {
-      groupId: t.arg.id({ required: true }),
-      questions: t.arg({ type: [MembershipQuestionInput], required: true }),
-    },
-    resolve: (_root, args, ctx) => groups.setMembershipQuestions(signedIn(ctx), args.groupId, args.questions),
   }),
   updateGroupsSettings: t.field({
     type: GroupsSettings,
