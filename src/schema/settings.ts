@@ -55,6 +55,8 @@ builder.mutationFields((t) => ({
   }),
   updateGroupsSettings: t.field({
     type: GroupsSettings,
+    description:
+      'Sets how site members create groups (Groups Managers): ALL_MEMBERS create directly, ADMIN_APPROVAL makes a create request for a Groups Manager, ADMINS_ONLY leaves creation to Groups Managers. Requests already filed stay as they are.',
     args: { input: t.arg({ type: GroupsSettingsInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.db.groupsSettings.upsert({
