@@ -186,7 +186,7 @@ export async function approvePendingRequests(w: Write, group: Group, deciderId: 
   await changeCount(w, group.id, rows.length);
 }
 
-/** Memberships per INSERT (5 values each, far below either database's limit of bound values). */
+/** Memberships per INSERT (6 values each, its id included: far below either database's limit of bound values). */
 const MEMBERS_PER_STATEMENT = 1_000;
 
 /** Leaves a group. The group's only admin cannot leave (requireAnAdmin), even when alone in it. */

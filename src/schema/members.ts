@@ -123,8 +123,7 @@ const RemoveGroupMembersPayload = builder.objectRef<{ groupId: string; removedMe
   }),
 });
 
-/** The shield rule `isSignedIn` guards every mutation here, so the viewer has a member id. */
-
+// Every mutation here is guarded by the shield rule isSignedIn; signedIn(ctx) gives the write its member.
 builder.mutationFields((t) => ({
   joinGroup: t.field({
     description:
