@@ -21,6 +21,16 @@ export type GroupSortColumn = 'nameSearch' | 'createdAt' | 'membersCount' | 'rec
 export const GROUP_COLUMN_NAMES = ['id', 'slug', 'name', 'nameSearch', 'description', 'privacy', 'coverImageUrl', 'createdBy', 'createdAt', 'updatedAt', 'recentActivityAt', 'membersCount', 'membersCanApprove', 'membersCanInvite', 'showMemberList'] as const;
 const GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((column) => `g."${column}"`).join(', '));
 
+/** The group's columns beside another row's (a membership, a join request), each as `group.<column>`. */
+export const NESTED_GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((name) => `g."${name}" AS "group.${name}"`).join(', '));
+
+/** The group read back from a row selected with NESTED_GROUP_COLUMNS, as Prisma's Group model. */
+export function nestedGroupOf(row: Record<string, unknown>): Group {
+  const group: Record<string, unknown> = {};
+  for (const name of GROUP_COLUMN_NAMES) group[name] = row[`group.${name}`];
+  return group as unknown as Group;
+}
+
 const column = (field: GroupSortColumn) => Prisma.raw(`g."${field}"`);
 
 /** Above this many, a member's groups are listed by the groups' own indexes instead (see readGroupPage). */

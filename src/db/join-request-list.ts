@@ -17,7 +17,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { decidableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 import { toDate } from './reads.ts';
-import { GROUP_COLUMN_NAMES } from './group-list.ts';
+import { NESTED_GROUP_COLUMNS, nestedGroupOf } from './group-list.ts';
 
 /** Every column of "JoinRequest", in the order of Prisma's model. */
 export const JOIN_REQUEST_COLUMN_NAMES = [
@@ -49,9 +49,6 @@ export function joinRequestOf(row: Record<string, unknown>): JoinRequest {
 
 const REQUEST_COLUMNS = Prisma.raw(JOIN_REQUEST_COLUMN_NAMES.map((name) => `r."${name}"`).join(', '));
 
-/** The group's columns beside the request's, each as `group.<column>`. */
-const GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((name) => `g."${name}" AS "group.${name}"`).join(', '));
-
 /** Which requests: a member's own, or those the viewer may decide; of one status, or every one. */
 export type JoinRequestListFilter =
   | { memberId: string; status?: RequestStatus | null }
@@ -77,7 +74,7 @@ export function joinRequestPageSql(
 ): Prisma.Sql {
   const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
   return Prisma.sql`
-    SELECT ${REQUEST_COLUMNS}, ${GROUP_COLUMNS} ${requestsSql(database, viewer, filter)}${position}
+    SELECT ${REQUEST_COLUMNS}, ${NESTED_GROUP_COLUMNS} ${requestsSql(database, viewer, filter)}${position}
     ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`;
 }
 
@@ -94,11 +91,7 @@ export async function readJoinRequestPage(
   take: number,
 ): Promise<{ request: JoinRequest; group: Group }[]> {
   const rows = await db.read<Record<string, unknown>>(joinRequestPageSql(db.kind, viewer, filter, keys, after, take));
-  return rows.map((row) => {
-    const group: Record<string, unknown> = {};
-    for (const name of GROUP_COLUMN_NAMES) group[name] = row[`group.${name}`];
-    return { request: joinRequestOf(row), group: group as unknown as Group };
-  });
+  return rows.map((row) => ({ request: joinRequestOf(row), group: nestedGroupOf(row) }));
 }
 
 /** How many join requests match `filter`, in groups whose condition holds for `viewer`. */

@@ -12,10 +12,7 @@ import type { Viewer } from '../auth/viewer.ts';
 import { visibleGroupsSql } from '../auth/visibility.ts';
 import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
 import { toDate } from './reads.ts';
-import { GROUP_COLUMN_NAMES } from './group-list.ts';
-
-/** The group's columns beside the membership's, each as `group.<column>`. */
-const GROUP_COLUMNS = Prisma.raw(GROUP_COLUMN_NAMES.map((name) => `g."${name}" AS "group.${name}"`).join(', '));
+import { NESTED_GROUP_COLUMNS, nestedGroupOf } from './group-list.ts';
 
 /** The memberships of `memberId` in groups `viewer` may see, joined to their group `g`. */
 const membershipsSql = (viewer: Viewer, memberId: string) =>
@@ -37,22 +34,18 @@ export async function readMembershipPage(
 ): Promise<{ membership: GroupMember; group: Group }[]> {
   const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
   const rows = await db.read<Record<string, unknown>>(Prisma.sql`
-    SELECT m."id", m."groupId", m."memberId", m."role", m."joinedAt", ${GROUP_COLUMNS} ${membershipsSql(viewer, memberId)}${position}
+    SELECT m."id", m."groupId", m."memberId", m."role", m."joinedAt", ${NESTED_GROUP_COLUMNS} ${membershipsSql(viewer, memberId)}${position}
     ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`);
-  return rows.map((row) => {
-    const group: Record<string, unknown> = {};
-    for (const name of GROUP_COLUMN_NAMES) group[name] = row[`group.${name}`];
-    return {
-      membership: {
-        id: row.id as string,
-        groupId: row.groupId as string,
-        memberId: row.memberId as string,
-        role: row.role as GroupRole,
-        joinedAt: toDate(row.joinedAt),
-      },
-      group: group as unknown as Group,
-    };
-  });
+  return rows.map((row) => ({
+    membership: {
+      id: row.id as string,
+      groupId: row.groupId as string,
+      memberId: row.memberId as string,
+      role: row.role as GroupRole,
+      joinedAt: toDate(row.joinedAt),
+    },
+    group: nestedGroupOf(row),
+  }));
 }
 
 /** How many memberships `memberId` has in groups `viewer` may see. */
