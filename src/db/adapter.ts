@@ -24,6 +24,11 @@ export function sqliteFilePath(url: string): string {
 export interface AdapterOptions {
   /** PostgreSQL: connections in the pool (default DEFAULT_POOL_SIZE). */
   poolSize?: number;
+  /**
+   * SQLite: reads outside a transaction on a connection of their own, writes outside one after the open
+   * transaction (SqliteAdapterFactory). The gateway's client sets it; the Prisma CLI does not.
+   */
+  readConnection?: boolean;
   /** Called with each connection Prisma opens through the adapter. */
   onConnect?: (adapter: SqlDriverAdapter) => void;
   /** Puts something between the driver and the gateway's guards (tests inject faults there). */
@@ -50,9 +55,9 @@ export function createAdapter(url: string, options: AdapterOptions = {}): SqlMig
 }
 
 /** The driver adapter itself, without the guard of releaseFailedTransactions (tests put faults between). */
-export function createDriverAdapter(url: string, options: { poolSize?: number } = {}): SqlMigrationAwareDriverAdapterFactory {
+export function createDriverAdapter(url: string, options: Pick<AdapterOptions, 'poolSize' | 'readConnection'> = {}): SqlMigrationAwareDriverAdapterFactory {
   if (databaseKind(url) === 'sqlite') {
-    return new SqliteAdapterFactory({ url: sqliteFilePath(url), timeout: 10_000 });
+    return new SqliteAdapterFactory({ url: sqliteFilePath(url), timeout: 10_000 }, options.readConnection ?? false);
   }
   return new PrismaPg({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE, options: SESSION_SETTINGS });
 }
@@ -120,18 +125,97 @@ function override<T extends object>(target: T, replaced: Partial<T>): T {
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
- * The better-sqlite3 adapter, with its statements prepared once: the adapter compiles every statement's SQL
- * again on each run (`prepare(sql).bind(args)`), which costs as much as running the small queries of a page.
- * The adapter's connection gets a `prepare` that returns a cached statement behind the same few methods the
- * adapter calls, binding the arguments on each run instead of once. A connection without the expected shape
- * (another adapter version) is left as it is.
+ * The better-sqlite3 adapter as the gateway needs it. Two changes:
+ *
+ * - Statements prepared once: the adapter compiles every statement's SQL again on each run
+ *   (`prepare(sql).bind(args)`), which costs as much as running the small queries of a page. Each connection
+ *   gets a `prepare` that returns a cached statement behind the same few methods the adapter calls, binding
+ *   the arguments on each run instead of once.
+ * - With `readConnection`, reads outside a transaction see only committed data, and writes outside one wait
+ *   for the open transaction to end. The adapter holds one connection and runs every statement on it,
+ *   inside a transaction or not; an interactive transaction keeps that connection's transaction open across
+ *   awaits, while other requests' statements run. So, measured: a read sent meanwhile saw the transaction's
+ *   uncommitted rows (a group renamed by a transaction that then rolled back was read under the new name),
+ *   and a write sent meanwhile (a create request) joined that transaction and was rolled back with it, after
+ *   its caller had been told it succeeded. PostgreSQL has neither fault: its pool gives each its own
+ *   connection. Here, a second connection (read-only, `query_only`) serves `SELECT`s outside transactions:
+ *   under write-ahead logging it reads the last committed state and never waits for the writer. A write
+ *   outside a transaction takes the writer's turn first (releaseWriterTurn). No adapter option does either.
+ *   Not used by the Prisma CLI, whose migration runner sends its own statements.
+ *
+ * A connection without the expected shape (another adapter version) is left as it is.
  */
 class SqliteAdapterFactory extends PrismaBetterSQLite3 {
+  readonly #config: SqliteConfig;
+  readonly #readConnection: boolean;
+
+  constructor(config: SqliteConfig, readConnection: boolean) {
+    super(config);
+    this.#config = config;
+    this.#readConnection = readConnection;
+  }
+
   override async connect() {
-    const adapter = await super.connect();
-    const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
-    if (client && typeof client.prepare === 'function') cacheStatements(client);
-    return adapter;
+    const writer = await super.connect();
+    const client = clientOf(writer);
+    if (!client) return writer;
+    cacheStatements(client);
+    if (!this.#readConnection || client.memory) return writer;
+    const reading = await super.connect();
+    const readClient = clientOf(reading)!;
+    readClient.pragma('query_only = ON');
+    cacheStatements(readClient);
+    const readsOnly = (sql: string) => {
+      if (!READ_STATEMENT.test(sql)) return false;
+      try {
+        return (readClient.prepare(sql) as unknown as { readonly: boolean }).readonly;
+      } catch {
+        return false; // the writer's path reports the error as the adapter does
+      }
+    };
+    return override(writer, {
+      queryRaw: (query: SqlQuery) => (readsOnly(query.sql) ? reading.queryRaw(query) : inWriterTurn(writer, () => writer.queryRaw(query))),
+      executeRaw: (query: SqlQuery) => inWriterTurn(writer, () => writer.executeRaw(query)),
+      dispose: async () => {
+        await reading.dispose();
+        await writer.dispose();
+      },
+    });
+  }
+}
+
+interface SqliteConfig {
+  url: string;
+  timeout: number;
+}
+
+/** Statements the read connection may take (then only if SQLite reports them read-only). */
+const READ_STATEMENT = /^\s*(SELECT|WITH)\b/i;
+
+const COMMIT = { sql: 'COMMIT', args: [], argTypes: [] } satisfies SqlQuery;
+
+/** The better-sqlite3 connection inside an adapter of the expected shape. */
+function clientOf(adapter: SqlDriverAdapter): BetterSqlite3.Database | null {
+  const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
+  return client && typeof client.prepare === 'function' ? client : null;
+}
+
+/**
+ * Runs `statement` (a write outside any transaction) when no transaction holds the writer. The adapter's
+ * own lock (a private mutex taken by startTransaction, released by the transaction's commit or rollback) is
+ * the only one transactions respect, so the turn is taken through it: an empty transaction is begun and
+ * committed at once, which leaves the lock held and no transaction open. The statement then runs as
+ * itself (a `PRAGMA journal_mode` may not run inside a transaction), and the lock is released. Before,
+ * tuneSqlite's PRAGMAs failed when another request's transaction happened to be open, and the rest were
+ * skipped without a word (a test's database ran without analysis_limit, so with other plans).
+ */
+async function inWriterTurn<T>(writer: SqlDriverAdapter, statement: () => Promise<T>): Promise<T> {
+  const turn = await writer.startTransaction();
+  try {
+    await turn.executeRaw(COMMIT);
+    return await statement();
+  } finally {
+    await turn.commit();
   }
 }
 
@@ -140,6 +224,7 @@ function cacheStatements(client: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   const reusable = (statement: BetterSqlite3.Statement) => ({
     reader: statement.reader,
+    readonly: statement.readonly,
     run: (...params: unknown[]) => statement.run(...params),
     bind: (params: unknown[]) => ({
       reader: statement.reader,

@@ -29,7 +29,7 @@ export function createDb(
 ): Db {
   let connected: SqlDriverAdapter | null = null;
   const settings = {
-    adapter: createAdapter(url, { poolSize: options.poolSize, wrapDriver: options.wrapDriver, onConnect: (adapter) => (connected = adapter) }),
+    adapter: createAdapter(url, { readConnection: true, poolSize: options.poolSize, wrapDriver: options.wrapDriver, onConnect: (adapter) => (connected = adapter) }),
     log: options.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [],
   };
   const client = databaseKind(url) === 'postgresql' ? new PostgresPrismaClient(settings) : new PrismaClient(settings);
