@@ -14,7 +14,7 @@ import { canReadMembers, groupPermissions } from '../auth/policy.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound } from '../errors.ts';
 import type { MemberCtx } from '../context.ts';
 import { lockGroupFor } from './group-lock.ts';
-import { write, type Write } from './transaction.ts';
+import { turnOfOthers, write, type Write } from './transaction.ts';
 import { LIMITS, idList, optionalText } from './validate.ts';
 
 /**
@@ -171,6 +171,7 @@ export async function approvePendingRequests(w: Write, group: Group, deciderId: 
   const adopt = group.membersCount === 0;
   const rows = pending.map(({ memberId }, i) => ({ groupId: group.id, memberId, role: adopt && i === 0 ? ('ADMIN' as const) : ('MEMBER' as const), joinedAt: w.now }));
   for (let start = 0; start < rows.length; start += MEMBERS_PER_STATEMENT) {
+    if (start > 0) await turnOfOthers();
     try {
       await w.tx.groupMember.createMany({ data: rows.slice(start, start + MEMBERS_PER_STATEMENT) });
     } catch (error) {
@@ -186,8 +187,12 @@ export async function approvePendingRequests(w: Write, group: Group, deciderId: 
   await changeCount(w, group.id, rows.length);
 }
 
-/** Memberships per INSERT (6 values each, its id included: far below either database's limit of bound values). */
-const MEMBERS_PER_STATEMENT = 1_000;
+/**
+ * Memberships per INSERT (6 values each, its id included: far below either database's limit of bound values).
+ * Prisma's createMany spends about 0.08 ms of CPU per row (SQLite, measured), so 250 rows keep each statement
+ * near 20 ms: what a read waiting between two of them may have to wait (turnOfOthers).
+ */
+const MEMBERS_PER_STATEMENT = 250;
 
 /** Leaves a group. The group's only admin cannot leave (requireAnAdmin), even when alone in it. */
 export function leaveGroup(ctx: MemberCtx, groupId: string) {

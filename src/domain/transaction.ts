@@ -81,6 +81,7 @@ export async function appendEvents(
   for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
     const chunk = events.slice(start, start + EVENTS_PER_STATEMENT);
     const last = start + EVENTS_PER_STATEMENT >= events.length;
+    if (start > 0) await turnOfOthers();
     const rows = await insertEvents(tx, postgres, chunk, actorId, occurredAt, last ? touched : []);
     // Neither database promises RETURNING's order; ids are assigned in insertion order, which is recorded order.
     ids.push(...rows.map((row) => Number(row.id)).sort((a, b) => a - b));
@@ -98,6 +99,15 @@ export async function appendEvents(
     occurredAt,
   }));
 }
+
+/**
+ * Lets the event loop serve other requests between the statements of a large write (use between chunks).
+ * A driver answers by resolved promises, and SQLite's synchronously: a transaction of many statements would
+ * otherwise run to its end without the loop ever taking a request in (a group opened with 5,000 pending
+ * requests held every read for a second). Reads outside the transaction do not wait for it (on SQLite they
+ * have their own connection: src/db/adapter.ts), so each waits for one chunk at most.
+ */
+export const turnOfOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Events per INSERT: at most 8 values each, far below either database's limit of bound values. */
 const EVENTS_PER_STATEMENT = 1_000;
