@@ -19,7 +19,7 @@ import { permissionMiddleware } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
 import { checkReadiness, useReadiness } from './health.ts';
 import { createObservability, type ObservabilityOptions } from './observability/setup.ts';
-import { graphiqlOptions } from './observability/graphiql.ts';
+import { graphiqlOptions, renderLocalGraphiQL } from './observability/graphiql.ts';
 import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 import { useEndRefusedStreams } from './live/refused-streams.ts';
 
@@ -158,6 +158,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     maskedErrors: { maskError: mask },
     cors,
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
+    renderGraphiQL: renderLocalGraphiQL,
     logging: observability.yogaLogger,
     ...limitOptions(config.limits),
     plugins: [

@@ -229,6 +229,9 @@ describe('a running gateway process', () => {
     const html = await page.text();
     expect(html).toContain('query Overview');
     expect(html).toContain('authorization');
+    // Every script and style from this server: nothing loaded from elsewhere (a CDN could read the token).
+    expect(html).toContain('<div id="root">');
+    expect(html.match(/(?:src|href)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]*/gi)).toBeNull();
 
     // The default query works as it is (the empty header is the anonymous viewer) and with a token.
     const asAnyone = await postGraphQL(gw.url, { query: GRAPHIQL_DEFAULT_QUERY }, { headers: { authorization: '' } });

@@ -1,6 +1,10 @@
 /**
  * GraphiQL outside production: a first query that works for anyone, and the Headers tab already holding
  * the `authorization` header, empty (= anonymous), where a token from `npm run token` goes.
+ *
+ * Served whole from this server (Yoga's own page loads GraphiQL's scripts from a public CDN, unpkg, with
+ * no integrity check: a script that could read the token typed into the Headers tab). The page is about
+ * 9 MB, every script inline; it works without internet access.
  */
 import type { GraphiQLOptions } from 'graphql-yoga';
 
@@ -32,3 +36,14 @@ export const graphiqlOptions: GraphiQLOptions = {
   // Tokens typed into the Headers tab stay out of the browser's storage.
   shouldPersistHeaders: false,
 };
+
+let page: Promise<string> | null = null;
+
+/**
+ * The GraphiQL page, from @graphql-yoga/render-graphiql (GraphiQL with its scripts bundled). Loaded on the
+ * first request for it, and rendered once: in production it is never asked for, so never loaded.
+ */
+export function renderLocalGraphiQL(options: GraphiQLOptions): Promise<string> {
+  page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
+  return page;
+}
