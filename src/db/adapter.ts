@@ -140,7 +140,7 @@ const STATEMENT_CACHE_SIZE = 500;
  *   its caller had been told it succeeded. PostgreSQL has neither fault: its pool gives each its own
  *   connection. Here, a second connection (read-only, `query_only`) serves `SELECT`s outside transactions:
  *   under write-ahead logging it reads the last committed state and never waits for the writer. A write
- *   outside a transaction takes the writer's turn first (releaseWriterTurn). No adapter option does either.
+ *   outside a transaction takes the writer's turn first (inWriterTurn). No adapter option does either.
  *   Not used by the Prisma CLI, whose migration runner sends its own statements.
  *
  * A connection without the expected shape (another adapter version) is left as it is.
@@ -213,6 +213,12 @@ async function inWriterTurn<T>(writer: SqlDriverAdapter, statement: () => Promis
   const turn = await writer.startTransaction();
   try {
     await turn.executeRaw(COMMIT);
+  } catch (error) {
+    await turn.executeRaw(ROLLBACK).catch(() => undefined); // no transaction may stay open on the writer
+    await turn.rollback();
+    throw error;
+  }
+  try {
     return await statement();
   } finally {
     await turn.commit();

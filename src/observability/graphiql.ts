@@ -44,6 +44,12 @@ let page: Promise<string> | null = null;
  * first request for it, and rendered once: in production it is never asked for, so never loaded.
  */
 export function renderLocalGraphiQL(options: GraphiQLOptions): Promise<string> {
-  page ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
+  page ??= import('@graphql-yoga/render-graphiql').then(
+    ({ renderGraphiQL }) => renderGraphiQL(options),
+    (error: unknown) => {
+      page = null; // the next request tries again
+      throw error;
+    },
+  );
   return page;
 }
