@@ -19,14 +19,11 @@ import { createDb, type Db } from '../src/db/client.ts';
 import { codes, ok, startGateway, TEST_SECRET, tokenFor, type GraphQLResponse, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, anonymous, manager, member, threeGroups, type GroupHandle, type Privacy } from './helpers/world.ts';
 
-/**
- * The statement held: a mutation's last before its COMMIT, when its change is written (Prisma lets no other
- * query through while a COMMIT is on its way, so the COMMIT itself cannot be held).
- */
+/** The statement held: a mutation's last before its COMMIT (its events), when its change is written. */
 const HELD_STATEMENT = /INSERT INTO "GroupEvent"/;
 
 /** Holds the next event INSERT sent in a transaction until release() (which lets it through or fails it). */
-class CommitHold {
+class StatementHold {
   private armed: { reached: () => void; released: Promise<boolean> } | null = null;
   private release_: (commit: boolean) => void = () => undefined;
 
@@ -52,7 +49,7 @@ class CommitHold {
 }
 
 /** The driver with every transaction's statements passing the hold first. */
-function holding(factory: SqlMigrationAwareDriverAdapterFactory, hold: CommitHold): SqlMigrationAwareDriverAdapterFactory {
+function holding(factory: SqlMigrationAwareDriverAdapterFactory, hold: StatementHold): SqlMigrationAwareDriverAdapterFactory {
   const wrap = <T extends object>(target: T, inTransaction: boolean): T =>
     new Proxy(target, {
       get(object, property, receiver) {
@@ -77,7 +74,7 @@ describe('while a mutation’s transaction is open', () => {
   let app: ReturnType<typeof buildApp>;
   let plain: Db;
   let groups: Record<Privacy, GroupHandle>;
-  const hold = new CommitHold();
+  const hold = new StatementHold();
 
   const send = async (viewer: ViewerSpec, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse> => {
     const token = await tokenFor(viewer);
