@@ -3,10 +3,10 @@
  *
  * GraphQL Armor's cost estimate multiplies a page by its `first` only when `first` is written in the
  * document as a number: a `first` passed as a variable, or left out (DEFAULT_PAGE_SIZE applies), counted
- * as 1. Pages of 100 nested in pages of 100, with their sizes in variables, passed the limit (one anonymous
- * request: 48 MB of answer and 6 s of a blocked event loop). Armor's rule is kept, and is given the document
- * with every page's size written in: the number given, the variable's value (or its default), or
- * DEFAULT_PAGE_SIZE. Written by hand because no cost library reads variables; what it adds is that rewrite.
+ * as 1, and a `last` not at all. Pages of 100 nested in pages of 100, with their sizes in variables, passed
+ * the limit (one anonymous request: 48 MB of answer and 6 s of a blocked event loop). Armor's rule is kept,
+ * and is given the document with every page's size written in as `first`: the number given (in `first` or
+ * `last`), the variable's value (or its default), or DEFAULT_PAGE_SIZE. Written by hand because no cost library reads variables; what it adds is that rewrite.
  *
  * It runs when the operation runs (execute or subscribe), once the variables are known, and before any
  * resolver. A document whose page sizes are all written in (or left out) has one cost whatever its
@@ -31,7 +31,7 @@ import type { Plugin } from 'graphql-yoga';
 export interface PageSizes {
   /** MAX_PAGE_SIZE: a variable's value above it is refused by the page itself; counted as at most this. */
   maxPageSize: number;
-  /** DEFAULT_PAGE_SIZE: the size of a page whose `first` is left out, or null. */
+  /** DEFAULT_PAGE_SIZE: the size of a page whose `first` and `last` are left out. */
   defaultPageSize: number;
 }
 
@@ -48,12 +48,15 @@ type Verdict =
 /** The most combinations of page sizes kept for one document; past it, they are forgotten and found again. */
 const SIZES_KEPT = 32;
 
-/** The variables that give a page's `first` somewhere in the document. */
+/** The arguments that size a page: `first`, or `last` when paging backward. */
+const isPageSize = (name: string) => name === 'first' || name === 'last';
+
+/** The variables that give a page's `first` or `last` somewhere in the document. */
 function pageSizeVariables(document: DocumentNode): string[] {
   const names = new Set<string>();
   visit(document, {
     Argument(node) {
-      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+      if (isPageSize(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
     },
   });
   return [...names];
@@ -75,9 +78,8 @@ function variableSize(name: string, document: DocumentNode, variables: Variables
   return null;
 }
 
-/** The page size a `first` argument gives, as a number (null when it does not say: the default then). */
-function givenSize(argument: ArgumentNode | undefined, document: DocumentNode, variables: Variables): number | null {
-  if (!argument) return null;
+/** The page size a `first` or `last` argument gives, as a number (null when it does not say). */
+function givenSize(argument: ArgumentNode, document: DocumentNode, variables: Variables): number | null {
   const value = argument.value;
   if (value.kind === Kind.INT) return Number(value.value);
   if (value.kind !== Kind.VARIABLE) return null;
@@ -85,8 +87,22 @@ function givenSize(argument: ArgumentNode | undefined, document: DocumentNode, v
 }
 
 /**
- * The document with every page's size written in as `first: N`, N within [0, maxPageSize]. A page is a
- * field that takes a `first` argument (every connection of the schema).
+ * The size of a page: the larger of its `first` and `last` (a page given both is refused when it runs, but
+ * is not estimated the smaller for it), DEFAULT_PAGE_SIZE when neither says.
+ */
+function pageSizeOf(sizing: readonly ArgumentNode[], document: DocumentNode, variables: Variables, sizes: PageSizes): number {
+  let size: number | null = null;
+  for (const argument of sizing) {
+    const given = givenSize(argument, document, variables);
+    if (given !== null) size = Math.max(size ?? given, given);
+  }
+  return size ?? sizes.defaultPageSize;
+}
+
+/**
+ * The document with every page's size written in as `first: N`, N within [0, maxPageSize], in place of its
+ * `first` and `last` (the estimate reads `first` only). A page is a field that takes a `first` argument
+ * (every connection of the schema, each of which takes `last` too).
  */
 export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, variables: Variables, sizes: PageSizes): DocumentNode {
   const typeInfo = new TypeInfo(schema);
@@ -96,14 +112,14 @@ export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, var
       Field(node: FieldNode) {
         const definition = typeInfo.getFieldDef();
         if (!definition?.args.some((arg) => arg.name === 'first')) return undefined;
-        const argument = node.arguments?.find((arg) => arg.name.value === 'first');
-        const size = Math.min(Math.max(givenSize(argument, document, variables) ?? sizes.defaultPageSize, 0), sizes.maxPageSize);
+        const sizing = node.arguments?.filter((arg) => isPageSize(arg.name.value)) ?? [];
+        const size = Math.min(Math.max(pageSizeOf(sizing, document, variables, sizes), 0), sizes.maxPageSize);
         const first: ArgumentNode = {
           kind: Kind.ARGUMENT,
           name: { kind: Kind.NAME, value: 'first' },
           value: { kind: Kind.INT, value: String(Math.trunc(size)) },
         };
-        return { ...node, arguments: [...(node.arguments ?? []).filter((arg) => arg !== argument), first] };
+        return { ...node, arguments: [...(node.arguments ?? []).filter((arg) => !sizing.includes(arg)), first] };
       },
     }),
   );

@@ -38,8 +38,12 @@ export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');
 export const notFound = (message: string, subject?: ErrorSubject) => clientError('NOT_FOUND', message, subject);
 export const badInput = (message: string, subject?: ErrorSubject) => clientError('BAD_USER_INPUT', message, subject);
 export const conflict = (message: string, subject?: ErrorSubject) => clientError('CONFLICT', message, subject);
-/** The refusal of a page size out of range, the same words whether `first` came as a literal or a variable. */
-export const pageSizeMessage = (maxPageSize: number) => `"first" must be between 0 and ${maxPageSize}.`;
+/**
+ * The refusal of a page size out of range, the same words whether `first` (or `last`) came as a literal or a
+ * variable.
+ */
+export const pageSizeMessage = (maxPageSize: number, argument: 'first' | 'last' = 'first') =>
+  `"${argument}" must be between 0 and ${maxPageSize}.`;
 
 /** A message without graphql's "Did you mean …?" hints, for fields, types, arguments and enum values alike. */
 export const withoutSuggestions = (message: string) => message.replace(/\s*Did you mean [^?]*\?/g, '');

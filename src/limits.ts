@@ -147,12 +147,13 @@ function documentRejected(error: GraphQLError): GraphQLError {
   });
 }
 
-/** The first literal `first: N` of the document with N above `maxPageSize`, if any. */
+/** The first literal `first: N` or `last: N` of the document with N above `maxPageSize`, if any. */
 function oversizedPage(document: DocumentNode, maxPageSize: number): ArgumentNode | null {
   let found: ArgumentNode | null = null;
   visit(document, {
     Argument(node) {
-      if (node.name.value === 'first' && node.value.kind === Kind.INT && Number(node.value.value) > maxPageSize) {
+      const name = node.name.value;
+      if ((name === 'first' || name === 'last') && node.value.kind === Kind.INT && Number(node.value.value) > maxPageSize) {
         found = node;
         return BREAK;
       }
@@ -163,16 +164,19 @@ function oversizedPage(document: DocumentNode, maxPageSize: number): ArgumentNod
 }
 
 /**
- * A literal `first` above MAX_PAGE_SIZE is the client's input out of range, BAD_USER_INPUT, as the same value
- * passed as a variable is (schema/pagination.ts), and refused here with the document: the cost limit, which
- * runs later (cost-limit.ts), would otherwise answer `first: 10000` as a cost.
+ * A literal `first` (or `last`) above MAX_PAGE_SIZE is the client's input out of range, BAD_USER_INPUT, as
+ * the same value passed as a variable is (schema/pagination.ts), and refused here with the document: the
+ * cost limit, which runs later (cost-limit.ts), would otherwise answer `first: 10000` as a cost.
  */
 function pageSizeRule(maxPageSize: number): ValidationRule {
   return (context) => {
     const page = oversizedPage(context.getDocument(), maxPageSize);
     if (page) {
       context.reportError(
-        new GraphQLError(pageSizeMessage(maxPageSize), { nodes: [page], extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } }),
+        new GraphQLError(pageSizeMessage(maxPageSize, page.name.value as 'first' | 'last'), {
+          nodes: [page],
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        }),
       );
     }
     return {};

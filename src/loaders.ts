@@ -13,6 +13,7 @@ import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroupsById } from './db/group-list.ts';
 import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list.ts';
+import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './db/keyset.ts';
 import { toDate } from './db/reads.ts';
 import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
@@ -39,8 +40,8 @@ export interface MemberPageKey {
   groupId: string;
   role: GroupRole | null;
   take: number;
-  /** Keyset position (joinedAt, id) to start after, or null for the first page. */
-  after: { joinedAt: Date; id: string } | null;
+  /** Where the page lies, in keyset positions of (joinedAt, id). */
+  position: PagePosition;
 }
 
 /** One page of a group's join requests, as the joinRequests connection needs it. */
@@ -48,8 +49,8 @@ export interface JoinRequestPageKey {
   groupId: string;
   status: RequestStatus | null;
   take: number;
-  /** Keyset position (createdAt, id) to start after, or null for the first page. */
-  after: { createdAt: Date; id: string } | null;
+  /** Where the page lies, in keyset positions of (createdAt, id). */
+  position: PagePosition;
 }
 
 /** Splits keys into runs that share everything but the group, so each run is one statement. */
@@ -89,11 +90,12 @@ async function viewerStandings(db: Db, memberId: string, groupIds: readonly stri
 }
 
 /**
- * The first `take` rows of `table` for each group, oldest first (`time`, then id) after a keyset position,
- * among the rows meeting `where`: one statement for many groups, a LIMITed branch per group joined by
- * UNION ALL, so each group reads only the rows it shows (an index on `(groupId, …, time, id)` serves every
- * branch), however many rows the group has. Prisma's nested `take` read every row of the groups and cut
- * the pages in memory.
+ * A page of `take` rows of `table` for each group, oldest first (`time`, then id), at a keyset position
+ * (keyset.ts: after and before positions, read from the end for `last`), among the rows meeting `where`:
+ * one statement for many groups, a LIMITed branch per group joined by UNION ALL, so each group reads only
+ * the rows it shows (an index on `(groupId, …, time, id)` serves every branch, in either direction), however
+ * many rows the group has. Prisma's nested `take` read every row of the groups and cut the pages in memory.
+ * Each group's rows come in the reading order (keyset.ts, readingOrder); the schema turns backward ones round.
  */
 async function pagesPerGroup<T extends { groupId: string }>(
   db: Db,
@@ -104,20 +106,23 @@ async function pagesPerGroup<T extends { groupId: string }>(
     time: 'joinedAt' | 'createdAt';
     where: Prisma.Sql;
     take: number;
-    after: { time: Date; id: string } | null;
+    position: PagePosition;
     rowOf: (row: Record<string, unknown>) => T;
   },
 ): Promise<Map<string, T[]>> {
   const byGroup = new Map<string, T[]>();
   const table = Prisma.raw(`"${page.table}"`);
-  const time = Prisma.raw(`"${page.time}"`);
-  const afterIs = page.after
-    ? Prisma.sql` AND (${time} > ${page.after.time} OR (${time} = ${page.after.time} AND "id" > ${page.after.id}))`
-    : Prisma.empty;
+  const keys: SortKey<string>[] = [
+    { field: page.time, order: 'asc', kind: 'date' },
+    { field: 'id', order: 'asc', kind: 'string' },
+  ];
+  const column = (field: string) => Prisma.raw(`"${field}"`);
+  const position = andPositionSql(keys, page.position, column);
+  const order = orderBySql(readingOrder(keys, page.position), column);
   for (const ids of chunks(groupIds)) {
     const branches = ids.map(
       (groupId) => Prisma.sql`SELECT * FROM (SELECT ${page.columns} FROM ${table}
-        WHERE "groupId" = ${groupId}${page.where}${afterIs} ORDER BY ${time} ASC, "id" ASC LIMIT ${page.take}) AS "page"`,
+        WHERE "groupId" = ${groupId}${page.where}${position} ORDER BY ${order} LIMIT ${page.take}) AS "page"`,
     );
     const rows = await db.read<Record<string, unknown>>(Prisma.sql`${Prisma.join(branches, ' UNION ALL ', '', '')}`);
     for (const row of rows) {
@@ -130,19 +135,20 @@ async function pagesPerGroup<T extends { groupId: string }>(
   // Each branch comes back in its ORDER BY; should the engine interleave branches, a stable sort on the time
   // restores each group's order (rows with the same time keep the database's id order).
   const timeOf = (item: T) => ((item as Record<string, unknown>)[page.time] as Date).getTime();
-  for (const list of byGroup.values()) list.sort((a, b) => timeOf(a) - timeOf(b));
+  const direction = page.position.backward ? -1 : 1;
+  for (const list of byGroup.values()) list.sort((a, b) => direction * (timeOf(a) - timeOf(b)));
   return byGroup;
 }
 
-/** The first `take` members of each group (of one role, or all), oldest first, after a keyset position. */
-function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, after: MemberPageKey['after']) {
+/** A page of `take` members of each group (of one role, or all), oldest first, at a keyset position. */
+function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, position: PagePosition) {
   return pagesPerGroup<GroupMember>(db, groupIds, {
     table: 'GroupMember',
     columns: Prisma.sql`"id", "groupId", "memberId", "role", "joinedAt"`,
     time: 'joinedAt',
     where: role ? Prisma.sql` AND "role" = ${role}` : Prisma.empty,
     take,
-    after: after && { time: after.joinedAt, id: after.id },
+    position,
     rowOf: (row) => ({
       id: row.id as string,
       groupId: row.groupId as string,
@@ -173,13 +179,13 @@ async function countsBy(db: Db, table: 'JoinRequest' | 'GroupMember', column: 's
 
 const JOIN_REQUEST_COLUMNS = Prisma.raw(JOIN_REQUEST_COLUMN_NAMES.map((column) => `"${column}"`).join(', '));
 
-/** The first `take` join requests of each group (of one status, or all), oldest first, after a keyset position. */
+/** A page of `take` join requests of each group (of one status, or all), oldest first, at a keyset position. */
 function joinRequestPages(
   db: Db,
   groupIds: readonly string[],
   status: RequestStatus | null,
   take: number,
-  after: JoinRequestPageKey['after'],
+  position: PagePosition,
 ) {
   return pagesPerGroup<JoinRequest>(db, groupIds, {
     table: 'JoinRequest',
@@ -187,7 +193,7 @@ function joinRequestPages(
     time: 'createdAt',
     where: status ? Prisma.sql` AND "status" = ${status}` : Prisma.empty,
     take,
-    after: after && { time: after.createdAt, id: after.id },
+    position,
     rowOf: joinRequestOf,
   });
 }
@@ -298,8 +304,8 @@ class RequestLoaders {
         const results = new Map<MemberPageKey, GroupMember[]>();
         await Promise.all(
           byShape(keys).map(async (sameShape) => {
-            const { role, take, after } = sameShape[0];
-            const byGroup = await memberPages(db, [...new Set(sameShape.map((k) => k.groupId))], role, take, after);
+            const { role, take, position } = sameShape[0];
+            const byGroup = await memberPages(db, [...new Set(sameShape.map((k) => k.groupId))], role, take, position);
             for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
           }),
         );
@@ -321,8 +327,8 @@ class RequestLoaders {
         const results = new Map<JoinRequestPageKey, JoinRequest[]>();
         await Promise.all(
           byShape(keys).map(async (sameShape) => {
-            const { status, take, after } = sameShape[0];
-            const byGroup = await joinRequestPages(db, [...new Set(sameShape.map((k) => k.groupId))], status, take, after);
+            const { status, take, position } = sameShape[0];
+            const byGroup = await joinRequestPages(db, [...new Set(sameShape.map((k) => k.groupId))], status, take, position);
             for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
           }),
         );

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSchema, printSchema } from 'graphql';
+import { buildSchema, getNamedType, GraphQLObjectType, printSchema } from 'graphql';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import { describe, expect, it } from 'vitest';
 import { sortedSchema } from '../src/schema/index.ts';
@@ -23,6 +23,11 @@ describe('schema.graphql', () => {
     // Left out: every status, as the contract's viewer.createRequests lists them.
     "DANGEROUS: Argument 'status: RequestStatus' added to field 'Viewer.createRequests'",
   ];
+  /** Relay's backward paging on every connection (`first`/`after` fields): left out, a page goes forward. */
+  const BACKWARD_PAGING = (field: string) => [
+    `DANGEROUS: Argument 'before: String' added to field '${field}'`,
+    `DANGEROUS: Argument 'last: Int' added to field '${field}'`,
+  ];
 
   it.runIf(fs.existsSync(CONTRACT))('has no breaking or dangerous change from the public contract', async () => {
     const contract = buildSchema(fs.readFileSync(CONTRACT, 'utf8'));
@@ -30,7 +35,35 @@ describe('schema.graphql', () => {
     const incompatible = changes
       .filter((c) => c.criticality.level !== CriticalityLevel.NonBreaking)
       .map((c) => `${c.criticality.level}: ${c.message}`);
-    expect(incompatible).toEqual(ADDED_OPTIONAL_ARGUMENTS);
+    const connections = Object.values(contract.getTypeMap())
+      .filter((type): type is GraphQLObjectType => type instanceof GraphQLObjectType && !type.name.startsWith('__'))
+      .flatMap((type) => Object.values(type.getFields()).filter((f) => f.args.some((a) => a.name === 'first')).map((f) => `${type.name}.${f.name}`));
+    expect(connections).toHaveLength(7);
+    expect([...incompatible].sort()).toEqual([...ADDED_OPTIONAL_ARGUMENTS, ...connections.flatMap(BACKWARD_PAGING)].sort());
+  });
+
+  // Relay's compiler refuses a connection whose page info lacks any of the four fields (or whose field does
+  // not take the paging arguments of its direction): every connection here is usable with @connection.
+  it('every connection has Relay’s page info and takes first/after and last/before', () => {
+    const schema = buildSchema(fs.readFileSync('schema.graphql', 'utf8'));
+    const pageInfo = schema.getType('PageInfo') as GraphQLObjectType;
+    const fields = Object.fromEntries(Object.values(pageInfo.getFields()).map((f) => [f.name, String(f.type)]));
+    expect(fields).toEqual({ hasNextPage: 'Boolean!', hasPreviousPage: 'Boolean!', startCursor: 'String', endCursor: 'String' });
+    const pages = Object.values(schema.getTypeMap())
+      .filter((type): type is GraphQLObjectType => type instanceof GraphQLObjectType && !type.name.startsWith('__'))
+      .flatMap((type) => Object.values(type.getFields()).map((field) => ({ at: `${type.name}.${field.name}`, field })))
+      .filter(({ field }) => getNamedType(field.type).name.endsWith('Connection'));
+    expect(pages.length).toBeGreaterThanOrEqual(9);
+    for (const { at, field } of pages) {
+      const args = Object.fromEntries(field.args.map((a) => [a.name, String(a.type)]));
+      expect({ at, first: args.first, after: args.after, last: args.last, before: args.before }).toEqual({
+        at,
+        first: 'Int',
+        after: 'String',
+        last: 'Int',
+        before: 'String',
+      });
+    }
   });
 
   it('the diff does catch a renamed field (the check can fail)', async () => {

@@ -180,9 +180,9 @@ function sorted(rows: Row[], field: (typeof SORTS)[number], order: 'ASC' | 'DESC
   return [...rows].sort((a, b) => sign * (cmp(sortValue[field](a), sortValue[field](b)) || cmp(a.id, b.id))).map((r) => r.id);
 }
 
-const LIST = `query($f: GroupFilter, $s: [GroupSort!], $first: Int, $after: String, $offset: Int) {
-  groups(filter: $f, sort: $s, first: $first, after: $after, offset: $offset) {
-    totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
+const LIST = `query($f: GroupFilter, $s: [GroupSort!], $first: Int, $after: String, $last: Int, $before: String, $offset: Int) {
+  groups(filter: $f, sort: $s, first: $first, after: $after, last: $last, before: $before, offset: $offset) {
+    totalCount edges { cursor node { id name } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`;
 
 describe('filtering, sorting and paging the list', () => {
   let gw: TestGateway;
@@ -241,7 +241,7 @@ describe('filtering, sorting and paging the list', () => {
       expect(ok(await list(viewer, { f: { privacy: [] }, first: 100 })).groups).toEqual({
         totalCount: 0,
         edges: [],
-        pageInfo: { hasNextPage: false, endCursor: null },
+        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
       });
     }
   });
@@ -296,6 +296,28 @@ describe('filtering, sorting and paging the list', () => {
     }
   }
 
+  for (const who of ['outsider', 'member'] as const) {
+    for (const field of SORTS) {
+      for (const order of ORDERS) {
+        it(`${who}: ${field} ${order} pages backward (last, before) through every visible group once, in order`, async () => {
+          const expected = sorted(visible(who), field, order);
+          const seen: string[] = [];
+          let before: string | null = null;
+          for (let page = 0; page < 10; page++) {
+            const data: any = ok(await list(VIEWERS[who], { s: [{ field, order }], last: 3, before }));
+            expect(data.groups.totalCount).toBe(expected.length);
+            expect(data.groups.pageInfo.hasNextPage).toBe(false);
+            // Each page in the list's own order, and the pages from the end towards the start.
+            seen.unshift(...data.groups.edges.map((e: any) => e.node.id));
+            if (!data.groups.pageInfo.hasPreviousPage) break;
+            before = data.groups.pageInfo.startCursor;
+          }
+          expect(seen).toEqual(expected);
+        });
+      }
+    }
+  }
+
   it('offset skips rows, after the cursor when both are given; totalCount ignores the page', async () => {
     const expected = sorted(visible('member'), 'NAME', 'ASC');
     const s = [{ field: 'NAME', order: 'ASC' }];
@@ -319,11 +341,22 @@ describe('filtering, sorting and paging the list', () => {
       { first: 101 },
       { first: -1 },
       { offset: -1 },
+      { last: 101 },
+      { last: -1 },
+      { before: 'not-a-cursor' },
+      { before: dateCursor, s: [{ field: 'MEMBERS_COUNT', order: 'ASC' }] },
+      { first: 1, last: 1 },
+      { last: 1, offset: 1 },
     ]) {
       const response = await list(member, vars);
       expect({ vars, codes: codes(response), data: response.data }).toEqual({ vars, codes: ['BAD_USER_INPUT'], data: null });
     }
     expect(ok(await list(member, { first: 100 })).groups.edges).toHaveLength(visible('member').length);
+    const message = async (vars: Record<string, unknown>) => (await list(member, vars)).errors?.map((e) => e.message);
+    expect(await message({ first: 1, last: 1 })).toEqual(['Pass "first" or "last", not both: "first" pages forward, "last" backward.']);
+    expect(await message({ last: 101 })).toEqual(['"last" must be between 0 and 100.']);
+    expect(await message({ last: 1, offset: 1 })).toEqual(['"offset" skips rows from the start of a page: pass it with "first", not with "last".']);
+    expect(await message({ before: 'x' })).toEqual(['The cursor is not valid for this list and sort. Start again without "before".']);
   });
 
   it('a cursor taken from a list holding a secret group never reveals it to an outsider', async () => {
@@ -339,6 +372,13 @@ describe('filtering, sorting and paging the list', () => {
         const later = new Set(memberOrder.slice(i + 1));
         expect(page.edges.map((e: any) => e.node.id)).toEqual(outsiderOrder.filter((id) => later.has(id)));
         expect(page.totalCount).toBe(outsiderOrder.length);
+        // and strictly before it, from either end of that window
+        const earlier = outsiderOrder.filter((id) => memberOrder.slice(0, i).includes(id));
+        for (const vars of [{ first: 100, before: edge.cursor }, { last: 100, before: edge.cursor }]) {
+          const before = ok(await list(outsider, { s, ...vars })).groups;
+          expect(before.edges.map((e: any) => e.node.id)).toEqual(earlier);
+          expect(before.totalCount).toBe(outsiderOrder.length);
+        }
       }
     }
   });
@@ -375,6 +415,7 @@ describe('cursors belong to their list and sort', () => {
     memberships: { viewer: member, query: `query($c: String) { memberships(memberId: "member", first: 1, after: $c) { ${PAGE} } }`, page: (d) => d.memberships },
     createRequests: { viewer: manager, query: `query($c: String) { createRequests(first: 1, after: $c) { ${PAGE} } }`, page: (d) => d.createRequests },
     viewerCreateRequests: { viewer: member, query: `query($c: String) { viewer { createRequests(first: 1, after: $c) { ${PAGE} } } }`, page: (d) => d.viewer.createRequests },
+    joinRequestsToDecide: { viewer: admin, query: `query($c: String) { viewer { joinRequestsToDecide(first: 1, after: $c) { ${PAGE} } } }`, page: (d) => d.viewer.joinRequestsToDecide },
   };
   type ListName = keyof typeof LISTS;
   /** Lists that are one list read two ways (the same rows, the same order): their cursors are the same. */
@@ -493,5 +534,94 @@ describe('cursors belong to their list and sort', () => {
       expectRefused(await gw.as(anonymous)(query, { c: cursors.groups }), { field });
       expect(ok(await gw.as(anonymous)(query, { c: null })).viewer[field].totalCount).toBe(0);
     }
+  });
+
+  /** A list's document with the four paging arguments as variables, its page with every page info field. */
+  const pagingQuery = (name: ListName) =>
+    LISTS[name].query
+      .replace('$c: String', '$first: Int, $after: String, $last: Int, $before: String')
+      .replace('first: 1, after: $c', 'first: $first, after: $after, last: $last, before: $before')
+      .replace(PAGE, 'edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }');
+  const pageOf = async (name: ListName, args: Record<string, unknown>) =>
+    LISTS[name].page(ok(await gw.as(LISTS[name].viewer)(pagingQuery(name), { ...LISTS[name].variables?.(), ...args })));
+  const cursorsOf = (page: { edges: { cursor: string }[] }) => page.edges.map((e) => e.cursor);
+
+  it('every list pages backward (last, before) through the rows it pages forward, in the same order', async () => {
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      const all = cursorsOf(await pageOf(name, { first: 100 }));
+      expect({ name, rows: all.length > 1 }).toEqual({ name, rows: true });
+      const seen: string[] = [];
+      let before: string | null = null;
+      for (let i = 0; i <= all.length; i++) {
+        const page = await pageOf(name, { last: 1, before });
+        expect({ name, i, page }).toEqual({
+          name,
+          i,
+          page: {
+            edges: [{ cursor: all[all.length - 1 - i] }],
+            pageInfo: { hasNextPage: false, hasPreviousPage: i < all.length - 1, startCursor: all[all.length - 1 - i], endCursor: all[all.length - 1 - i] },
+          },
+        });
+        seen.unshift(...cursorsOf(page));
+        if (!page.pageInfo.hasPreviousPage) break;
+        before = page.pageInfo.startCursor;
+      }
+      expect({ name, seen }).toEqual({ name, seen: all });
+      // Without a cursor, `last` is the end of the list; forward, hasPreviousPage is false (Relay's rule).
+      expect({ name, page: await pageOf(name, { last: 2 }) }).toEqual({
+        name,
+        page: { edges: all.slice(-2).map((cursor) => ({ cursor })), pageInfo: { hasNextPage: false, hasPreviousPage: all.length > 2, startCursor: all.at(-2), endCursor: all.at(-1) } },
+      });
+      expect({ name, pageInfo: (await pageOf(name, { first: 1, after: all[0] })).pageInfo }).toEqual({
+        name,
+        pageInfo: { hasNextPage: all.length > 2, hasPreviousPage: false, startCursor: all[1], endCursor: all[1] },
+      });
+      // Between two cursors, from either end; `before` bounds a forward page's hasNextPage too.
+      for (const sized of [{ first: 100 }, { last: 100 }, { first: all.length - 2 }, { last: all.length - 2 }]) {
+        const page = await pageOf(name, { ...sized, after: all[0], before: all.at(-1) });
+        expect({ name, sized, rows: cursorsOf(page), more: page.pageInfo.hasNextPage || page.pageInfo.hasPreviousPage }).toEqual({
+          name,
+          sized,
+          rows: all.slice(1, -1),
+          more: false,
+        });
+      }
+      // `last: 0` asks only whether the window has rows, as `first: 0` does.
+      expect({ name, pageInfo: (await pageOf(name, { last: 0 })).pageInfo }).toEqual({
+        name,
+        pageInfo: { hasNextPage: false, hasPreviousPage: true, startCursor: null, endCursor: null },
+      });
+      expect({ name, pageInfo: (await pageOf(name, { last: 0, before: all[0] })).pageInfo }).toEqual({
+        name,
+        pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+      });
+    }
+  });
+
+  it('a bad or foreign `before`, `first` with `last`, and `last` out of range are BAD_USER_INPUT on every list', async () => {
+    const BEFORE_MESSAGE = 'The cursor is not valid for this list and sort. Start again without "before".';
+    for (const name of Object.keys(LISTS) as ListName[]) {
+      const refusals: [Record<string, unknown>, string][] = [
+        [{ last: 1, before: '' }, BEFORE_MESSAGE],
+        [{ first: 1, before: 'nope' }, BEFORE_MESSAGE],
+        [{ first: 1, last: 1 }, 'Pass "first" or "last", not both: "first" pages forward, "last" backward.'],
+        [{ last: 101 }, '"last" must be between 0 and 100.'],
+        [{ last: -1 }, '"last" must be between 0 and 100.'],
+      ];
+      for (const from of Object.keys(LISTS) as ListName[]) {
+        if (!sameList(name, from)) refusals.push([{ last: 1, before: cursors[from] }, BEFORE_MESSAGE]);
+      }
+      for (const [args, message] of refusals) {
+        const response = await gw.as(LISTS[name].viewer)(pagingQuery(name), { ...LISTS[name].variables?.(), ...args });
+        expect({ name, args, errors: response.errors?.map((e) => [e.extensions?.code, e.message]) }).toEqual({
+          name,
+          args,
+          errors: [['BAD_USER_INPUT', message]],
+        });
+      }
+    }
+    // Written in the document, `last` over the limit is refused with the document, as `first` is.
+    const literal = await gw.as(member)(`{ groups(last: 1000) { totalCount } }`);
+    expect(literal.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', '"last" must be between 0 and 100.']]);
   });
 });

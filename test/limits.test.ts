@@ -101,6 +101,15 @@ describe('document limits (defaults)', () => {
     expect(codes(await gw.as(member)(nullFirst, {}))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(codes(await gw.as(member)(nullFirst))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     ok(await gw.as(member)(nullFirst, { n: null }));
+    // Pages sized by `last` count as those sized by `first` do, and a page given both at its larger size.
+    const backward = `query($n: Int, $m: Int) { groups(last: $n) { edges { node { members(last: $m) { edges { node { memberId } } } } } } }`;
+    expect(codes(await gw.as(member)(backward, { n: 100, m: 100 }))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    ok(await gw.as(member)(backward, { n: 5, m: 5 }));
+    const both = `query($n: Int) { groups(first: 1, last: $n) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }`;
+    gw.statements.length = 0;
+    expect(codes(await gw.as(member)(both, { n: 100 }))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(codes(await gw.as(member)(both, { n: 1 }))).toEqual(['BAD_USER_INPUT']);
+    expect(gw.statements).toEqual([]);
     // Without first at all: pages of 20 in pages of 20 in pages of 20, over the limit; 20 x 20, under it.
     expect(codes(await gw.as(member)(`{ groups { edges { node { members { edges { node { group { members { totalCount edges { node { memberId role joinedAt } } } } } } } } } } }`))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     ok(await gw.as(member)(`{ groups { edges { node { members { edges { node { memberId } } } } } } }`));

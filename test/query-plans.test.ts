@@ -13,6 +13,7 @@ import { keepSqliteStatistics } from '../src/db/adapter.ts';
 import { receivableEventsSql } from '../src/auth/visibility.ts';
 import { joinRequestPageSql } from '../src/db/join-request-list.ts';
 import type { SortKey } from '../src/schema/pagination.ts';
+import { FROM_THE_START } from '../src/db/keyset.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 
 let database: TestDatabase;
@@ -120,17 +121,20 @@ describe('the join requests to decide, for a Groups Manager', () => {
       })),
     });
     await db.$executeRawUnsafe(TEST_DATABASE === 'sqlite' ? 'ANALYZE' : 'ANALYZE "JoinRequest"');
-    const sql = joinRequestPageSql(TEST_DATABASE, managerViewer, { decidable: true, status: 'PENDING' }, OLDEST_FIRST, null, 21);
-    const plan =
-      TEST_DATABASE === 'sqlite'
-        ? (await db.$queryRaw<{ detail: string }[]>(Prisma.sql`EXPLAIN QUERY PLAN ${sql}`)).map((row) => row.detail)
-        : (await db.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`EXPLAIN ${sql}`)).map((row) => row['QUERY PLAN']);
-    console.log(`join requests to decide (manager), plan:\n  ${plan.join('\n  ')}`);
-    expect(plan.some((step) => step.includes('JoinRequest_status_createdAt_id_idx'))).toBe(true);
-    expect(plan.some((step) => /TEMP B-TREE FOR ORDER BY|^Sort\b|-> +Sort\b/.test(step.trim()))).toBe(false);
-    const page = await db.read<{ status: string }>(sql);
-    expect(page.length).toBe(21);
-    expect(page.every((row) => row.status === 'PENDING')).toBe(true);
+    // Forward from the start, and backward (`last`) from the end: the same index, read from either end.
+    for (const [direction, position] of [['forward', FROM_THE_START], ['backward', { after: null, before: null, backward: true }]] as const) {
+      const sql = joinRequestPageSql(TEST_DATABASE, managerViewer, { decidable: true, status: 'PENDING' }, OLDEST_FIRST, position, 21);
+      const plan =
+        TEST_DATABASE === 'sqlite'
+          ? (await db.$queryRaw<{ detail: string }[]>(Prisma.sql`EXPLAIN QUERY PLAN ${sql}`)).map((row) => row.detail)
+          : (await db.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`EXPLAIN ${sql}`)).map((row) => row['QUERY PLAN']);
+      console.log(`join requests to decide (manager, ${direction}), plan:\n  ${plan.join('\n  ')}`);
+      expect(plan.some((step) => step.includes('JoinRequest_status_createdAt_id_idx'))).toBe(true);
+      expect(plan.some((step) => /TEMP B-TREE FOR ORDER BY|^Sort\b|-> +Sort\b/.test(step.trim()))).toBe(false);
+      const page = await db.read<{ status: string; createdAt: unknown }>(sql);
+      expect(page.length).toBe(21);
+      expect(page.every((row) => row.status === 'PENDING')).toBe(true);
+    }
   }, 120_000);
 });
 
@@ -158,7 +162,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('the join requests to decide, for a s
       data: Array.from({ length: 20_000 }, (_, i) => ({ groupId: groups[i % 2_000]!.id, memberId: `p${i}`, status: 'PENDING' as const })),
     });
     await db.$executeRawUnsafe('ANALYZE');
-    const sql = joinRequestPageSql('sqlite', deputy, { decidable: true, status: 'PENDING' }, OLDEST_FIRST, null, 21);
+    const sql = joinRequestPageSql('sqlite', deputy, { decidable: true, status: 'PENDING' }, OLDEST_FIRST, FROM_THE_START, 21);
     const plan = (await db.$queryRaw<{ detail: string }[]>(Prisma.sql`EXPLAIN QUERY PLAN ${sql}`)).map((row) => row.detail);
     console.log(`join requests to decide (site member), plan:\n  ${plan.join('\n  ')}`);
     expect(plan.some((step) => step.includes('GroupMember_memberId_joinedAt_id_idx'))).toBe(true);

@@ -16,6 +16,7 @@ import { readGroup } from '../src/db/group-list.ts';
 import { countCreateRequests, readCreateRequestPage } from '../src/db/create-request-list.ts';
 import { visibleGroupsSql } from '../src/auth/visibility.ts';
 import { createLoaders } from '../src/loaders.ts';
+import { FROM_THE_START, type PagePosition } from '../src/db/keyset.ts';
 import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 
@@ -142,7 +143,7 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
   it("a member's memberships, each with its group, only in groups the viewer may see", async () => {
     // bob in g1 (PRIVATE) and g3 (SECRET): an outsider sees g1 only; bob himself and a manager see both.
     for (const [who, expected] of [[viewer('zed'), ['gm2']], [viewer('bob'), ['gm3', 'gm2']], [viewer('zed', true), ['gm3', 'gm2']]] as const) {
-      const page = await readMembershipPage(db, who, 'bob', NEWEST_FIRST, null, 10);
+      const page = await readMembershipPage(db, who, 'bob', NEWEST_FIRST, FROM_THE_START, 10);
       expect(page.map((row) => row.membership.id)).toEqual(expected);
       expect(await countMemberships(db, who, 'bob')).toBe(expected.length);
       for (const { membership, group } of page) {
@@ -151,34 +152,52 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
       }
     }
     // After a keyset position: the rest of the page.
-    const after = await readMembershipPage(db, viewer('bob'), 'bob', NEWEST_FIRST, [new Date(JOINED.getTime() + 2000), 'gm3'], 10);
+    const gm3: [Date, string] = [new Date(JOINED.getTime() + 2000), 'gm3'];
+    const after = await readMembershipPage(db, viewer('bob'), 'bob', NEWEST_FIRST, { after: gm3, before: null, backward: false }, 10);
     expect(after.map((row) => row.membership.id)).toEqual(['gm2']);
+    // Before it: nothing (gm3 is the newest); read backward from gm2's position: gm3.
+    expect(await readMembershipPage(db, viewer('bob'), 'bob', NEWEST_FIRST, { after: null, before: gm3, backward: false }, 10)).toEqual([]);
+    const gm2 = [after[0].membership.joinedAt, 'gm2'];
+    const backward = await readMembershipPage(db, viewer('bob'), 'bob', NEWEST_FIRST, { after: null, before: gm2, backward: true }, 10);
+    expect(backward.map((row) => row.membership.id)).toEqual(['gm3']);
   });
 
   it('pages of join requests of one status or all, after a position', async () => {
-    const prisma = (groupId: string, status: 'PENDING' | null, take: number, after: { createdAt: Date; id: string } | null) =>
-      db.joinRequest.findMany({
+    // The same page through Prisma: rows after `after` and before `before`, read from the end when backward.
+    const prisma = (groupId: string, status: 'PENDING' | null, take: number, position: PagePosition) => {
+      const [after, before] = [position.after, position.before] as ([Date, string] | null)[];
+      const direction = position.backward ? 'desc' : 'asc';
+      return db.joinRequest.findMany({
         where: {
           groupId,
           ...(status ? { status } : {}),
-          ...(after ? { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] } : {}),
+          AND: [
+            ...(after ? [{ OR: [{ createdAt: { gt: after[0] } }, { createdAt: after[0], id: { gt: after[1] } }] }] : []),
+            ...(before ? [{ OR: [{ createdAt: { lt: before[0] } }, { createdAt: before[0], id: { lt: before[1] } }] }] : []),
+          ],
         },
-        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        orderBy: [{ createdAt: direction }, { id: direction }],
         take,
       });
+    };
+    const jr2: [Date, string] = [JOINED, 'jr2'];
     const shapes = [
-      { status: 'PENDING' as const, take: 10, after: null },
-      { status: null, take: 10, after: null },
-      { status: null, take: 2, after: null },
-      { status: null, take: 10, after: { createdAt: JOINED, id: 'jr2' } },
+      { status: 'PENDING' as const, take: 10, position: FROM_THE_START },
+      { status: null, take: 10, position: FROM_THE_START },
+      { status: null, take: 2, position: FROM_THE_START },
+      { status: null, take: 10, position: { after: jr2, before: null, backward: false } },
+      { status: null, take: 10, position: { after: null, before: jr2, backward: false } },
+      { status: null, take: 1, position: { after: null, before: null, backward: true } },
+      { status: null, take: 10, position: { after: null, before: jr2, backward: true } },
+      { status: null, take: 10, position: { after: jr2, before: null, backward: true } },
     ];
     for (const shape of shapes) {
       const loaders = createLoaders(db, viewer('ann'));
       statements.length = 0;
       const [g1, g2] = await Promise.all(['g1', 'g2'].map((groupId) => loaders.joinRequestPage.load({ groupId, ...shape })));
       expect(statements).toHaveLength(1); // the requests of both groups
-      expect(g1).toEqual(await prisma('g1', shape.status, shape.take, shape.after));
-      expect(g2).toEqual(await prisma('g2', shape.status, shape.take, shape.after));
+      expect(g1).toEqual(await prisma('g1', shape.status, shape.take, shape.position));
+      expect(g2).toEqual(await prisma('g2', shape.status, shape.take, shape.position));
     }
   });
 
@@ -223,12 +242,19 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
     for (const filter of filters) {
       const where = { ...(filter.status ? { status: filter.status } : {}), ...(filter.requestedBy ? { requestedBy: filter.requestedBy } : {}) };
       const expected = await db.createRequest.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
-      expect(await readCreateRequestPage(db, filter, keys, null, 10)).toEqual(expected);
-      expect(await readCreateRequestPage(db, filter, keys, null, 1)).toEqual(expected.slice(0, 1));
+      expect(await readCreateRequestPage(db, filter, keys, FROM_THE_START, 10)).toEqual(expected);
+      expect(await readCreateRequestPage(db, filter, keys, FROM_THE_START, 1)).toEqual(expected.slice(0, 1));
       expect(await countCreateRequests(db, filter)).toBe(expected.length);
     }
     // After (createdAt of cr2 and cr3, id cr3): cr2 (same time, lower id), then cr1.
-    expect((await readCreateRequestPage(db, {}, keys, [at(1), 'cr3'], 10)).map((r) => r.id)).toEqual(['cr2', 'cr1']);
+    const cr3 = [at(1), 'cr3'];
+    expect((await readCreateRequestPage(db, {}, keys, { after: cr3, before: null, backward: false }, 10)).map((r) => r.id)).toEqual(['cr2', 'cr1']);
+    // Before it, read backward (from the end of the window: nearest first), and forward.
+    const newest = (await readCreateRequestPage(db, {}, keys, FROM_THE_START, 10)).map((r) => r.id);
+    const beforeCr3 = newest.slice(0, newest.indexOf('cr3'));
+    expect(beforeCr3.length).toBeGreaterThan(0);
+    expect((await readCreateRequestPage(db, {}, keys, { after: null, before: cr3, backward: true }, 10)).map((r) => r.id)).toEqual([...beforeCr3].reverse());
+    expect((await readCreateRequestPage(db, {}, keys, { after: null, before: cr3, backward: false }, 10)).map((r) => r.id)).toEqual(beforeCr3);
   });
 
   it('counts of join requests by status and of members by role', async () => {

@@ -135,6 +135,31 @@ describe('statement counts do not grow with the page size', () => {
     expect(runs[0].statements).toBeLessThanOrEqual(4);
   });
 
+  // Backward pages (`last`) are the same statements read from the other end: as flat, and no more of them.
+  it('paging backward: groups with members and joinRequests on each, and a member’s memberships', async () => {
+    const forward = `query($first: Int) { groups(first: $first) { totalCount edges { node { ${GROUP_FIELDS}
+      joinRequests(first: 2) { totalCount edges { node { memberId answers { text } } } } } } } }`;
+    const backward = forward.replace('groups(first: $first)', 'groups(last: $first)').replace('members(first: 5)', 'members(last: 5)').replace('joinRequests(first: 2)', 'joinRequests(last: 2)');
+    expect(backward).not.toBe(forward);
+    const runs = await measure(manager, backward, [5, 50], (d) => d.groups.edges);
+    expectFlat('groups (last), members (last), joinRequests (last)', runs);
+    expect(runs[0].statements).toBe((await measure(manager, forward, [50], (d) => d.groups.edges))[0].statements);
+    // The same rows as the end of the forward list, each group's members and requests the last of its own.
+    const all = ok(await gw.as(manager)(forward, { first: 100 })).groups.edges.map((e: any) => e.node);
+    const last = ok(await gw.as(manager)(backward, { first: 5 })).groups.edges.map((e: any) => e.node);
+    expect(last.map((g: any) => g.id)).toEqual(all.slice(-5).map((g: any) => g.id));
+    const withRequests = last.filter((g: any) => g.joinRequests.totalCount > 2);
+    for (const group of last) {
+      const full = ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { members(first: 100) { edges { node { memberId role } } }
+        joinRequests(first: 100) { edges { node { memberId answers { text } } } } } }`, { id: group.id })).group;
+      expect(group.members.edges).toEqual(full.members.edges.slice(-5));
+      expect(group.joinRequests.edges).toEqual(full.joinRequests.edges.slice(-2));
+    }
+    expect(last.some((g: any) => g.members.totalCount > 5) || withRequests.length > 0).toBe(true);
+    const memberships = `query($first: Int) { viewer { memberships(last: $first) { totalCount edges { node { role group { ${GROUP_FIELDS} } } } } } }`;
+    expectFlat('viewer.memberships (last)', await measure(member, memberships, [5, 40], (d) => d.viewer.memberships.edges));
+  });
+
   // A group asked to join, as its requester sees it (the members of a PRIVATE group are not theirs to read).
   const REQUESTED_GROUP_FIELDS = GROUP_FIELDS.slice(0, GROUP_FIELDS.indexOf('members('));
 

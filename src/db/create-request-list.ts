@@ -6,7 +6,7 @@
 import { Prisma, type CreateRequest } from '../generated/prisma/client.ts';
 import type { RequestStatus } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
+import { orderBySql, positionSql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
 
 /** Every column of "CreateRequest", read as Prisma's model (the driver types each one from the table). */
 const COLUMNS = Prisma.raw(
@@ -32,17 +32,20 @@ function conditions(filter: CreateRequestFilter): Prisma.Sql[] {
 
 const whereOf = (parts: Prisma.Sql[]) => (parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, ' AND ')}` : Prisma.empty);
 
-/** Up to `take` create requests matching `filter` in the order of `keys`, after the keyset position `after`. */
+/**
+ * Up to `take` create requests matching `filter` at `position` in the order of `keys`, in the order they are
+ * read (keyset.ts, readingOrder: from the end of the window when paging backward).
+ */
 export function readCreateRequestPage(
   db: Db,
   filter: CreateRequestFilter,
   keys: SortKey<'createdAt' | 'id'>[],
-  after: SortValue[] | null,
+  position: PagePosition,
   take: number,
 ): Promise<CreateRequest[]> {
-  const parts = [...conditions(filter), ...(after ? [keysetSql(keys, after, column)] : [])];
+  const parts = [...conditions(filter), ...positionSql(keys, position, column)];
   return db.read<CreateRequest>(Prisma.sql`
-    SELECT ${COLUMNS} FROM "CreateRequest" r ${whereOf(parts)} ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`);
+    SELECT ${COLUMNS} FROM "CreateRequest" r ${whereOf(parts)} ORDER BY ${orderBySql(readingOrder(keys, position), column)} LIMIT ${take}`);
 }
 
 /** How many create requests match `filter`. */

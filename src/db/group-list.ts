@@ -11,7 +11,7 @@
  */
 import { Prisma, type Group } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
+import { orderBySql, positionSql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
 import { STANDING_COLUMN_NAMES, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './viewer-standing.ts';
 
 /** The columns a list may be sorted by (the keys of a cursor). */
@@ -42,10 +42,10 @@ export interface GroupListQuery {
   /** `filter.memberId`: the groups of this member (the conditions must include that membership too). */
   memberId: string | null;
   keys: SortKey<GroupSortColumn>[];
-  /** The keyset position of `after`, if given. */
-  after: SortValue[] | null;
+  /** Where the page lies: after and before keyset positions, read backward for `last` (keyset.ts). */
+  position: PagePosition;
   offset: number;
-  /** Rows to read (the page size plus one, to know whether there is a next page). */
+  /** Rows to read (the page size plus one, to know whether there are more), in the reading order. */
   take: number;
   /** A signed-in viewer, whose standing in each group of the page is read with it (null: anonymous). */
   viewerId: string | null;
@@ -60,8 +60,8 @@ export interface GroupPage {
 }
 
 /**
- * One page of groups, the viewer's standing in each, and the list's total (a number, or a function
- * counting on demand: totalCount is only computed when asked for).
+ * One page of groups (in the order read: keyset.ts, readingOrder), the viewer's standing in each, and the
+ * list's total (a number, or a function counting on demand: totalCount is only computed when asked for).
  */
 export async function readGroupPage(db: Db, query: GroupListQuery): Promise<GroupPage> {
   const where = Prisma.join(query.conditions, ' AND ');
@@ -80,9 +80,10 @@ export async function readGroupPage(db: Db, query: GroupListQuery): Promise<Grou
   const conditions = [
     ...(candidates ? [Prisma.sql`g."id" IN (${Prisma.join(candidates)})`] : []),
     where,
-    ...(query.after ? [keysetSql(query.keys, query.after, column)] : []),
+    ...positionSql(query.keys, query.position, column),
   ];
-  const order = orderBySql(query.keys, column);
+  // Read backward (`last`), the rows come from the end of the window; the schema turns them round.
+  const order = orderBySql(readingOrder(query.keys, query.position), column);
   const page = Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${Prisma.join(conditions, ' AND ')}
     ORDER BY ${order} LIMIT ${query.take} OFFSET ${query.offset}`;
   if (query.viewerId === null) return { rows: await db.read<Group>(page), standings: null, total };

@@ -15,7 +15,7 @@ import type { Db } from './client.ts';
 import type { DatabaseKind } from './adapter.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { decidableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
+import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
 import { toDate } from './reads.ts';
 import { NESTED_GROUP_COLUMNS, nestedGroupOf } from './group-list.ts';
 
@@ -80,28 +80,28 @@ export function joinRequestPageSql(
   viewer: Viewer,
   filter: JoinRequestListFilter,
   keys: SortKey<'createdAt' | 'id'>[],
-  after: SortValue[] | null,
+  position: PagePosition,
   take: number,
 ): Prisma.Sql {
-  const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
   return Prisma.sql`
-    SELECT ${REQUEST_COLUMNS}, ${NESTED_GROUP_COLUMNS} ${requestsSql(database, viewer, filter)}${position}
-    ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`;
+    SELECT ${REQUEST_COLUMNS}, ${NESTED_GROUP_COLUMNS} ${requestsSql(database, viewer, filter)}${andPositionSql(keys, position, column)}
+    ORDER BY ${orderBySql(readingOrder(keys, position), column)} LIMIT ${take}`;
 }
 
 /**
- * Up to `take` join requests matching `filter`, in groups whose condition holds for `viewer`, in the order of
- * `keys`, after the keyset position `after`, each with its group (as Prisma's Group model).
+ * Up to `take` join requests matching `filter`, in groups whose condition holds for `viewer`, at `position`
+ * in the order of `keys`, in the order they are read (keyset.ts, readingOrder), each with its group (as
+ * Prisma's Group model).
  */
 export async function readJoinRequestPage(
   db: Db,
   viewer: Viewer,
   filter: JoinRequestListFilter,
   keys: SortKey<'createdAt' | 'id'>[],
-  after: SortValue[] | null,
+  position: PagePosition,
   take: number,
 ): Promise<{ request: JoinRequest; group: Group }[]> {
-  const rows = await db.read<Record<string, unknown>>(joinRequestPageSql(db.kind, viewer, filter, keys, after, take));
+  const rows = await db.read<Record<string, unknown>>(joinRequestPageSql(db.kind, viewer, filter, keys, position, take));
   return rows.map((row) => ({ request: joinRequestOf(row), group: nestedGroupOf(row) }));
 }
 

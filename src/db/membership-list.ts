@@ -10,7 +10,7 @@ import type { GroupRole } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { visibleGroupsSql } from '../auth/visibility.ts';
-import { keysetSql, orderBySql, type SortKey, type SortValue } from './keyset.ts';
+import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
 import { toDate } from './reads.ts';
 import { NESTED_GROUP_COLUMNS, nestedGroupOf } from './group-list.ts';
 
@@ -21,21 +21,20 @@ const membershipsSql = (viewer: Viewer, memberId: string) =>
 const column = (field: 'joinedAt' | 'id') => Prisma.raw(`m."${field}"`);
 
 /**
- * Up to `take` memberships of `memberId` in the order of `keys`, after the keyset position `after`, each
- * with its group (as Prisma's Group model).
+ * Up to `take` memberships of `memberId` at `position` in the order of `keys`, in the order they are read
+ * (keyset.ts, readingOrder), each with its group (as Prisma's Group model).
  */
 export async function readMembershipPage(
   db: Db,
   viewer: Viewer,
   memberId: string,
   keys: SortKey<'joinedAt' | 'id'>[],
-  after: SortValue[] | null,
+  position: PagePosition,
   take: number,
 ): Promise<{ membership: GroupMember; group: Group }[]> {
-  const position = after ? Prisma.sql` AND ${keysetSql(keys, after, column)}` : Prisma.empty;
   const rows = await db.read<Record<string, unknown>>(Prisma.sql`
-    SELECT m."id", m."groupId", m."memberId", m."role", m."joinedAt", ${NESTED_GROUP_COLUMNS} ${membershipsSql(viewer, memberId)}${position}
-    ORDER BY ${orderBySql(keys, column)} LIMIT ${take}`);
+    SELECT m."id", m."groupId", m."memberId", m."role", m."joinedAt", ${NESTED_GROUP_COLUMNS} ${membershipsSql(viewer, memberId)}${andPositionSql(keys, position, column)}
+    ORDER BY ${orderBySql(readingOrder(keys, position), column)} LIMIT ${take}`);
   return rows.map((row) => ({
     membership: {
       id: row.id as string,

@@ -5,8 +5,8 @@ import { canSeeCreateRequestDecider } from '../auth/policy.ts';
 import * as createRequests from '../domain/create-requests.ts';
 import { countCreateRequests, readCreateRequestPage, type CreateRequestFilter } from '../db/create-request-list.ts';
 import { GroupPrivacy, RequestStatus } from './enums.ts';
-import { connectionOf } from './connection.ts';
-import { CREATED_NEWEST_FIRST, cursorShape, decodeCursor, emptyPage, encodeCursor, pageSize, toPage, type PageArgs } from './pagination.ts';
+import { connectionOf, pageArgs } from './connection.ts';
+import { CREATED_NEWEST_FIRST, cursorShape, emptyPage, encodeCursor, pageWindow, rowsToRead, toPage, type PageArgs } from './pagination.ts';
 import { Group, visibleGroupById } from './groups.ts';
 import { GroupSettings } from './settings.ts';
 
@@ -54,11 +54,10 @@ const CREATE_REQUESTS = cursorShape('createRequests', CREATED_NEWEST_FIRST);
  * empty page, its arguments checked all the same.
  */
 export async function createRequestPage(ctx: Context, filter: CreateRequestFilter | null, args: PageArgs) {
-  const size = pageSize(args, ctx.config);
-  const after = decodeCursor(args.after, CREATE_REQUESTS);
+  const window = pageWindow(args, CREATE_REQUESTS, ctx.config);
   if (filter === null) return emptyPage<never>();
-  const rows = await readCreateRequestPage(ctx.db, filter, CREATED_NEWEST_FIRST, after, size + 1);
-  return toPage(rows, size, (r) => encodeCursor(CREATE_REQUESTS, [r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
+  const rows = await readCreateRequestPage(ctx.db, filter, CREATED_NEWEST_FIRST, window, rowsToRead(window));
+  return toPage(rows, window, (r) => encodeCursor(CREATE_REQUESTS, [r.createdAt, r.id]), () => countCreateRequests(ctx.db, filter));
 }
 
 const CreateRejectionInput = builder.inputType('CreateRejectionInput', {
@@ -71,7 +70,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description:
       'Groups Managers: every create request (of one status, or all), newest first. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members (who read their own in viewer.createRequests).',
-    args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+    args: { status: t.arg({ type: RequestStatus }), ...pageArgs(t.arg) },
     resolve: (_root, args, ctx) => createRequestPage(ctx, { status: args.status }, args),
   }),
 }));

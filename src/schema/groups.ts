@@ -10,8 +10,8 @@ import { LIMITS, validMemberId } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
-import { connectionOf } from './connection.ts';
-import { cursorShape, decodeCursor, encodeCursor, pageSize, toPage, type SortKey } from './pagination.ts';
+import { connectionOf, pageArgs } from './connection.ts';
+import { cursorShape, encodeCursor, pageWindow, rowsToRead, toPage, type SortKey } from './pagination.ts';
 import { readGroup, readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
@@ -177,15 +177,14 @@ builder.queryFields((t) => ({
     args: {
       filter: t.arg({ type: GroupFilter }),
       sort: t.arg({ type: [GroupSort] }),
-      first: t.arg.int(),
-      after: t.arg.string(),
-      offset: t.arg.int({ description: 'Rows to skip (after `after`, when both are given), 0 to 10,000.' }),
+      ...pageArgs(t.arg),
+      offset: t.arg.int({ description: 'Rows to skip (after `after`, when both are given), 0 to 10,000; with `first` only.' }),
     },
     resolve: async (_root, args, ctx) => {
-      const size = pageSize(args, ctx.config);
       const keys = groupSortKeys(args.sort);
       // The cursors of this sort: one of another sort (or list) is refused, not read as a position here.
       const shape = cursorShape('groups', keys);
+      const window = pageWindow(args, shape, ctx.config);
       const conditions = [visibleGroupsSql(ctx.viewer)];
       const filter = args.filter;
       if (filter?.privacy) {
@@ -212,16 +211,16 @@ builder.queryFields((t) => ({
         conditions,
         memberId: filter?.memberId ?? null,
         keys,
-        after: decodeCursor(args.after, shape),
-        offset: args.offset ?? 0,
-        take: size + 1,
+        position: window,
+        offset: window.offset,
+        take: rowsToRead(window),
         viewerId: ctx.viewer.memberId,
       });
       // Read with the page: viewerRole and viewerCan of its groups need no statement of their own, nor do
       // the fields under them that name their group (a join request's).
       for (const [groupId, standing] of standings ?? []) ctx.loaders.viewerStanding.prime(groupId, standing);
       for (const row of rows) ctx.loaders.group.prime(row.id, row);
-      return toPage(rows, size, (row) => encodeCursor(shape, keys.map((k) => row[k.field])), total);
+      return toPage(rows, window, (row) => encodeCursor(shape, keys.map((k) => row[k.field])), total);
     },
   }),
 }));

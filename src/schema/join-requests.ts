@@ -3,14 +3,15 @@ import type { Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { countJoinRequests, readJoinRequestPage, type JoinRequestListFilter } from '../db/join-request-list.ts';
 import { RequestStatus } from './enums.ts';
-import { connectionOf } from './connection.ts';
+import { connectionOf, pageArgs } from './connection.ts';
 import {
   CREATED_NEWEST_FIRST,
   cursorShape,
-  decodeCursor,
   emptyPage,
   encodeCursor,
-  pageSize,
+  pageWindow,
+  positionOf,
+  rowsToRead,
   toPage,
   type CursorShape,
   type PageArgs,
@@ -81,13 +82,12 @@ async function joinRequestPage(
   order: { keys: SortKey<'createdAt' | 'id'>[]; shape: CursorShape },
 ) {
   const { keys, shape } = order;
-  const size = pageSize(args, ctx.config);
-  const after = decodeCursor(args.after, shape);
+  const window = pageWindow(args, shape, ctx.config);
   if (filter === null) return emptyPage<never>();
-  const rows = await readJoinRequestPage(ctx.db, ctx.viewer, filter, keys, after, size + 1);
+  const rows = await readJoinRequestPage(ctx.db, ctx.viewer, filter, keys, window, rowsToRead(window));
   // Each request's group came with it: `JoinRequest.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
-  return toPage(rows.map((row) => row.request), size, (r) => encodeCursor(shape, [r.createdAt, r.id]), () =>
+  return toPage(rows.map((row) => row.request), window, (r) => encodeCursor(shape, [r.createdAt, r.id]), () =>
     countJoinRequests(ctx.db, ctx.viewer, filter),
   );
 }
@@ -116,21 +116,14 @@ builder.objectFields(Group, (t) => ({
       'Requests to join, oldest first: PENDING by default, `status: null` for every status. Null with FORBIDDEN unless the viewer may decide them (viewerCan.approveJoinRequests).',
     args: {
       status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }),
-      first: t.arg.int(),
-      after: t.arg.string(),
+      ...pageArgs(t.arg),
     },
     resolve: async (group, args, ctx) => {
-      const size = pageSize(args, ctx.config);
-      const after = decodeCursor(args.after, JOIN_REQUESTS);
+      const window = pageWindow(args, JOIN_REQUESTS, ctx.config);
       const status = args.status ?? null;
       // Batched across the groups of a page (loaders.ts), like the members connection.
-      const rows = await ctx.loaders.joinRequestPage.load({
-        groupId: group.id,
-        status,
-        take: size + 1,
-        after: after ? { createdAt: after[0] as Date, id: after[1] as string } : null,
-      });
-      return toPage(rows, size, (r) => encodeCursor(JOIN_REQUESTS, [r.createdAt, r.id]), () =>
+      const rows = await ctx.loaders.joinRequestPage.load({ groupId: group.id, status, take: rowsToRead(window), position: positionOf(window) });
+      return toPage(rows, window, (r) => encodeCursor(JOIN_REQUESTS, [r.createdAt, r.id]), () =>
         ctx.loaders.joinRequestCount.load({ groupId: group.id, status }),
       );
     },

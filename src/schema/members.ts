@@ -5,8 +5,8 @@ import { builder } from '../builder.ts';
 import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
 import { GroupRole } from './enums.ts';
-import { connectionOf } from './connection.ts';
-import { cursorShape, decodeCursor, emptyPage, encodeCursor, lazyPage, pageSize, toPage, type PageArgs, type SortKey } from './pagination.ts';
+import { connectionOf, pageArgs } from './connection.ts';
+import { cursorShape, emptyPage, encodeCursor, lazyPage, pageWindow, positionOf, rowsToRead, toPage, type PageArgs, type SortKey } from './pagination.ts';
 import { Group, visibleGroupById } from './groups.ts';
 import { JoinRequest } from './join-requests.ts';
 
@@ -45,18 +45,12 @@ builder.objectFields(Group, (t) => ({
     type: GroupMemberConnection,
     nullable: true,
     description: 'The members, oldest first. Null with FORBIDDEN when the viewer may not read the list (viewerCan.viewMembers).',
-    args: { role: t.arg({ type: GroupRole }), first: t.arg.int(), after: t.arg.string() },
+    args: { role: t.arg({ type: GroupRole }), ...pageArgs(t.arg) },
     resolve: async (group, args, ctx) => {
-      const size = pageSize(args, ctx.config);
-      const after = decodeCursor(args.after, MEMBERS);
-      const rows = await ctx.loaders.memberPage.load({
-        groupId: group.id,
-        role: args.role ?? null,
-        take: size + 1,
-        after: after ? { joinedAt: after[0] as Date, id: after[1] as string } : null,
-      });
+      const window = pageWindow(args, MEMBERS, ctx.config);
+      const rows = await ctx.loaders.memberPage.load({ groupId: group.id, role: args.role ?? null, take: rowsToRead(window), position: positionOf(window) });
       const role = args.role;
-      return lazyPage(rows, size, memberCursor, () =>
+      return lazyPage(rows, window, memberCursor, () =>
         role ? ctx.loaders.memberCountByRole.load({ groupId: group.id, role }) : group.membersCount,
       );
     },
@@ -68,13 +62,12 @@ builder.objectFields(Group, (t) => ({
  * viewer's own) is an empty page, its arguments checked all the same.
  */
 export async function membershipPage(ctx: Context, memberId: string | null, args: PageArgs) {
-  const size = pageSize(args, ctx.config);
-  const after = decodeCursor(args.after, MEMBERSHIPS);
+  const window = pageWindow(args, MEMBERSHIPS, ctx.config);
   if (memberId === null) return emptyPage<never>();
-  const rows = await readMembershipPage(ctx.db, ctx.viewer, memberId, NEWEST_FIRST, after, size + 1);
+  const rows = await readMembershipPage(ctx.db, ctx.viewer, memberId, NEWEST_FIRST, window, rowsToRead(window));
   // Each membership's group came with it: `GroupMember.group` finds it in the request's loader.
   for (const { group } of rows) ctx.loaders.group.prime(group.id, group);
-  return toPage(rows.map((row) => row.membership), size, membershipCursor, () => countMemberships(ctx.db, ctx.viewer, memberId));
+  return toPage(rows.map((row) => row.membership), window, membershipCursor, () => countMemberships(ctx.db, ctx.viewer, memberId));
 }
 
 builder.queryFields((t) => ({
@@ -83,7 +76,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description:
       'A member’s memberships, newest first: Groups Managers, or that member. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members.',
-    args: { memberId: t.arg.id({ required: true }), first: t.arg.int(), after: t.arg.string() },
+    args: { memberId: t.arg.id({ required: true }), ...pageArgs(t.arg) },
     resolve: (_root, args, ctx) => membershipPage(ctx, args.memberId, args),
   }),
 }));

@@ -1,17 +1,18 @@
 /**
- * Cursor paging shared by every connection. Cursors are keyset positions: the sort values of the last row
- * seen plus its id, encoded opaquely with a tag of the list and sort that made them (CursorShape). A cursor
- * therefore never points *at* a row (which could be hidden or deleted); it says "after these values", and
- * the next page is read with the viewer's own visibility filter.
+ * Cursor paging shared by every connection, both ways (Relay's `first`/`after` and `last`/`before`).
+ * Cursors are keyset positions: the sort values of a row plus its id, encoded opaquely with a tag of the
+ * list and sort that made them (CursorShape). A cursor therefore never points *at* a row (which could be
+ * hidden or deleted); it says "after (or before) these values", and the next page is read with the viewer's
+ * own visibility filter.
  * Hand-written because Prisma's `cursor` option needs a unique row to anchor on, and the relay plugin builds
  * on that: it cannot offer stable multi-column sorting, `offset`, and cursors that outlive their row.
  */
 import { badInput, pageSizeMessage } from '../errors.ts';
 import { isStorableText } from '../domain/validate.ts';
 import type { Config } from '../config.ts';
-import type { SortKey, SortValue, ValueKind } from '../db/keyset.ts';
+import type { PagePosition, SortKey, SortValue, ValueKind } from '../db/keyset.ts';
 
-export type { SortKey, SortOrder, SortValue, ValueKind } from '../db/keyset.ts';
+export type { PagePosition, SortKey, SortOrder, SortValue, ValueKind } from '../db/keyset.ts';
 
 /** Newest first by creation time, then id: the order of a member's own requests (create and join). */
 export const CREATED_NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
@@ -19,26 +20,58 @@ export const CREATED_NEWEST_FIRST: SortKey<'createdAt' | 'id'>[] = [
   { field: 'id', order: 'desc', kind: 'string' },
 ];
 
-/** `first`/`after`/`offset` as given by a client. */
+/** `first`/`after`, `last`/`before` and `offset` as given by a client. */
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
   offset?: number | null;
 }
 
 export const MAX_OFFSET = 10_000;
 
-/** Checks `first` and `offset`; returns how many rows to show. */
-export function pageSize(args: PageArgs, config: Pick<Config, 'maxPageSize' | 'defaultPageSize'>): number {
-  const first = args.first ?? config.defaultPageSize;
-  if (!Number.isInteger(first) || first < 0 || first > config.maxPageSize) {
-    throw badInput(pageSizeMessage(config.maxPageSize));
-  }
-  if (args.offset != null && (!Number.isInteger(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET)) {
-    throw badInput(`"offset" must be between 0 and ${MAX_OFFSET}.`);
-  }
-  return first;
+/**
+ * Which rows a page shows: up to `size` rows of the window its cursors leave (after `after`, before `before`),
+ * the first ones (`first`, `offset` rows skipped), or the last ones when `backward` (`last`).
+ */
+export interface PageWindow extends PagePosition {
+  size: number;
+  offset: number;
 }
+
+/**
+ * Checks a page's arguments and decodes its cursors (see decodeCursor) for the list of `shape`. `first` and
+ * `last` together are refused (which end should the page keep?), and so is `offset` with `last`; neither
+ * (`after` and `before` alone too) is the first DEFAULT_PAGE_SIZE rows of the window, as without cursors.
+ */
+export function pageWindow(args: PageArgs, shape: CursorShape, config: Pick<Config, 'maxPageSize' | 'defaultPageSize'>): PageWindow {
+  const backward = args.last != null;
+  if (backward && args.first != null) throw badInput('Pass "first" or "last", not both: "first" pages forward, "last" backward.');
+  const size = backward ? args.last! : (args.first ?? config.defaultPageSize);
+  if (!Number.isInteger(size) || size < 0 || size > config.maxPageSize) {
+    throw badInput(pageSizeMessage(config.maxPageSize, backward ? 'last' : 'first'));
+  }
+  if (args.offset != null) {
+    if (backward) throw badInput('"offset" skips rows from the start of a page: pass it with "first", not with "last".');
+    if (!Number.isInteger(args.offset) || args.offset < 0 || args.offset > MAX_OFFSET) {
+      throw badInput(`"offset" must be between 0 and ${MAX_OFFSET}.`);
+    }
+  }
+  return {
+    size,
+    offset: args.offset ?? 0,
+    backward,
+    after: decodeCursor(args.after, shape, 'after'),
+    before: decodeCursor(args.before, shape, 'before'),
+  };
+}
+
+/** How many rows to read for a window: one more than it shows, to know whether there are more. */
+export const rowsToRead = (window: PageWindow) => window.size + 1;
+
+/** A window's position alone: the part of a batched page's key (loaders.ts) that its cursors give. */
+export const positionOf = (window: PageWindow): PagePosition => ({ after: window.after, before: window.before, backward: window.backward });
 
 /**
  * What a cursor belongs to: a short tag naming its list and sort (each key's field and order), and the kinds
@@ -73,26 +106,28 @@ const MAX_CURSOR_LENGTH = 4_096;
 const MAX_CURSOR_TEXT = 1_000;
 
 /** The refusal of a cursor, whatever is wrong with it: the same words for every list. */
-const invalidCursor = () => badInput('The cursor is not valid for this list and sort. Start again without "after".');
+const invalidCursor = (argument: 'after' | 'before') =>
+  badInput(`The cursor is not valid for this list and sort. Start again without "${argument}".`);
 
 /**
- * Decodes `after` as a cursor made by encodeCursor for the same shape: null without one (null or absent),
+ * Decodes a cursor (the `argument` named) made by encodeCursor for the same shape: null without one (null or absent),
  * the values otherwise. Anything else is BAD_USER_INPUT: an empty string, a cursor of another list or sort
  * (or of an earlier version of the gateway, without a tag), and values the database could not take. Every
  * text in it passes the check variables pass (domain/validate.ts: no NUL, no lone surrogate), so a hand-made
  * cursor fails here as the client's input, never inside the query (PostgreSQL refuses NUL in text).
  */
-export function decodeCursor(after: string | null | undefined, shape: CursorShape): SortValue[] | null {
-  if (after === null || after === undefined) return null;
-  if (after.length > MAX_CURSOR_LENGTH) throw invalidCursor();
+export function decodeCursor(cursor: string | null | undefined, shape: CursorShape, argument: 'after' | 'before' = 'after'): SortValue[] | null {
+  if (cursor === null || cursor === undefined) return null;
+  const invalid = () => invalidCursor(argument);
+  if (cursor.length > MAX_CURSOR_LENGTH) throw invalid();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(after, 'base64url').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     parsed = undefined;
   }
   const { kinds } = shape;
-  if (!Array.isArray(parsed) || parsed.length !== kinds.length + 1 || parsed[0] !== shape.tag) throw invalidCursor();
+  if (!Array.isArray(parsed) || parsed.length !== kinds.length + 1 || parsed[0] !== shape.tag) throw invalid();
   const values: SortValue[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const value: unknown = parsed[i + 1];
@@ -104,7 +139,7 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
       values.push(value as number);
       continue;
     }
-    if (typeof value !== 'string' || value.length > MAX_CURSOR_TEXT || !isStorableText(value)) throw invalidCursor();
+    if (typeof value !== 'string' || value.length > MAX_CURSOR_TEXT || !isStorableText(value)) throw invalid();
     if (kind === 'string') {
       values.push(value);
       continue;
@@ -117,7 +152,7 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
         continue;
       }
     }
-    throw invalidCursor();
+    throw invalid();
   }
   return values;
 }
@@ -125,17 +160,36 @@ export function decodeCursor(after: string | null | undefined, shape: CursorShap
 /** A page of a connection as the schema resolves it; totalCount is computed only when asked for. */
 export interface Page<T> {
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
   totalCount: () => Promise<number> | number;
 }
 
-/** Builds a page from rows fetched with `take: size + 1` (the extra row says whether there is a next page). */
-export function toPage<T>(rows: T[], size: number, cursorOf: (row: T) => string, totalCount: Page<T>['totalCount']): Page<T> {
-  const shown = rows.slice(0, size);
+/**
+ * The rows a window shows, in the list's order, from rows read with `take: rowsToRead(window)` in its
+ * reading order (db/keyset.ts, readingOrder: a backward window is read from its end), and whether the
+ * window holds more of them beyond the page, on the side the page was read towards.
+ * Paging forward, hasPreviousPage is false, and paging backward, hasNextPage is: the Relay connection spec
+ * allows it (and graphql-relay-js does the same), and the page on that side is the one the client came from.
+ */
+function shownRows<T>(rows: T[], window: PageWindow): { shown: T[]; hasNextPage: boolean; hasPreviousPage: boolean } {
+  const more = rows.length > window.size;
+  const shown = rows.length > window.size ? rows.slice(0, window.size) : rows;
+  if (!window.backward) return { shown, hasNextPage: more, hasPreviousPage: false };
+  return { shown: shown === rows ? [...rows].reverse() : shown.reverse(), hasNextPage: false, hasPreviousPage: more };
+}
+
+/** Builds a page from rows read for `window` (see shownRows). */
+export function toPage<T>(rows: T[], window: PageWindow, cursorOf: (row: T) => string, totalCount: Page<T>['totalCount']): Page<T> {
+  const { shown, hasNextPage, hasPreviousPage } = shownRows(rows, window);
   const edges = shown.map((node) => ({ cursor: cursorOf(node), node }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > size, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+    pageInfo: {
+      hasNextPage,
+      hasPreviousPage,
+      startCursor: edges.length ? edges[0].cursor : null,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
     totalCount,
   };
 }
@@ -158,13 +212,18 @@ class LazyEdge<T> {
   }
 }
 
-/** The page info of a lazy page: its end cursor made when read (see LazyEdge). */
+/** The page info of a lazy page: its start and end cursors made when read (see LazyEdge). */
 class LazyPageInfo<T> {
   constructor(
     readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+    private readonly first: T | undefined,
     private readonly last: T | undefined,
     private readonly cursorOf: (row: T) => string,
   ) {}
+  get startCursor(): string | null {
+    return this.first === undefined ? null : this.cursorOf(this.first);
+  }
   get endCursor(): string | null {
     return this.last === undefined ? null : this.cursorOf(this.last);
   }
@@ -174,16 +233,16 @@ class LazyPageInfo<T> {
  * toPage with the cursors made only when read: a list of groups with `members(first: 5)` on each rarely
  * asks for the members' cursors, and making them is a good part of resolving such a page.
  */
-export function lazyPage<T>(rows: T[], size: number, cursorOf: (row: T) => string, totalCount: Page<T>['totalCount']): Page<T> {
-  const shown = rows.slice(0, size);
+export function lazyPage<T>(rows: T[], window: PageWindow, cursorOf: (row: T) => string, totalCount: Page<T>['totalCount']): Page<T> {
+  const { shown, hasNextPage, hasPreviousPage } = shownRows(rows, window);
   return {
     edges: shown.map((node) => new LazyEdge(node, cursorOf)),
-    pageInfo: new LazyPageInfo(rows.length > size, shown[shown.length - 1], cursorOf),
+    pageInfo: new LazyPageInfo(hasNextPage, hasPreviousPage, shown[0], shown[shown.length - 1], cursorOf),
     totalCount,
   };
 }
 
 /** The page of a list that is empty by definition (e.g. an anonymous viewer's memberships). */
 export function emptyPage<T>(): Page<T> {
-  return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: () => 0 };
+  return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, totalCount: () => 0 };
 }

@@ -1,6 +1,7 @@
 /** `viewer`: who is asking, and their own memberships, join requests and create requests. */
 import type { Viewer as ViewerData } from '../auth/viewer.ts';
 import { builder } from '../builder.ts';
+import { pageArgs } from './connection.ts';
 import { GroupMemberConnection, membershipPage } from './members.ts';
 import { CreateRequestConnection, createRequestPage } from './create-requests.ts';
 import { JoinRequestConnection, joinRequestsToDecidePage, ownJoinRequestPage } from './join-requests.ts';
@@ -26,7 +27,7 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
     memberships: t.field({
       type: GroupMemberConnection,
       description: 'The viewer’s memberships, newest first (empty for anonymous viewers).',
-      args: { first: t.arg.int(), after: t.arg.string() },
+      args: pageArgs(t.arg),
       resolve: (viewer, args, ctx) => membershipPage(ctx, viewer.memberId, args),
     }),
     joinRequests: t.field({
@@ -35,7 +36,7 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
         'The viewer’s own join requests (of one status, or all), newest first, with their outcome: status, ' +
         'rejectionReason, decidedAt. Only in groups the viewer may see: a request whose group was made secret ' +
         'or deleted is gone from the list and its total. Empty for anonymous viewers.',
-      args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+      args: { status: t.arg({ type: RequestStatus }), ...pageArgs(t.arg) },
       resolve: (viewer, args, ctx) =>
         ownJoinRequestPage(ctx, viewer.memberId ? { memberId: viewer.memberId, status: args.status } : null, args),
     }),
@@ -45,13 +46,13 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
         'Join requests the viewer may decide, across groups, oldest first (PENDING by default, `status: null` for every status): ' +
         'in groups where they are an admin, or a member when membersCanApprove; in every group for Groups Managers. ' +
         'An admin’s queue of requests waiting, in one list. Empty for anonymous viewers.',
-      args: { status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }), first: t.arg.int(), after: t.arg.string() },
+      args: { status: t.arg({ type: RequestStatus, defaultValue: 'PENDING' }), ...pageArgs(t.arg) },
       resolve: (_viewer, args, ctx) => joinRequestsToDecidePage(ctx, args.status ?? null, args),
     }),
     createRequests: t.field({
       type: CreateRequestConnection,
       description: 'The viewer’s own create requests (of one status, or all), newest first. Empty for anonymous viewers.',
-      args: { status: t.arg({ type: RequestStatus }), first: t.arg.int(), after: t.arg.string() },
+      args: { status: t.arg({ type: RequestStatus }), ...pageArgs(t.arg) },
       resolve: (viewer, args, ctx) =>
         createRequestPage(ctx, viewer.memberId ? { requestedBy: viewer.memberId, status: args.status } : null, args),
     }),
