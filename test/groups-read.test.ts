@@ -43,6 +43,27 @@ describe('one group of each privacy', () => {
     }
   });
 
+  // Relay refetches through node(id:): the same groups as group(id:), hidden ones null with nothing else said.
+  it.each(Object.keys(VIEWERS) as ViewerName[])('node and nodes show %s exactly the groups they may see', async (who) => {
+    const ids = PRIVACIES.map((privacy) => groups[privacy].id);
+    const expected = PRIVACIES.map((privacy) =>
+      SEES[who].includes(privacy) ? { __typename: 'Group', id: groups[privacy].id, name: groups[privacy].name, viewerCan: { view: true } } : null,
+    );
+    const node = `query($id: ID!) { node(id: $id) { __typename id ... on Group { name viewerCan { view } } } }`;
+    for (const [i, id] of ids.entries()) expect(await gw.as(VIEWERS[who])(node, { id })).toEqual({ status: 200, data: { node: expected[i] } });
+    const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Group { name viewerCan { view } } } }`;
+    // In the order asked, an unknown id and a repeated one included.
+    const asked = [...ids, 'no-such-group', ids[2]];
+    expect(await gw.as(VIEWERS[who])(nodes, { ids: asked })).toEqual({ status: 200, data: { nodes: [...expected, null, expected[2]] } });
+  });
+
+  it('nodes takes at most 100 ids', async () => {
+    const query = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`;
+    expect(ok(await gw.as(member)(query, { ids: Array.from({ length: 100 }, (_, i) => `g${i}`) })).nodes).toHaveLength(100);
+    const refused = await gw.as(member)(query, { ids: Array.from({ length: 101 }, (_, i) => `g${i}`) });
+    expect(refused.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', '"ids" must hold at most 100 ids.']]);
+  });
+
   it.each(Object.keys(VIEWERS) as ViewerName[])('groups lists and counts for %s only the groups they may see', async (who) => {
     const data = ok(await gw.as(VIEWERS[who])(`{ groups { totalCount edges { node { id } } pageInfo { hasNextPage } } }`));
     const expected = [...SEES[who]].reverse().map((p) => groups[p].id); // newest first by default

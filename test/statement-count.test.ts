@@ -135,6 +135,21 @@ describe('statement counts do not grow with the page size', () => {
     expect(runs[0].statements).toBeLessThanOrEqual(4);
   });
 
+  it('nodes(ids:) with every per-group field', async () => {
+    const ids: string[] = ok(await gw.as(manager)(`{ groups(first: 50) { edges { node { id } } } }`)).groups.edges.map((e: any) => e.node.id);
+    const query = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Group { ${GROUP_FIELDS} } } }`;
+    const runs = [];
+    for (const size of [5, 50]) {
+      gw.statements.length = 0;
+      const data = ok(await gw.as(member)(query, { ids: ids.slice(0, size) }));
+      runs.push({ first: size, statements: gw.statements.length, edges: data.nodes.filter((n: unknown) => n !== null).length });
+    }
+    // The groups, the viewer's standing in them, their members, their rules and questions: whatever the ids.
+    expect(new Set(runs.map((r) => r.statements)).size).toBe(1);
+    console.log(`nodes: ${runs.map((r) => `${r.first} ids (${r.edges} seen) = ${r.statements} statements`).join('; ')}`);
+    expect(runs[1].edges).toBeGreaterThan(runs[0].edges);
+  });
+
   // Backward pages (`last`) are the same statements read from the other end: as flat, and no more of them.
   it('paging backward: groups with members and joinRequests on each, and a member’s memberships', async () => {
     const forward = `query($first: Int) { groups(first: $first) { totalCount edges { node { ${GROUP_FIELDS}

@@ -47,6 +47,7 @@ const OPEN_TYPES = [
   'LeaveGroupPayload',
   'RemoveGroupMembersPayload',
   'GroupEvent',
+  'Node',
 ] as const;
 
 export const permissionMap = {
@@ -54,6 +55,8 @@ export const permissionMap = {
     viewer: allow,
     group: allow, // filtered by visibility in its resolver: a hidden group is null
     groupBySlug: allow,
+    node: allow, // a group by id, as `group`: null when hidden
+    nodes: allow,
     groups: allow, // filtered by visibility in its query
     memberships: and(isSignedIn, canListMembershipsOf),
     createRequests: and(isSignedIn, isGroupsManager),

@@ -16,6 +16,7 @@ import { readGroup, readGroupPage, type GroupSortColumn } from '../db/group-list
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
 import { CreateRequest } from './create-requests.ts';
+import { Node } from './node.ts';
 
 export const GroupPermissionsType = builder
   .objectRef<ReturnType<typeof groupPermissions>>('GroupPermissions')
@@ -42,6 +43,7 @@ export const GroupPermissionsType = builder
   });
 
 export const Group = builder.prismaObject('Group', {
+  interfaces: [Node],
   fields: (t) => ({
     id: t.exposeID('id'),
     slug: t.exposeString('slug'),
@@ -155,6 +157,9 @@ async function readVisibleGroup(ctx: Context, by: { id: string } | { slug: strin
   return found.group;
 }
 
+/** The most ids `nodes` takes: a page's worth, as MAX_PAGE_SIZE's default. */
+const MAX_NODES = 100;
+
 builder.queryFields((t) => ({
   group: t.field({
     type: Group,
@@ -169,6 +174,24 @@ builder.queryFields((t) => ({
     description: 'A group by slug; null when it does not exist or the viewer may not see it.',
     args: { slug: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => readVisibleGroup(ctx, { slug: args.slug }),
+  }),
+  node: t.field({
+    type: Node,
+    nullable: true,
+    description: 'Relay’s refetch: the node (a group) with this id, as `group(id:)` answers; null when there is none or the viewer may not see it.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => readVisibleGroup(ctx, { id: String(args.id) }),
+  }),
+  nodes: t.field({
+    type: [Node],
+    nullable: { list: false, items: true },
+    description: `The nodes (groups) with these ids, in their order, each as \`node(id:)\` answers: null where there is none or the viewer may not see it. At most ${MAX_NODES} ids.`,
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      if (args.ids.length > MAX_NODES) throw badInput(`"ids" must hold at most ${MAX_NODES} ids.`);
+      // Batched: one statement for the groups and one for the viewer's standing in them (loaders.ts).
+      return Promise.all(args.ids.map((id) => visibleGroupById(ctx, String(id))));
+    },
   }),
   groups: t.field({
     type: GroupConnection,
