@@ -13,6 +13,7 @@ import { createEventBus } from '../src/pubsub.ts';
 import { Audience } from '../src/live/audience.ts';
 import { createLoaders } from '../src/loaders.ts';
 import { secretKey, type Viewer } from '../src/auth/viewer.ts';
+import { tokenVerifier } from '../src/auth/tokens.ts';
 import type { Context } from '../src/context.ts';
 import * as groups from '../src/domain/groups.ts';
 import * as membership from '../src/domain/membership.ts';
@@ -30,7 +31,7 @@ function as(memberId: string, isGroupsManager = false) {
     config,
     events: createEventBus(),
     audience: new Audience(db, config.jwtSecret),
-    jwtKey: secretKey(config.jwtSecret),
+    tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
     viewer,
     loaders: createLoaders(db, viewer),
   };

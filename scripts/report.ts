@@ -84,8 +84,18 @@ function parseOptions() {
 
 /** A Groups Manager's token for this run only, signed as the gateway verifies it. */
 async function managerToken(): Promise<string> {
-  const { jwtSecret } = loadConfig();
-  return signToken(secretKey(jwtSecret), { sub: 'groups-report', manager: true, expiresIn: '5m' });
+  const { jwtSecret, tokens } = loadConfig();
+  if (tokens.jwksUrl || tokens.publicKeyPem) {
+    fail(`This gateway takes tokens from your identity provider: pass a Groups Manager's token with --token.\n${USAGE}`, 2);
+  }
+  return signToken(secretKey(jwtSecret), {
+    sub: 'groups-report',
+    manager: true,
+    expiresIn: '5m',
+    ...(tokens.issuer ? { issuer: tokens.issuer } : {}),
+    ...(tokens.audience ? { audience: tokens.audience } : {}),
+    rolesClaim: tokens.rolesClaim,
+  });
 }
 
 async function fetchReport(url: string, token: string, top: number): Promise<ReportData> {

@@ -46,10 +46,25 @@ if (memberIdOf(values.sub) !== values.sub) {
   fail(`--sub must be a member id: not blank, no surrounding spaces, at most ${LIMITS.id} characters, no control characters.`);
 }
 // The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
-const { jwtSecret: secret } = loadConfig();
+const { jwtSecret: secret, tokens } = loadConfig();
+if (tokens.jwksUrl || tokens.publicKeyPem) {
+  console.error(
+    `This gateway takes tokens from your identity provider (${tokens.jwksUrl ? 'JWT_JWKS_URL' : 'JWT_PUBLIC_KEY'} is set), ` +
+      'and refuses tokens signed with JWT_SECRET: sign in there for a token, or unset it for local tokens.',
+  );
+  process.exit(2);
+}
 let token: string;
 try {
-  token = await signToken(secretKey(secret), { sub: values.sub, name: values.name, manager: values.manager, expiresIn: values.expires });
+  token = await signToken(secretKey(secret), {
+    sub: values.sub,
+    name: values.name,
+    manager: values.manager,
+    expiresIn: values.expires,
+    ...(tokens.issuer ? { issuer: tokens.issuer } : {}),
+    ...(tokens.audience ? { audience: tokens.audience } : {}),
+    rolesClaim: tokens.rolesClaim,
+  });
 } catch (error) {
   fail(`--expires ${values.expires}: ${(error as Error).message}.`); // jose: "Invalid time period format"
 }

@@ -15,6 +15,7 @@ import { createEventBus } from './pubsub.ts';
 import { Audience } from './live/audience.ts';
 import { createContext, type AppServices } from './context.ts';
 import { secretKey } from './auth/viewer.ts';
+import { tokenVerifier } from './auth/tokens.ts';
 import { permissionMiddleware } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
 import { checkReadiness, useReadiness } from './health.ts';
@@ -146,7 +147,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       log: (message) => observability.logger.warn(message),
     }),
     audience: new Audience(db, config.jwtSecret),
-    jwtKey: secretKey(config.jwtSecret),
+    tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;

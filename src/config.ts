@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE } from './db/defaults.ts';
 
 /**
@@ -20,12 +20,15 @@ export interface Config {
   /** DATABASE_POOL_SIZE (default twice the cores plus one): connections in the PostgreSQL pool. */
   databasePoolSize: number;
   /**
-   * JWT_SECRET: the HS256 secret tokens are signed with. Required in production. In development, when unset,
-   * a secret is generated once into data/dev-jwt-secret (and announced), so `npm run token` signs with it too.
+   * JWT_SECRET: the HS256 secret tokens are signed with (unless JWT_JWKS_URL or JWT_PUBLIC_KEY say otherwise),
+   * and the key of the live events' ids. Required in production. In development, when unset, a secret is
+   * generated once into data/dev-jwt-secret (and announced), so `npm run token` signs with it too.
    */
   jwtSecret: string;
   /** Where the development secret came from, when JWT_SECRET was not set. */
   jwtSecretFile: string | null;
+  /** How tokens are verified, when not with JWT_SECRET: see TokenConfig below. */
+  tokens: TokenConfig;
   /** MAX_PAGE_SIZE (default 100): the largest `first` a connection accepts. */
   maxPageSize: number;
   /** DEFAULT_PAGE_SIZE (default 20): the page size when `first` is omitted. */
@@ -83,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE),
     jwtSecret,
     jwtSecretFile,
+    tokens: tokensFromEnv(env),
     maxPageSize,
     defaultPageSize: Math.min(intFromEnv(env, 'DEFAULT_PAGE_SIZE', 20), maxPageSize),
     observability: observabilityFromEnv(env, nodeEnv),
@@ -90,6 +94,70 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     live: liveFromEnv(env),
     limits: limitsFromEnv(env, nodeEnv),
   };
+}
+
+// --- Tokens from an identity provider (src/auth/tokens.ts) ---
+
+/** The asymmetric algorithms a token may be signed with when a public key or a JWKS verifies it. */
+export const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export interface TokenConfig {
+  /**
+   * JWT_JWKS_URL (default none): the identity provider's JSON Web Key Set (https, or http on loopback). When
+   * set, tokens are verified with its keys (chosen by the token's `kid`; the set is fetched again when a
+   * token names a key it lacks, at most every 30 s), and HS256 tokens are refused.
+   */
+  jwksUrl: string | null;
+  /**
+   * JWT_PUBLIC_KEY (default none): the identity provider's public key, as PEM text (`-----BEGIN PUBLIC
+   * KEY-----`, or a certificate; `\n` may stand for its line breaks) or the path of a file holding it. When
+   * set, tokens are verified with it and HS256 tokens are refused. Not with JWT_JWKS_URL.
+   */
+  publicKeyPem: string | null;
+  /** JWT_ISSUER (default none): when set, a token's `iss` must be this. */
+  issuer: string | null;
+  /** JWT_AUDIENCE (default none): when set, a token's `aud` must be (or hold) this. */
+  audience: string | null;
+  /** JWT_ROLES_CLAIM (default `roles`): the claim holding the caller's roles (`groups-manager` among them). */
+  rolesClaim: string;
+}
+
+function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
+  const jwksUrl = env.JWT_JWKS_URL?.trim() || null;
+  const publicKey = env.JWT_PUBLIC_KEY?.trim() || null;
+  if (jwksUrl && publicKey) throw new Error('Set JWT_JWKS_URL or JWT_PUBLIC_KEY, not both');
+  if (jwksUrl) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new Error(`JWT_JWKS_URL must be an https URL, got "${jwksUrl}"`);
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+      throw new Error(`JWT_JWKS_URL must be an https URL (http only on loopback), got "${jwksUrl}"`);
+    }
+  }
+  let publicKeyPem: string | null = null;
+  if (publicKey) {
+    if (publicKey.includes('-----BEGIN')) publicKeyPem = publicKey.replace(/\\n/g, '\n');
+    else {
+      try {
+        publicKeyPem = fs.readFileSync(publicKey, 'utf8');
+      } catch {
+        throw new Error(`JWT_PUBLIC_KEY must be PEM text or the path of a PEM file, and "${publicKey}" cannot be read`);
+      }
+    }
+    // Read now, so that a key that is not one stops the start rather than every request.
+    if (publicKeyPem.includes('PRIVATE KEY')) throw new Error('JWT_PUBLIC_KEY holds a private key: give the public key (or certificate) only');
+    try {
+      createPublicKey(publicKeyPem);
+    } catch {
+      throw new Error('JWT_PUBLIC_KEY is not a PEM public key or certificate');
+    }
+  }
+  const rolesClaim = env.JWT_ROLES_CLAIM?.trim() || 'roles';
+  return { jwksUrl, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim };
 }
 
 // --- Observability: metrics, logs, traces (src/observability/) ---

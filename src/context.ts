@@ -6,6 +6,7 @@ import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
 import { unauthenticated } from './errors.ts';
+import type { TokenVerifier } from './auth/tokens.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -14,7 +15,8 @@ export interface AppServices {
   events: EventBus;
   /** Decides live-event delivery with fresh, per-event batched lookups. */
   audience: Audience;
-  jwtKey: Uint8Array;
+  /** Checks tokens: with JWT_SECRET, or with the identity provider's keys (auth/tokens.ts). */
+  tokens: TokenVerifier;
 }
 
 /** What every resolver and rule receives: the viewer (token parsed once), fresh loaders, the services. */
@@ -44,9 +46,9 @@ export function createContext(
   const fromConnection = initial.connectionParams ? connectionAuthorization(initial.connectionParams) : undefined;
   const header =
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');
-  const known = knownViewer(header, services.jwtKey);
+  const known = knownViewer(header, services.tokens);
   if (known) return contextOf(services, known);
-  return verifyViewer(header!, services.jwtKey).then((viewer) => contextOf(services, viewer));
+  return verifyViewer(header!, services.tokens).then((viewer) => contextOf(services, viewer));
 }
 
 /**
@@ -62,14 +64,14 @@ const contextOf = (services: AppServices, viewer: Viewer): Context => ({
   config: services.config,
   events: services.events,
   audience: services.audience,
-  jwtKey: services.jwtKey,
+  tokens: services.tokens,
   viewer,
   loaders: createLoaders(services.db, viewer),
 });
 
-/** Tokens remembered as verified, per signing key (the most recently used last). */
+/** Tokens remembered as verified, per verifier (the most recently used last). */
 const VERIFIED_TOKENS = 10_000;
-const verified = new WeakMap<Uint8Array, Map<string, Viewer>>();
+const verified = new WeakMap<TokenVerifier, Map<string, Viewer>>();
 
 /**
  * Each token is verified once: a client sends the same token with every request until it expires, and
@@ -80,7 +82,7 @@ const verified = new WeakMap<Uint8Array, Map<string, Viewer>>();
  * knownViewer() answers without verifying: the anonymous viewer when there is no token, a remembered
  * viewer for a token verified before and not expired, else null (the token must be verified).
  */
-function knownViewer(header: string | null | undefined, key: Uint8Array): Viewer | null {
+function knownViewer(header: string | null | undefined, key: TokenVerifier): Viewer | null {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   const tokens = verified.get(key);
   const known = tokens?.get(header);
@@ -91,7 +93,7 @@ function knownViewer(header: string | null | undefined, key: Uint8Array): Viewer
   return known;
 }
 
-async function verifyViewer(header: string, key: Uint8Array): Promise<Viewer> {
+async function verifyViewer(header: string, key: TokenVerifier): Promise<Viewer> {
   const viewer = await viewerFromAuthorization(header, key);
   if (viewer.memberId !== null) {
     let tokens = verified.get(key);

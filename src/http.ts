@@ -28,6 +28,8 @@ export interface RunningServer {
 
 /** How long close() waits for in-flight requests before cutting the remaining connections. */
 const SHUTDOWN_GRACE_MS = 5_000;
+/** The WebSocket close code of a server that cannot serve now but may soon (RFC 6455's registry: 1013). */
+const TRY_AGAIN_LATER = 1013;
 
 /**
  * A GraphQL error with one of the contract's codes (graphql-ws hands errors to clients as they are): its own
@@ -152,14 +154,22 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     {
       // The token is checked at connection_init: a bad one is graphql-ws's Forbidden close (4403), rather
       // than every operation of the connection failing. When it expires, the connection is closed (4401).
+      // A token that could not be checked (the identity provider's keys out of reach) is not the client's
+      // fault: the socket is closed with 1013, "Try Again Later", which graphql-ws clients retry (they give
+      // up on graphql-ws's own 4500), and the failure is logged.
       onConnect: async (ctx) => {
         const authorization = connectionAuthorization(ctx.connectionParams);
         if (authorization != null && typeof authorization !== 'string') return false;
         try {
-          const viewer = await viewerFromAuthorization(authorization, app.services.jwtKey);
+          const viewer = await viewerFromAuthorization(authorization, app.services.tokens);
           closeWhenTokenExpires(ctx.extra.socket, viewer.expiresAt);
           return true;
-        } catch {
+        } catch (error) {
+          if (!(error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED')) {
+            app.logger.error({ err: error }, 'a WebSocket token could not be checked');
+            // The first close frame is the one sent: graphql-ws's own 4403 that follows is not.
+            ctx.extra.socket.close(TRY_AGAIN_LATER, 'Try again later');
+          }
           return false;
         }
       },

@@ -15,7 +15,8 @@ function configFromEnv(): Config {
 }
 
 const config = configFromEnv();
-if (config.jwtSecretFile) {
+const fromProvider = config.tokens.jwksUrl ? 'JWT_JWKS_URL' : config.tokens.publicKeyPem ? 'JWT_PUBLIC_KEY' : null;
+if (config.jwtSecretFile && !fromProvider) {
   // Tokens are only as secret as this file: say so, so nobody runs a shared deployment on it by accident.
   console.warn(
     `JWT_SECRET is not set: signing tokens with the development secret in ${config.jwtSecretFile} ` +
@@ -35,7 +36,8 @@ const server = await startServer(config).catch((error: Error) => {
   process.exit(1);
 });
 const live = config.redisUrl ? 'through Redis' : 'in-process';
-console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]}, live events: ${live})`);
+const tokens = fromProvider ? `tokens: identity provider (${fromProvider})` : 'tokens: JWT_SECRET';
+console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]}, live events: ${live}, ${tokens})`);
 
 let stopping = false;
 async function shutdown(signal: NodeJS.Signals) {

@@ -8,7 +8,8 @@ import { runToEnd, stopProcesses } from './helpers/process.ts';
 
 afterAll(stopProcesses);
 
-const token = (args: string[]) => runToEnd(['scripts/token.ts', ...args], { NODE_ENV: 'test', JWT_SECRET: TEST_SECRET });
+const token = (args: string[], env: Record<string, string> = {}) =>
+  runToEnd(['scripts/token.ts', ...args], { NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, ...env });
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.trim().split('.')[1], 'base64url').toString());
 
 describe('npm run token', () => {
@@ -18,6 +19,20 @@ describe('npm run token', () => {
     const payload = claims(run.stdout);
     expect(payload).toMatchObject({ sub: 'alice', name: 'Alice Liddell', roles: ['groups-manager'] });
     expect(payload.exp - payload.iat).toBe(600);
+  });
+
+  it('signs with the issuer, audience and roles claim the gateway checks', async () => {
+    const run = await token(['--sub', 'boss', '--manager'], { JWT_ISSUER: 'groups-site', JWT_AUDIENCE: 'groups-gateway', JWT_ROLES_CLAIM: 'app_roles' });
+    expect(run.code).toBe(0);
+    const payload = claims(run.stdout);
+    expect(payload).toMatchObject({ sub: 'boss', iss: 'groups-site', aud: 'groups-gateway', app_roles: ['groups-manager'] });
+    expect(payload.roles).toBeUndefined();
+  });
+
+  it('prints no token when the gateway takes them from an identity provider', async () => {
+    const run = await token(['--sub', 'alice'], { JWT_JWKS_URL: 'https://id.example.com/.well-known/jwks.json' });
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(run.stderr).toMatch(/identity provider \(JWT_JWKS_URL is set\)/);
   });
 
   it('prints the usage on --help', async () => {

@@ -14,6 +14,7 @@ import { buildSchema, GraphQLScalarType } from 'graphql';
 import { counters, serve } from '../child.ts';
 import { graphqlServer } from './graphql-http.ts';
 import { secretKey, viewerFromAuthorization, type Viewer } from '../../src/auth/viewer.ts';
+import { tokenVerifier } from '../../src/auth/tokens.ts';
 import { groupPermissions } from '../../src/auth/policy.ts';
 import { cursorShape, encodeCursor } from '../../src/schema/pagination.ts';
 import { DEFAULT_POOL_SIZE } from '../../src/db/defaults.ts';
@@ -63,7 +64,7 @@ function postgres(connectionString: string): Sql {
 
 const db = url.startsWith('file:') ? sqlite(url.slice('file:'.length)) : postgres(url);
 const isSqlite = url.startsWith('file:');
-const jwtKey = secretKey(process.env.JWT_SECRET!);
+const tokens = tokenVerifier(secretKey(process.env.JWT_SECRET!), { jwksUrl: null, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles' });
 
 const date = (value: unknown) => (value instanceof Date ? value : new Date(value as string));
 const bool = (value: unknown) => value === true || value === 1 || value === 1n;
@@ -260,7 +261,7 @@ queryFields.groupBySlug.resolve = (_root, args, ctx) => resolvers.Query.groupByS
 
 const server = graphqlServer(schema, async (req): Promise<Ctx> => {
   const ctx: Ctx = {
-    viewer: await viewerFromAuthorization(req.headers.authorization, jwtKey),
+    viewer: await viewerFromAuthorization(req.headers.authorization, tokens),
     members: memberLoader(() => ctx),
     membersTake: 21,
   };

@@ -1,6 +1,7 @@
-import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import { badToken } from '../errors.ts';
 import { LIMITS, memberIdOf } from '../domain/validate.ts';
+import { TokenRefused, type TokenVerifier } from './tokens.ts';
 
 /** The `roles` claim value that makes a caller a Groups Manager. */
 export const GROUPS_MANAGER_ROLE = 'groups-manager';
@@ -42,12 +43,14 @@ export function connectionAuthorization(params: Record<string, unknown> | null |
 
 /**
  * Turns an `Authorization` header value into a viewer. No header is the anonymous viewer; anything else
- * that is not a valid, unexpired HS256 token with a `sub` is UNAUTHENTICATED (never silently anonymous).
+ * that is not a valid, unexpired token with a `sub` (auth/tokens.ts: signed with JWT_SECRET, or by the
+ * identity provider) is UNAUTHENTICATED (never silently anonymous). A token that could not be checked (the
+ * provider's keys out of reach) is the server's failure, not the client's: that error goes on as it is.
  * The `sub` must be a member id by the rules of the ids clients name (domain/validate.ts: memberIdOf), as
  * written, untrimmed: a member who signs in can then always be named by an admin (removed, approved,
  * given a role), and no id the database cannot store reaches it.
  */
-export async function viewerFromAuthorization(header: string | null | undefined, secret: Uint8Array): Promise<Viewer> {
+export async function viewerFromAuthorization(header: string | null | undefined, tokens: TokenVerifier): Promise<Viewer> {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   // Repeated headers arrive combined into a list (http.ts); a token has no comma.
   if (header.includes(',')) throw badToken('Send one Authorization header with one "Bearer <token>".');
@@ -55,9 +58,10 @@ export async function viewerFromAuthorization(header: string | null | undefined,
   if (!match) throw badToken('The Authorization header must be "Bearer <token>".');
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'] }));
-  } catch {
-    throw badToken('The token is invalid or expired. Sign in again.');
+    payload = await tokens.verify(match[1]);
+  } catch (error) {
+    if (error instanceof TokenRefused) throw badToken('The token is invalid or expired. Sign in again.');
+    throw error;
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw badToken('The token is invalid or expired. Sign in again.');
@@ -65,7 +69,8 @@ export async function viewerFromAuthorization(header: string | null | undefined,
   if (memberIdOf(payload.sub) !== payload.sub) {
     throw badToken(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control or bidirectional control characters).`);
   }
-  const roles = Array.isArray(payload.roles) ? payload.roles : [];
+  const claimed = payload[tokens.rolesClaim];
+  const roles = Array.isArray(claimed) ? claimed : [];
   return {
     memberId: payload.sub,
     name: typeof payload.name === 'string' ? payload.name : null,
@@ -74,18 +79,23 @@ export async function viewerFromAuthorization(header: string | null | undefined,
   };
 }
 
-/** Signs a token for local use and tests (`npm run token`). */
+/**
+ * Signs a token for local use and tests (`npm run token`), with the issuer, audience and roles claim the
+ * gateway is configured to check (JWT_ISSUER, JWT_AUDIENCE, JWT_ROLES_CLAIM), when given.
+ */
 export async function signToken(
   secret: Uint8Array,
-  claims: { sub: string; name?: string; manager?: boolean; expiresIn?: string | number },
+  claims: { sub: string; name?: string; manager?: boolean; expiresIn?: string | number; issuer?: string; audience?: string; rolesClaim?: string },
 ): Promise<string> {
   const jwt = new SignJWT({
     ...(claims.name ? { name: claims.name } : {}),
-    roles: claims.manager ? [GROUPS_MANAGER_ROLE] : [],
+    [claims.rolesClaim ?? 'roles']: claims.manager ? [GROUPS_MANAGER_ROLE] : [],
   })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.sub)
     .setIssuedAt();
+  if (claims.issuer) jwt.setIssuer(claims.issuer);
+  if (claims.audience) jwt.setAudience(claims.audience);
   jwt.setExpirationTime(claims.expiresIn ?? '12h');
   return jwt.sign(secret);
 }
