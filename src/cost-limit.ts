@@ -1,20 +1,28 @@
 /**
  * The cost limit (MAX_COST), with the page sizes an operation will really have.
  *
- * GraphQL Armor's cost estimate multiplies a page by its `first` only when `first` is written in the
- * document as a number: a `first` passed as a variable, or left out (DEFAULT_PAGE_SIZE applies), counted
- * as 1, and a `last` not at all. Pages of 100 nested in pages of 100, with their sizes in variables, passed
- * the limit (one anonymous request: 48 MB of answer and 6 s of a blocked event loop). Armor's rule is kept,
- * and is given the document with every page's size written in as `first`: the number given (in `first` or
- * `last`), the variable's value (or its default), or DEFAULT_PAGE_SIZE. Written by hand because no cost library reads variables; what it adds is that rewrite.
+ * GraphQL Armor's cost estimate multiplies a page by its `first` (or `last`) only when it is written in the
+ * document as a number: one passed as a variable, or left out (DEFAULT_PAGE_SIZE applies), counted as 1.
+ * Pages of 100 nested in pages of 100, with their sizes in variables, passed the limit (one anonymous
+ * request: 48 MB of answer and 6 s of a blocked event loop). A list sized by the ids it is given
+ * (`nodes(ids:)`, a mutation's `memberIds`) counted as one item however many ids it named. Armor's rule is
+ * kept, and is given the operation that runs with every page's size written in as `first`: the number given
+ * (in `first` or `last`), the variable's value (or the running operation's default for it), the length of
+ * the list of ids, or DEFAULT_PAGE_SIZE. Written by hand because no cost library reads variables; what it
+ * adds is that rewrite.
  *
  * It runs when the operation runs (execute or subscribe), once the variables are known, and before any
- * resolver. A document whose page sizes are all written in (or left out) has one cost whatever its
- * variables: that verdict is kept with the document, so a repeated document costs a WeakMap lookup. One whose
- * pages are sized by variables keeps a verdict per combination of their values (an estimate is about 0.1 ms).
+ * resolver. Only the operation that runs is estimated (with the fragments), each variable read from its own
+ * declarations: a document's other operations neither refuse it nor lend it their defaults. An operation
+ * whose page sizes are all written in (or left out) has one cost whatever its variables: that verdict is
+ * kept with the document, so a repeated document costs a WeakMap lookup. One whose pages are sized by
+ * variables keeps a verdict per combination of their sizes (an estimate is about 0.1 ms).
  */
 import {
+  getNullableType,
+  getOperationAST,
   GraphQLError,
+  isListType,
   Kind,
   TypeInfo,
   validate,
@@ -23,8 +31,11 @@ import {
   type ArgumentNode,
   type DocumentNode,
   type FieldNode,
+  type GraphQLField,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type ValidationRule,
+  type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -37,115 +48,158 @@ export interface PageSizes {
 
 type Variables = Record<string, unknown> | null | undefined;
 
-/**
- * What is known of a document: its refusals, when no variable sizes a page; else the variables that do, and
- * the refusals found for each combination of their values (a few: clients page by a handful of sizes).
- */
-type Verdict =
-  | { readonly errors: readonly GraphQLError[] }
-  | { readonly sizedBy: readonly string[]; readonly bySizes: Map<string, readonly GraphQLError[]> };
+/** The operation that runs, with the document's fragments: what is estimated. */
+interface Running {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+}
 
-/** The most combinations of page sizes kept for one document; past it, they are forgotten and found again. */
+/**
+ * What is known of an operation: its refusals, when no variable sizes a page; else the variables that do,
+ * and the refusals found for each combination of their sizes (a few: clients page by a handful of sizes).
+ */
+type Verdict = Running &
+  ({ readonly errors: readonly GraphQLError[] } | { readonly sizedBy: readonly string[]; readonly bySizes: Map<string, readonly GraphQLError[]> });
+
+/** The most combinations of page sizes kept for one operation; past it, they are forgotten and found again. */
 const SIZES_KEPT = 32;
 
 /** The arguments that size a page: `first`, or `last` when paging backward. */
 const isPageSize = (name: string) => name === 'first' || name === 'last';
 
-/** The variables that give a page's `first` or `last` somewhere in the document. */
-function pageSizeVariables(document: DocumentNode): string[] {
+/**
+ * The arguments of `node` (a field of definition `field`) that size its result, if it has a size: a
+ * connection's `first` and `last`; the lists of ids (or of items) of a field that returns one item for each
+ * (`nodes(ids:)`, `assignRole(memberIds:)`).
+ */
+function sizingOf(field: GraphQLField<unknown, unknown> | null | undefined, node: FieldNode): { page: boolean; args: ArgumentNode[] } | null {
+  if (!field) return null;
+  if (field.args.some((arg) => arg.name === 'first')) {
+    return { page: true, args: node.arguments?.filter((arg) => isPageSize(arg.name.value)) ?? [] };
+  }
+  if (!isListType(getNullableType(field.type))) return null;
+  const lists = new Set(field.args.filter((arg) => isListType(getNullableType(arg.type))).map((arg) => arg.name));
+  if (lists.size === 0) return null;
+  return { page: false, args: node.arguments?.filter((arg) => lists.has(arg.name.value)) ?? [] };
+}
+
+/** The variables that size a page or a list somewhere in the running operation (or its fragments). */
+function sizeVariables(schema: GraphQLSchema, running: Running): string[] {
   const names = new Set<string>();
-  visit(document, {
-    Argument(node) {
-      if (isPageSize(node.name.value) && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
-    },
-  });
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    running.document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node: FieldNode) {
+        for (const arg of sizingOf(typeInfo.getFieldDef(), node)?.args ?? []) {
+          if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+        }
+      },
+    }),
+  );
   return [...names];
 }
 
-/**
- * The page size a variable gives: its value when a number; when left out, the operation's default for it
- * (a null given overrides the default, as graphql's coercion does); else null (the default page size).
- */
-function variableSize(name: string, document: DocumentNode, variables: Variables): number | null {
-  const given = variables?.[name];
-  if (typeof given === 'number') return given;
-  if (given !== undefined) return null;
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const declared = definition.variableDefinitions?.find((v) => v.variable.name.value === name);
-    if (declared?.defaultValue?.kind === Kind.INT) return Number(declared.defaultValue.value);
-  }
+/** The size a value gives: a number as itself, a list by its length (null when it does not say). */
+function sizeOfValue(value: unknown): number | null {
+  if (typeof value === 'number') return value;
+  if (Array.isArray(value)) return value.length;
   return null;
 }
 
-/** The page size a `first` or `last` argument gives, as a number (null when it does not say). */
-function givenSize(argument: ArgumentNode, document: DocumentNode, variables: Variables): number | null {
-  const value = argument.value;
+/** The size a literal gives: an integer as itself, a list by its length, one item for anything else. */
+function sizeOfLiteral(value: ValueNode, page: boolean): number | null {
   if (value.kind === Kind.INT) return Number(value.value);
-  if (value.kind !== Kind.VARIABLE) return null;
-  return variableSize(value.name.value, document, variables);
+  if (value.kind === Kind.LIST) return value.values.length;
+  return page ? null : 1;
 }
 
 /**
- * The size of a page: the larger of its `first` and `last` (a page given both is refused when it runs, but
- * is not estimated the smaller for it), DEFAULT_PAGE_SIZE when neither says.
+ * The size a variable gives: its value (a number, or a list's length); when left out, the running
+ * operation's default for it (a null given overrides the default, as graphql's coercion does); else null.
  */
-function pageSizeOf(sizing: readonly ArgumentNode[], document: DocumentNode, variables: Variables, sizes: PageSizes): number {
+function variableSize(name: string, operation: OperationDefinitionNode, variables: Variables): number | null {
+  const given = variables?.[name];
+  if (given !== undefined) return sizeOfValue(given);
+  const declared = operation.variableDefinitions?.find((v) => v.variable.name.value === name);
+  return declared?.defaultValue ? sizeOfLiteral(declared.defaultValue, true) : null;
+}
+
+/**
+ * The size of a page or list: the largest its sizing arguments give (a page given both `first` and `last`
+ * is refused when it runs, but is not estimated the smaller for it); DEFAULT_PAGE_SIZE for a page that does
+ * not say, one item for a list that does not.
+ */
+function sizeOf(sizing: { page: boolean; args: ArgumentNode[] }, running: Running, variables: Variables, sizes: PageSizes): number {
   let size: number | null = null;
-  for (const argument of sizing) {
-    const given = givenSize(argument, document, variables);
+  for (const argument of sizing.args) {
+    const value = argument.value;
+    const given = value.kind === Kind.VARIABLE ? variableSize(value.name.value, running.operation, variables) : sizeOfLiteral(value, sizing.page);
     if (given !== null) size = Math.max(size ?? given, given);
   }
-  return size ?? sizes.defaultPageSize;
+  return size ?? (sizing.page ? sizes.defaultPageSize : 1);
 }
 
 /**
- * The document with every page's size written in as `first: N`, N within [0, maxPageSize], in place of its
- * `first` and `last` (the estimate reads `first` only). A page is a field that takes a `first` argument
- * (every connection of the schema, each of which takes `last` too).
+ * The running operation with every page's and list's size written in as `first: N`, N within
+ * [0, maxPageSize], in place of its `first` and `last` (the estimate reads the first of those it finds).
  */
-export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, variables: Variables, sizes: PageSizes): DocumentNode {
+export function withPageSizes(schema: GraphQLSchema, running: Running, variables: Variables, sizes: PageSizes): DocumentNode {
   const typeInfo = new TypeInfo(schema);
   return visit(
-    document,
+    running.document,
     visitWithTypeInfo(typeInfo, {
       Field(node: FieldNode) {
-        const definition = typeInfo.getFieldDef();
-        if (!definition?.args.some((arg) => arg.name === 'first')) return undefined;
-        const sizing = node.arguments?.filter((arg) => isPageSize(arg.name.value)) ?? [];
-        const size = Math.min(Math.max(pageSizeOf(sizing, document, variables, sizes), 0), sizes.maxPageSize);
+        const sizing = sizingOf(typeInfo.getFieldDef(), node);
+        if (!sizing) return undefined;
+        const size = Math.min(Math.max(sizeOf(sizing, running, variables, sizes), 0), sizes.maxPageSize);
         const first: ArgumentNode = {
           kind: Kind.ARGUMENT,
           name: { kind: Kind.NAME, value: 'first' },
           value: { kind: Kind.INT, value: String(Math.trunc(size)) },
         };
-        return { ...node, arguments: [...(node.arguments ?? []).filter((arg) => !sizing.includes(arg)), first] };
+        return { ...node, arguments: [...(node.arguments ?? []).filter((arg) => !isPageSize(arg.name.value)), first] };
       },
     }),
   );
 }
 
+/** The operation `operationName` picks in `document`, with the document's fragments (null: none to pick). */
+function runningOperation(document: DocumentNode, operationName: string | null | undefined): Running | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return null;
+  if (document.definitions.length === 1) return { document, operation };
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION);
+  return { document: { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] }, operation };
+}
+
 /** Refuses an operation whose estimated cost, its pages at their real sizes, is over the limit of `costRule`. */
 export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Plugin {
-  const verdicts = new WeakMap<DocumentNode, Verdict>();
+  /** Per document, the verdict of each of its operations (by name; '' for the only, unnamed one). */
+  const verdicts = new WeakMap<DocumentNode, Map<string, Verdict>>();
 
-  const estimate = (schema: GraphQLSchema, document: DocumentNode, variables: Variables) =>
-    validate(schema, withPageSizes(schema, document, variables, sizes), [costRule]);
+  const estimate = (schema: GraphQLSchema, running: Running, variables: Variables) =>
+    validate(schema, withPageSizes(schema, running, variables, sizes), [costRule]);
 
-  function refusals(schema: GraphQLSchema, document: DocumentNode, variables: Variables): readonly GraphQLError[] {
-    let known = verdicts.get(document);
+  function refusals(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Variables): readonly GraphQLError[] {
+    let operations = verdicts.get(document);
+    if (operations === undefined) verdicts.set(document, (operations = new Map()));
+    let known = operations.get(operationName ?? '');
     if (known === undefined) {
-      const sizedBy = pageSizeVariables(document);
-      known = sizedBy.length ? { sizedBy, bySizes: new Map() } : { errors: estimate(schema, document, variables) };
-      verdicts.set(document, known);
+      const running = runningOperation(document, operationName);
+      // No operation to run by that name: execution says so; there is nothing to estimate.
+      if (running === null) return [];
+      const sizedBy = sizeVariables(schema, running);
+      known = sizedBy.length ? { ...running, sizedBy, bySizes: new Map() } : { ...running, errors: estimate(schema, running, variables) };
+      operations.set(operationName ?? '', known);
     }
     if ('errors' in known) return known.errors;
     // The estimate depends on the sizes those variables give only: the key is those sizes, worked out as the
     // estimate works them out (a variable left out is its default, and not the same as a null given).
-    const key = known.sizedBy.map((name) => variableSize(name, document, variables) ?? '').join(',');
+    const key = known.sizedBy.map((name) => variableSize(name, known.operation, variables) ?? '').join(',');
     let errors = known.bySizes.get(key);
     if (errors === undefined) {
-      errors = estimate(schema, document, variables);
+      errors = estimate(schema, known, variables);
       if (known.bySizes.size >= SIZES_KEPT) known.bySizes.clear();
       known.bySizes.set(key, errors);
     }
@@ -154,11 +208,11 @@ export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Pl
 
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const errors = refusals(args.schema, args.document, args.variableValues);
+      const errors = refusals(args.schema, args.document, args.operationName, args.variableValues);
       if (errors.length) setResultAndStopExecution({ errors });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const errors = refusals(args.schema, args.document, args.variableValues);
+      const errors = refusals(args.schema, args.document, args.operationName, args.variableValues);
       if (errors.length) setResultAndStopExecution({ errors });
     },
   };

@@ -115,6 +115,37 @@ describe('document limits (defaults)', () => {
     ok(await gw.as(member)(`{ groups { edges { node { members { edges { node { memberId } } } } } } }`));
   });
 
+  it('cost: a list sized by the ids it is given counts each id (nodes, a mutation’s memberIds)', async () => {
+    const ids = (n: number) => Array.from({ length: n }, () => groupId);
+    const nodes = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Group { id members(first: 100) { edges { node { memberId role joinedAt } } } } } }`;
+    gw.statements.length = 0;
+    // 100 ids (the same public group a hundred times would do), each with a page of 100 members: 10,000 edges.
+    for (const vars of [{ ids: ids(100) }]) expect(codes(await gw.as('anonymous')(nodes, vars))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const literal = `{ nodes(ids: [${ids(100).map((id) => JSON.stringify(id)).join(', ')}]) { ... on Group { members(last: 100) { edges { node { memberId } } } } } }`;
+    expect(codes(await gw.as('anonymous')(literal))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    // A list given by its variable's default counts the same.
+    const defaulted = `query($ids: [ID!]! = [${ids(100).map((id) => JSON.stringify(id)).join(', ')}]) { nodes(ids: $ids) { ... on Group { members(first: 100) { edges { node { memberId } } } } } }`;
+    expect(codes(await gw.as('anonymous')(defaulted))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(gw.statements).toEqual([]);
+    // A few ids run.
+    expect(ok(await gw.as('anonymous')(nodes, { ids: ids(3) })).nodes).toHaveLength(3);
+    // A mutation that answers one member for each id, with a page of the group's members under each.
+    const assign = `mutation($g: ID!, $m: [ID!]!) { assignRole(groupId: $g, memberIds: $m, role: MEMBER) { group { members(first: 100) { edges { node { memberId role joinedAt } } } } } }`;
+    const many = Array.from({ length: 100 }, (_, i) => `m${i}`);
+    expect(codes(await gw.as(manager)(assign, { g: groupId, m: many }))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  it('cost: only the operation that runs is estimated, with its own variables’ defaults', async () => {
+    const document = `query Small($n: Int = 1) { groups(last: $n) { totalCount } }
+      query Big($n: Int = 100) { groups(last: $n) { edges { node { id members(last: $n) { edges { node { memberId role joinedAt } } } } } } }`;
+    const run = async (operationName: string) => (await post(gw, JSON.stringify({ query: document, operationName }))).json;
+    // Big with its own default of 100 is refused, though Small declares $n = 1 first; Small runs, though Big
+    // (which does not run) would be refused.
+    expect(codes(await run('Big'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(codes(await run('Small'))).toEqual([]);
+    expect(codes(await run('Big'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+  });
+
   it('depth and cost read fragments as written in place', async () => {
     const inline = `{ viewer { memberships(first: 1) { edges { node { group { members(first: 1) { edges { node { memberId } } } } } } } } }`;
     const spread = `{ viewer { ...V } } fragment V on Viewer { memberships(first: 1) { edges { node { group { ...G } } } } }
