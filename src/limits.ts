@@ -11,7 +11,7 @@
  * The values come from config.ts (LimitsConfig); the README's Configuration table lists them.
  */
 import type { IncomingMessage } from 'node:http';
-import { BREAK, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, visit, type ArgumentNode, type DocumentNode, type ValidationRule } from 'graphql';
+import { BREAK, GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, visit, type ArgumentNode, type DocumentNode, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
@@ -291,14 +291,39 @@ const unstorable = () =>
   });
 
 /**
+ * Whether a document's strings, once their escapes are read, hold text no database stores: `"a\u0000b"` is
+ * a NUL though its source has none. Only a source with a `\u` escape is parsed again for it; one that does
+ * not parse is left to the parser's own error.
+ */
+function escapesUnstorable(source: string): boolean {
+  if (!source.includes('\\u')) return false;
+  let document: DocumentNode;
+  try {
+    document = parse(source);
+  } catch {
+    return false;
+  }
+  let found = false;
+  visit(document, {
+    StringValue(node) {
+      if (isStorableText(node.value)) return undefined;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
+/**
  * Text the database cannot store is refused as the client's input (BAD_USER_INPUT) before it reaches a
- * query, in the document and in the variables, over HTTP, SSE and WebSocket alike.
+ * query, in the document (as written, or through an escape) and in the variables, over HTTP, SSE and
+ * WebSocket alike.
  */
 function useStorableText(): Plugin {
   return {
     onParse({ params }) {
       const source = typeof params.source === 'string' ? params.source : params.source.body;
-      if (!isStorableText(source)) throw unstorable();
+      if (!isStorableText(source) || escapesUnstorable(source)) throw unstorable();
     },
     onExecute({ args, setResultAndStopExecution }) {
       if (holdsUnstorable(args.variableValues)) setResultAndStopExecution({ errors: [unstorable()] });
