@@ -65,7 +65,12 @@ async function seed() {
   await membership.addGroupMembers(as('alice'), board.id, ['erin']);
 
   await groups.createGroup(manager, { name: 'Chess Club', privacy: 'PUBLIC', settings: { membersCanApprove: true } }, 'carol');
-  await groups.requestGroupCreation(as('frank'), { name: 'Book Club', description: 'One novel a month.', privacy: 'PRIVATE' }, 'frank');
+  // A second copy of the demo (`npm run seed` again) keeps frank's first request while it is pending: he may
+  // not ask twice for the same name (CONFLICT), so that one step is skipped rather than the seed stopped.
+  const pendingBookClub = await db.createRequest.count({ where: { requestedBy: 'frank', status: 'PENDING', name: 'Book Club' } });
+  if (pendingBookClub === 0) {
+    await groups.requestGroupCreation(as('frank'), { name: 'Book Club', description: 'One novel a month.', privacy: 'PRIVATE' }, 'frank');
+  }
   await db.groupsSettings.upsert({ where: { id: 1 }, create: { id: 1, groupCreation: 'ADMIN_APPROVAL' }, update: {} });
 
   // A few dozen more groups of each privacy, so lists, sorting and paging have something to show. The
