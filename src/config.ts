@@ -256,7 +256,8 @@ export interface LiveConfig {
   maxBufferedBytes: number;
   /**
    * SUBSCRIPTION_BACKLOG (default 1000): events one subscription may have waiting in the process. Past it,
-   * the subscription is ended; its client resumes with `after`.
+   * the subscription drops what waits and reads the same events from the event log, in order, at its own
+   * pace; it stays open (pubsub.ts).
    */
   backlog: number;
 }
