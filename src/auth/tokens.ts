@@ -11,8 +11,6 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyO
 import { PUBLIC_KEY_ALGORITHMS, type TokenConfig } from '../config.ts';
 
 export interface TokenVerifier {
-  /** Whose keys: the gateway's secret, or an identity provider's. */
-  readonly source: 'secret' | 'public-key' | 'jwks';
   /** The claim holding the caller's roles (JWT_ROLES_CLAIM). */
   readonly rolesClaim: string;
   /**
@@ -39,7 +37,6 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
     const keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     const algorithms = [...PUBLIC_KEY_ALGORITHMS];
     return {
-      source: 'jwks',
       rolesClaim,
       async verify(jwt) {
         try {
@@ -51,11 +48,8 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
       },
     };
   }
-  const [key, algorithms, source] = config.publicKeyPem
-    ? [createPublicKey(config.publicKeyPem), [...PUBLIC_KEY_ALGORITHMS], 'public-key' as const]
-    : [secret, ['HS256'], 'secret' as const];
+  const [key, algorithms] = config.publicKeyPem ? [createPublicKey(config.publicKeyPem), [...PUBLIC_KEY_ALGORITHMS]] : [secret, ['HS256']];
   return {
-    source,
     rolesClaim,
     async verify(jwt) {
       try {
