@@ -5,7 +5,8 @@
  *
  * Demo members: alice (admin of Morning Yoga and the secret Board), bob (admin of Marathon Training), carol,
  * dave (waiting to join Marathon Training), erin (on the Board), frank (asked to create a group), and
- * manager (a Groups Manager). Get a token for any of them with `npm run token -- --sub <name>`.
+ * manager (a Groups Manager). Get a token for any of them with `npm run token -- --sub <name>`. Each has a
+ * display name (Alice Moreau, ...), as if they had signed in with it (db/member-names.ts).
  */
 import { loadConfig } from '../src/config.ts';
 import { createDb } from '../src/db/client.ts';
@@ -15,6 +16,8 @@ import { createLoaders } from '../src/loaders.ts';
 import { secretKey, type Viewer } from '../src/auth/viewer.ts';
 import { tokenVerifier } from '../src/auth/tokens.ts';
 import type { Context } from '../src/context.ts';
+import { createLoggers } from '../src/observability/logging.ts';
+import { recordMemberName } from '../src/db/member-names.ts';
 import * as groups from '../src/domain/groups.ts';
 import * as membership from '../src/domain/membership.ts';
 
@@ -23,15 +26,32 @@ if (config.nodeEnv === 'production' && process.argv.includes('--if-empty')) {
   process.exit(0); // never put demo data into a production database on start-up
 }
 const db = createDb(config.databaseUrl);
+const { logger } = createLoggers('warn');
+
+/** The demo members' display names (ivan and mallory never signed in with one: their lists show none). */
+const NAMES: Record<string, string> = {
+  alice: 'Alice Moreau',
+  bob: 'Bob Okafor',
+  carol: 'Carol Lindqvist',
+  dave: 'Dave Tanaka',
+  erin: 'Erin Walsh',
+  frank: 'Frank Osei',
+  grace: 'Grace Kim',
+  heidi: 'Heidi Brandt',
+  judy: 'Judy Alvarez',
+  oscar: 'Oscar Petrov',
+  manager: 'Maria Santos (Groups Manager)',
+};
 
 function as(memberId: string, isGroupsManager = false) {
-  const viewer: Viewer = { memberId, name: memberId, isGroupsManager, expiresAt: null };
+  const viewer: Viewer = { memberId, name: NAMES[memberId] ?? null, isGroupsManager, expiresAt: null };
   const ctx: Context = {
     db,
     config,
     events: createEventBus(),
     audience: new Audience(db, config.jwtSecret),
     tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
+    logger,
     viewer,
     loaders: createLoaders(db, viewer),
   };
@@ -42,6 +62,9 @@ async function seed() {
   if (process.argv.includes('--if-empty') && (await db.group.count()) > 0) {
     console.log('Demo seed skipped: the database already has groups.');
     return;
+  }
+  for (const [memberId, name] of Object.entries(NAMES)) {
+    await recordMemberName(db, { memberId, name, isGroupsManager: false, expiresAt: null });
   }
   const manager = as('manager', true);
   const yoga = await groups.createGroup(manager, { name: 'Morning Yoga', description: 'Sun salutations at 7, every weekday.', privacy: 'PUBLIC' }, 'alice');

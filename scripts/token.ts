@@ -10,7 +10,7 @@ import { LIMITS, memberIdOf } from '../src/domain/validate.ts';
 const USAGE = 'Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]';
 const HELP = `${USAGE}
   --sub       the member id (the token's \`sub\`), required
-  --name      the member's display name (the token's \`name\`, Viewer.name); none by default
+  --name      the member's display name (the token's \`name\`, or JWT_NAME_CLAIM; Viewer.name, memberName); none by default
   --manager   a Groups Manager (roles: ["groups-manager"])
   --expires   lifetime, e.g. 10m, 12h, 7d (default 12h)`;
 
@@ -64,6 +64,7 @@ try {
     ...(tokens.issuer ? { issuer: tokens.issuer } : {}),
     ...(tokens.audience ? { audience: tokens.audience } : {}),
     rolesClaim: tokens.rolesClaim,
+    nameClaim: tokens.nameClaim,
   });
 } catch (error) {
   fail(`--expires ${values.expires}: ${(error as Error).message}.`); // jose: "Invalid time period format"

@@ -148,6 +148,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     }),
     audience: new Audience(db, config.jwtSecret),
     tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
+    logger: observability.logger,
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;

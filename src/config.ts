@@ -120,6 +120,11 @@ export interface TokenConfig {
   audience: string | null;
   /** JWT_ROLES_CLAIM (default `roles`): the claim holding the caller's roles (`groups-manager` among them). */
   rolesClaim: string;
+  /**
+   * JWT_NAME_CLAIM (default `name`, OpenID Connect's): the claim holding the caller's display name, recorded
+   * for member lists (db/member-names.ts) and shown as Viewer.name.
+   */
+  nameClaim: string;
 }
 
 function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
@@ -157,7 +162,8 @@ function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
     }
   }
   const rolesClaim = env.JWT_ROLES_CLAIM?.trim() || 'roles';
-  return { jwksUrl, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim };
+  const nameClaim = env.JWT_NAME_CLAIM?.trim() || 'name';
+  return { jwksUrl, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim, nameClaim };
 }
 
 // --- Observability: metrics, logs, traces (src/observability/) ---

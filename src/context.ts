@@ -7,6 +7,8 @@ import { createLoaders, type Loaders } from './loaders.ts';
 import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
 import { unauthenticated } from './errors.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
+import { recordMemberName } from './db/member-names.ts';
+import type { Logger } from './observability/logging.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -17,6 +19,8 @@ export interface AppServices {
   audience: Audience;
   /** Checks tokens: with JWT_SECRET, or with the identity provider's keys (auth/tokens.ts). */
   tokens: TokenVerifier;
+  /** For what goes wrong outside any one request's answer (a display name that could not be recorded). */
+  logger: Logger;
 }
 
 /** What every resolver and rule receives: the viewer (token parsed once), fresh loaders, the services. */
@@ -48,7 +52,23 @@ export function createContext(
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');
   const known = knownViewer(header, services.tokens);
   if (known) return contextOf(services, known);
-  return verifyViewer(header!, services.tokens).then((viewer) => contextOf(services, viewer));
+  return verifyViewer(header!, services.tokens).then(async (viewer) => {
+    await recordName(services, viewer);
+    return contextOf(services, viewer);
+  });
+}
+
+/**
+ * A token verified for the first time is a sign-in: the display name it carries is recorded for member lists
+ * (db/member-names.ts), before the request runs, so that the member's own next read shows it. A name that
+ * cannot be recorded is logged, and the request goes on: the token is good, and the next one records it.
+ */
+async function recordName(services: AppServices, viewer: Viewer): Promise<void> {
+  try {
+    await recordMemberName(services.db, viewer);
+  } catch (error) {
+    services.logger.warn({ err: error, memberId: viewer.memberId }, 'display name not recorded');
+  }
 }
 
 /**
@@ -65,6 +85,7 @@ const contextOf = (services: AppServices, viewer: Viewer): Context => ({
   events: services.events,
   audience: services.audience,
   tokens: services.tokens,
+  logger: services.logger,
   viewer,
   loaders: createLoaders(services.db, viewer),
 });

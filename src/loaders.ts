@@ -15,6 +15,7 @@ import { readGroupsById } from './db/group-list.ts';
 import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list.ts';
 import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './db/keyset.ts';
 import { toDate } from './db/reads.ts';
+import { readMemberNames } from './db/member-names.ts';
 import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Context } from './context.ts';
@@ -336,6 +337,13 @@ class RequestLoaders {
       },
       { cacheKeyFn: (key) => JSON.stringify(key) },
     ));
+  }
+
+  #memberName?: DataLoader<string, string | null>;
+  /** Members' display names (by member id), for every member list, join request and create request of a page. */
+  get memberName() {
+    const db = this.db;
+    return (this.#memberName ??= new DataLoader<string, string | null>((ids) => readMemberNames(db, ids)));
   }
 
   #joinRequestAnswers?: DataLoader<string, JoinRequestAnswer[]>;

@@ -21,12 +21,18 @@ describe('npm run token', () => {
     expect(payload.exp - payload.iat).toBe(600);
   });
 
-  it('signs with the issuer, audience and roles claim the gateway checks', async () => {
-    const run = await token(['--sub', 'boss', '--manager'], { JWT_ISSUER: 'groups-site', JWT_AUDIENCE: 'groups-gateway', JWT_ROLES_CLAIM: 'app_roles' });
+  it('signs with the issuer, audience, roles claim and name claim the gateway checks', async () => {
+    const run = await token(['--sub', 'boss', '--manager', '--name', 'The Boss'], {
+      JWT_ISSUER: 'groups-site',
+      JWT_AUDIENCE: 'groups-gateway',
+      JWT_ROLES_CLAIM: 'app_roles',
+      JWT_NAME_CLAIM: 'nickname',
+    });
     expect(run.code).toBe(0);
     const payload = claims(run.stdout);
-    expect(payload).toMatchObject({ sub: 'boss', iss: 'groups-site', aud: 'groups-gateway', app_roles: ['groups-manager'] });
+    expect(payload).toMatchObject({ sub: 'boss', iss: 'groups-site', aud: 'groups-gateway', app_roles: ['groups-manager'], nickname: 'The Boss' });
     expect(payload.roles).toBeUndefined();
+    expect(payload.name).toBeUndefined();
   });
 
   it('prints no token when the gateway takes them from an identity provider', async () => {

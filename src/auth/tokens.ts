@@ -13,6 +13,8 @@ import { PUBLIC_KEY_ALGORITHMS, type TokenConfig } from '../config.ts';
 export interface TokenVerifier {
   /** The claim holding the caller's roles (JWT_ROLES_CLAIM). */
   readonly rolesClaim: string;
+  /** The claim holding the caller's display name (JWT_NAME_CLAIM). */
+  readonly nameClaim: string;
   /**
    * The payload of a valid token. Rejects with TokenRefused for a token that is not (the client's to fix),
    * and with any other error when the token could not be checked (the provider's keys could not be fetched).
@@ -31,13 +33,14 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
     ...(config.issuer ? { issuer: config.issuer } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };
-  const rolesClaim = config.rolesClaim;
+  const { rolesClaim, nameClaim } = config;
   const refused = (error: unknown) => new TokenRefused('token refused', { cause: error });
   if (config.jwksUrl) {
     const keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
     const algorithms = [...PUBLIC_KEY_ALGORITHMS];
     return {
       rolesClaim,
+      nameClaim,
       async verify(jwt) {
         try {
           return (await jwtVerify(jwt, keys, { ...options, algorithms })).payload;
@@ -51,6 +54,7 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
   const [key, algorithms] = config.publicKeyPem ? [createPublicKey(config.publicKeyPem), [...PUBLIC_KEY_ALGORITHMS]] : [secret, ['HS256']];
   return {
     rolesClaim,
+    nameClaim,
     async verify(jwt) {
       try {
         return (await jwtVerify(jwt, key, { ...options, algorithms })).payload;

@@ -1,6 +1,6 @@
 import { SignJWT, type JWTPayload } from 'jose';
 import { badToken } from '../errors.ts';
-import { LIMITS, memberIdOf } from '../domain/validate.ts';
+import { LIMITS, displayNameOf, memberIdOf } from '../domain/validate.ts';
 import { TokenRefused, type TokenVerifier } from './tokens.ts';
 
 /** The `roles` claim value that makes a caller a Groups Manager. */
@@ -10,6 +10,7 @@ export const GROUPS_MANAGER_ROLE = 'groups-manager';
 export interface Viewer {
   /** The site member's id (`sub`), null for the anonymous viewer. */
   memberId: string | null;
+  /** The display name the token carries (JWT_NAME_CLAIM, `name`), when it is one to show (domain/validate.ts: displayNameOf). */
   name: string | null;
   /** Full management of every group, secret ones included. */
   isGroupsManager: boolean;
@@ -73,7 +74,7 @@ export async function viewerFromAuthorization(header: string | null | undefined,
   const roles = Array.isArray(claimed) ? claimed : [];
   return {
     memberId: payload.sub,
-    name: typeof payload.name === 'string' ? payload.name : null,
+    name: displayNameOf(payload[tokens.nameClaim]),
     isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
   };
@@ -81,14 +82,14 @@ export async function viewerFromAuthorization(header: string | null | undefined,
 
 /**
  * Signs a token for local use and tests (`npm run token`), with the issuer, audience and roles claim the
- * gateway is configured to check (JWT_ISSUER, JWT_AUDIENCE, JWT_ROLES_CLAIM), when given.
+ * gateway is configured to check (JWT_ISSUER, JWT_AUDIENCE, JWT_ROLES_CLAIM, JWT_NAME_CLAIM), when given.
  */
 export async function signToken(
   secret: Uint8Array,
-  claims: { sub: string; name?: string; manager?: boolean; expiresIn?: string | number; issuer?: string; audience?: string; rolesClaim?: string },
+  claims: { sub: string; name?: string; manager?: boolean; expiresIn?: string | number; issuer?: string; audience?: string; rolesClaim?: string; nameClaim?: string },
 ): Promise<string> {
   const jwt = new SignJWT({
-    ...(claims.name ? { name: claims.name } : {}),
+    ...(claims.name ? { [claims.nameClaim ?? 'name']: claims.name } : {}),
     [claims.rolesClaim ?? 'roles']: claims.manager ? [GROUPS_MANAGER_ROLE] : [],
   })
     .setProtectedHeader({ alg: 'HS256' })

@@ -120,3 +120,18 @@ export function validMemberId(label: string, id: string): string {
   }
   return text;
 }
+
+/**
+ * The display name a token's `name` claim stands for, or null when it gives none to show: not a string,
+ * blank, or holding control characters, bidirectional controls (which make a name show as another text in
+ * a member list) or lone surrogates. Trimmed, and cut to LIMITS.name characters (whole code points).
+ * Not an error: a name comes from the identity provider, not from the client, and a token without a usable
+ * one is still a good token.
+ */
+export function displayNameOf(claim: unknown): string | null {
+  if (typeof claim !== 'string') return null;
+  const text = claim.trim();
+  if (INVISIBLE.test(text) || CONTROL.test(text) || BIDI_CONTROL.test(text) || !isStorableText(text)) return null;
+  const points = Array.from(text);
+  return points.length <= LIMITS.name ? text : points.slice(0, LIMITS.name).join('').trimEnd();
+}

@@ -15,6 +15,11 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
     id: t.exposeID('id'),
     status: t.expose('status', { type: RequestStatus }),
     requestedBy: t.exposeID('requestedBy'),
+    requestedByName: t.string({
+      nullable: true,
+      description: 'The requester’s display name, from the token they last signed in with; null if they never signed in with one.',
+      resolve: (request, _args, ctx) => ctx.loaders.memberName.load(request.requestedBy),
+    }),
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     privacy: t.expose('privacy', { type: GroupPrivacy }),

@@ -40,6 +40,11 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
       resolve: async (request, _args, ctx) => (await ctx.loaders.group.load(request.groupId))!,
     }),
     memberId: t.exposeID('memberId'),
+    memberName: t.string({
+      nullable: true,
+      description: 'The requester’s display name, from the token they last signed in with; null if they never signed in with one.',
+      resolve: (request, _args, ctx) => ctx.loaders.memberName.load(request.memberId),
+    }),
     status: t.expose('status', { type: RequestStatus }),
     answers: t.field({
       type: [MembershipAnswer],

@@ -18,6 +18,12 @@ export const GroupMember = builder.prismaObject('GroupMember', {
       resolve: async (member, _args, ctx) => (await ctx.loaders.group.load(member.groupId))!,
     }),
     memberId: t.exposeID('memberId'),
+    memberName: t.string({
+      nullable: true,
+      description: 'The member’s display name, from the token they last signed in with; null if they never signed in with one.',
+      // Batched across the whole page, and read only when asked for (loaders.ts).
+      resolve: (member, _args, ctx) => ctx.loaders.memberName.load(member.memberId),
+    }),
     role: t.expose('role', { type: GroupRole }),
     joinedAt: t.expose('joinedAt', { type: 'DateTime' }),
   }),

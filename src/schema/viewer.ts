@@ -13,7 +13,7 @@ const Viewer = builder.objectRef<ViewerData>('Viewer').implement({
   description: 'Who is asking: anonymous (no memberId), a site member, or a Groups Manager.',
   fields: (t) => ({
     memberId: t.exposeID('memberId', { nullable: true }),
-    name: t.exposeString('name', { nullable: true, description: 'The display name from the token, if any.' }),
+    name: t.exposeString('name', { nullable: true, description: 'The display name the token carries, if it carries one to show (what member lists show as memberName).' }),
     isGroupsManager: t.exposeBoolean('isGroupsManager'),
     groupCreation: t.field({
       type: GroupCreationAccess,

@@ -1,0 +1,164 @@
+/**
+ * Display names: recorded from the token a member signs in with, shown beside their id in member lists,
+ * join requests and create requests, to exactly those who may see the id.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { secretKey, signToken } from '../src/auth/viewer.ts';
+import { displayNameOf, LIMITS } from '../src/domain/validate.ts';
+import { codes, ok, startGateway, TEST_SECRET, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
+import { addMembers, admin, createGroup, manager, outsider, type GroupHandle } from './helpers/world.ts';
+
+const MEMBERS = `query($id: ID!) { group(id: $id) { members { edges { node { memberId memberName } } } } }`;
+
+let gw: TestGateway;
+let club: GroupHandle;
+let board: GroupHandle;
+let circle: GroupHandle;
+
+/** Signs in: any request with a fresh token records the name it carries. */
+async function signIn(viewer: ViewerSpec) {
+  return ok(await gw.as(viewer)(`{ viewer { memberId name } }`)).viewer as { memberId: string; name: string | null };
+}
+
+async function namesIn(groupId: string, viewer: ViewerSpec = manager) {
+  const data = ok(await gw.as(viewer)(MEMBERS, { id: groupId }));
+  return Object.fromEntries(data.group.members.edges.map((e: any) => [e.node.memberId, e.node.memberName]));
+}
+
+beforeAll(async () => {
+  gw = await startGateway();
+  club = await createGroup(gw, { name: 'Running Club', privacy: 'PUBLIC' });
+  board = await createGroup(gw, { name: 'The Board', privacy: 'SECRET' });
+  circle = await createGroup(gw, { name: 'Quiet Circle', privacy: 'PRIVATE', settings: { showMemberList: false } });
+  await addMembers(gw, club.id, ['ana', 'ben', 'noname']);
+  await addMembers(gw, board.id, ['ana']);
+  await addMembers(gw, circle.id, ['ana']);
+}, 60_000);
+afterAll(() => gw.close());
+
+describe('display names', () => {
+  it('are recorded at sign-in and shown in the member list; a member who never signed in with one has none', async () => {
+    expect(await namesIn(club.id)).toEqual({ admin: null, ana: null, ben: null, noname: null });
+    expect(await signIn({ sub: 'ana', name: '  Ana Lima ' })).toEqual({ memberId: 'ana', name: 'Ana Lima' });
+    await signIn({ sub: 'ben', name: 'Ben Adeyemi' });
+    await signIn({ sub: 'noname' });
+    expect(await namesIn(club.id)).toEqual({ admin: null, ana: 'Ana Lima', ben: 'Ben Adeyemi', noname: null });
+    // Anyone who may read a PUBLIC group's member list sees them: here an anonymous visitor.
+    expect(await namesIn(club.id, 'anonymous')).toMatchObject({ ana: 'Ana Lima' });
+  });
+
+  it('follow the token: a new name replaces the old one, a token without one keeps it', async () => {
+    await signIn({ sub: 'ben', name: 'Benjamin Adeyemi' });
+    expect((await namesIn(club.id)).ben).toBe('Benjamin Adeyemi');
+    await signIn({ sub: 'ben' });
+    expect((await namesIn(club.id)).ben).toBe('Benjamin Adeyemi');
+    // The same name again writes nothing: the row keeps the time it was last changed.
+    const before = await gw.app.services.db.memberName.findUniqueOrThrow({ where: { memberId: 'ben' } });
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // CURRENT_TIMESTAMP counts seconds on SQLite
+    await signIn({ sub: 'ben', name: 'Benjamin Adeyemi' });
+    const after = await gw.app.services.db.memberName.findUniqueOrThrow({ where: { memberId: 'ben' } });
+    expect(after.updatedAt.getTime()).toBe(before.updatedAt.getTime());
+  });
+
+  it('are not recorded when the token’s name is nothing to show, and are cut to the name limit', async () => {
+    for (const name of ['   ', 'Eve\u0007', '\u202Eevil', 'Tab\there']) {
+      expect(await signIn({ sub: 'odd', name })).toEqual({ memberId: 'odd', name: null });
+    }
+    expect(await gw.app.services.db.memberName.findUnique({ where: { memberId: 'odd' } })).toBeNull();
+    const long = 'Ö'.repeat(LIMITS.name) + 'tail';
+    expect((await signIn({ sub: 'odd', name: long })).name).toBe('Ö'.repeat(LIMITS.name));
+  });
+
+  it('show no more than the ids do: a hidden group or member list hides them too', async () => {
+    await signIn({ sub: 'ana', name: 'Ana Lima' });
+    // A member of the secret group sees who is in it; an outsider sees no group at all.
+    expect(await namesIn(board.id, { sub: 'ana' })).toMatchObject({ ana: 'Ana Lima' });
+    expect(ok(await gw.as(outsider)(MEMBERS, { id: board.id })).group).toBeNull();
+    // A PRIVATE group whose member list is hidden: FORBIDDEN for a non-admin member, names included.
+    const hidden = await gw.as({ sub: 'ana' })(MEMBERS, { id: circle.id });
+    expect(codes(hidden)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(hidden)).not.toContain('Ana Lima');
+  });
+
+  it('name the requester of a join request (to its group’s admins) and of a create request (to Groups Managers)', async () => {
+    const { group } = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Choir", privacy: PRIVATE, creatorId: "admin" }) { group { id } } }`)).createGroup;
+    const cleo = { sub: 'cleo', name: 'Cleo Park' };
+    ok(await gw.as(cleo)(`mutation($id: ID!) { joinGroup(groupId: $id) { joinRequest { id } } }`, { id: group.id }));
+    const requests = ok(await gw.as(admin)(`query($id: ID!) { group(id: $id) { joinRequests { edges { node { memberId memberName } } } } }`, { id: group.id }));
+    expect(requests.group.joinRequests.edges.map((e: any) => e.node)).toEqual([{ memberId: 'cleo', memberName: 'Cleo Park' }]);
+    const own = ok(await gw.as(cleo)(`{ viewer { joinRequests { edges { node { memberName } } } } }`));
+    expect(own.viewer.joinRequests.edges.map((e: any) => e.node.memberName)).toEqual(['Cleo Park']);
+
+    ok(await gw.as(manager)(`mutation { updateGroupsSettings(input: { groupCreation: ADMIN_APPROVAL }) { groupCreation } }`));
+    const dan = { sub: 'dan', name: 'Dan Cho' };
+    const made = ok(await gw.as(dan)(`mutation { createGroup(input: { name: "Dan's Darts" }) { createRequest { id requestedBy requestedByName } } }`));
+    expect(made.createGroup.createRequest).toMatchObject({ requestedBy: 'dan', requestedByName: 'Dan Cho' });
+    const queue = ok(await gw.as(manager)(`{ createRequests { edges { node { requestedBy requestedByName } } } }`));
+    expect(queue.createRequests.edges.map((e: any) => e.node)).toContainEqual({ requestedBy: 'dan', requestedByName: 'Dan Cho' });
+  });
+});
+
+describe('JWT_NAME_CLAIM', () => {
+  let named: TestGateway;
+  beforeAll(async () => {
+    named = await startGateway({ JWT_NAME_CLAIM: 'nickname' });
+  });
+  afterAll(() => named?.close());
+
+  it('reads the display name from the claim it names, and only from it', async () => {
+    const key = secretKey(TEST_SECRET);
+    const viaNickname = await signToken(key, { sub: 'kim', name: 'Kim S.', nameClaim: 'nickname' });
+    const viaName = await signToken(key, { sub: 'lee', name: 'Lee Ray' });
+    expect(ok(await named.as({ token: viaNickname })(`{ viewer { name } }`)).viewer.name).toBe('Kim S.');
+    expect(ok(await named.as({ token: viaName })(`{ viewer { name } }`)).viewer.name).toBeNull();
+    expect(await named.app.services.db.memberName.findMany({ select: { memberId: true, name: true } })).toEqual([{ memberId: 'kim', name: 'Kim S.' }]);
+  });
+});
+
+describe('a name that cannot be recorded', () => {
+  it('is logged, and the request goes on', async () => {
+    const base = await startGateway();
+    const lines: Record<string, unknown>[] = [];
+    const app = buildApp(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'info', JWT_SECRET: TEST_SECRET, DATABASE_URL: base.databaseUrl }), {
+      logDestination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+    });
+    try {
+      await app.services.db.$executeRawUnsafe('DROP TABLE "MemberName"');
+      const token = await signToken(secretKey(TEST_SECRET), { sub: 'mo', name: 'Mo Diaz' });
+      const response = await app.yoga.fetch(
+        new Request('http://gateway.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ viewer { memberId name } }' }),
+        }),
+      );
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ data: { viewer: { memberId: 'mo', name: 'Mo Diaz' } } });
+      const line = lines.find((l) => l.msg === 'display name not recorded');
+      expect(line).toMatchObject({ level: 'warn', memberId: 'mo' });
+      expect(JSON.stringify(lines)).not.toContain('Mo Diaz'); // no display name is ever logged
+    } finally {
+      await app.close();
+      await base.close();
+    }
+  });
+});
+
+describe('displayNameOf', () => {
+  it('keeps a name to show, trimmed, and nothing else', () => {
+    expect(displayNameOf(' Zoë Ødegaard ')).toBe('Zoë Ødegaard');
+    expect(displayNameOf('李小龍')).toBe('李小龍');
+    expect(displayNameOf('محمد')).toBe('محمد');
+    for (const claim of [undefined, null, 42, ['Ana'], '', ' \u200B ', 'a\nb', 'a\u0000b', 'x\u202Ey', '\uD800']) {
+      expect(displayNameOf(claim)).toBeNull();
+    }
+  });
+
+  it('cuts an overlong name at a whole character', () => {
+    const emoji = '😀'.repeat(LIMITS.name + 1);
+    expect(Array.from(displayNameOf(emoji)!)).toHaveLength(LIMITS.name);
+    expect(displayNameOf('a'.repeat(LIMITS.name - 1) + ' b')).toBe('a'.repeat(LIMITS.name - 1));
+  });
+});
