@@ -16,6 +16,7 @@ import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list
 import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './db/keyset.ts';
 import { toDate } from './db/reads.ts';
 import { readMemberNames } from './db/member-names.ts';
+import { searchKey } from './domain/search.ts';
 import { NO_STANDING, STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './db/viewer-standing.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Context } from './context.ts';
@@ -40,6 +41,8 @@ function groupedByKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K)
 export interface MemberPageKey {
   groupId: string;
   role: GroupRole | null;
+  /** Only members whose display name or id contains this (already trimmed; null for all). */
+  search: string | null;
   take: number;
   /** Where the page lies, in keyset positions of (joinedAt, id). */
   position: PagePosition;
@@ -141,13 +144,28 @@ async function pagesPerGroup<T extends { groupId: string }>(
   return byGroup;
 }
 
-/** A page of `take` members of each group (of one role, or all), oldest first, at a keyset position. */
-function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, take: number, position: PagePosition) {
+/**
+ * The members of one role (or all) whose display name or id contains `search` (or all): a condition on
+ * "GroupMember" rows, after the group's own. The name is matched in its searchable form (domain/search.ts,
+ * as group names are); the id, which is stored as given, lower-cased with LIKE's wildcards escaped (LIKE …
+ * ESCAPE reads the same on SQLite and PostgreSQL). Each member's name is found by its key, so a search
+ * reads the group's members, not every name of the site.
+ */
+function memberConditionSql(role: GroupRole | null, search: string | null): Prisma.Sql {
+  const byRole = role ? Prisma.sql` AND "GroupMember"."role" = ${role}` : Prisma.empty;
+  if (search === null) return byRole;
+  const idPattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return Prisma.sql`${byRole} AND (LOWER("GroupMember"."memberId") LIKE ${idPattern} ESCAPE '\\'
+    OR EXISTS (SELECT 1 FROM "MemberName" n WHERE n."memberId" = "GroupMember"."memberId" AND n."nameSearch" LIKE ${`%${searchKey(search)}%`}))`;
+}
+
+/** A page of `take` members of each group (of one role, or all; matching a search, or all), oldest first, at a keyset position. */
+function memberPages(db: Db, groupIds: readonly string[], role: GroupRole | null, search: string | null, take: number, position: PagePosition) {
   return pagesPerGroup<GroupMember>(db, groupIds, {
     table: 'GroupMember',
     columns: Prisma.sql`"id", "groupId", "memberId", "role", "joinedAt"`,
     time: 'joinedAt',
-    where: role ? Prisma.sql` AND "role" = ${role}` : Prisma.empty,
+    where: memberConditionSql(role, search),
     take,
     position,
     rowOf: (row) => ({
@@ -305,8 +323,8 @@ class RequestLoaders {
         const results = new Map<MemberPageKey, GroupMember[]>();
         await Promise.all(
           byShape(keys).map(async (sameShape) => {
-            const { role, take, position } = sameShape[0];
-            const byGroup = await memberPages(db, [...new Set(sameShape.map((k) => k.groupId))], role, take, position);
+            const { role, search, take, position } = sameShape[0];
+            const byGroup = await memberPages(db, [...new Set(sameShape.map((k) => k.groupId))], role, search, take, position);
             for (const key of sameShape) results.set(key, byGroup.get(key.groupId) ?? []);
           }),
         );
@@ -380,6 +398,30 @@ class RequestLoaders {
         return keys.map((key) => rows.find((row) => row.groupId === key.groupId && row.value === key.role)?.count ?? 0);
       },
       { cacheKeyFn: (key) => `${key.groupId}:${key.role}` },
+    ));
+  }
+
+  #memberSearchCount?: DataLoader<{ groupId: string; role: GroupRole | null; search: string }, number, string>;
+  /** Count of the members a search finds (of one role, or all), per group: one statement per search. */
+  get memberSearchCount() {
+    const db = this.db;
+    return (this.#memberSearchCount ??= new DataLoader<{ groupId: string; role: GroupRole | null; search: string }, number, string>(
+      async (keys) => {
+        const counts = new Map<string, number>();
+        await Promise.all(
+          byShape(keys).map(async (sameShape) => {
+            const { role, search } = sameShape[0];
+            for (const ids of chunks([...new Set(sameShape.map((k) => k.groupId))], 1_000)) {
+              const rows = await db.read<Record<string, unknown>>(Prisma.sql`
+                SELECT "groupId", COUNT(*) AS "count" FROM "GroupMember"
+                WHERE "groupId" IN (${Prisma.join(ids)})${memberConditionSql(role, search)} GROUP BY "groupId"`);
+              for (const row of rows) counts.set(JSON.stringify([row.groupId, role, search]), toInt(row.count));
+            }
+          }),
+        );
+        return keys.map((key) => counts.get(JSON.stringify([key.groupId, key.role, key.search])) ?? 0);
+      },
+      { cacheKeyFn: (key) => JSON.stringify([key.groupId, key.role, key.search]) },
     ));
   }
 

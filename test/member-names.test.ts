@@ -100,6 +100,86 @@ describe('display names', () => {
   });
 });
 
+describe('members(search:)', () => {
+  const SEARCH = `query($id: ID!, $search: String, $role: GroupRole, $first: Int, $after: String) {
+    group(id: $id) { members(search: $search, role: $role, first: $first, after: $after) {
+      totalCount edges { node { memberId memberName } } pageInfo { hasNextPage endCursor } } } }`;
+  let team: GroupHandle;
+  const found = async (search: string | null, extra: Record<string, unknown> = {}, viewer: ViewerSpec = admin) => {
+    const data = ok(await gw.as(viewer)(SEARCH, { id: team.id, search, ...extra }));
+    return { total: data.group.members.totalCount, ids: data.group.members.edges.map((e: any) => e.node.memberId) };
+  };
+
+  beforeAll(async () => {
+    team = await createGroup(gw, { name: 'Search Team', privacy: 'PRIVATE' });
+    await addMembers(gw, team.id, ['u_1', 'u%2', 'Zoe.Hart', 'émile', 'quiet', 'ana']);
+    await signIn({ sub: 'u_1', name: 'Sofía Núñez' });
+    await signIn({ sub: 'u%2', name: 'Ben 100% Ready' });
+    await signIn({ sub: 'émile', name: 'ÉMILE ZOLA' });
+    await signIn({ sub: 'ana', name: 'Ana Lima' });
+  });
+
+  it('finds members by a part of their display name or id, case-insensitive, and counts what it finds', async () => {
+    expect(await found('sofía')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('NÚÑ')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('émile zo')).toEqual({ total: 1, ids: ['émile'] }); // by name: any script's case
+    expect(await found('zoe.')).toEqual({ total: 1, ids: ['Zoe.Hart'] }); // by id, which has no name
+    expect(await found('QUIET')).toEqual({ total: 1, ids: ['quiet'] });
+    expect(await found(' li ')).toEqual({ total: 1, ids: ['ana'] }); // trimmed: "Ana Lima"
+    expect(await found('nobody')).toEqual({ total: 0, ids: [] });
+    // Blank is no filter.
+    expect((await found('  ')).total).toBe(7);
+    expect((await found(null)).total).toBe(7);
+  });
+
+  it('reads % and _ as themselves', async () => {
+    expect(await found('%')).toEqual({ total: 1, ids: ['u%2'] }); // the id u%2 and the name "Ben 100% Ready"
+    expect(await found('u_')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('_')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('0% r')).toEqual({ total: 1, ids: ['u%2'] });
+  });
+
+  it('combines with role and pages', async () => {
+    expect(await found('a', { role: 'ADMIN' })).toEqual({ total: 1, ids: ['admin'] });
+    const first = ok(await gw.as(admin)(SEARCH, { id: team.id, search: 'a', first: 2 })).group.members;
+    // admin and Zoe.Hart by id; Sofía Núñez, Ben 100% Ready, ÉMILE ZOLA and Ana Lima by name; not quiet.
+    expect(first.totalCount).toBe(6);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const rest = ok(await gw.as(admin)(SEARCH, { id: team.id, search: 'a', first: 10, after: first.pageInfo.endCursor })).group.members;
+    const all = [...first.edges, ...rest.edges].map((e: any) => e.node.memberId);
+    expect(all).toEqual((await found('a', { first: 10 })).ids);
+    expect(new Set(all).size).toBe(first.totalCount);
+  });
+
+  it('refuses an overlong term, and finds nothing in a list the viewer may not read', async () => {
+    const long = await gw.as(admin)(SEARCH, { id: team.id, search: 'x'.repeat(201) });
+    expect(codes(long)).toEqual(['BAD_USER_INPUT']);
+    expect(long.errors![0].message).toBe('"search" must be at most 200 characters.');
+    // An outsider of a PRIVATE group: FORBIDDEN, whether or not the search would find someone.
+    for (const search of ['sofía', 'nobody']) {
+      const denied = await gw.as(outsider)(SEARCH, { id: team.id, search });
+      expect(codes(denied)).toEqual(['FORBIDDEN']);
+      expect(denied.data.group.members).toBeNull();
+    }
+  });
+
+  it('costs the same statements at any page size, on every group of a list', async () => {
+    const query = `query($first: Int) { groups(first: 10) { edges { node { id members(search: "a", first: $first) { totalCount edges { node { memberId memberName } } } } } } }`;
+    const counts = [];
+    const edges = [];
+    for (const first of [1, 20]) {
+      gw.statements.length = 0;
+      const data = ok(await gw.as(manager)(query, { first }));
+      counts.push(gw.statements.length);
+      edges.push(data.groups.edges.reduce((n: number, e: any) => n + e.node.members.edges.length, 0));
+    }
+    expect(edges[1]).toBeGreaterThan(edges[0] + 5);
+    expect(counts[0]).toBe(counts[1]);
+    // The groups, their members found, how many each found, and their names.
+    expect(counts[0]).toBeLessThanOrEqual(4);
+  });
+});
+
 describe('JWT_NAME_CLAIM', () => {
   let named: TestGateway;
   beforeAll(async () => {

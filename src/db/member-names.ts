@@ -11,6 +11,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { searchKey } from '../domain/search.ts';
 
 /**
  * Records the viewer's display name. One statement, which changes nothing when the stored name is already
@@ -20,8 +21,8 @@ import type { Viewer } from '../auth/viewer.ts';
 export async function recordMemberName(db: Db, viewer: Viewer): Promise<void> {
   if (viewer.memberId === null || viewer.name === null) return;
   await db.$executeRaw(Prisma.sql`
-    INSERT INTO "MemberName" ("memberId", "name") VALUES (${viewer.memberId}, ${viewer.name})
-    ON CONFLICT ("memberId") DO UPDATE SET "name" = excluded."name", "updatedAt" = CURRENT_TIMESTAMP
+    INSERT INTO "MemberName" ("memberId", "name", "nameSearch") VALUES (${viewer.memberId}, ${viewer.name}, ${searchKey(viewer.name)})
+    ON CONFLICT ("memberId") DO UPDATE SET "name" = excluded."name", "nameSearch" = excluded."nameSearch", "updatedAt" = CURRENT_TIMESTAMP
     WHERE "MemberName"."name" <> excluded."name"`);
 }
 

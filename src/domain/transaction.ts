@@ -26,6 +26,7 @@ function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
   }
   loaders.memberPage.clearAll();
   loaders.memberCountByRole.clearAll();
+  loaders.memberSearchCount.clearAll();
   loaders.joinRequestPage.clearAll();
   loaders.joinRequestCount.clearAll();
 }

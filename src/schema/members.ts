@@ -4,6 +4,8 @@ import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
+import { LIMITS } from '../domain/validate.ts';
+import { badInput } from '../errors.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf, pageArgs } from './connection.ts';
 import { cursorShape, emptyPage, encodeCursor, lazyPage, pageWindow, positionOf, rowsToRead, toPage, type PageArgs, type SortKey } from './pagination.ts';
@@ -51,17 +53,36 @@ builder.objectFields(Group, (t) => ({
     type: GroupMemberConnection,
     nullable: true,
     description: 'The members, oldest first. Null with FORBIDDEN when the viewer may not read the list (viewerCan.viewMembers).',
-    args: { role: t.arg({ type: GroupRole }), ...pageArgs(t.arg) },
+    args: {
+      role: t.arg({ type: GroupRole }),
+      search: t.arg.string({
+        description: `Only members whose display name (memberName) or member id contains this text, case-insensitive. Blank is no filter; at most ${LIMITS.id} characters. totalCount counts the members it finds.`,
+      }),
+      ...pageArgs(t.arg),
+    },
     resolve: async (group, args, ctx) => {
+      const search = memberSearch(args.search);
       const window = pageWindow(args, MEMBERS, ctx.config);
-      const rows = await ctx.loaders.memberPage.load({ groupId: group.id, role: args.role ?? null, take: rowsToRead(window), position: positionOf(window) });
-      const role = args.role;
-      return lazyPage(rows, window, memberCursor, () =>
-        role ? ctx.loaders.memberCountByRole.load({ groupId: group.id, role }) : group.membersCount,
-      );
+      const role = args.role ?? null;
+      const rows = await ctx.loaders.memberPage.load({ groupId: group.id, role, search, take: rowsToRead(window), position: positionOf(window) });
+      return lazyPage(rows, window, memberCursor, () => {
+        if (search !== null) return ctx.loaders.memberSearchCount.load({ groupId: group.id, role, search });
+        return role ? ctx.loaders.memberCountByRole.load({ groupId: group.id, role }) : group.membersCount;
+      });
     },
   }),
 }));
+
+/**
+ * A member list's search term: trimmed, null when blank. No member id is longer than LIMITS.id (and no name
+ * than LIMITS.name), and SQLite refuses LIKE patterns over 50,000 bytes: a longer term is the client's mistake.
+ */
+function memberSearch(search: string | null | undefined): string | null {
+  const term = search?.trim();
+  if (!term) return null;
+  if (term.length > LIMITS.id) throw badInput(`"search" must be at most ${LIMITS.id} characters.`);
+  return term;
+}
 
 /**
  * A page of a member's memberships (newest first), in groups the viewer may see. No member (an anonymous

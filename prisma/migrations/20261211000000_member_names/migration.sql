@@ -4,5 +4,6 @@
 CREATE TABLE "MemberName" (
     "memberId" TEXT NOT NULL PRIMARY KEY,
     "name" TEXT NOT NULL,
+    "nameSearch" TEXT NOT NULL,
     "updatedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
