@@ -109,6 +109,11 @@ export interface TokenConfig {
    */
   jwksUrl: string | null;
   /**
+   * JWT_JWKS_MAX_AGE (seconds, default 600): how long the key set is used before it is fetched again, and so
+   * how long a token stays trusted after its key leaves the set.
+   */
+  jwksMaxAgeSeconds: number;
+  /**
    * JWT_PUBLIC_KEY (default none): the identity provider's public key, as PEM text (`-----BEGIN PUBLIC
    * KEY-----`, or a certificate; `\n` may stand for its line breaks) or the path of a file holding it. When
    * set, tokens are verified with it and HS256 tokens are refused. Not with JWT_JWKS_URL.
@@ -163,7 +168,8 @@ function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
   }
   const rolesClaim = env.JWT_ROLES_CLAIM?.trim() || 'roles';
   const nameClaim = env.JWT_NAME_CLAIM?.trim() || 'name';
-  return { jwksUrl, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim, nameClaim };
+  const jwksMaxAgeSeconds = intFromEnv(env, 'JWT_JWKS_MAX_AGE', 600, 1, 86_400);
+  return { jwksUrl, jwksMaxAgeSeconds, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim, nameClaim };
 }
 
 // --- Observability: metrics, logs, traces (src/observability/) ---

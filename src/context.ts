@@ -92,13 +92,20 @@ const contextOf = (services: AppServices, viewer: Viewer): Context => ({
 
 /** Tokens remembered as verified, per verifier (the most recently used last). */
 const VERIFIED_TOKENS = 10_000;
-const verified = new WeakMap<TokenVerifier, Map<string, Viewer>>();
+/** A verified token's viewer, trusted until `until` (epoch ms) without verifying it again. */
+interface Verified {
+  viewer: Viewer;
+  until: number;
+}
+const verified = new WeakMap<TokenVerifier, Map<string, Verified>>();
 
 /**
  * Each token is verified once: a client sends the same token with every request until it expires, and
  * checking its signature is a large part of a small request's cost. A token verified before is trusted
- * again until its `exp` (then it is verified anew, and so refused); only tokens that verified are kept, at
- * most VERIFIED_TOKENS of them (the least recently used are dropped first).
+ * again until its `exp` (then it is verified anew, and so refused), and with a remote key set no longer than
+ * the key set is cached (TokenVerifier.trustFor, JWT_JWKS_MAX_AGE): a key the provider has withdrawn stops
+ * its tokens then, as it stops new ones. Only tokens that verified are kept, at most VERIFIED_TOKENS of them
+ * (the least recently used are dropped first).
  *
  * knownViewer() answers without verifying: the anonymous viewer when there is no token, a remembered
  * viewer for a token verified before and not expired, else null (the token must be verified).
@@ -109,9 +116,9 @@ function knownViewer(header: string | null | undefined, key: TokenVerifier): Vie
   const known = tokens?.get(header);
   if (!tokens || !known) return null;
   tokens.delete(header);
-  if (known.expiresAt !== null && known.expiresAt * 1000 <= Date.now()) return null;
+  if (known.until <= Date.now()) return null;
   tokens.set(header, known);
-  return known;
+  return known.viewer;
 }
 
 async function verifyViewer(header: string, key: TokenVerifier): Promise<Viewer> {
@@ -120,7 +127,9 @@ async function verifyViewer(header: string, key: TokenVerifier): Promise<Viewer>
     let tokens = verified.get(key);
     if (!tokens) verified.set(key, (tokens = new Map()));
     if (tokens.size >= VERIFIED_TOKENS) tokens.delete(tokens.keys().next().value!);
-    tokens.set(header, Object.freeze(viewer));
+    const expires = viewer.expiresAt === null ? Infinity : viewer.expiresAt * 1000;
+    const until = key.trustFor === null ? expires : Math.min(expires, Date.now() + key.trustFor);
+    tokens.set(header, { viewer: Object.freeze(viewer), until });
   }
   return viewer;
 }

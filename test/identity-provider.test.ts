@@ -103,6 +103,8 @@ describe('JWT_JWKS_URL: tokens signed by any key of the provider’s key set', (
   let jwks: http.Server;
   let jwksUrl: string;
   let served: { keys: JWK[] } = { keys: [] };
+  /** The key set at /rotating.json, whose keys a test withdraws. */
+  let rotating: { keys: JWK[] } = { keys: [] };
   /** Whether the key set at /flaky.json answers 503. */
   let flakyDown = false;
   let fetches = 0;
@@ -128,7 +130,7 @@ describe('JWT_JWKS_URL: tokens signed by any key of the provider’s key set', (
         res.writeHead(503).end('unavailable');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(served));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.url === '/rotating.json' ? rotating : served));
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
@@ -176,6 +178,25 @@ describe('JWT_JWKS_URL: tokens signed by any key of the provider’s key set', (
     expect(await stranger.events.ending()).toBe('close 4403 Forbidden');
   });
 
+  it('a key withdrawn from the set stops its tokens, already verified ones too, once the set’s max age has passed', async () => {
+    const [old, next] = await Promise.all([generateKeyPair('ES256', { extractable: true }), generateKeyPair('ES256', { extractable: true })]);
+    rotating = { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old', alg: 'ES256' }] };
+    const rotated = await startGateway({ JWT_JWKS_URL: jwksUrl.replace(/\/[^/]*\/jwks\.json$/, '/rotating.json'), JWT_JWKS_MAX_AGE: '1' });
+    try {
+      const token = await sign(old.privateKey, 'ES256', { sub: 'erin' }, 'old');
+      expect(ok(await rotated.as(bearer(token))(WHO)).viewer.memberId).toBe('erin');
+      // The provider withdraws the key (it leaked, say) and publishes another.
+      rotating = { keys: [{ ...(await exportJWK(next.publicKey)), kid: 'next', alg: 'ES256' }] };
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const refused = await rotated.as(bearer(token))(WHO);
+      expect({ status: refused.status, codes: codes(refused) }).toEqual({ status: 401, codes: ['UNAUTHENTICATED'] });
+      const renewed = await sign(next.privateKey, 'ES256', { sub: 'erin' }, 'next');
+      expect(ok(await rotated.as(bearer(renewed))(WHO)).viewer.memberId).toBe('erin');
+    } finally {
+      await rotated.close();
+    }
+  });
+
   it('a key set out of reach is the server’s failure (INTERNAL_SERVER_ERROR, nothing about it), not the token’s; it recovers', async () => {
     flakyDown = true;
     const flaky = await startLiveGateway({ JWT_JWKS_URL: jwksUrl.replace(/\/[^/]*\/jwks\.json$/, '/flaky.json') });
@@ -206,6 +227,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, JWT_JWKS_URL: 'https://id.example.com/jwks', JWT_PUBLIC_KEY: pem })).toThrow('Set JWT_JWKS_URL or JWT_PUBLIC_KEY, not both');
     expect(() => loadConfig({ ...base, JWT_JWKS_URL: 'http://id.example.com/jwks' })).toThrow(/must be an https URL/);
     expect(() => loadConfig({ ...base, JWT_JWKS_URL: 'not a url' })).toThrow(/must be an https URL/);
+    expect(() => loadConfig({ ...base, JWT_JWKS_URL: 'https://id.example.com/jwks', JWT_JWKS_MAX_AGE: '0' })).toThrow('JWT_JWKS_MAX_AGE must be an integer from 1 to 86400, got "0"');
+    expect(loadConfig({ ...base, JWT_JWKS_URL: 'https://id.example.com/jwks', JWT_JWKS_MAX_AGE: '60' }).tokens.jwksMaxAgeSeconds).toBe(60);
     expect(loadConfig({ ...base, JWT_JWKS_URL: 'http://localhost:9/jwks' }).tokens.jwksUrl).toBe('http://localhost:9/jwks');
     const privatePem = await exportPKCS8(privateKey);
     expect(() => loadConfig({ ...base, JWT_PUBLIC_KEY: privatePem })).toThrow(/holds a private key/);
@@ -213,7 +236,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, JWT_PUBLIC_KEY: '/no/such/file.pem' })).toThrow(/cannot be read/);
     // One line, with \n for its line breaks, as an environment file holds it.
     expect(loadConfig({ ...base, JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).tokens.publicKeyPem).toBe(pem);
-    expect(loadConfig(base).tokens).toEqual({ jwksUrl: null, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name' });
+    expect(loadConfig(base).tokens).toEqual({ jwksUrl: null, jwksMaxAgeSeconds: 600, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name' });
   });
 });
 

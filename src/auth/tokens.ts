@@ -16,6 +16,11 @@ export interface TokenVerifier {
   /** The claim holding the caller's display name (JWT_NAME_CLAIM). */
   readonly nameClaim: string;
   /**
+   * How long a verified token may be trusted without checking it again (ms), or null for until its `exp`: a
+   * remote key set changes without the gateway (JWT_JWKS_MAX_AGE); a secret or a public key does not.
+   */
+  readonly trustFor: number | null;
+  /**
    * The payload of a valid token. Rejects with TokenRefused for a token that is not (the client's to fix),
    * and with any other error when the token could not be checked (the provider's keys could not be fetched).
    */
@@ -36,11 +41,13 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
   const { rolesClaim, nameClaim } = config;
   const refused = (error: unknown) => new TokenRefused('token refused', { cause: error });
   if (config.jwksUrl) {
-    const keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+    const maxAge = config.jwksMaxAgeSeconds * 1_000;
+    const keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: Math.min(30_000, maxAge), cacheMaxAge: maxAge });
     const algorithms = [...PUBLIC_KEY_ALGORITHMS];
     return {
       rolesClaim,
       nameClaim,
+      trustFor: maxAge,
       async verify(jwt) {
         try {
           return (await jwtVerify(jwt, keys, { ...options, algorithms })).payload;
@@ -55,6 +62,7 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
   return {
     rolesClaim,
     nameClaim,
+    trustFor: null,
     async verify(jwt) {
       try {
         return (await jwtVerify(jwt, key, { ...options, algorithms })).payload;
