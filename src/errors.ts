@@ -11,9 +11,9 @@ export type ErrorCode =
 
 /**
  * What a refusal is about, beside its code: the one item of a batch it names (`memberId`, `id`, `questionId`),
- * so a client can point at that row without reading the sentence.
+ * or the groups it is about (`groupIds`), so a client can point at them without reading the sentence.
  */
-export type ErrorSubject = { memberId: string } | { id: string } | { questionId: string };
+export type ErrorSubject = { memberId: string } | { id: string } | { questionId: string } | { groupIds: string[] };
 
 /** A client-facing error: a short sentence and one of the contract's codes. Never carries internals. */
 export function clientError(code: ErrorCode, message: string, subject?: ErrorSubject): GraphQLError {

@@ -234,7 +234,7 @@ describe('a database that fails the Nth statement of a request', () => {
     return nth - 1;
   }
 
-  it('createGroup, addGroupMembers, approveJoinRequests, removeGroupMembers and deleteGroup: all or nothing at every statement', async () => {
+  it('createGroup, addGroupMembers, approveJoinRequests, removeGroupMembers, removeSiteMember and deleteGroup: all or nothing at every statement', async () => {
     const created = await failEveryStatement(manager, `mutation { createGroup(input: { name: "Faulty", privacy: PRIVATE, creatorId: "admin" }) { group { id } } }`, {});
     const groupId = (await plain.group.findFirstOrThrow({ where: { name: 'Faulty' } })).id;
     for (const who of ['ann', 'ben']) {
@@ -243,8 +243,14 @@ describe('a database that fails the Nth statement of a request', () => {
     const added = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { addGroupMembers(groupId: $g, memberIds: ["cid", "ann", "dot"]) { memberId } }`, { g: groupId });
     const approved = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { approveJoinRequests(groupId: $g, memberIds: ["ben"]) { status } }`, { g: groupId });
     const removed = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { removeGroupMembers(groupId: $g, memberIds: ["cid", "dot"]) { removedMemberIds } }`, { g: groupId });
+    ok(await send({ sub: 'eve', name: 'Eve' }, `mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { id } } }`, { g: groupId }));
+    const siteRemoved = await failEveryStatement(manager, `mutation { removeSiteMember(memberId: "ben") { groupIds } }`, {});
+    const requestCanceled = await failEveryStatement(manager, `mutation { removeSiteMember(memberId: "eve") { canceledJoinRequests } }`, {});
     const deleted = await failEveryStatement(manager, `mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: groupId });
-    console.log(`statements failed one at a time: createGroup ${created}, addGroupMembers ${added}, approveJoinRequests ${approved}, removeGroupMembers ${removed}, deleteGroup ${deleted}`);
+    console.log(
+      `statements failed one at a time: createGroup ${created}, addGroupMembers ${added}, approveJoinRequests ${approved}, removeGroupMembers ${removed}, ` +
+        `removeSiteMember ${siteRemoved} and ${requestCanceled}, deleteGroup ${deleted}`,
+    );
     expect(await plain.group.count({ where: { id: groupId } })).toBe(0);
   });
 

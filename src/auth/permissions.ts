@@ -46,6 +46,7 @@ const OPEN_TYPES = [
   'JoinGroupPayload',
   'LeaveGroupPayload',
   'RemoveGroupMembersPayload',
+  'RemoveSiteMemberPayload',
   'GroupEvent',
   'Node',
 ] as const;
@@ -85,6 +86,7 @@ export const permissionMap = {
     rejectCreateRequests: and(isSignedIn, isGroupsManager),
     cancelCreateRequest: isSignedIn, // the requester's own only: decided in the write (decideCreateRequestCancel)
     updateGroupsSettings: and(isSignedIn, isGroupsManager),
+    removeSiteMember: and(isSignedIn, isGroupsManager),
   },
   // Subscriptions are authorized in their resolver (shield does not wrap `subscribe`), by the same policy.
   Subscription: { groupEvents: allow },

@@ -8,6 +8,7 @@ import './rules-and-questions.ts';
 import './members.ts';
 import './join-requests.ts';
 import './create-requests.ts';
+import './site-members.ts';
 import './viewer.ts';
 import './events.ts';
 
