@@ -16,8 +16,7 @@ import { createLoaders } from '../src/loaders.ts';
 import { secretKey, type Viewer } from '../src/auth/viewer.ts';
 import { tokenVerifier } from '../src/auth/tokens.ts';
 import type { Context } from '../src/context.ts';
-import { createLoggers } from '../src/observability/logging.ts';
-import { recordMemberName } from '../src/db/member-names.ts';
+import { MemberNameRecorder, writeMemberNames } from '../src/db/member-names.ts';
 import * as groups from '../src/domain/groups.ts';
 import * as membership from '../src/domain/membership.ts';
 
@@ -26,7 +25,6 @@ if (config.nodeEnv === 'production' && process.argv.includes('--if-empty')) {
   process.exit(0); // never put demo data into a production database on start-up
 }
 const db = createDb(config.databaseUrl);
-const { logger } = createLoggers('warn');
 
 /** The demo members' display names (ivan and mallory never signed in with one: their lists show none). */
 const NAMES: Record<string, string> = {
@@ -51,7 +49,7 @@ function as(memberId: string, isGroupsManager = false) {
     events: createEventBus(),
     audience: new Audience(db, config.jwtSecret),
     tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
-    logger,
+    memberNames: new MemberNameRecorder(db, () => undefined), // the seed verifies no token
     viewer,
     loaders: createLoaders(db, viewer),
   };
@@ -63,9 +61,8 @@ async function seed() {
     console.log('Demo seed skipped: the database already has groups.');
     return;
   }
-  for (const [memberId, name] of Object.entries(NAMES)) {
-    await recordMemberName(db, { memberId, name, isGroupsManager: false, expiresAt: null });
-  }
+  // As if each had signed in long ago (issuedAt 0): the name of any token they sign in with replaces it.
+  await writeMemberNames(db, Object.entries(NAMES).map(([memberId, name]) => ({ memberId, name, issuedAt: 0 })));
   const manager = as('manager', true);
   const yoga = await groups.createGroup(manager, { name: 'Morning Yoga', description: 'Sun salutations at 7, every weekday.', privacy: 'PUBLIC' }, 'alice');
   await groups.setGroupRules(as('alice'), yoga.id, [

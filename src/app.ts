@@ -23,6 +23,7 @@ import { createObservability, type ObservabilityOptions } from './observability/
 import { graphiqlOptions, renderLocalGraphiQL } from './observability/graphiql.ts';
 import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 import { useEndRefusedStreams } from './live/refused-streams.ts';
+import { MemberNameRecorder } from './db/member-names.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -148,7 +149,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     }),
     audience: new Audience(db, config.jwtSecret),
     tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
-    logger: observability.logger,
+    memberNames: new MemberNameRecorder(db, (details, message) => observability.logger.warn(details, message)),
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;
@@ -192,6 +193,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     logger: observability.logger,
     close: async () => {
       stopStatistics();
+      await services.memberNames.flush();
       await services.events.close();
       await rate?.close();
       await db.$disconnect();

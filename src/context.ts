@@ -7,8 +7,7 @@ import { createLoaders, type Loaders } from './loaders.ts';
 import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
 import { unauthenticated } from './errors.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
-import { recordMemberName } from './db/member-names.ts';
-import type { Logger } from './observability/logging.ts';
+import type { MemberNameRecorder } from './db/member-names.ts';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppServices {
@@ -19,8 +18,8 @@ export interface AppServices {
   audience: Audience;
   /** Checks tokens: with JWT_SECRET, or with the identity provider's keys (auth/tokens.ts). */
   tokens: TokenVerifier;
-  /** For what goes wrong outside any one request's answer (a display name that could not be recorded). */
-  logger: Logger;
+  /** Records the display names of the tokens verified here, off the requests' path (db/member-names.ts). */
+  memberNames: MemberNameRecorder;
 }
 
 /** What every resolver and rule receives: the viewer (token parsed once), fresh loaders, the services. */
@@ -52,23 +51,12 @@ export function createContext(
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');
   const known = knownViewer(header, services.tokens);
   if (known) return contextOf(services, known);
-  return verifyViewer(header!, services.tokens).then(async (viewer) => {
-    await recordName(services, viewer);
+  return verifyViewer(header!, services.tokens).then((viewer) => {
+    // A token verified for the first time is a sign-in: its display name is recorded for member lists, in
+    // the background (the request does not wait for the write).
+    services.memberNames.record(viewer);
     return contextOf(services, viewer);
   });
-}
-
-/**
- * A token verified for the first time is a sign-in: the display name it carries is recorded for member lists
- * (db/member-names.ts), before the request runs, so that the member's own next read shows it. A name that
- * cannot be recorded is logged, and the request goes on: the token is good, and the next one records it.
- */
-async function recordName(services: AppServices, viewer: Viewer): Promise<void> {
-  try {
-    await recordMemberName(services.db, viewer);
-  } catch (error) {
-    services.logger.warn({ err: error, memberId: viewer.memberId }, 'display name not recorded');
-  }
 }
 
 /**
@@ -85,7 +73,7 @@ const contextOf = (services: AppServices, viewer: Viewer): Context => ({
   events: services.events,
   audience: services.audience,
   tokens: services.tokens,
-  logger: services.logger,
+  memberNames: services.memberNames,
   viewer,
   loaders: createLoaders(services.db, viewer),
 });

@@ -278,9 +278,11 @@ async function groupContents(db: Db, groupIds: readonly string[]): Promise<Group
 class RequestLoaders {
   private readonly db: Db;
   private readonly memberId: string | null;
+  private readonly name: string | null;
   constructor(db: Db, viewer: Viewer) {
     this.db = db;
     this.memberId = viewer.memberId;
+    this.name = viewer.name;
   }
 
   #group?: DataLoader<string, Group | null>;
@@ -358,10 +360,20 @@ class RequestLoaders {
   }
 
   #memberName?: DataLoader<string, string | null>;
-  /** Members' display names (by member id), for every member list, join request and create request of a page. */
+  /**
+   * Members' display names (by member id), for every member list, join request and create request of a page.
+   * The viewer's own is their token's, the newest there is (what is stored may still be being written:
+   * db/member-names.ts records names in the background).
+   */
   get memberName() {
-    const db = this.db;
-    return (this.#memberName ??= new DataLoader<string, string | null>((ids) => readMemberNames(db, ids)));
+    const { db, memberId, name } = this;
+    return (this.#memberName ??= new DataLoader<string, string | null>(async (ids) => {
+      if (name === null || !ids.includes(memberId!)) return readMemberNames(db, ids);
+      const others = ids.filter((id) => id !== memberId);
+      const stored = others.length ? await readMemberNames(db, others) : [];
+      const byId = new Map(others.map((id, i) => [id, stored[i]!]));
+      return ids.map((id) => (id === memberId ? name : (byId.get(id) ?? null)));
+    }));
   }
 
   #joinRequestAnswers?: DataLoader<string, JoinRequestAnswer[]>;

@@ -243,7 +243,7 @@ describe('a database that fails the Nth statement of a request', () => {
     const added = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { addGroupMembers(groupId: $g, memberIds: ["cid", "ann", "dot"]) { memberId } }`, { g: groupId });
     const approved = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { approveJoinRequests(groupId: $g, memberIds: ["ben"]) { status } }`, { g: groupId });
     const removed = await failEveryStatement({ sub: 'admin' }, `mutation($g: ID!) { removeGroupMembers(groupId: $g, memberIds: ["cid", "dot"]) { removedMemberIds } }`, { g: groupId });
-    ok(await send({ sub: 'eve', name: 'Eve' }, `mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { id } } }`, { g: groupId }));
+    ok(await send({ sub: 'eve' }, `mutation($g: ID!) { joinGroup(groupId: $g) { joinRequest { id } } }`, { g: groupId }));
     const siteRemoved = await failEveryStatement(manager, `mutation { removeSiteMember(memberId: "ben") { groupIds } }`, {});
     const requestCanceled = await failEveryStatement(manager, `mutation { removeSiteMember(memberId: "eve") { canceledJoinRequests } }`, {});
     const deleted = await failEveryStatement(manager, `mutation($g: ID!) { deleteGroup(id: $g) { deletedGroupId } }`, { g: groupId });

@@ -16,6 +16,8 @@ export interface Viewer {
   isGroupsManager: boolean;
   /** When the token stops being valid (epoch seconds), if it says. */
   expiresAt: number | null;
+  /** When the token was issued (`iat`, epoch seconds), if it says: the newest token's name is the one kept. */
+  issuedAt?: number | null;
 }
 
 export const ANONYMOUS: Viewer = Object.freeze({ memberId: null, name: null, isGroupsManager: false, expiresAt: null });
@@ -77,6 +79,7 @@ export async function viewerFromAuthorization(header: string | null | undefined,
     name: displayNameOf(payload[tokens.nameClaim]),
     isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
   };
 }
 

@@ -4,26 +4,96 @@
  * signed in with (its `name` claim), so that member lists, join requests and create requests can say who
  * someone is. A member who never signed in with a name (one added by an admin, say) has none.
  *
- * Recorded when a token is first verified in this process (context.ts), which is once per token, not per
- * request. A name is shown wherever the member's id is, to the same viewers: it tells nothing more about
- * which groups anyone is in.
+ * A name is shown wherever the member's id is, to the same viewers: it tells nothing more about which groups
+ * anyone is in.
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Db } from './client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { searchKey } from '../domain/search.ts';
 
+interface NameToRecord {
+  memberId: string;
+  name: string;
+  /** The token's `iat` (epoch seconds), or when it was verified for a token without one. */
+  issuedAt: number;
+}
+
+/** Names per statement (5 values each: far below either database's limit of bound values). */
+const NAMES_PER_STATEMENT = 500;
+
 /**
- * Records the viewer's display name. One statement, which changes nothing when the stored name is already
- * this one (SQLite and PostgreSQL read `ON CONFLICT … DO UPDATE … WHERE` alike). Anonymous viewers and
- * tokens without a usable name (auth/viewer.ts: displayNameOf) leave the stored name as it is.
+ * Writes names, each only over an older one: the newest token's name wins, whichever order the tokens are
+ * verified in (a phone's old token verified again after a restart, or on another instance, does not put
+ * back the name the member has since changed). An older or same-age token with the same name changes
+ * nothing; a newer one with the same name moves only `issuedAt`, and `updatedAt` stays the time the name last
+ * changed. SQLite and PostgreSQL read `ON CONFLICT … DO UPDATE … WHERE` alike.
  */
-export async function recordMemberName(db: Db, viewer: Viewer): Promise<void> {
-  if (viewer.memberId === null || viewer.name === null) return;
-  await db.$executeRaw(Prisma.sql`
-    INSERT INTO "MemberName" ("memberId", "name", "nameSearch") VALUES (${viewer.memberId}, ${viewer.name}, ${searchKey(viewer.name)})
-    ON CONFLICT ("memberId") DO UPDATE SET "name" = excluded."name", "nameSearch" = excluded."nameSearch", "updatedAt" = CURRENT_TIMESTAMP
-    WHERE "MemberName"."name" <> excluded."name"`);
+export async function writeMemberNames(db: Db, names: readonly NameToRecord[], now = new Date()): Promise<void> {
+  for (let i = 0; i < names.length; i += NAMES_PER_STATEMENT) {
+    const rows = names
+      .slice(i, i + NAMES_PER_STATEMENT)
+      .map((n) => Prisma.sql`(${n.memberId}, ${n.name}, ${searchKey(n.name)}, ${BigInt(n.issuedAt)}, ${now})`);
+    await db.$executeRaw(Prisma.sql`
+      INSERT INTO "MemberName" ("memberId", "name", "nameSearch", "issuedAt", "updatedAt") VALUES ${Prisma.join(rows)}
+      ON CONFLICT ("memberId") DO UPDATE SET
+        "name" = excluded."name",
+        "nameSearch" = excluded."nameSearch",
+        "issuedAt" = excluded."issuedAt",
+        "updatedAt" = CASE WHEN "MemberName"."name" = excluded."name" THEN "MemberName"."updatedAt" ELSE excluded."updatedAt" END
+      WHERE excluded."issuedAt" > "MemberName"."issuedAt"
+        OR (excluded."issuedAt" = "MemberName"."issuedAt" AND excluded."name" <> "MemberName"."name")`);
+  }
+}
+
+/**
+ * Records the names of the tokens this process verifies (context.ts), off the requests' path: a request
+ * never waits for the write, so a database lock held elsewhere (another process's write on SQLite, a row
+ * lock on PostgreSQL) holds up one background statement, not the sign-ins and reads of the whole site.
+ * Names wait in memory for the next turn of the event loop, and go in one statement for all that came
+ * meanwhile; one write runs at a time. A write that fails is logged (member ids only, never a name) and
+ * dropped: the member's next token records it. `flush()` waits for every name recorded so far (shutdown,
+ * tests).
+ */
+export class MemberNameRecorder {
+  readonly #db: Db;
+  readonly #warn: (details: Record<string, unknown>, message: string) => void;
+  #pending = new Map<string, NameToRecord>();
+  #writing: Promise<void> | null = null;
+
+  constructor(db: Db, warn: (details: Record<string, unknown>, message: string) => void) {
+    this.#db = db;
+    this.#warn = warn;
+  }
+
+  /** Queues the viewer's name, if their token carries one (auth/viewer.ts: displayNameOf). */
+  record(viewer: Viewer): void {
+    if (viewer.memberId === null || viewer.name === null) return;
+    const issuedAt = viewer.issuedAt ?? Math.floor(Date.now() / 1000);
+    const queued = this.#pending.get(viewer.memberId);
+    if (queued && queued.issuedAt > issuedAt) return;
+    this.#pending.set(viewer.memberId, { memberId: viewer.memberId, name: viewer.name, issuedAt });
+    this.#writing ??= this.#writeSoon();
+  }
+
+  async #writeSoon(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#pending.size) {
+      const batch = [...this.#pending.values()];
+      this.#pending = new Map();
+      try {
+        await writeMemberNames(this.#db, batch);
+      } catch (error) {
+        this.#warn({ err: error, memberIds: batch.slice(0, 20).map((n) => n.memberId), count: batch.length }, 'display names not recorded');
+      }
+    }
+    this.#writing = null;
+  }
+
+  /** Resolves once every name queued so far is written (or its failure logged). */
+  async flush(): Promise<void> {
+    while (this.#writing) await this.#writing;
+  }
 }
 
 /** The display names of these members (null for one without), in the order of the ids. */

@@ -121,17 +121,34 @@ export function validMemberId(label: string, id: string): string {
   return text;
 }
 
+/** Line and paragraph separators (U+2028, U+2029): a line break in a name, like the control characters. */
+const SEPARATOR = /[\p{Zl}\p{Zp}]/u;
+
+/** Grapheme clusters: a name is cut between user-perceived characters, never inside an emoji or an accent. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
  * The display name a token's `name` claim stands for, or null when it gives none to show: not a string,
- * blank, or holding control characters, bidirectional controls (which make a name show as another text in
- * a member list) or lone surrogates. Trimmed, and cut to LIMITS.name characters (whole code points).
+ * blank (only invisible characters), or holding control characters, line separators, bidirectional controls
+ * (which make a name show as another text in a member list) or lone surrogates. Trimmed, and cut to at most
+ * LIMITS.name code points, between grapheme clusters (what was left must still show something).
  * Not an error: a name comes from the identity provider, not from the client, and a token without a usable
  * one is still a good token.
  */
 export function displayNameOf(claim: unknown): string | null {
   if (typeof claim !== 'string') return null;
-  const text = claim.trim();
-  if (INVISIBLE.test(text) || CONTROL.test(text) || BIDI_CONTROL.test(text) || !isStorableText(text)) return null;
-  const points = Array.from(text);
-  return points.length <= LIMITS.name ? text : points.slice(0, LIMITS.name).join('').trimEnd();
+  let text = claim.trim();
+  if (CONTROL.test(text) || SEPARATOR.test(text) || BIDI_CONTROL.test(text) || !isStorableText(text)) return null;
+  if (Array.from(text).length > LIMITS.name) {
+    let cut = '';
+    let points = 0;
+    for (const { segment } of graphemes.segment(text)) {
+      const size = Array.from(segment).length;
+      if (points + size > LIMITS.name) break;
+      cut += segment;
+      points += size;
+    }
+    text = cut.trimEnd();
+  }
+  return INVISIBLE.test(text) ? null : text;
 }

@@ -5,5 +5,6 @@ CREATE TABLE "MemberName" (
     "memberId" TEXT NOT NULL PRIMARY KEY,
     "name" TEXT NOT NULL,
     "nameSearch" TEXT NOT NULL,
+    "issuedAt" BIGINT NOT NULL,
     "updatedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );

@@ -5,6 +5,7 @@ CREATE TABLE "MemberName" (
     "memberId" TEXT NOT NULL,
     "name" TEXT NOT NULL,
     "nameSearch" TEXT NOT NULL,
+    "issuedAt" BIGINT NOT NULL,
     "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "MemberName_pkey" PRIMARY KEY ("memberId")
