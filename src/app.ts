@@ -7,7 +7,7 @@ import { createYoga, maskError as defaultMaskError } from 'graphql-yoga';
 import type { CORSOptions } from '@whatwg-node/server';
 import { applyMiddleware } from 'graphql-middleware';
 import { GraphQLError } from 'graphql';
-import { clientMistakes, withoutSuggestions } from './errors.ts';
+import { clientMistakeCode, clientMistakes, withoutSuggestions } from './errors.ts';
 import type { Config } from './config.ts';
 import { createDb, type Db } from './db/client.ts';
 import { databaseKind, keepSqliteStatistics } from './db/adapter.ts';
@@ -64,20 +64,21 @@ export function maskError(error: unknown): Error {
     // A contract error, as thrown by a rule or resolver (graphql-js wraps it and copies its extensions).
     // Returned as the same object, so Yoga does not log it as an unexpected failure.
     if (error.extensions?.code && (!original || original instanceof GraphQLError)) return error;
-    // graphql's variable coercion errors ("Variable "$x" got invalid value …") carry the scalar's or enum's
-    // own GraphQLError as their original: they are the client's input too, not a failure of ours.
-    // Yoga logs every error that maskError answers with another object as an unexpected failure, and these
-    // (frozen) cannot take their code in place: marked as the client's mistakes, they are logged at debug.
-    // (An error with a path but no code was raised while executing, by graphql itself, e.g. a null for a
-    // non-null field: ours, so it falls through to INTERNAL_SERVER_ERROR below.)
-    const variables = /^Variable "\$/.test(error.message) && !error.path;
-    if ((!original && !error.path) || (variables && original instanceof GraphQLError)) {
+    // graphql's own errors of the client's making (errors.ts: clientMistakeCode): variables that do not fit,
+    // an operation it cannot pick. Yoga logs every error that maskError answers with another object as an
+    // unexpected failure, and these (frozen) cannot take their code in place: marked as the client's
+    // mistakes, they are logged at debug. (Anything else without a code falls through to
+    // INTERNAL_SERVER_ERROR below.) Either way nothing ran, and the answer has no `data`: GraphQL over HTTP
+    // asks for 400 under application/graphql-response+json, and allows 200 under application/json (`spec`),
+    // as for a document that does not validate.
+    const code = clientMistakeCode(error);
+    if (code) {
       clientMistakes.add(error);
       return new GraphQLError(error.message, {
         nodes: error.nodes,
         positions: error.positions,
         path: error.path,
-        extensions: { ...error.extensions, code: variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED' },
+        extensions: { ...error.extensions, code, http: { status: 400, spec: true } },
       });
     }
   }

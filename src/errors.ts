@@ -59,3 +59,20 @@ export function isUniqueViolation(error: unknown): boolean {
  * rather than as an unexpected failure (observability/logging.ts).
  */
 export const clientMistakes = new WeakSet<object>();
+
+/**
+ * The contract code of one of graphql's own errors that carry none, when it is the client's mistake: a
+ * variable that does not fit its type ("Variable "$x" got invalid value …", whose original is the scalar's
+ * or enum's own GraphQLError, or a required one missing) is BAD_USER_INPUT; another error raised before
+ * anything ran (no path, no original: an operation graphql cannot pick) is GRAPHQL_VALIDATION_FAILED. Null
+ * for anything else: an error with a path but no code was raised while executing, by graphql itself (a null
+ * for a non-null field), and is ours. One rule for the error mask (app.ts) and for the logs and metrics, which
+ * see a graphql-ws operation's errors before the mask (observability/operation.ts).
+ */
+export function clientMistakeCode(error: GraphQLError): 'BAD_USER_INPUT' | 'GRAPHQL_VALIDATION_FAILED' | null {
+  if (error.path) return null;
+  const variables = /^Variable "\$/.test(error.message);
+  const original = error.originalError;
+  if (!original) return variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
+  return variables && original instanceof GraphQLError ? 'BAD_USER_INPUT' : null;
+}

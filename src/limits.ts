@@ -285,9 +285,13 @@ function holdsUnstorable(value: unknown, depth = 0): boolean {
   return Object.entries(value).some(([key, item]) => !isStorableText(key) || holdsUnstorable(item, depth + 1));
 }
 
+/**
+ * Text no database stores, in a variable or a literal: refused before anything runs, as a variable of the
+ * wrong type is (400 under application/graphql-response+json, 200 under application/json: app.ts, maskError).
+ */
 const unstorable = () =>
   new GraphQLError('Text must be valid Unicode, without NUL characters.', {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } },
   });
 
 /**

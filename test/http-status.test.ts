@@ -73,6 +73,28 @@ describe('over HTTP', () => {
     }
   });
 
+  it('variables that do not fit (wrong type, missing, out of range, text no database stores): nothing runs, 400 or 200 as the client accepts', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['query($n: Int) { groups(first: $n) { totalCount } }', { n: 'ten' }],
+      ['query($n: Int) { groups(first: $n) { totalCount } }', { n: 2147483648 }],
+      ['query($id: ID!) { group(id: $id) { id } }', {}],
+      ['query($s: String!) { groupBySlug(slug: $s) { id } }', { s: 'a\u0000b' }],
+    ];
+    for (const [query, variables] of cases) {
+      for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200]] as const) {
+        const post = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ query, variables }) });
+        const url = `${gw.server.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`;
+        const get = await fetch(url, { headers: { accept } });
+        for (const [method, response] of [['POST', post], ['GET', get]] as const) {
+          const answer = (await response.json()) as { data?: unknown; errors: { extensions: unknown }[] };
+          expect({ method, query, accept, status: response.status, data: 'data' in answer, extensions: answer.errors.map((e) => e.extensions) }).toEqual({
+            method, query, accept, status, data: false, extensions: [{ code: 'BAD_USER_INPUT' }],
+          });
+        }
+      }
+    }
+  });
+
   it('a bad token refuses the whole request with 401, whatever is asked', async () => {
     const response = await gw.as({ token: 'not-a-token' })(`{ groups(first: 1) { totalCount } }`);
     expect(response).toEqual({
@@ -96,8 +118,13 @@ describe('over graphql-ws', () => {
     });
     expect(unstorable.errors.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT' }]);
     expect(pageSize.errors.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT' }]);
-    // The same two over HTTP carry their status there, as the status of the response.
-    const http = await gw.as({ sub: 'alice' })(`query($s: String!) { groupBySlug(slug: $s) { id } }`, { s: 'a\u0000b' });
-    expect({ status: http.status, extensions: http.errors?.map((e) => e.extensions) }).toEqual({ status: 400, extensions: [{ code: 'BAD_USER_INPUT' }] });
+    // Over HTTP the same carries its status there, as the status of the response.
+    const http = await fetch(gw.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `query($s: String!) { groupBySlug(slug: $s) { id } }`, variables: { s: 'a\u0000b' } }),
+    });
+    const answer = (await http.json()) as { errors: { extensions: unknown }[] };
+    expect({ status: http.status, extensions: answer.errors.map((e) => e.extensions) }).toEqual({ status: 400, extensions: [{ code: 'BAD_USER_INPUT' }] });
   });
 });

@@ -217,6 +217,22 @@ describe('a running gateway process', () => {
       const wsLine = await eventually(() => gw.logLines().find((entry) => entry.operationName === 'WsEvents'), 'the graphql-ws line');
       expect(wsLine).toMatchObject({ msg: 'operation', transport: 'ws', viewer: 'member-7', operationType: 'subscription', errorCodes: [] });
       expect(wsLine.requestId).toEqual(expect.any(String));
+
+      // A variable that does not fit is the client's mistake over graphql-ws too: logged and counted with the
+      // code the client gets, not as a failure of ours (the logs and metrics see it before the error mask).
+      const refused = await new Promise<unknown[]>((resolve) => {
+        const errors: unknown[] = [];
+        client.subscribe(
+          { query: `subscription WsBadVariable($g: ID!) { groupEvents(groupId: $g) { id } }`, variables: {} },
+          { next: (value) => void errors.push(...(value.errors ?? [])), error: (error) => resolve(error as unknown[]), complete: () => resolve(errors) },
+        );
+      });
+      expect((refused as { extensions: unknown }[]).map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT' }]);
+      const badLine = await eventually(() => gw.logLines().find((entry) => entry.operationName === 'WsBadVariable'), 'the refused operation’s line');
+      expect(badLine).toMatchObject({ level: 'info', transport: 'ws', errorCodes: ['BAD_USER_INPUT'] });
+      const counted = await scrape();
+      expect(sample(counted, 'gateway_graphql_errors_total', { code: 'BAD_USER_INPUT', operationName: 'WsBadVariable' })).toBe(1);
+      expect(sample(counted, 'gateway_graphql_errors_total', { code: 'INTERNAL_SERVER_ERROR', operationName: 'WsBadVariable' })).toBeUndefined();
     } finally {
       await client.dispose();
     }

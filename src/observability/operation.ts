@@ -2,7 +2,8 @@
  * What metrics and logs say about one GraphQL operation: its name, its errors' codes and its transport,
  * each reduced to a small, bounded set of values (label values and log fields come from client input).
  */
-import { getOperationAST, type DocumentNode, type GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
+import { clientMistakeCode } from '../errors.ts';
 
 /** Live subscriptions are counted by their transport: SSE (over HTTP) or graphql-ws. */
 export type LiveTransport = 'sse' | 'ws';
@@ -53,12 +54,15 @@ export function boundedNames(limit = 200): (name: string | null | undefined) => 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
 /**
- * The contract code of an error as clients get it (`extensions.code`). An error without one is an
- * unexpected failure, which the error mask turns into INTERNAL_SERVER_ERROR before it leaves.
+ * The contract code of an error as clients get it (`extensions.code`). A graphql-ws operation's errors are
+ * seen here before the error mask: one of graphql's own errors of the client's making gets the code the
+ * mask gives it (errors.ts: clientMistakeCode); any other error without one is an unexpected failure, which
+ * the mask turns into INTERNAL_SERVER_ERROR before it leaves.
  */
 export function errorCode(error: Pick<GraphQLError, 'extensions'> | unknown): string {
   const code = (error as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  return typeof code === 'string' && CODE.test(code) ? code : 'INTERNAL_SERVER_ERROR';
+  if (typeof code === 'string' && CODE.test(code)) return code;
+  return (error instanceof GraphQLError && clientMistakeCode(error)) || 'INTERNAL_SERVER_ERROR';
 }
 
 /** The codes of a result (or batch of results), in order; empty when it succeeded. */
