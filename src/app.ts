@@ -57,8 +57,11 @@ export function maskError(error: unknown): Error {
     }
     // Yoga's code for an operationName the document does not have (or a document with several operations
     // and none named): the contract calls a document that cannot run as asked GRAPHQL_VALIDATION_FAILED.
+    // Like a document that does not validate, it is 400 under application/graphql-response+json and 200
+    // under application/json (`spec`, GraphQL over HTTP).
     if (extensions?.code === 'OPERATION_RESOLUTION_FAILURE') {
       extensions.code = 'GRAPHQL_VALIDATION_FAILED';
+      extensions.http = { status: 400, spec: true };
       return error;
     }
     // A contract error, as thrown by a rule or resolver (graphql-js wraps it and copies its extensions).

@@ -31,7 +31,10 @@ export const unauthenticated = (message = 'Sign in to do this.') => clientError(
  * (Yoga takes the status from `extensions.http` and leaves it out of the body).
  */
 export const badToken = (message: string) =>
-  new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+  new GraphQLError(message, {
+    // RFC 9110 asks a 401 to say how to authenticate; RFC 6750 spells it for bearer tokens.
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } } },
+  });
 export const forbidden = (message = 'You are not allowed to do this.') => clientError('FORBIDDEN', message);
 /** The same words for "missing" and "hidden from you", so an answer never tells a secret group exists. */
 export const groupNotFound = () => clientError('NOT_FOUND', 'Group not found.');

@@ -81,6 +81,7 @@ function operationParams(body: Buffer): Params | null {
   if (variables != null && !isPlainObject(variables)) return null;
   if (operationName != null && typeof operationName !== 'string') return null;
   if (extensions != null && !isPlainObject(extensions)) return null;
+  if (operationName === '') delete params.operationName; // no name (GraphQL over HTTP), as on Yoga's path
   return params as unknown as Params;
 }
 

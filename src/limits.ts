@@ -147,13 +147,22 @@ function documentRejected(error: GraphQLError): GraphQLError {
   });
 }
 
-/** The first literal `first: N` or `last: N` of the document with N above `maxPageSize`, if any. */
+/** The largest value an Int holds (GraphQL's Int is 32-bit). */
+const MAX_INT = 2 ** 31 - 1;
+
+/**
+ * The first literal `first: N` or `last: N` of the document with N out of range (negative, or above
+ * `maxPageSize`), if any. One that is no Int at all (over 2^31 - 1) is left to graphql's own validation,
+ * which refuses it: one error for one mistake.
+ */
 function oversizedPage(document: DocumentNode, maxPageSize: number): ArgumentNode | null {
   let found: ArgumentNode | null = null;
   visit(document, {
     Argument(node) {
       const name = node.name.value;
-      if ((name === 'first' || name === 'last') && node.value.kind === Kind.INT && Number(node.value.value) > maxPageSize) {
+      if (name !== 'first' && name !== 'last') return undefined;
+      const value = node.value.kind === Kind.INT ? Number(node.value.value) : NaN;
+      if (Math.abs(value) <= MAX_INT && (value > maxPageSize || value < 0)) {
         found = node;
         return BREAK;
       }
@@ -341,9 +350,14 @@ function useStorableText(): Plugin {
 /**
  * Yoga reads the `variables` and `extensions` parameters of GET and form requests with JSON.parse and lets
  * its SyntaxError through as an unexpected failure; it is the client's mistake, and answered as one.
+ * An empty `operationName` is no name (GraphQL over HTTP), as Yoga already reads an empty GET parameter:
+ * in a JSON body it asked for an operation named "" and was refused.
  */
 function useParameterJson(): Plugin {
   return {
+    onParams({ params, setParams }) {
+      if (params.operationName === '') setParams({ ...params, operationName: undefined });
+    },
     onRequestParse({ request, requestParser, setRequestParser }) {
       // A JSON POST (nearly every request) has no such parameters, and Yoga answers a body that is not JSON
       // as the client's mistake itself: its parser is left unwrapped, without an extra async step.

@@ -255,7 +255,8 @@ describe('POST /graphql answered directly', () => {
     // request parsers, limits and CORS have nothing to do on them, the logs and metrics are told through
     // their HttpObserver, the result processor's choice is ACCEPTED. A plugin added with one of these hooks
     // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production;
-    // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga.)
+    // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga; an empty
+    // operationName is dropped by operationParams as by useParameterJson's onParams.)
     const plugins = (gw.app.yoga as unknown as { plugins: Record<string, unknown>[] }).plugins;
     const count = (hook: string) => plugins.filter((plugin) => typeof plugin[hook] === 'function').length;
     expect({
@@ -265,7 +266,7 @@ describe('POST /graphql answered directly', () => {
       onExecutionResult: count('onExecutionResult'),
       onResultProcess: count('onResultProcess'),
       onResponse: count('onResponse'),
-    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 3, onExecutionResult: 0, onResultProcess: 4, onResponse: 3 });
+    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 4, onResponse: 3 });
   });
 });
 

@@ -95,12 +95,32 @@ describe('over HTTP', () => {
     }
   });
 
-  it('a bad token refuses the whole request with 401, whatever is asked', async () => {
+  it('a bad token refuses the whole request with 401, whatever is asked, saying how to authenticate', async () => {
     const response = await gw.as({ token: 'not-a-token' })(`{ groups(first: 1) { totalCount } }`);
     expect(response).toEqual({
       status: 401,
       errors: [{ message: 'The token is invalid or expired. Sign in again.', extensions: { code: 'UNAUTHENTICATED' } }],
     });
+    const raw = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer nope' }, body: '{"query":"{ __typename }"}' });
+    expect({ status: raw.status, challenge: raw.headers.get('www-authenticate') }).toEqual({ status: 401, challenge: 'Bearer error="invalid_token"' });
+  });
+
+  it('an empty operationName is no name; an operation the document does not have is 400 or 200 as the client accepts', async () => {
+    const query = 'query Only { __typename }';
+    const post = (body: Record<string, unknown>, accept: string) =>
+      fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(body) });
+    const get = (params: Record<string, string>, accept: string) => fetch(`${gw.server.url}?${new URLSearchParams(params)}`, { headers: { accept } });
+    for (const response of [await post({ query, operationName: '' }, 'application/json'), await get({ query, operationName: '' }, 'application/json')]) {
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    }
+    for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200]] as const) {
+      for (const response of [await post({ query, operationName: 'Other' }, accept), await get({ query, operationName: 'Other' }, accept)]) {
+        const answer = (await response.json()) as { data?: unknown; errors: { extensions: unknown }[] };
+        expect({ accept, status: response.status, data: 'data' in answer, extensions: answer.errors.map((e) => e.extensions) }).toEqual({
+          accept, status, data: false, extensions: [{ code: 'GRAPHQL_VALIDATION_FAILED' }],
+        });
+      }
+    }
   });
 });
 
