@@ -356,6 +356,12 @@ function useStorableText(): Plugin {
 function useParameterJson(): Plugin {
   return {
     onParams({ params, setParams }) {
+      // Automatic persisted queries (a hash instead of the document) are not kept here: answered in the words
+      // Apollo Client and urql know, so that they send the document itself from then on, rather than with
+      // Yoga's "Must provide query string.", which urql takes for a failure of the request.
+      if (params.query == null && params.extensions?.persistedQuery != null) {
+        throw new GraphQLError('PersistedQueryNotSupported', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } } });
+      }
       if (params.operationName === '') setParams({ ...params, operationName: undefined });
     },
     onRequestParse({ request, requestParser, setRequestParser }) {
