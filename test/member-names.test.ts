@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { TEST_DATABASE } from './helpers/database.ts';
+import { openSubscription, startLiveGateway, TRANSPORTS, type LiveGateway } from './helpers/live.ts';
+import { Audience } from '../src/live/audience.ts';
+import { createDb } from '../src/db/client.ts';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
@@ -246,6 +249,68 @@ describe('a name write held up by a lock', () => {
     }
     await written();
     expect((await gw.app.services.db.memberName.findUniqueOrThrow({ where: { memberId: 'gil' } })).name).toMatch(/^Gil [2-9]$/);
+  });
+});
+
+describe('live events', () => {
+  const NAMED_EVENTS = `subscription($groupId: ID, $after: ID) { groupEvents(groupId: $groupId, after: $after) { id type memberId memberName } }`;
+  let live: LiveGateway;
+  let groupId: string;
+  beforeAll(async () => {
+    live = await startLiveGateway();
+    groupId = ok(await live.as(manager)(`mutation { createGroup(input: { name: "Live Names", privacy: PUBLIC, creatorId: "admin" }) { group { id } } }`)).createGroup.group.id;
+  });
+  afterAll(() => live?.close());
+
+  const join = async (viewer: { sub: string; name?: string }) => {
+    ok(await live.as(viewer)(`mutation($id: ID!) { joinGroup(groupId: $id) { membership { memberId } } }`, { id: groupId }));
+  };
+
+  it('name the member an event is about, live and replayed, over both transports', async () => {
+    await join({ sub: 'hal', name: 'Hal Early' });
+    await join({ sub: 'ivy' }); // never signed in with a name
+    await live.server.app.services.memberNames.flush();
+    const after = await live.latestEventId();
+    const token = await gw.token(admin);
+    for (const transport of TRANSPORTS) {
+      const replay = openSubscription(live.server.url, token, { groupId, after: '0' }, transport, NAMED_EVENTS);
+      const logged = await live.db.groupEvent.count({ where: { groupId } });
+      const events = (await replay.events.take(logged)) as unknown as { type: string; memberId: string | null; memberName: string | null }[];
+      expect(events.filter((e) => e.type === 'MEMBER_JOINED').map(({ memberId, memberName }) => ({ memberId, memberName }))).toEqual([
+        { memberId: 'hal', memberName: 'Hal Early' },
+        { memberId: 'ivy', memberName: null },
+      ]);
+      expect(events.filter((e) => e.memberId === null).every((e) => e.memberName === null)).toBe(true);
+      await replay.close();
+    }
+    const subscribers = TRANSPORTS.map((transport) => openSubscription(live.server.url, token, { groupId, after }, transport, NAMED_EVENTS));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const jon = { sub: 'jon', name: 'Jon Later' };
+    ok(await live.as(jon)(`{ viewer { name } }`));
+    await live.server.app.services.memberNames.flush();
+    await join(jon);
+    for (const subscriber of subscribers) {
+      const [event] = (await subscriber.events.take(1)) as unknown as { type: string; memberId: string; memberName: string }[];
+      expect({ type: event!.type, memberId: event!.memberId, memberName: event!.memberName }).toEqual({ type: 'MEMBER_JOINED', memberId: 'jon', memberName: 'Jon Later' });
+      await subscriber.close();
+    }
+  });
+});
+
+describe('Audience.memberName', () => {
+  it('reads a live event’s name once for all its subscribers', async () => {
+    await signIn({ sub: 'kit', name: 'Kit Once' });
+    const statements: string[] = [];
+    const db = createDb(gw.databaseUrl, { poolSize: 2, onQuery: (sql) => statements.push(sql) });
+    try {
+      const audience = new Audience(db, TEST_SECRET);
+      const event = { id: 999_999, type: 'MEMBER_JOINED' as const, groupId: club.id, groupPrivacy: 'PUBLIC' as const, memberListShown: true, memberId: 'kit', role: 'MEMBER' as const, actorId: 'kit', occurredAt: new Date() };
+      const names = await Promise.all(Array.from({ length: 200 }, () => audience.memberName({ ...event })));
+      expect(new Set(names)).toEqual(new Set(['Kit Once']));
+      expect(statements).toHaveLength(1);
+    } finally {
+      await db.$disconnect();
+    }
   });
 });
 

@@ -11,13 +11,15 @@ import type { Viewer } from '../auth/viewer.ts';
 import { canReceiveEvent, deletedGroupFacts, isAboutViewer, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './subscription-slots.ts';
+import { readMemberNames } from '../db/member-names.ts';
 import { EventIds } from './event-ids.ts';
 
 /**
  * A log event on its way to one subscriber. `actorDecided`: its `actorId` already follows canSeeEventActor for
- * that subscriber (a replay's rows, decided in their statement); else the resolver decides it.
+ * that subscriber (a replay's rows, decided in their statement); else the resolver decides it. `pageNames`:
+ * the display names of the members of the replay page it came in, read once for the page when first asked.
  */
-export type LogEvent = GroupEvent & { actorDecided?: true };
+export type LogEvent = GroupEvent & { actorDecided?: true; pageNames?: () => Promise<Map<string, string | null>> };
 
 /** Events read from the log at a time (replay, and filling what the bus did not bring). */
 export const LOG_PAGE = 500;
@@ -68,6 +70,8 @@ const LOOKUP_BATCH = 500;
  */
 export class Audience {
   private readonly lookups = new Map<number, EventLookups>();
+  /** The display name of each live event's member, by event id, while it is delivered. */
+  private readonly names = new Map<number, Promise<string | null>>();
   private readonly gaps = new Map<string, Promise<GroupEvent[]>>();
   /** Live subscriptions held per viewer on this instance (MAX_SUBSCRIPTIONS_PER_VIEWER). */
   readonly slots = new SubscriptionSlots();
@@ -116,7 +120,19 @@ export class Audience {
     const ofGroup = groupId !== null ? Prisma.sql` AND e."groupId" = ${groupId}` : Prisma.empty;
     const rows = await this.db.read<LogEvent>(receivableEventsSql(viewer, Prisma.sql`e."id" > ${after} AND e."id" <= ${upTo}${ofGroup}`, LOG_PAGE));
     // The same statement decided who acted on each (canSeeEventActor): no lookup per event to name them.
-    for (const row of rows) row.actorDecided = true;
+    // Their members' display names are read for the whole page, once, and only if the subscriber asks.
+    let names: Promise<Map<string, string | null>> | undefined;
+    const pageNames = () => {
+      if (!names) {
+        const memberIds = [...new Set(rows.flatMap((row) => (row.memberId === null ? [] : [row.memberId])))];
+        names = readMemberNames(this.db, memberIds).then((found) => new Map(memberIds.map((id, i) => [id, found[i]!])));
+      }
+      return names;
+    };
+    for (const row of rows) {
+      row.actorDecided = true;
+      row.pageNames = pageNames;
+    }
     this.ids.encodePage(rows);
     return rows;
   }
@@ -195,6 +211,25 @@ export class Audience {
       viewer.memberId === null || viewer.isGroupsManager ? null : this.formerRoleOf(event.groupId, lookups).load(viewer.memberId),
     ]);
     return { facts, role };
+  }
+
+  /**
+   * The display name of the member `event` is about (db/member-names.ts), or null: for a replay, read with its
+   * page; for a live event, once for every subscriber of this process (one statement per event, not per
+   * subscriber), and only when one of them asks.
+   */
+  async memberName(event: LogEvent): Promise<string | null> {
+    const memberId = event.memberId;
+    if (memberId === null) return null;
+    if (event.pageNames) return (await event.pageNames()).get(memberId) ?? null;
+    let name = this.names.get(event.id);
+    if (!name) {
+      name = readMemberNames(this.db, [memberId]).then(([found]) => found ?? null);
+      this.names.set(event.id, name);
+      // Subscribers ask within the same few ticks, as for the lookups above.
+      setTimeout(() => this.names.delete(event.id), 1_000).unref();
+    }
+    return name;
   }
 
   /** Decides whether `viewer` receives `event` (policy: canReceiveEvent), with data read when it is delivered. */

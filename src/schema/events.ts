@@ -29,6 +29,11 @@ export const GroupEvent = builder.objectRef<LogEvent>('GroupEvent').implement({
     }),
     groupId: t.id({ resolve: (event) => event.groupId }),
     memberId: t.exposeID('memberId', { nullable: true }),
+    memberName: t.string({
+      nullable: true,
+      description: 'The display name of the member the event is about (GroupMember.memberName), as it is now.',
+      resolve: (event, _args, ctx) => ctx.audience.memberName(event),
+    }),
     role: t.expose('role', { type: GroupRole, nullable: true }),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     actorId: t.id({
