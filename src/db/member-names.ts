@@ -1,8 +1,8 @@
 /**
  * Members' display names. Members live in the site's own member directory (or the identity provider); the
- * gateway knows a member by id only, and keeps one thing more: the display name of the token they last
- * signed in with (its `name` claim), so that member lists, join requests and create requests can say who
- * someone is. A member who never signed in with a name (one added by an admin, say) has none.
+ * gateway knows a member by id only, and keeps one thing more: the display name of the newest token they
+ * signed in with (its `name` claim, or JWT_NAME_CLAIM's), so that member lists, join requests, create
+ * requests and live events can say who someone is. A member who never signed in with a name (one added by an admin, say) has none.
  *
  * A name is shown wherever the member's id is, to the same viewers: it tells nothing more about which groups
  * anyone is in.
