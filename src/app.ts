@@ -142,6 +142,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   const db = options.db ?? createDb(config.databaseUrl, { poolSize: config.databasePoolSize, onQuery: observability.onQuery });
   // SQLite's planner statistics follow the tables as they grow (adapter.ts).
   const stopStatistics = databaseKind(config.databaseUrl) === 'sqlite' ? keepSqliteStatistics(db) : () => undefined;
+  const memberNames = new MemberNameRecorder(db, (details, message) => observability.logger.warn(details, message));
   const services: AppServices = {
     db,
     config,
@@ -151,9 +152,9 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       backlog: config.live.backlog,
       log: (message) => observability.logger.warn(message),
     }),
-    audience: new Audience(db, config.jwtSecret),
+    audience: new Audience(db, config.jwtSecret, (memberId) => memberNames.unwritten(memberId)),
     tokens: tokenVerifier(secretKey(config.jwtSecret), config.tokens),
-    memberNames: new MemberNameRecorder(db, (details, message) => observability.logger.warn(details, message)),
+    memberNames,
   };
   // The rate limit's count: in this process, or shared by every instance through REDIS_URL.
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;

@@ -34,6 +34,7 @@ import {
   type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionSetNode,
   type ValidationRule,
   type ValueNode,
 } from 'graphql';
@@ -140,6 +141,57 @@ function sizeOf(sizing: { page: boolean; args: ArgumentNode[] }, running: Runnin
   return size ?? (sizing.page ? sizes.defaultPageSize : 1);
 }
 
+/** Whether a field asks for a search (`members(search:)` with a term, or a variable for one). */
+function searches(node: FieldNode): boolean {
+  const search = node.arguments?.find((arg) => arg.name.value === 'search')?.value;
+  if (!search) return false;
+  // A variable counts as a search whatever it holds, so that the verdict kept per document (usePageCostLimit)
+  // does not depend on its value.
+  return search.kind === Kind.VARIABLE || (search.kind === Kind.STRING && search.value.trim() !== '');
+}
+
+/** The most member searches (`members(search:)`) one operation may hold, fragments counted each time they are spread. */
+export const MAX_MEMBER_SEARCHES = 3;
+
+/**
+ * The member searches the running operation holds, each fragment counted as often as it is spread. The cost
+ * estimate cannot price a search: its `first` says how many rows it answers, not how many it reads (a group's
+ * every member, when few match). Fifteen searches of one row each, in one request to a group of 50,000,
+ * held a SQLite gateway for 1.3 s; their number is capped instead.
+ */
+function memberSearches(running: Running): number {
+  const fragments = new Map<string, SelectionSetNode>();
+  for (const definition of running.document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition.selectionSet);
+  }
+  const counted = new Map<string, number>();
+  const count = (set: SelectionSetNode | undefined, depth: number): number => {
+    if (!set || depth > 64) return 0;
+    let found = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        found += (selection.name.value === 'members' && searches(selection) ? 1 : 0) + count(selection.selectionSet, depth + 1);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        found += count(selection.selectionSet, depth + 1);
+      } else {
+        const name = selection.name.value;
+        if (!counted.has(name)) {
+          counted.set(name, 0); // a fragment that spreads itself (refused by validation) counts once
+          counted.set(name, count(fragments.get(name), depth + 1));
+        }
+        found += counted.get(name)!;
+      }
+    }
+    return found;
+  };
+  return count(running.operation.selectionSet, 0);
+}
+
+const tooManySearches = () =>
+  new GraphQLError(`At most ${MAX_MEMBER_SEARCHES} member searches (members with a search) may be asked in one request.`, {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } },
+  });
+
 /**
  * The running operation with every page's and list's size written in as `first: N`, N within
  * [0, maxPageSize], in place of its `first` and `last` (the estimate reads the first of those it finds).
@@ -190,7 +242,8 @@ export function usePageCostLimit(costRule: ValidationRule, sizes: PageSizes): Pl
       // No operation to run by that name: execution says so; there is nothing to estimate.
       if (running === null) return [];
       const sizedBy = sizeVariables(schema, running);
-      known = sizedBy.length ? { ...running, sizedBy, bySizes: new Map() } : { ...running, errors: estimate(schema, running, variables) };
+      if (memberSearches(running) > MAX_MEMBER_SEARCHES) known = { ...running, errors: [tooManySearches()] };
+      else known = sizedBy.length ? { ...running, sizedBy, bySizes: new Map() } : { ...running, errors: estimate(schema, running, variables) };
       operations.set(operationName ?? '', known);
     }
     if ('errors' in known) return known.errors;

@@ -196,6 +196,20 @@ describe('members(search:)', () => {
     expect(new Set(all).size).toBe(first.totalCount);
   });
 
+  it('takes at most 3 searches in one request, fragments counted each time they are spread', async () => {
+    const searches = (n: number) => Array.from({ length: n }, (_, i) => `s${i}: members(search: "x${i}", first: 1) { totalCount }`).join(' ');
+    ok(await gw.as(admin)(`query($id: ID!) { group(id: $id) { ${searches(3)} all: members { totalCount } } }`, { id: team.id }));
+    const refused = [
+      await gw.as(admin)(`query($id: ID!) { group(id: $id) { ${searches(4)} } }`, { id: team.id }),
+      await gw.as(admin)(`query($id: ID!) { a: group(id: $id) { ...S } b: group(id: $id) { ...S } } fragment S on Group { ${searches(2)} }`, { id: team.id }),
+      await gw.as('anonymous')(`query($s: String, $id: ID!) { a: group(id: $id) { ${[1, 2, 3, 4].map((i) => `m${i}: members(search: $s) { totalCount }`).join(' ')} } }`, { id: team.id, s: 'a' }),
+    ];
+    for (const response of refused) {
+      expect(response.errors!.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'At most 3 member searches (members with a search) may be asked in one request.']]);
+      expect(response.data ?? null).toBeNull();
+    }
+  });
+
   it('refuses an overlong term, and finds nothing in a list the viewer may not read', async () => {
     const long = await gw.as(admin)(SEARCH, { id: team.id, search: 'x'.repeat(201) });
     expect(codes(long)).toEqual(['BAD_USER_INPUT']);
@@ -266,6 +280,18 @@ describe('live events', () => {
     ok(await live.as(viewer)(`mutation($id: ID!) { joinGroup(groupId: $id) { membership { memberId } } }`, { id: groupId }));
   };
 
+  it('name a new member in the event of their first request, before their name is written', async () => {
+    const token = await gw.token(admin);
+    const subscribers = TRANSPORTS.map((transport) => openSubscription(live.server.url, token, { groupId, after: null }, transport, NAMED_EVENTS));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await join({ sub: 'kay', name: 'Kay First' }); // signs in and joins in one request
+    for (const subscriber of subscribers) {
+      const [event] = (await subscriber.events.take(1)) as unknown as { memberId: string; memberName: string }[];
+      expect({ memberId: event!.memberId, memberName: event!.memberName }).toEqual({ memberId: 'kay', memberName: 'Kay First' });
+      await subscriber.close();
+    }
+  });
+
   it('name the member an event is about, live and replayed, over both transports', async () => {
     await join({ sub: 'hal', name: 'Hal Early' });
     await join({ sub: 'ivy' }); // never signed in with a name
@@ -277,6 +303,7 @@ describe('live events', () => {
       const logged = await live.db.groupEvent.count({ where: { groupId } });
       const events = (await replay.events.take(logged)) as unknown as { type: string; memberId: string | null; memberName: string | null }[];
       expect(events.filter((e) => e.type === 'MEMBER_JOINED').map(({ memberId, memberName }) => ({ memberId, memberName }))).toEqual([
+        { memberId: 'kay', memberName: 'Kay First' }, // the test above
         { memberId: 'hal', memberName: 'Hal Early' },
         { memberId: 'ivy', memberName: null },
       ]);

@@ -3,7 +3,9 @@
  * canceled and their display name forgotten; all or nothing, and only for Groups Managers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codes, ok, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { SignJWT } from 'jose';
+import { secretKey } from '../src/auth/viewer.ts';
+import { codes, ok, startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway.ts';
 import { addMembers, admin, createGroup, manager, member, type GroupHandle } from './helpers/world.ts';
 
 const REMOVE = `mutation($id: ID!) { removeSiteMember(memberId: $id) { memberId groupIds canceledJoinRequests canceledCreateRequests } }`;
@@ -51,7 +53,7 @@ describe('removeSiteMember', () => {
     expect(requests.group.joinRequests.edges.map((e: any) => e.node)).toEqual([{ memberId: 'leaver', status: 'CANCELED', decidedBy: 'manager' }]);
     const created = ok(await gw.as(manager)(`{ createRequests(status: null) { edges { node { requestedBy status } } } }`));
     expect(created.createRequests.edges.map((e: any) => e.node)).toContainEqual({ requestedBy: 'leaver', status: 'CANCELED' });
-    expect(await gw.app.services.db.memberName.findUnique({ where: { memberId: 'leaver' } })).toBeNull();
+    expect(await gw.app.services.db.memberName.findUnique({ where: { memberId: 'leaver' }, select: { name: true } })).toEqual({ name: '' });
 
     // Each group's log says who removed them, as removeGroupMembers would.
     const events = await gw.app.services.db.groupEvent.findMany({ where: { memberId: 'leaver', type: { in: ['MEMBER_REMOVED', 'JOIN_REQUEST_CANCELED'] } } });
@@ -86,6 +88,38 @@ describe('removeSiteMember', () => {
     ok(await gw.as(manager)(`mutation($id: ID!) { deleteGroup(id: $id) { deletedGroupId } }`, { id: solo.id }));
     const removal = ok(await gw.as(manager)(REMOVE, { id: 'boss' })).removeSiteMember;
     expect([...removal.groupIds].sort()).toEqual([shared.id, open.id].sort());
+  });
+
+  it('forgets the name for good: a token issued before the removal does not write it back; one issued after does', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = (name: string, iat: number) =>
+      new SignJWT({ name, roles: [] }).setProtectedHeader({ alg: 'HS256' }).setSubject('gone').setIssuedAt(iat).setExpirationTime(now + 3_600).sign(secretKey(TEST_SECRET));
+    const [phone, laptop] = [await token('Gone Phone', now - 100), await token('Gone Laptop', now - 50)];
+    await addMembers(gw, open.id, ['gone']);
+    ok(await gw.as({ token: phone })(`{ viewer { name } }`));
+    await gw.app.services.memberNames.flush();
+    ok(await gw.as(manager)(REMOVE, { id: 'gone' }));
+    ok(await gw.as({ token: laptop })(`{ viewer { name } }`)); // first seen now, issued before the removal
+    await gw.app.services.memberNames.flush();
+    const names = () => gw.app.services.db.memberName.findUniqueOrThrow({ where: { memberId: 'gone' }, select: { name: true } });
+    expect(await names()).toEqual({ name: '' });
+    await addMembers(gw, open.id, ['gone']);
+    expect(ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { members(search: "gone") { edges { node { memberId memberName } } } } }`, { id: open.id })).group.members.edges)
+      .toEqual([{ node: { memberId: 'gone', memberName: null } }]);
+    ok(await gw.as({ token: await token('Back Again', now + 5) })(`{ viewer { name } }`));
+    await gw.app.services.memberNames.flush();
+    expect(await names()).toEqual({ name: 'Back Again' });
+  });
+
+  it('removes a member of 1,000 groups (more than one statement binds: Prisma binds at most 999 values on SQLite)', async () => {
+    const db = gw.app.services.db;
+    const ids = Array.from({ length: 1_000 }, (_, i) => `bulk-group-${String(i).padStart(4, '0')}`);
+    await db.group.createMany({ data: ids.map((id) => ({ id, slug: id, name: id, nameSearch: id, membersCount: 2 })) });
+    await db.groupMember.createMany({ data: ids.flatMap((groupId) => [{ groupId, memberId: 'anchor', role: 'ADMIN' as const }, { groupId, memberId: 'bulk' }]) });
+    const removal = ok(await gw.as(manager)(REMOVE, { id: 'bulk' })).removeSiteMember;
+    expect(removal.groupIds).toHaveLength(1_000);
+    expect(await db.groupMember.count({ where: { memberId: 'bulk' } })).toBe(0);
+    expect(await db.group.count({ where: { id: { startsWith: 'bulk-group-' }, membersCount: 1 } })).toBe(1_000);
   });
 
   it('is for Groups Managers only', async () => {

@@ -8,7 +8,7 @@
  * anyone is in.
  */
 import { Prisma } from '../generated/prisma/client.ts';
-import type { Db } from './client.ts';
+import type { Db, Tx } from './client.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { searchKey } from '../domain/search.ts';
 
@@ -59,6 +59,8 @@ export class MemberNameRecorder {
   readonly #db: Db;
   readonly #warn: (details: Record<string, unknown>, message: string) => void;
   #pending = new Map<string, NameToRecord>();
+  /** Names queued or being written, by member: what the database will say in a moment. */
+  #unwritten = new Map<string, NameToRecord>();
   #writing: Promise<void> | null = null;
 
   constructor(db: Db, warn: (details: Record<string, unknown>, message: string) => void) {
@@ -72,8 +74,20 @@ export class MemberNameRecorder {
     const issuedAt = viewer.issuedAt ?? Math.floor(Date.now() / 1000);
     const queued = this.#pending.get(viewer.memberId);
     if (queued && queued.issuedAt > issuedAt) return;
-    this.#pending.set(viewer.memberId, { memberId: viewer.memberId, name: viewer.name, issuedAt });
+    const entry = { memberId: viewer.memberId, name: viewer.name, issuedAt };
+    this.#pending.set(viewer.memberId, entry);
+    this.#unwritten.set(viewer.memberId, entry);
     this.#writing ??= this.#writeSoon();
+  }
+
+  /**
+   * A name this process is about to write, if any. A live event can be published before it is written (on
+   * SQLite, a member's first request, a join, commits before the name queued by its sign-in): the event's
+   * subscribers read it here (live/audience.ts). An older token's name, which the write will not keep, may
+   * show for that moment.
+   */
+  unwritten(memberId: string): string | null {
+    return this.#unwritten.get(memberId)?.name ?? null;
   }
 
   async #writeSoon(): Promise<void> {
@@ -86,6 +100,7 @@ export class MemberNameRecorder {
       } catch (error) {
         this.#warn({ err: error, memberIds: batch.slice(0, 20).map((n) => n.memberId), count: batch.length }, 'display names not recorded');
       }
+      for (const entry of batch) if (this.#unwritten.get(entry.memberId) === entry) this.#unwritten.delete(entry.memberId);
     }
     this.#writing = null;
   }
@@ -96,6 +111,20 @@ export class MemberNameRecorder {
   }
 }
 
+/**
+ * Forgets a member's display name (removeSiteMember), keeping only when: the row's name is emptied and its
+ * `issuedAt` set to now, so that a token issued before (a second device's, verified later) does not write
+ * the name back; one issued after (the member signing in again) does. Reads take an empty name for none.
+ */
+export async function forgetMemberName(tx: Tx, memberId: string, now: Date): Promise<void> {
+  const issuedAt = BigInt(Math.floor(now.getTime() / 1000));
+  await tx.memberName.upsert({
+    where: { memberId },
+    create: { memberId, name: '', nameSearch: '', issuedAt, updatedAt: now },
+    update: { name: '', nameSearch: '', issuedAt, updatedAt: now },
+  });
+}
+
 /** The display names of these members (null for one without), in the order of the ids. */
 export async function readMemberNames(db: Db, memberIds: readonly string[]): Promise<(string | null)[]> {
   const names = new Map<string, string>();
@@ -104,7 +133,7 @@ export async function readMemberNames(db: Db, memberIds: readonly string[]): Pro
     const rows = await db.read<{ memberId: string; name: string }>(
       Prisma.sql`SELECT "memberId", "name" FROM "MemberName" WHERE "memberId" IN (${Prisma.join(ids)})`,
     );
-    for (const row of rows) names.set(row.memberId, row.name);
+    for (const row of rows) if (row.name !== '') names.set(row.memberId, row.name); // '' once forgotten
   }
   return memberIds.map((id) => names.get(id) ?? null);
 }

@@ -81,6 +81,8 @@ export class Audience {
   constructor(
     private readonly db: Db,
     secret: string,
+    /** Names this process is about to write (db/member-names.ts: MemberNameRecorder.unwritten). */
+    private readonly unwrittenName: (memberId: string) => string | null = () => null,
   ) {
     this.ids = new EventIds(secret);
   }
@@ -222,6 +224,8 @@ export class Audience {
     const memberId = event.memberId;
     if (memberId === null) return null;
     if (event.pageNames) return (await event.pageNames()).get(memberId) ?? null;
+    const unwritten = this.unwrittenName(memberId);
+    if (unwritten !== null) return unwritten;
     let name = this.names.get(event.id);
     if (!name) {
       name = readMemberNames(this.db, [memberId]).then(([found]) => found ?? null);
