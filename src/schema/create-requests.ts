@@ -17,7 +17,7 @@ export const CreateRequest = builder.prismaObject('CreateRequest', {
     requestedBy: t.exposeID('requestedBy'),
     requestedByName: t.string({
       nullable: true,
-      description: 'The requester’s display name, from the token they last signed in with; null if they never signed in with one.',
+      description: 'The requester’s display name, from the newest token they signed in with; null if none carried one.',
       resolve: (request, _args, ctx) => ctx.loaders.memberName.load(request.requestedBy),
     }),
     name: t.exposeString('name'),

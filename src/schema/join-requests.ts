@@ -42,7 +42,7 @@ export const JoinRequest = builder.prismaObject('JoinRequest', {
     memberId: t.exposeID('memberId'),
     memberName: t.string({
       nullable: true,
-      description: 'The requester’s display name, from the token they last signed in with; null if they never signed in with one.',
+      description: 'The requester’s display name, from the newest token they signed in with; null if none carried one.',
       resolve: (request, _args, ctx) => ctx.loaders.memberName.load(request.memberId),
     }),
     status: t.expose('status', { type: RequestStatus }),

@@ -6,6 +6,7 @@ import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
 import { LIMITS } from '../domain/validate.ts';
 import { badInput } from '../errors.ts';
+import { MAX_MEMBER_SEARCHES } from '../cost-limit.ts';
 import { GroupRole } from './enums.ts';
 import { connectionOf, pageArgs } from './connection.ts';
 import { cursorShape, emptyPage, encodeCursor, lazyPage, pageWindow, positionOf, rowsToRead, toPage, type PageArgs, type SortKey } from './pagination.ts';
@@ -22,7 +23,7 @@ export const GroupMember = builder.prismaObject('GroupMember', {
     memberId: t.exposeID('memberId'),
     memberName: t.string({
       nullable: true,
-      description: 'The member’s display name, from the token they last signed in with; null if they never signed in with one.',
+      description: 'The member’s display name, from the newest token they signed in with; null if none carried one.',
       // Batched across the whole page, and read only when asked for (loaders.ts).
       resolve: (member, _args, ctx) => ctx.loaders.memberName.load(member.memberId),
     }),
@@ -56,7 +57,7 @@ builder.objectFields(Group, (t) => ({
     args: {
       role: t.arg({ type: GroupRole }),
       search: t.arg.string({
-        description: `Only members whose display name (memberName) or member id contains this text, case-insensitive. Blank is no filter; at most ${LIMITS.id} characters. totalCount counts the members it finds.`,
+        description: `Only members whose display name (memberName) or member id contains this text, case-insensitive. Blank is no filter; at most ${LIMITS.id} characters, and at most ${MAX_MEMBER_SEARCHES} searches in one request. totalCount counts the members it finds.`,
       }),
       ...pageArgs(t.arg),
     },
