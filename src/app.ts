@@ -24,6 +24,7 @@ import { graphiqlOptions, renderLocalGraphiQL } from './observability/graphiql.t
 import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 import { useEndRefusedStreams } from './live/refused-streams.ts';
 import { MemberNameRecorder } from './db/member-names.ts';
+import { useMediaTypeNegotiation } from './media-types.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -180,6 +181,9 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
+      // An answer's media type by the Accept header's q-values (Yoga takes the first listed), and 406/415
+      // with an error in the body. After Yoga's own result processors, which it registers first.
+      useMediaTypeNegotiation(),
       // Last: it sees whether any result processor took a subscription's stream.
       useEndRefusedStreams(),
     ],

@@ -10,13 +10,14 @@
  *
  * It takes only the requests on which Yoga's own request-level plugins have nothing to do, and hands every
  * other request to Yoga unchanged:
- * - before reading the body: another method or path, a content type other than JSON, an Accept header not
- *   in ACCEPTED below, or no Content-Length (a chunked body) or one over MAX_BODY_BYTES;
+ * - before reading the body: another method or path, a content type other than JSON, an Accept header that
+ *   accepts no JSON answer (src/media-types.ts), or no Content-Length (a chunked body) or one over MAX_BODY_BYTES;
  * - with the body read: anything but one plain operation (invalid JSON, a batch, unknown parameters), a
  *   subscription, or an operation that fails before it runs (syntax, validation, a refused token). Yoga
  *   then answers these as it always does; nothing has run yet, so nothing runs twice.
  * What it does in place of Yoga's request hooks: the request logs and metrics are told of the request
- * (HttpObserver), the answer's media type is Yoga's choice for that Accept header, an answer with errors is
+ * (HttpObserver), the answer's media type is the one Yoga would choose for that Accept header (one function
+ * decides for both, src/media-types.ts), an answer with errors is
  * made by Yoga's own result processor (status codes, `extensions.http`), and a request with an Origin header
  * gets the CORS headers of Yoga's CORS policy (the preflight, an OPTIONS request, stays Yoga's). test/graphql-post.test.ts
  * compares its answers with Yoga's, and fails when a plugin with request-level hooks is added that this
@@ -28,6 +29,7 @@ import { isAsyncIterable, isPromise, processRegularResult } from 'graphql-yoga';
 import { getCORSHeadersByRequestAndOptions, sendNodeResponse } from '@whatwg-node/server';
 import type { App, CorsPolicy } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
+import { answerMediaType } from './media-types.ts';
 
 export interface DirectPostOptions {
   yoga: App['yoga'];
@@ -40,16 +42,6 @@ export interface DirectPostOptions {
   /** The CORS policy Yoga was given (app.ts): a request with an Origin header gets the same CORS headers. */
   cors: CorsPolicy;
 }
-
-/** Accept headers answered here, with the media type Yoga answers each with (its result processor's choice). */
-const ACCEPTED = new Map<string | undefined, string>([
-  [undefined, 'application/json'],
-  ['*/*', 'application/json'],
-  ['application/json', 'application/json'],
-  ['application/graphql-response+json', 'application/graphql-response+json'],
-  ['application/graphql-response+json, application/json', 'application/graphql-response+json'],
-  ['application/json, application/graphql-response+json', 'application/json'],
-]);
 
 const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
 
@@ -213,7 +205,8 @@ export function directPost(options: DirectPostOptions): (req: IncomingMessage, r
   return function take(req, res) {
     if (req.method !== 'POST' || req.url !== endpoint) return false;
     const { headers } = req;
-    const mediaType = ACCEPTED.get(headers.accept);
+    // The media type Yoga would answer in (src/media-types.ts); none acceptable: a stream, or Yoga's 406.
+    const mediaType = answerMediaType(headers.accept);
     const length = headers['content-length'];
     if (
       !mediaType ||

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
@@ -91,6 +91,10 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
   return (req, res) => {
     // Answers are JSON or event streams, never to be sniffed by a browser as something else.
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // Nor kept by a cache: an answer is one viewer's (GET too), and a shared cache keyed by the URL would
+    // hand it to the next visitor, or keep showing a group after it became SECRET. (An SSE stream's own
+    // `no-cache` takes the place of this.)
+    res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     if (post(req, res)) return;
     if (wantsEventStream(req)) coalesceWrites(res);
@@ -194,6 +198,14 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         }
         const errors = validate(schema, document);
         if (errors.length) return errors.map((error: GraphQLError) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+        // graphql-ws's own error for this has no code. An empty operationName is none, as over HTTP.
+        const operationName = payload.operationName || undefined;
+        if (!getOperationAST(document, operationName)) {
+          const message = operationName
+            ? `Unknown operation named "${operationName}".`
+            : 'Must provide operation name if query contains multiple operations.';
+          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+        }
         let contextValue;
         try {
           contextValue = await contextFactory();
@@ -204,7 +216,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         }
         return {
           schema,
-          operationName: payload.operationName,
+          operationName,
           document,
           variableValues: payload.variables,
           contextValue,

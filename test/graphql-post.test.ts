@@ -129,6 +129,12 @@ describe('POST /graphql answered directly', () => {
     ['application/graphql-response+json', 'application/graphql-response+json', 'application/graphql-response+json'],
     ['both, graphql-response first', 'application/graphql-response+json, application/json', 'application/graphql-response+json'],
     ['both, json first', 'application/json, application/graphql-response+json', 'application/json'],
+    // What clients send: Apollo Client 4, urql, and headers that rank by q-value (src/media-types.ts).
+    ['Apollo Client 4’s', 'application/graphql-response+json,application/json;q=0.9', 'application/graphql-response+json'],
+    ['urql’s', 'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed', 'application/graphql-response+json'],
+    ['json ranked lower by q', 'application/json;q=0.5, application/graphql-response+json', 'application/graphql-response+json'],
+    ['json refused (q=0) and any other type', 'application/json;q=0, */*', 'application/graphql-response+json'],
+    ['application/*', 'application/*', 'application/json'],
   ])('answers a query with %s as Yoga does', async (_, accept, mediaType) => {
     const answer = await compare({ ...json, ...(accept ? { accept } : {}) }, JSON.stringify({ query: '{ __typename }' }));
     expect(answer.route).toBe('direct');
@@ -253,7 +259,8 @@ describe('POST /graphql answered directly', () => {
   it('takes every request-level hook of Yoga’s plugins into account', () => {
     // The path does itself what these hooks do for the requests it takes (see src/graphql-post.ts): Yoga's
     // request parsers, limits and CORS have nothing to do on them, the logs and metrics are told through
-    // their HttpObserver, the result processor's choice is ACCEPTED. A plugin added with one of these hooks
+    // their HttpObserver, the result processor's choice is answerMediaType's (src/media-types.ts, whose
+    // useMediaTypeNegotiation also gives 406 and 415 a body: answers this path never gives). A plugin added with one of these hooks
     // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production;
     // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga; an empty
     // operationName is dropped by operationParams as by useParameterJson's onParams.)
@@ -266,7 +273,7 @@ describe('POST /graphql answered directly', () => {
       onExecutionResult: count('onExecutionResult'),
       onResultProcess: count('onResultProcess'),
       onResponse: count('onResponse'),
-    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 4, onResponse: 3 });
+    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 5, onResponse: 4 });
   });
 });
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => gw.close());
 
 /** One operation over graphql-ws, as `token`'s viewer: its results and errors, whichever way they came. */
-async function overWs(token: string | null, query: string, variables: Record<string, unknown> = {}) {
+async function overWs(token: string | null, query: string, variables: Record<string, unknown> = {}, operationName?: string) {
   const client = createClient({
     url: gw.server.url.replace(/^http/, 'ws'),
     webSocketImpl: WebSocket,
@@ -27,7 +27,7 @@ async function overWs(token: string | null, query: string, variables: Record<str
   try {
     return await new Promise<{ data?: unknown; errors: { message: string; extensions?: Record<string, unknown> }[] }>((resolve, reject) => {
       let result: { data?: unknown; errors: any[] } = { errors: [] };
-      client.subscribe({ query, variables }, {
+      client.subscribe({ query, variables, ...(operationName !== undefined ? { operationName } : {}) }, {
         next: (value) => (result = { data: value.data, errors: [...(value.errors ?? [])] }),
         error: (error) => (Array.isArray(error) ? resolve({ errors: error }) : reject(error)),
         complete: () => resolve(result),
@@ -140,7 +140,85 @@ describe('over HTTP', () => {
   });
 });
 
+describe('media types and caching', () => {
+  // A document that does not validate: 400 under application/graphql-response+json, 200 under application/json.
+  const invalid = '{ noSuchField }';
+
+  it('an answer’s media type follows the Accept header’s q-values; a tie is application/json', async () => {
+    const cases: [string | undefined, string][] = [
+      [undefined, 'application/json'],
+      ['*/*', 'application/json'],
+      ['application/*', 'application/json'],
+      ['application/graphql-response+json,application/json;q=0.9', 'application/graphql-response+json'], // Apollo Client 4
+      ['application/json;q=0.5, application/graphql-response+json', 'application/graphql-response+json'],
+      ['application/json;q=0, */*', 'application/graphql-response+json'], // JSON refused
+      ['application/graphql-response+json;q=0.1, application/json', 'application/json'],
+      ['application/json;charset=iso-8859-1, application/graphql-response+json', 'application/graphql-response+json'], // UTF-8 only
+      ['text/event-stream;q=0.5, application/json', 'application/json'], // a query is not a stream
+    ];
+    for (const [accept, type] of cases) {
+      const headers: Record<string, string> = accept ? { accept } : {};
+      const post = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: invalid }) });
+      const get = await fetch(`${gw.server.url}?${new URLSearchParams({ query: invalid })}`, { headers });
+      for (const [method, response] of [['POST', post], ['GET', get]] as const) {
+        const answer = (await response.json()) as { errors: { extensions: unknown }[] };
+        expect({ method, accept, type: response.headers.get('content-type'), status: response.status, codes: answer.errors.map((e) => e.extensions) }).toEqual({
+          method, accept, type: `${type}; charset=utf-8`, status: type === 'application/json' ? 200 : 400, codes: [{ code: 'GRAPHQL_VALIDATION_FAILED' }],
+        });
+      }
+    }
+  });
+
+  it('nothing acceptable is 406, a body in a type the gateway does not read is 415: each with an error saying what to send', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const notAcceptable = [
+      await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/html' }, body }),
+      await fetch(`${gw.server.url}?${new URLSearchParams({ query: '{ __typename }' })}`, { headers: { accept: 'application/json;q=0, application/graphql-response+json;q=0' } }),
+    ];
+    for (const response of notAcceptable) {
+      expect({ status: response.status, type: response.headers.get('content-type'), body: await response.json() }).toEqual({
+        status: 406,
+        type: 'application/json; charset=utf-8',
+        body: { errors: [{ message: expect.stringContaining('application/graphql-response+json or application/json'), extensions: { code: 'BAD_USER_INPUT' } }] },
+      });
+    }
+    const unsupported = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<query/>' });
+    expect({ status: unsupported.status, body: await unsupported.json() }).toEqual({
+      status: 415,
+      body: { errors: [{ message: expect.stringContaining('Content-Type: application/json'), extensions: { code: 'BAD_USER_INPUT' } }] },
+    });
+  });
+
+  it('no answer may be kept by a cache: Cache-Control: no-store, on POST and GET, answers and refusals', async () => {
+    const token = await tokenFor({ sub: 'alice' });
+    const query = '{ viewer { memberId } }';
+    const responses = [
+      await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }),
+      await fetch(`${gw.server.url}?${new URLSearchParams({ query })}`, { headers: { authorization: `Bearer ${token}` } }),
+      await fetch(`${gw.server.url}?${new URLSearchParams({ query })}`, { headers: { authorization: 'Bearer nope' } }),
+      await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/html' }, body: JSON.stringify({ query }) }),
+    ];
+    expect(responses.map((r) => [r.status, r.headers.get('cache-control')])).toEqual([
+      [200, 'no-store'],
+      [200, 'no-store'],
+      [401, 'no-store'],
+      [406, 'no-store'],
+    ]);
+  });
+});
+
 describe('over graphql-ws', () => {
+  it('an operation the document does not have, or cannot pick, is GRAPHQL_VALIDATION_FAILED; an empty operationName is no name', async () => {
+    const token = await tokenFor({ sub: 'alice' });
+    const unknown = await overWs(token, 'query Only { __typename }', {}, 'Other');
+    const ambiguous = await overWs(token, 'query A { __typename } query B { __typename }');
+    const empty = await overWs(token, 'query Only { __typename }', {}, '');
+    expect(unknown.errors).toEqual([{ message: 'Unknown operation named "Other".', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(ambiguous.errors).toEqual([{ message: 'Must provide operation name if query contains multiple operations.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }]);
+    expect(empty).toEqual({ data: { __typename: 'Query' }, errors: [] });
+  });
+
+
   it('errors carry the contract code only, without extensions.http', async () => {
     const token = await tokenFor({ sub: 'alice' });
     // Refused by a field rule (UNAUTHENTICATED), while executing (text no database stores: 400 over HTTP),
