@@ -15,7 +15,10 @@
  * direct POST path (src/graphql-post.ts).
  */
 import Negotiator from 'negotiator';
+import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, processRegularResult, type Plugin } from 'graphql-yoga';
+
+type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
 /** The two types of a JSON answer, ties going to the first. Only UTF-8 is served (as Yoga: another charset is refused). */
 const JSON_TYPES = ['application/json;charset=utf-8', 'application/graphql-response+json;charset=utf-8'];
@@ -39,6 +42,28 @@ export function answerMediaType(accept: string | null | undefined): string | nul
   return type;
 }
 
+/**
+ * A batch's answer (BATCH_LIMIT): Yoga's, with the status and headers its items would have had alone. Yoga
+ * gives every batch 200 and drops its items' headers, so a batch sent with an expired token was 200 with
+ * no WWW-Authenticate, and a client batching over the rate limit got no Retry-After. Now the items' headers
+ * are all kept, and the status is theirs when they agree (a bad token refuses every item: 401), else 200.
+ */
+const processBatchResult: ResultProcessor = (batch, fetchAPI, type) => {
+  const results = batch as readonly ExecutionResult[];
+  const response = processRegularResult(batch, fetchAPI, type);
+  const statuses = new Set<number>();
+  for (const result of results) {
+    const alone = processRegularResult(result, fetchAPI, type);
+    statuses.add(alone.status);
+    alone.headers.forEach((value, name) => {
+      if (name !== 'content-type') response.headers.set(name, value);
+    });
+  }
+  if (statuses.size !== 1) return response;
+  const [status] = statuses;
+  return new fetchAPI.Response(response.body, { status, headers: response.headers });
+};
+
 const ANSWERS = {
   406:
     'The Accept header names no media type this endpoint answers in: application/graphql-response+json or ' +
@@ -49,7 +74,8 @@ const ANSWERS = {
 /**
  * A Yoga plugin:
  * - an operation's JSON answer takes the type answerMediaType chooses, over Yoga's first-listed one; a
- *   header that refuses both JSON types is 406 (a stream, and a query over SSE, keep Yoga's choice);
+ *   header that refuses both JSON types is 406 (a stream, and a query over SSE, keep Yoga's choice); a
+ *   batch keeps its items' statuses and headers (processBatchResult);
  * - Yoga's 406 (nothing acceptable) and 415 (a body in a type it does not read) come with an error in the
  *   body, as every other refusal does, rather than empty.
  */
@@ -58,7 +84,7 @@ export function useMediaTypeNegotiation(): Plugin {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       if (isAsyncIterable(result)) return;
       const type = answerMediaType(request.headers.get('accept'));
-      if (type) setResultProcessor(processRegularResult, type);
+      if (type) setResultProcessor(Array.isArray(result) ? processBatchResult : processRegularResult, type);
       // Yoga answers JSON to a header that refuses it (`application/json;q=0`): none, so 406. (A query
       // over SSE, Yoga's choice for `text/event-stream` alone, stays.)
       else if (resultProcessor === processRegularResult) setResultProcessor(undefined as never, '*/*');
