@@ -21,8 +21,15 @@ import * as groups from '../src/domain/groups.ts';
 import * as membership from '../src/domain/membership.ts';
 
 const config = loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' });
-if (config.nodeEnv === 'production' && process.argv.includes('--if-empty')) {
-  process.exit(0); // never put demo data into a production database on start-up
+// Never demo data in a production database: skipped on start-up (`--if-empty`, what `npm start` runs),
+// refused when asked for (`npm run seed`), since its members, groups and requests would mix with real ones.
+if (config.nodeEnv === 'production') {
+  if (process.argv.includes('--if-empty')) {
+    console.log('Demo seed skipped: NODE_ENV=production.');
+    process.exit(0);
+  }
+  console.error('The demo seed is not loaded with NODE_ENV=production: its members, groups and requests would mix with real ones.');
+  process.exit(1);
 }
 const db = createDb(config.databaseUrl);
 

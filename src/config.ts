@@ -88,7 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecretFile,
     tokens: tokensFromEnv(env),
     maxPageSize,
-    defaultPageSize: Math.min(intFromEnv(env, 'DEFAULT_PAGE_SIZE', 20), maxPageSize),
+    // Set above MAX_PAGE_SIZE it is a mistake, and stops start-up; left unset, it is 20, or MAX_PAGE_SIZE if lower.
+    defaultPageSize: env.DEFAULT_PAGE_SIZE ? intFromEnv(env, 'DEFAULT_PAGE_SIZE', 20, 1, maxPageSize) : Math.min(20, maxPageSize),
     observability: observabilityFromEnv(env, nodeEnv),
     redisUrl: redisUrlFromEnv(env),
     live: liveFromEnv(env),

@@ -140,10 +140,15 @@ function useBodyLimit(limit: number): Plugin {
   };
 }
 
-/** An Armor rejection as a validation error: its sentence without graphql's "Syntax Error: " prefix. */
+/**
+ * An Armor rejection as a validation error: its sentence without graphql's "Syntax Error: " prefix. 400
+ * under application/graphql-response+json and 200 under application/json (`spec`), as every document that
+ * does not validate: Yoga marks validation errors so itself, but the cost is estimated when the operation
+ * is about to run (cost-limit.ts, with its variables), where nothing marked it and it was 400 to all.
+ */
 function documentRejected(error: GraphQLError): GraphQLError {
   return new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
-    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400, spec: true } },
   });
 }
 

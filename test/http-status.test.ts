@@ -95,6 +95,30 @@ describe('over HTTP', () => {
     }
   });
 
+  it('a document over the limits (depth, aliases, page size, cost) is 400 or 200 as the client accepts, on GET and POST', async () => {
+    const token = await tokenFor({ sub: 'alice' });
+    const nested = (levels: number) => `{ ${'viewer { memberships(first: 1) { edges { node { group { '.repeat(levels)}id${' } } } } }'.repeat(levels)} }`;
+    const cases: [string, string, Record<string, unknown>][] = [
+      ['depth', nested(3), {}],
+      ['aliases', `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { memberId }`).join(' ')} }`, {}],
+      ['page size', '{ groups(first: 1000) { totalCount } }', {}],
+      ['cost', '{ groups(first: 100) { edges { node { members(first: 100) { edges { node { memberId } } } } } } }', {}],
+      ['cost by variables', 'query($n: Int) { groups(first: $n) { edges { node { members(first: $n) { edges { node { memberId } } } } } } }', { n: 100 }],
+    ];
+    for (const [limit, query, variables] of cases) {
+      for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200], ['*/*', 200]] as const) {
+        const headers = { accept, authorization: `Bearer ${token}` };
+        const post = await fetch(gw.server.url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        const get = await fetch(`${gw.server.url}?${new URLSearchParams({ query, variables: JSON.stringify(variables) })}`, { headers });
+        for (const [method, response] of [['POST', post], ['GET', get]] as const) {
+          const answer = (await response.json()) as { data?: unknown; errors: { extensions: { code: string } }[] };
+          expect({ limit, method, accept, status: response.status, data: 'data' in answer }).toEqual({ limit, method, accept, status, data: false });
+          expect(answer.errors.length).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
   it('a persisted-query hash without its document: PersistedQueryNotSupported, so that Apollo and urql send the document', async () => {
     const extensions = { persistedQuery: { version: 1, sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38' } };
     for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200]] as const) {

@@ -11,6 +11,7 @@ import { createDb } from '../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { exitWithin, killGateways, launchGateway as launch, waitForOutput } from './helpers/live.ts';
 import { freePort } from './helpers/postgres.ts';
+import { runToEnd } from './helpers/process.ts';
 import { manager } from './helpers/world.ts';
 
 const databases = new Set<TestDatabase>();
@@ -166,6 +167,26 @@ describe('the gateway process', () => {
     expect(open.status).toBe(200);
     expect(open.output).not.toContain('/metrics is off');
   }, 90_000);
+
+  it('production: the demo seed is skipped on start-up and refused when asked for, and writes nothing', async () => {
+    const database = await createTestDatabase();
+    try {
+      const env = { NODE_ENV: 'production', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url };
+      const onStart = await runToEnd(['prisma/seed.ts', '--if-empty'], env);
+      expect({ code: onStart.code, stdout: onStart.stdout.trim() }).toEqual({ code: 0, stdout: 'Demo seed skipped: NODE_ENV=production.' });
+      const asked = await runToEnd(['prisma/seed.ts'], env);
+      expect(asked.code).toBe(1);
+      expect(asked.stderr).toContain('not loaded with NODE_ENV=production');
+      const db = createDb(database.url);
+      try {
+        expect(await db.group.count()).toBe(0);
+      } finally {
+        await db.$disconnect();
+      }
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
 
   it('refuses to start in production without JWT_SECRET, saying so', async () => {
     const gateway = launch({ NODE_ENV: 'production', PORT: String(await freePort()), DATABASE_URL: 'file:./unused.db' });
