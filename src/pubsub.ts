@@ -77,6 +77,9 @@ function createWaker(slice = WAKE_SLICE) {
   };
 }
 
+/** The Redis channel on which an instance that lost publishes asks every instance to fill from the log. */
+const RESYNC = 'groups-gateway:resync';
+
 /** What each subscription registers, so a reconnect can tell it events may have been lost. */
 interface Subscriber {
   topic: keyof Topics;
@@ -127,8 +130,29 @@ function redisTransport(url: string, log: (message: string) => void, topics: () 
   // reconnection attempts, about 10 s), then fail; subscriptions are kept across any outage.
   const publisher = new Redis(url, { maxRetriesPerRequest: 20 }).on('error', onError).on('ready', onReady);
   const subscriber = new Redis(url, { maxRetriesPerRequest: null }).on('error', onError).on('ready', onReady);
-  ignoreFailures(publisher, 'publish');
   ignoreFailures(subscriber, 'subscribe', 'unsubscribe');
+
+  // A publish that failed lost its event for every instance, those whose own connection to Redis never
+  // broke too: they have no reconnection to fill from the log on, and would show the event only after the
+  // next one anywhere (event-stream.ts sees the gap then), minutes later on a quiet site. So once this
+  // instance reaches Redis again it says so on RESYNC, and every instance has its subscriptions fill from
+  // the log (this one's as well).
+  let lostPublishes = false;
+  const publish = publisher.publish.bind(publisher) as (channel: string, message: string) => Promise<number>;
+  const publishOrNote = (channel: string, message: string) => {
+    const answer = publish(channel, message);
+    answer.catch(() => (lostPublishes = true));
+    return answer;
+  };
+  Object.assign(publisher, { publish: publishOrNote });
+  publisher.on('ready', () => {
+    if (!lostPublishes) return;
+    lostPublishes = false;
+    publishOrNote(RESYNC, '1');
+  });
+  subscriber.on('message', (channel: string) => {
+    if (channel === RESYNC) onResubscribed();
+  });
 
   const target = createRedisEventTarget<CustomEvent>({
     publishClient: publisher,
@@ -141,8 +165,8 @@ function redisTransport(url: string, log: (message: string) => void, topics: () 
     // itself but tells of 'ready' before it does: subscribe here too and wait for Redis to confirm, so that
     // nothing published from now on is missed, then have every subscription fill from the log.
     const channels = topics();
-    if (channels.length === 0) return;
-    subscriber.subscribe(...channels).then(onResubscribed, () => undefined); // failed: the next 'ready' retries
+    const resubscribed = channels.length ? onResubscribed : () => undefined;
+    subscriber.subscribe(RESYNC, ...channels).then(resubscribed, () => undefined); // failed: the next 'ready' retries
   });
 
   return {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, testEventIds, ok, postGraphQL, tokenFor, type GraphQLResponse, type ViewerSpec } from './helpers/gateway.ts';
 import { createTestDatabase, TEST_DATABASE, type TestDatabase } from './helpers/database.ts';
 import { findPostgresBin, freePort } from './helpers/postgres.ts';
-import { findRedisServer, startRedis, type RedisServer } from './helpers/redis.ts';
+import { findRedisServer, startRedis, startRelay, type RedisServer } from './helpers/redis.ts';
 import { killGateways, launchGateway, openSubscription, startLiveGateway, waitForOutput, type LiveEvent, type LiveSubscription } from './helpers/live.ts';
 import { createDb, type Db } from '../src/db/client.ts';
 import { manager } from './helpers/world.ts';
@@ -156,6 +156,30 @@ describe.runIf(runsHere && redisBin)('two gateway instances sharing Redis', () =
     } finally {
       await gw.close();
     }
+  });
+
+  it('an instance cut off from Redis while the others are not: once back, every instance shows what it could not publish', { timeout: 90_000 }, async () => {
+    // c reaches Redis through a relay; a and b directly, and stay connected throughout.
+    const relay = await startRelay(redis.url);
+    const c = await startInstance({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url, REDIS_URL: relay.url });
+    const start = testEventIds.encode((await db.groupEvent.findFirst({ orderBy: { id: 'desc' } }))?.id ?? 0);
+    const groupId = await createGroup(c, 'Partitioned');
+    const onB = await subscribe(b, start);
+    const onA = await subscribe(a, start, 'sse');
+    const [createdB] = await onB.events.take(1, 10_000);
+    const [createdA] = await onA.events.take(1, 10_000);
+
+    await relay.cut();
+    // Committed through c while its link is down: the publish waits in its client's queue, then fails (about
+    // 10 s of reconnection attempts). b and a never lost Redis, so nothing of theirs reconnects.
+    await addMember(c, groupId, 'while-cut');
+    await new Promise((resolve) => setTimeout(resolve, 13_000));
+    expect(onB.events.items).toHaveLength(1); // the group's creation, still alone
+    await relay.restore();
+    // No other write happens: the event arrives because c, back, asks every instance to fill from the log.
+    await expectExactlyTheLog(onB, start, [createdB]);
+    await expectExactlyTheLog(onA, start, [createdA]);
+    await relay.cut(); // c is stopped with the others, after the file
   });
 
   it('SSE clients that leave while their subscription is being set up leave no listener and no slot behind', async () => {

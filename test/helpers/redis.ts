@@ -67,3 +67,46 @@ export async function startRedis(bin: string): Promise<RedisServer> {
   await start();
   return { url: `redis://127.0.0.1:${port}`, start, stop };
 }
+
+export interface Relay {
+  /** redis://127.0.0.1:<relay port>: Redis, as reached through the relay. */
+  url: string;
+  /** Cuts every connection through the relay and refuses new ones: this client's link to Redis breaks. */
+  cut(): Promise<void>;
+  /** Accepts connections again, on the same port. */
+  restore(): Promise<void>;
+}
+
+/**
+ * A TCP relay to a Redis server, for one client's link to be cut while Redis itself and everyone else's
+ * connections stay up (a network partition of one instance).
+ */
+export async function startRelay(redisUrl: string): Promise<Relay> {
+  const target = Number(new URL(redisUrl).port);
+  const port = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  async function restore() {
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(target, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    server = relay;
+  }
+  async function cut() {
+    const relay = server;
+    server = null;
+    for (const socket of sockets) socket.destroy();
+    if (relay) await new Promise((resolve) => relay.close(resolve));
+  }
+  await restore();
+  return { url: `redis://127.0.0.1:${port}`, cut, restore };
+}
