@@ -260,16 +260,46 @@ describe('history', () => {
         expect(summary(await replay.events.take(2))).toEqual(['GROUP_UPDATED null', 'MEMBER_ADDED later']);
         expect(await replay.events.unreadAfter(200)).toEqual([]);
       }
-      // Its members saw it all then, and still do.
+      // Its members saw it all then, and still do: all of it from when they joined (added after the group was
+      // made, `member` did not see a SECRET group's creation: roleForEvent), all of a PRIVATE group's.
       const replay = await gw.subscribe(member, { groupId: id, after: start });
-      expect(summary(await replay.events.take(7))).toEqual([
-        'GROUP_CREATED admin', 'MEMBER_ADDED member', 'MEMBER_ADDED mole', 'ROLE_ASSIGNED mole', 'MEMBER_REMOVED mole',
+      const fromTheStart = privacy === 'PRIVATE' ? ['GROUP_CREATED admin'] : [];
+      expect(summary(await replay.events.take(fromTheStart.length + 6))).toEqual([
+        ...fromTheStart, 'MEMBER_ADDED member', 'MEMBER_ADDED mole', 'ROLE_ASSIGNED mole', 'MEMBER_REMOVED mole',
         'GROUP_UPDATED null', 'MEMBER_ADDED later',
       ]);
+      expect(await replay.events.unreadAfter(200)).toEqual([]);
       // The member an event is about keeps receiving it.
       const mole = await gw.subscribe({ sub: 'mole' }, { groupId: id, after: start, transport: 'sse' });
       expect(summary(await mole.events.take(4))).toEqual(['MEMBER_ADDED mole', 'ROLE_ASSIGNED mole', 'MEMBER_REMOVED mole', 'GROUP_UPDATED null']);
     }
+  });
+
+  it('what happened while a group was SECRET stays with those who were in it then: not for who joins once it is open, or is added later', async () => {
+    const start = await gw.latestEventId();
+    const id = await group('SECRET', ['member']);
+    await add(id, ['mole']);
+    await remove(id, ['mole']);
+    await add(id, ['insider-later']);
+    await makePublic(id);
+    ok(await join(id, { sub: 'newcomer' }));
+    await add(id, ['added-later']);
+    const replayOf = async (viewer: ViewerSpec, count: number) => {
+      const replay = await gw.subscribe(viewer, { groupId: id, after: start, transport: 'sse' });
+      const events = summary(await replay.events.take(count));
+      expect(await replay.events.unreadAfter(200)).toEqual([]);
+      return events;
+    };
+    // Joined once it was PUBLIC: the group from then on, as anyone sees it, and nothing of its secret days
+    // (who was in it, who left, that it was secret at all).
+    expect(await replayOf({ sub: 'newcomer' }, 3)).toEqual(['GROUP_UPDATED null', 'MEMBER_JOINED newcomer', 'MEMBER_ADDED added-later']);
+    // Added while it was SECRET: from their arrival on.
+    const sinceInsider = ['MEMBER_ADDED insider-later', 'GROUP_UPDATED null', 'MEMBER_JOINED newcomer', 'MEMBER_ADDED added-later'];
+    expect(await replayOf({ sub: 'insider-later' }, 4)).toEqual(sinceInsider);
+    // There from its first days: all of it since their arrival; a Groups Manager: all of it.
+    const sinceMember = ['MEMBER_ADDED member', 'MEMBER_ADDED mole', 'MEMBER_REMOVED mole', ...sinceInsider];
+    expect(await replayOf(member, 7)).toEqual(sinceMember);
+    expect(await replayOf(manager, 8)).toEqual(['GROUP_CREATED admin', ...sinceMember]);
   });
 
   it('with showMemberList off, membership and role changes reach admins and managers only (and the member concerned)', async () => {

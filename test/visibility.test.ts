@@ -4,7 +4,17 @@
  * the database exactly when the predicate holds for it. This is what keeps "one policy" true for lists.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canDecideJoinRequests, canReadMembers, canReceiveEvent, canSeeEventActor, canSeeGroup, DELETED_GROUP, type GroupFacts } from '../src/auth/policy.ts';
+import {
+  canDecideJoinRequests,
+  canReadMembers,
+  canReceiveEvent,
+  canSeeEventActor,
+  canSeeGroup,
+  DELETED_GROUP,
+  MEMBERSHIP_START_EVENTS,
+  roleForEvent,
+  type GroupFacts,
+} from '../src/auth/policy.ts';
 import { GroupEventType, Prisma, type GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
 import {
   decidableGroupsSql,
@@ -73,7 +83,7 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
  */
 describe('receivableEventsSql = canReceiveEvent', () => {
   let events: GroupEventRow[] = [];
-  const known = new Map<number, { group: GroupFacts; role: 'MEMBER' | 'ADMIN' | null }>();
+  const known = new Map<number, { group: GroupFacts; role: 'MEMBER' | 'ADMIN' | null; since: Date | null }>();
   let db: TestGateway['app']['services']['db'];
   let eventsGw: TestGateway;
 
@@ -111,22 +121,28 @@ describe('receivableEventsSql = canReceiveEvent', () => {
         ),
       ),
     ];
-    const groups: { id: string; facts: GroupFacts; role: 'MEMBER' | 'ADMIN' | null }[] = [];
+    const groups: { id: string; facts: GroupFacts; role: 'MEMBER' | 'ADMIN' | null; since: Date | null }[] = [];
+    // The viewer's membership began before the events, or (`late`) after them: then the events of the
+    // group's secret days are judged as if they were not a member (roleForEvent).
+    const later = new Date(Date.now() + 60_000);
     for (const privacy of privacies) {
       for (const role of [null, 'MEMBER', 'ADMIN'] as const) {
-        for (const showMemberList of [true, false]) {
-          for (const membersCanApprove of [true, false]) {
-            const facts = { privacy, showMemberList, membersCanApprove, membersCanInvite: false };
-            const group = await makeGroup(facts);
-            if (role) await db.groupMember.create({ data: { groupId: group.id, memberId: 'viewer', role } });
-            await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', 'viewer', null]) });
-            groups.push({ id: group.id, facts, role });
+        for (const late of role ? [false, true] : [false]) {
+          for (const showMemberList of [true, false]) {
+            for (const membersCanApprove of [true, false]) {
+              const facts = { privacy, showMemberList, membersCanApprove, membersCanInvite: false };
+              const group = await makeGroup(facts);
+              const joinedAt = late ? later : new Date(Date.now() - 60_000);
+              if (role) await db.groupMember.create({ data: { groupId: group.id, memberId: 'viewer', role, joinedAt } });
+              await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', 'viewer', null]) });
+              groups.push({ id: group.id, facts, role, since: role ? joinedAt : null });
+            }
           }
         }
       }
     }
     // Deleted groups: the viewer's membership history there, and the role it left them with.
-    const histories: [string, { type: GroupEventRow['type']; role?: 'ADMIN' | 'MEMBER' }[], 'MEMBER' | 'ADMIN' | null][] = [
+    const histories: [string, { type: GroupEventRow['type']; role?: 'ADMIN' | 'MEMBER'; late?: true }[], 'MEMBER' | 'ADMIN' | null][] = [
       ['never a member', [], null],
       ['joined', [{ type: 'MEMBER_JOINED' }], 'MEMBER'],
       ['created it', [{ type: 'GROUP_CREATED', role: 'ADMIN' }], 'ADMIN'],
@@ -134,6 +150,8 @@ describe('receivableEventsSql = canReceiveEvent', () => {
       ['added, then removed', [{ type: 'MEMBER_ADDED' }, { type: 'MEMBER_REMOVED' }], null],
       ['made admin, then not', [{ type: 'JOIN_REQUEST_APPROVED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }, { type: 'ROLE_UNASSIGNED', role: 'ADMIN' }], 'MEMBER'],
       ['made admin', [{ type: 'MEMBER_ADDED' }, { type: 'ROLE_ASSIGNED', role: 'ADMIN' }], 'ADMIN'],
+      ['left, then joined again', [{ type: 'MEMBER_JOINED' }, { type: 'MEMBER_LEFT' }, { type: 'MEMBER_ADDED', late: true }], 'MEMBER'],
+      ['added after the events, made admin', [{ type: 'MEMBER_ADDED', late: true }, { type: 'ROLE_ASSIGNED', role: 'ADMIN', late: true }], 'ADMIN'],
     ];
     // Its settings when it was deleted (DeletedGroup), or none kept (a group deleted before they were).
     const kept = [
@@ -145,13 +163,18 @@ describe('receivableEventsSql = canReceiveEvent', () => {
       for (const [, history, role] of histories) {
         for (const settings of kept) {
           const group = await makeGroup({ privacy, showMemberList: true, membersCanApprove: true, membersCanInvite: true });
-          for (const step of history) {
-            await db.groupEvent.create({ data: { type: step.type, groupId: group.id, groupPrivacy: privacy, memberId: 'viewer', role: step.role ?? null } });
-          }
+          // Steps marked late happen after the group's other events (in the log's order too).
+          const step = (s: (typeof history)[number]) =>
+            db.groupEvent.create({ data: { type: s.type, groupId: group.id, groupPrivacy: privacy, memberId: 'viewer', role: s.role ?? null, occurredAt: s.late ? later : new Date(Date.now() - 60_000) } });
+          for (const s of history.filter((s) => !s.late)) await step(s);
           await db.groupEvent.createMany({ data: everyEvent(group.id, ['someone-else', null]) });
+          for (const s of history.filter((s) => s.late)) await step(s);
           await db.group.delete({ where: { id: group.id } });
           if (settings) await db.deletedGroup.create({ data: { id: group.id, ...settings } });
-          groups.push({ id: group.id, facts: settings ? { privacy: 'SECRET', ...settings } : DELETED_GROUP, role });
+          // Since: the latest event that began the membership (MEMBERSHIP_START_EVENTS).
+          const starts = history.filter((s) => MEMBERSHIP_START_EVENTS.includes(s.type));
+          const since = role && starts.length ? (starts.at(-1)!.late ? later : new Date(0)) : null;
+          groups.push({ id: group.id, facts: settings ? { privacy: 'SECRET', ...settings } : DELETED_GROUP, role, since });
         }
       }
     }
@@ -159,7 +182,7 @@ describe('receivableEventsSql = canReceiveEvent', () => {
     const byId = new Map(groups.map((g) => [g.id, g]));
     for (const event of events) {
       const group = byId.get(event.groupId)!;
-      known.set(event.id, { group: group.facts, role: group.role });
+      known.set(event.id, { group: group.facts, role: group.role, since: group.since });
     }
   }, 120_000);
   afterAll(() => eventsGw.close());
@@ -169,8 +192,8 @@ describe('receivableEventsSql = canReceiveEvent', () => {
     const fromSql = rows.map((row) => row.id);
     const expected = events
       .filter((event) => {
-        const { group, role } = known.get(event.id)!;
-        return canReceiveEvent(viewer, event, group, viewer.memberId ? role : null);
+        const { group, role, since } = known.get(event.id)!;
+        return canReceiveEvent(viewer, event, group, viewer.memberId ? roleForEvent(role, since, event) : null);
       })
       .map((event) => event.id);
     expect(fromSql).toEqual(expected); // in log order
@@ -186,8 +209,9 @@ describe('receivableEventsSql = canReceiveEvent', () => {
     const actorOf = (event: GroupEventRow, group: GroupFacts, role: 'MEMBER' | 'ADMIN' | null) =>
       canSeeEventActor(viewer, event, group, role) ? event.actorId : null;
     const expectedActors = rows.map((row) => {
-      const { group, role } = known.get(row.id)!;
-      return actorOf(byId.get(row.id)!, group, viewer.memberId ? role : null);
+      const { group, role, since } = known.get(row.id)!;
+      const event = byId.get(row.id)!;
+      return actorOf(event, group, viewer.memberId ? roleForEvent(role, since, event) : null);
     });
     expect(rows.map((row) => row.actorId)).toEqual(expectedActors);
     const standings = await Promise.all(rows.map((row) => audience.standing(viewer, byId.get(row.id)!)));

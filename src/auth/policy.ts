@@ -220,6 +220,24 @@ export function roleAfter(event: { type: GroupEventType; role: GroupRole | null 
   return after === EVENT_ROLE ? event.role : after;
 }
 
+/**
+ * The events that begin a membership (the member was not one before them): `memberSince` of a deleted
+ * group's former member is the time of their latest.
+ */
+export const MEMBERSHIP_START_EVENTS: readonly GroupEventType[] = ['GROUP_CREATED', 'MEMBER_JOINED', 'MEMBER_ADDED', 'JOIN_REQUEST_APPROVED'];
+
+/**
+ * The viewer's role as an event is judged by: their role, except that what happened while the group was
+ * SECRET counts only for those who were members then. A membership that began after such an event (the
+ * member joined once the group was opened, or was added later) counts as none for it, so a secret group's
+ * past (who was in it, who left, that it was secret at all) stays with those who were there, whoever joins
+ * it later. `memberSince`: when their membership began (null: not a member).
+ */
+export function roleForEvent(role: ViewerRole, memberSince: Date | null, event: { groupPrivacy: GroupPrivacy; occurredAt: Date }): ViewerRole {
+  if (role === null || memberSince === null || event.groupPrivacy !== 'SECRET') return role;
+  return memberSince.getTime() <= event.occurredAt.getTime() ? role : null;
+}
+
 /** Is the event about the viewer (their request, removal, role)? Then it is theirs whatever the group. */
 export function isAboutViewer(viewer: Viewer, event: Pick<EventFacts, 'memberId'>): boolean {
   return viewer.memberId !== null && event.memberId === viewer.memberId;
@@ -255,6 +273,8 @@ function judgedFacts(group: GroupFacts, event: EventFacts): GroupFacts {
  * happened while a group was secret or private stays hidden from outsiders after it opens, and what happened
  * while it was public is hidden once it is secret (else a replay would tell it still exists). Its member list
  * likewise: who joined, left or acted while the list was hidden stays hidden after it is shown again.
+ * `role` is the viewer's role as roleForEvent gives it for this event (a secret-days event before their
+ * membership began: none).
  */
 export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupFacts, role: ViewerRole): boolean {
   if (isAboutViewer(viewer, event)) return true;

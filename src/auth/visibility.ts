@@ -9,7 +9,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
 import type { DatabaseKind } from '../db/adapter.ts';
-import { DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, ROLE_AFTER } from './policy.ts';
+import { DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, MEMBERSHIP_START_EVENTS, ROLE_AFTER } from './policy.ts';
 
 // Conditions on the row `g` of "Group". A boolean column is a condition as it is (SQLite stores 0/1,
 // PostgreSQL a boolean); the enum values are constants, never parameters (PostgreSQL would not compare its
@@ -86,19 +86,27 @@ function formerRolesSql(memberId: string): Prisma.Sql {
   const types = valuesSql(Object.keys(ROLE_AFTER));
   // MATERIALIZED: read once for the statement. Merged into the outer query instead, SQLite's planner
   // sometimes scanned the whole log for each event.
+  const starts = valuesSql(MEMBERSHIP_START_EVENTS);
   return Prisma.sql`WITH fr AS MATERIALIZED (
-      SELECT fe."groupId", ${roleAfterSql()} AS "role" FROM "GroupEvent" fe
+      SELECT fe."groupId", ${roleAfterSql()} AS "role",
+        (SELECT MAX(st."occurredAt") FROM "GroupEvent" st WHERE st."memberId" = fe."memberId"
+          AND st."groupId" = fe."groupId" AND st."type" IN (${starts})) AS "since"
+      FROM "GroupEvent" fe
       WHERE fe."memberId" = ${memberId} AND fe."type" IN (${types})
         AND NOT EXISTS (SELECT 1 FROM "GroupEvent" later WHERE later."memberId" = fe."memberId"
           AND later."groupId" = fe."groupId" AND later."type" IN (${types}) AND later."id" > fe."id"))`;
 }
 
 /**
- * The viewer's role (as text; NULL: not a member) in the group of the event `e`: their membership `vm` while
- * the group `g` exists; once it is deleted, their role then (`fr`, formerRolesSql).
+ * The viewer's role (as text; NULL: not a member) in the group of the event `e`, as roleForEvent judges it:
+ * their membership `vm` while the group `g` exists; once it is deleted, their role then (`fr`,
+ * formerRolesSql); none for an event of the group's secret days that happened before that membership began.
  */
-const EVENT_VIEWER_ROLE = Prisma.sql`(CASE WHEN g."id" IS NULL
-  THEN (SELECT fr."role" FROM fr WHERE fr."groupId" = e."groupId") ELSE CAST(vm."role" AS TEXT) END)`;
+const EVENT_VIEWER_ROLE = Prisma.sql`(CASE
+  WHEN e."groupPrivacy" = 'SECRET' AND (CASE WHEN g."id" IS NULL
+    THEN (SELECT fr."since" FROM fr WHERE fr."groupId" = e."groupId") ELSE vm."joinedAt" END) > e."occurredAt" THEN NULL
+  WHEN g."id" IS NULL THEN (SELECT fr."role" FROM fr WHERE fr."groupId" = e."groupId")
+  ELSE CAST(vm."role" AS TEXT) END)`;
 
 /**
  * `canReceiveEvent` as a statement: the log's events `e` matching `where` (a condition on `e`) that the viewer

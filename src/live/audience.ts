@@ -8,7 +8,17 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupEvent, type GroupMember } from '../generated/prisma/client.ts';
 import type { Db } from '../db/client.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { canReceiveEvent, deletedGroupFacts, isAboutViewer, ROLE_AFTER, roleAfter, type GroupFacts, type ViewerRole } from '../auth/policy.ts';
+import {
+  canReceiveEvent,
+  deletedGroupFacts,
+  isAboutViewer,
+  MEMBERSHIP_START_EVENTS,
+  ROLE_AFTER,
+  roleAfter,
+  roleForEvent,
+  type GroupFacts,
+  type ViewerRole,
+} from '../auth/policy.ts';
 import { receivableEventsSql } from '../auth/visibility.ts';
 import { SubscriptionSlots } from './subscription-slots.ts';
 import { readMemberNames } from '../db/member-names.ts';
@@ -43,13 +53,19 @@ export function nextReplayWindow(window: number, page: { full: boolean; span: nu
   return page.full ? Math.max(REPLAY_WINDOW, 2 * page.span) : 2 * window;
 }
 
+/** A subscriber's membership of the event's group: their role, and since when (null: not a member). */
+interface Standing {
+  role: GroupMember['role'];
+  since: Date | null;
+}
+
 interface EventLookups {
   groupId: string;
   group: Promise<Group | null>;
-  /** The role of each subscriber in the group (null: not a member). */
-  membership: DataLoader<string, GroupMember['role'] | null>;
-  /** Once the group is gone (its memberships with it): each member's role then, from the log. */
-  formerRole?: DataLoader<string, GroupMember['role'] | null>;
+  /** The membership of each subscriber in the group (null: not a member). */
+  membership: DataLoader<string, Standing | null>;
+  /** Once the group is gone (its memberships with it): each member's membership then, from the log. */
+  formerRole?: DataLoader<string, Standing | null>;
   /** Once the group is gone: its facts as it was deleted. */
   deleted?: Promise<GroupFacts>;
 }
@@ -156,10 +172,10 @@ export class Audience {
         // compiler, reading whole rows, these lookups were a sixth of the fan-out's allocations.
         membership: new DataLoader(
           async (memberIds) => {
-            const rows = await this.db.read<Pick<GroupMember, 'memberId' | 'role'>>(Prisma.sql`
-              SELECT "memberId", "role" FROM "GroupMember" WHERE "groupId" = ${groupId} AND "memberId" IN (${Prisma.join(memberIds)})`);
-            const roleOf = new Map(rows.map((row) => [row.memberId, row.role]));
-            return memberIds.map((id) => roleOf.get(id) ?? null);
+            const rows = await this.db.read<Pick<GroupMember, 'memberId' | 'role' | 'joinedAt'>>(Prisma.sql`
+              SELECT "memberId", "role", "joinedAt" FROM "GroupMember" WHERE "groupId" = ${groupId} AND "memberId" IN (${Prisma.join(memberIds)})`);
+            const standingOf = new Map(rows.map((row) => [row.memberId, { role: row.role, since: row.joinedAt }]));
+            return memberIds.map((id) => standingOf.get(id) ?? null);
           },
           { maxBatchSize: LOOKUP_BATCH },
         ),
@@ -173,9 +189,9 @@ export class Audience {
 
   /**
    * Each member's role when the group was deleted: their latest membership event in the log (no membership
-   * event can follow a deletion).
+   * event can follow a deletion); since the latest event that began that membership (MEMBERSHIP_START_EVENTS).
    */
-  private formerRoleOf(groupId: string, lookups: EventLookups): DataLoader<string, GroupMember['role'] | null> {
+  private formerRoleOf(groupId: string, lookups: EventLookups): DataLoader<string, Standing | null> {
     lookups.formerRole ??= new DataLoader(
       async (memberIds) => {
         const rows = await this.db.groupEvent.findMany({
@@ -183,10 +199,15 @@ export class Audience {
           orderBy: { id: 'desc' },
         });
         const latestOf = new Map<string, GroupEvent>();
-        for (const row of rows) if (row.memberId !== null && !latestOf.has(row.memberId)) latestOf.set(row.memberId, row); // newest first
+        const startOf = new Map<string, Date>();
+        for (const row of rows) {
+          if (row.memberId === null) continue; // newest first:
+          if (!latestOf.has(row.memberId)) latestOf.set(row.memberId, row);
+          if (!startOf.has(row.memberId) && MEMBERSHIP_START_EVENTS.includes(row.type)) startOf.set(row.memberId, row.occurredAt);
+        }
         return memberIds.map((id) => {
-          const latest = latestOf.get(id);
-          return latest ? (roleAfter(latest) ?? null) : null;
+          const role = latestOf.has(id) ? (roleAfter(latestOf.get(id)!) ?? null) : null;
+          return role === null ? null : { role, since: startOf.get(id) ?? null };
         });
       },
       { maxBatchSize: LOOKUP_BATCH },
@@ -202,17 +223,19 @@ export class Audience {
    */
   async standing(viewer: Viewer, event: GroupEvent, live = false): Promise<{ facts: GroupFacts; role: ViewerRole }> {
     const lookups = this.lookupsFor(event, live);
-    const [group, roleNow] = await Promise.all([
+    const [group, now] = await Promise.all([
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    if (group !== null) return { facts: group, role: roleNow };
+    // The role the event is judged by: none for a secret-days event before the membership began.
+    const judged = (standing: Standing | null) => roleForEvent(standing?.role ?? null, standing?.since ?? null, event);
+    if (group !== null) return { facts: group, role: judged(now) };
     lookups.deleted ??= this.db.deletedGroup.findUnique({ where: { id: event.groupId } }).then(deletedGroupFacts);
-    const [facts, role] = await Promise.all([
+    const [facts, then] = await Promise.all([
       lookups.deleted,
       viewer.memberId === null || viewer.isGroupsManager ? null : this.formerRoleOf(event.groupId, lookups).load(viewer.memberId),
     ]);
-    return { facts, role };
+    return { facts, role: judged(then) };
   }
 
   /**
