@@ -15,7 +15,7 @@ import { createEventBus } from './pubsub.ts';
 import { Audience } from './live/audience.ts';
 import { createContext, type AppServices } from './context.ts';
 import { secretKey } from './auth/viewer.ts';
-import { tokenVerifier } from './auth/tokens.ts';
+import { KeysUnavailable, tokenVerifier } from './auth/tokens.ts';
 import { permissionMiddleware } from './auth/permissions.ts';
 import { schema } from './schema/index.ts';
 import { checkReadiness, useReadiness } from './health.ts';
@@ -40,6 +40,14 @@ const INTERNAL_MESSAGE = 'Something went wrong on our side. Try again later.';
  * trace, SQL or internal name ever leaves the process.
  */
 export function maskError(error: unknown): Error {
+  // The identity provider's keys out of reach: the request could not be served now, and may be in a moment.
+  // 503 with Retry-After (JWKS fetches are retried at most every 30 s, tokens.ts), never 200: a request
+  // refused as a whole has no `data`, and a monitor or client keyed on the status must see a failure.
+  if ((error instanceof GraphQLError ? error.originalError : error) instanceof KeysUnavailable) {
+    return new GraphQLError(INTERNAL_MESSAGE, {
+      extensions: { code: 'INTERNAL_SERVER_ERROR', http: { status: 503, headers: { 'retry-after': '30' } } },
+    });
+  }
   if (error instanceof GraphQLError) {
     const original = error.originalError;
     // Yoga's own refusals of a malformed request (no query, invalid JSON, a batch, a body too large) carry

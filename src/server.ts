@@ -36,7 +36,11 @@ const server = await startServer(config).catch((error: Error) => {
   process.exit(1);
 });
 const live = config.redisUrl ? 'through Redis' : 'in-process';
-const tokens = fromProvider ? `tokens: identity provider (${fromProvider})` : 'tokens: JWT_SECRET';
+const tokens = fromProvider
+  ? `tokens: identity provider (${fromProvider})`
+  : config.jwtSecretFile
+    ? 'tokens: the development secret, not JWT_SECRET'
+    : 'tokens: JWT_SECRET';
 console.log(`Groups gateway on ${server.url} (database: ${config.databaseUrl.split(':')[0]}, live events: ${live}, ${tokens})`);
 
 let stopping = false;

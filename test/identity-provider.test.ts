@@ -205,6 +205,14 @@ describe('JWT_JWKS_URL: tokens signed by any key of the provider’s key set', (
       const response = await flaky.as(bearer(token))(WHO);
       expect({ codes: codes(response), data: response.data ?? null }).toEqual({ codes: ['INTERNAL_SERVER_ERROR'], data: null });
       expect(JSON.stringify(response)).not.toMatch(/jwks|flaky|127\.0\.0\.1|stack|JOSE/i);
+      // Over HTTP, refused as a whole and for now: 503 with Retry-After, on the direct path and Yoga's (GET).
+      const post = await fetch(flaky.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: WHO }) });
+      const get = await fetch(`${flaky.server.url}?${new URLSearchParams({ query: WHO })}`, { headers: { authorization: `Bearer ${token}` } });
+      for (const answer of [post, get]) {
+        expect({ status: answer.status, retryAfter: answer.headers.get('retry-after'), body: await answer.json() }).toEqual({
+          status: 503, retryAfter: '30', body: { errors: [{ message: expect.any(String), extensions: { code: 'INTERNAL_SERVER_ERROR' } }] },
+        });
+      }
       // Over a WebSocket: closed with 1013, Try Again Later (graphql-ws clients retry it), not 4403.
       const socket = openSubscription(flaky.server.url, token, {});
       expect(await socket.events.ending()).toBe('close 1013 Try again later');

@@ -30,6 +30,9 @@ export interface TokenVerifier {
 /** A token that was checked and is not valid: bad signature, expired, wrong issuer or audience, unknown key. */
 export class TokenRefused extends Error {}
 
+/** The identity provider's keys could not be fetched: no token can be checked until they can. */
+export class KeysUnavailable extends Error {}
+
 /** Errors of a key set that could not be fetched or read: the provider's trouble, not the token's. */
 const KEY_SET_TROUBLE = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
@@ -53,7 +56,7 @@ export function tokenVerifier(secret: Uint8Array, config: TokenConfig): TokenVer
           return (await jwtVerify(jwt, keys, { ...options, algorithms })).payload;
         } catch (error) {
           const troubleFetching = !(error instanceof errors.JOSEError) || KEY_SET_TROUBLE.has(error.code);
-          throw troubleFetching ? new Error('The identity provider’s keys (JWT_JWKS_URL) could not be fetched', { cause: error }) : refused(error);
+          throw troubleFetching ? new KeysUnavailable('The identity provider’s keys (JWT_JWKS_URL) could not be fetched', { cause: error }) : refused(error);
         }
       },
     };
