@@ -23,6 +23,7 @@ import { createObservability, type ObservabilityOptions } from './observability/
 import { graphiqlOptions, renderLocalGraphiQL } from './observability/graphiql.ts';
 import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 import { useEndRefusedStreams } from './live/refused-streams.ts';
+import { useSseEventIds } from './live/sse-event-ids.ts';
 import { MemberNameRecorder } from './db/member-names.ts';
 import { useMediaTypeNegotiation } from './media-types.ts';
 
@@ -192,6 +193,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // An answer's media type by the Accept header's q-values (Yoga takes the first listed), and 406/415
       // with an error in the body. After Yoga's own result processors, which it registers first.
       useMediaTypeNegotiation(),
+      // SSE message ids for EventSource clients (and their Last-Event-ID: schema/events.ts).
+      useSseEventIds(),
       // Last: it sees whether any result processor took a subscription's stream.
       useEndRefusedStreams(),
     ],

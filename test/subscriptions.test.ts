@@ -518,6 +518,57 @@ describe('history', () => {
   });
 });
 
+describe('EventSource (SSE message ids)', () => {
+  /** A GET stream as a browser's EventSource opens it: its raw messages, read until `count` carry data. */
+  async function eventSource(query: string, count: number, headers: Record<string, string> = {}) {
+    const controller = new AbortController();
+    const token = await tokenFor(member);
+    const response = await fetch(`${gw.server.url}?${new URLSearchParams({ query })}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, ...headers },
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const messages = () => text.split('\n\n').filter((m) => m.includes('data: {'));
+    const deadline = Date.now() + 10_000;
+    while (messages().length < count && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    controller.abort();
+    // Each message as its fields: event, data (parsed), id.
+    return messages().map((message) => {
+      const fields = Object.fromEntries(message.split('\n').filter((line) => !line.startsWith(':')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
+      return { event: fields.event, id: fields.id, data: JSON.parse(fields.data!) };
+    });
+  }
+
+  it('each event carries its id as the message id, and Last-Event-ID resumes after it, over the URL\'s `after`', async () => {
+    const start = await gw.latestEventId();
+    const id = await group('PUBLIC', ['member']);
+    await add(id, ['one']);
+    await add(id, ['two']);
+    const query = `subscription { groupEvents(groupId: "${id}", after: "${start}") { id type memberId } }`;
+    const first = await eventSource(query, 4);
+    expect(first.map((m) => [m.event, m.data.data.groupEvents.type, m.data.data.groupEvents.memberId])).toEqual([
+      ['next', 'GROUP_CREATED', 'admin'], ['next', 'MEMBER_ADDED', 'member'], ['next', 'MEMBER_ADDED', 'one'], ['next', 'MEMBER_ADDED', 'two'],
+    ]);
+    for (const message of first) expect(message.id).toBe(message.data.data.groupEvents.id);
+    // Reconnecting as EventSource does, to the same URL with the last id it had: only what came after.
+    await add(id, ['three']);
+    const resumed = await eventSource(query, 2, { 'last-event-id': first[2]!.id! });
+    expect(resumed.map((m) => m.data.data.groupEvents.memberId)).toEqual(['two', 'three']);
+    // A Last-Event-ID that is not an event id is refused as a bad `after` is.
+    const refused = await eventSource(query, 1, { 'last-event-id': 'forged' });
+    expect(refused.map((m) => m.data.errors?.[0].extensions.code)).toEqual(['BAD_USER_INPUT']);
+    // Without `id` in the selection, messages have no id (there is nothing to resume from).
+    const anonymousIds = await eventSource(`subscription { groupEvents(groupId: "${id}", after: "${start}") { type } }`, 1);
+    expect(anonymousIds[0]!.id).toBeUndefined();
+  });
+});
+
 describe('log order', () => {
   const addAs = (g: string, m: string) =>
     gw.as(manager)(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g, m: [m] });

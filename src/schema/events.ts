@@ -74,12 +74,16 @@ builder.subscriptionFields((t) => ({
     description:
       'Changes to one group (groupId) or to every group whose content the viewer may see. With `after`, first ' +
       'replays what the viewer missed from the log, then continues live, with no gap and no duplicate; ' +
-      '`after: "0"` replays the whole history the viewer may receive.',
+      '`after: "0"` replays the whole history the viewer may receive. Over SSE each event carries its `id` as ' +
+      'the message id, and a `Last-Event-ID` header (an EventSource reconnecting) is taken as `after`.',
     args: { groupId: t.arg.id(), after: t.arg.id() },
     // Not a generator: a bad `after` or one subscription too many is this operation's error, raised before
     // anything listens or reads the log.
     subscribe: async (_root, args, ctx) => {
-      const afterId = args.after != null ? parseEventId(ctx, args.after) : null;
+      // An EventSource reconnecting says where it stopped (live/sse-event-ids.ts): that, over its URL's `after`.
+      const lastEventId = (ctx as Context & { request?: Request }).request?.headers.get('last-event-id') || null;
+      const after = lastEventId ?? args.after;
+      const afterId = after != null ? parseEventId(ctx, after) : null;
       const { owner, limit } = slotOwner(ctx);
       const release = ctx.audience.slots.take(owner, limit);
       if (!release) {
