@@ -192,7 +192,7 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
       // An answer's media type by the Accept header's q-values (Yoga takes the first listed), and 406/415
       // with an error in the body. After Yoga's own result processors, which it registers first.
-      useMediaTypeNegotiation(),
+      useMediaTypeNegotiation('/graphql'),
       // SSE message ids for EventSource clients (and their Last-Event-ID: schema/events.ts).
       useSseEventIds(),
       // Last: it sees whether any result processor took a subscription's stream.

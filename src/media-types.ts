@@ -16,7 +16,7 @@
  */
 import Negotiator from 'negotiator';
 import type { ExecutionResult } from 'graphql';
-import { isAsyncIterable, processRegularResult, type Plugin } from 'graphql-yoga';
+import { getSSEProcessor, isAsyncIterable, processRegularResult, type Plugin } from 'graphql-yoga';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -43,6 +43,31 @@ export function answerMediaType(accept: string | null | undefined): string | nul
 }
 
 /**
+ * Whether the client accepts an event stream (text/event-stream; multipart/mixed, which Yoga also streams
+ * in). The header's entries are read by type and q-value only: stream clients add parameters of their own
+ * (Apollo's `multipart/mixed;boundary=graphql;subscriptionSpec=1.0`), which negotiator would take as
+ * conditions on the type.
+ */
+export function acceptsStream(accept: string | null | undefined): boolean {
+  if (!accept) return true;
+  const typeAndQ = accept
+    .split(',')
+    .map((entry) => {
+      const [type, ...params] = entry.split(';');
+      const q = params.find((param) => /^\s*q\s*=/i.test(param));
+      return q ? `${type};${q}` : type;
+    })
+    .join(',');
+  return new Negotiator({ headers: { accept: typeAndQ } }).mediaTypes(['text/event-stream', 'multipart/mixed']).length > 0;
+}
+
+/** Whether an answer of any kind is acceptable (else 406 before anything runs). */
+const acceptsAnAnswer = (accept: string | null) => answerMediaType(accept) !== null || acceptsStream(accept);
+
+/** Yoga's SSE processor, for a query whose client refuses JSON but takes a stream. */
+const processSseResult = getSSEProcessor();
+
+/**
  * A batch's answer (BATCH_LIMIT): Yoga's, with the status and headers its items would have had alone. Yoga
  * gives every batch 200 and drops its items' headers, so a batch sent with an expired token was 200 with
  * no WWW-Authenticate, and a client batching over the rate limit got no Retry-After. Now the items' headers
@@ -56,13 +81,17 @@ const processBatchResult: ResultProcessor = (batch, fetchAPI, type) => {
     const alone = processRegularResult(result, fetchAPI, type);
     statuses.add(alone.status);
     alone.headers.forEach((value, name) => {
-      if (name !== 'content-type') response.headers.set(name, value);
+      // The items' own instructions (WWW-Authenticate, Retry-After), not what describes their bodies.
+      if (name !== 'content-type' && name !== 'content-length') response.headers.set(name, value);
     });
   }
   if (statuses.size !== 1) return response;
   const [status] = statuses;
   return new fetchAPI.Response(response.body, { status, headers: response.headers });
 };
+
+/** The media types an answer can take (a 406 lists them). */
+const SERVED = 'application/graphql-response+json, application/json, text/event-stream';
 
 const ANSWERS = {
   406:
@@ -73,21 +102,38 @@ const ANSWERS = {
 
 /**
  * A Yoga plugin:
+ * - a request to which no answer is acceptable is 406 before anything runs;
  * - an operation's JSON answer takes the type answerMediaType chooses, over Yoga's first-listed one; a
- *   header that refuses both JSON types is 406 (a stream, and a query over SSE, keep Yoga's choice); a
- *   batch keeps its items' statuses and headers (processBatchResult);
+ *   query whose client refuses JSON but takes a stream is answered over SSE; a subscription whose client
+ *   refuses event streams is 406 (useEndRefusedStreams ends it); a batch keeps its items' statuses and
+ *   headers (processBatchResult);
  * - Yoga's 406 (nothing acceptable) and 415 (a body in a type it does not read) come with an error in the
  *   body, as every other refusal does, rather than empty.
  */
-export function useMediaTypeNegotiation(): Plugin {
+export function useMediaTypeNegotiation(endpoint: string): Plugin {
   return {
+    // Yoga decides the media type after the operation ran: a mutation sent with an Accept header it then
+    // answers 406 had still written. A request no answer could be given to is refused before anything runs.
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'POST')) return;
+      if (acceptsAnAnswer(request.headers.get('accept'))) return;
+      endResponse(new fetchAPI.Response(null, { status: 406, statusText: 'Not Acceptable' })); // its body: onResponse
+    },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
-      if (isAsyncIterable(result)) return;
-      const type = answerMediaType(request.headers.get('accept'));
+      const accept = request.headers.get('accept');
+      if (isAsyncIterable(result)) {
+        // A subscription: over SSE unless the client refuses event streams (`text/event-stream;q=0`).
+        if (resultProcessor && !acceptsStream(accept)) setResultProcessor(undefined as never, '*/*');
+        return;
+      }
+      const type = answerMediaType(accept);
       if (type) setResultProcessor(Array.isArray(result) ? processBatchResult : processRegularResult, type);
-      // Yoga answers JSON to a header that refuses it (`application/json;q=0`): none, so 406. (A query
-      // over SSE, Yoga's choice for `text/event-stream` alone, stays.)
-      else if (resultProcessor === processRegularResult) setResultProcessor(undefined as never, '*/*');
+      // Yoga answers JSON to a header that refuses it (`application/json;q=0, text/event-stream`): a stream
+      // when one is accepted, else 406. (A query over SSE, Yoga's choice for `text/event-stream` alone, stays.)
+      else if (resultProcessor === processRegularResult) {
+        if (acceptsStream(accept)) setResultProcessor(processSseResult, 'text/event-stream');
+        else setResultProcessor(undefined as never, '*/*');
+      }
     },
     onResponse({ response, setResponse, fetchAPI }) {
       const status = response.status;
@@ -95,6 +141,9 @@ export function useMediaTypeNegotiation(): Plugin {
       const body = JSON.stringify({ errors: [{ message: ANSWERS[status], extensions: { code: 'BAD_USER_INPUT' } }] });
       const headers = new fetchAPI.Headers(response.headers);
       headers.set('content-type', 'application/json; charset=utf-8');
+      // Yoga's list of the acceptable types repeats them once per entry of the request's Accept header
+      // (15,000 commas made a 2 MB header): the types, once.
+      if (status === 406) headers.set('accept', SERVED);
       setResponse(new fetchAPI.Response(body, { status, statusText: response.statusText, headers }));
     },
   };

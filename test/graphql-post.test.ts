@@ -260,7 +260,8 @@ describe('POST /graphql answered directly', () => {
     // The path does itself what these hooks do for the requests it takes (see src/graphql-post.ts): Yoga's
     // request parsers, limits and CORS have nothing to do on them, the logs and metrics are told through
     // their HttpObserver, the result processor's choice is answerMediaType's (src/media-types.ts, whose
-    // useMediaTypeNegotiation also gives 406 and 415 a body: answers this path never gives). A plugin added with one of these hooks
+    // useMediaTypeNegotiation also refuses, with 406 before anything runs, an Accept header no answer fits,
+    // and gives 406 and 415 a body: answers this path never gives, as it takes only what JSON answers). A plugin added with one of these hooks
     // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production;
     // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga; an empty
     // operationName is dropped by operationParams as by useParameterJson's onParams.)
@@ -273,7 +274,7 @@ describe('POST /graphql answered directly', () => {
       onExecutionResult: count('onExecutionResult'),
       onResultProcess: count('onResultProcess'),
       onResponse: count('onResponse'),
-    }).toEqual({ onRequest: 7, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 5, onResponse: 4 });
+    }).toEqual({ onRequest: 8, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 5, onResponse: 4 });
   });
 });
 

@@ -213,6 +213,54 @@ describe('media types and caching', () => {
     });
   });
 
+  it('an Accept header no answer fits is 406 before anything runs: a mutation sent with it writes nothing', async () => {
+    const token = await tokenFor({ sub: 'manager', manager: true });
+    const name = `Never written ${Date.now()}`;
+    for (const accept of ['application/json;q=0, application/graphql-response+json;q=0', 'text/html', 'text/event-stream;q=0']) {
+      const response = await fetch(gw.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: 'mutation($n: String!) { createGroup(input: { name: $n }) { group { id } } }', variables: { n: name } }),
+      });
+      expect({ accept, status: response.status, code: ((await response.json()) as any).errors[0].extensions.code }).toEqual({ accept, status: 406, code: 'BAD_USER_INPUT' });
+    }
+    const search = await gw.as({ sub: 'manager', manager: true })(`query($n: String!) { groups(filter: { search: $n }) { totalCount } }`, { n: name });
+    expect(search.data).toEqual({ groups: { totalCount: 0 } });
+  });
+
+  it('a batch’s answer arrives whole over the wire (its own Content-Length, not an item’s)', async () => {
+    const batching = await startLiveGateway({ BATCH_LIMIT: '2' });
+    try {
+      for (const authorization of [`Bearer ${await tokenFor({ sub: 'alice' })}`, 'Bearer nope']) {
+        const response = await fetch(batching.server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization },
+          body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ viewer { memberId } }' }]),
+        });
+        const text = await response.text();
+        expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+        expect(JSON.parse(text)).toHaveLength(2);
+      }
+    } finally {
+      await batching.close();
+    }
+  });
+
+  it('a 406 lists the types once, however long the Accept header', async () => {
+    const response = await fetch(`${gw.server.url}?${new URLSearchParams({ query: '{ __typename }' })}`, { headers: { accept: 'a/b,'.repeat(2_000) } });
+    expect({ status: response.status, accept: response.headers.get('accept') }).toEqual({
+      status: 406,
+      accept: 'application/graphql-response+json, application/json, text/event-stream',
+    });
+  });
+
+  it('a query whose client refuses JSON but takes an event stream is answered over SSE', async () => {
+    const response = await fetch(`${gw.server.url}?${new URLSearchParams({ query: '{ __typename }' })}`, { headers: { accept: 'application/json;q=0, text/event-stream' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    expect(await response.text()).toContain('data: {"data":{"__typename":"Query"}}');
+  });
+
   it('no answer may be kept by a cache: Cache-Control: no-store, on POST and GET, answers and refusals', async () => {
     const token = await tokenFor({ sub: 'alice' });
     const query = '{ viewer { memberId } }';

@@ -2,8 +2,10 @@
  * graphql-jit 0.8.7 (under @envelop/graphql-jit, which the gateway runs every operation through) handed a
  * subscription field's `subscribe` the operation's variables instead of the field's arguments: an argument
  * written in the document (`groupEvents(after: "0")`) was lost, one from a variable arrived under the
- * variable's name (upstream issue zalando-incubator/graphql-jit#183). patches/ computes the arguments as
- * graphql-js does; this test fails if the patch is not applied.
+ * variable's name (upstream issue zalando-incubator/graphql-jit#183), and a subscription field under an alias
+ * failed with a TypeError (its resolve info was looked up by the field's name, kept under the alias).
+ * patches/ computes the arguments as graphql-js does and looks the info up by the response key; this test
+ * fails if the patch is not applied.
  */
 import { GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
@@ -50,5 +52,11 @@ describe('graphql-jit subscribe', () => {
       data: { counted: 'x7' },
     });
     expect(received).toEqual([{ from: 7, label: 'x' }]);
+  });
+
+  it('serves a subscription field under an alias (its resolve info was looked up by the field name)', async () => {
+    received.length = 0;
+    expect(await firstEvent('subscription { tally: counted(from: 5) }')).toEqual({ data: { tally: 'n5' } });
+    expect(received).toEqual([{ from: 5, label: 'n' }]);
   });
 });

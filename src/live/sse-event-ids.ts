@@ -2,7 +2,7 @@
  * Event ids for SSE clients that resume by themselves. A browser's EventSource reconnects on its own after a
  * dropped connection, to the URL it was opened with and with a `Last-Event-ID` header carrying the `id` of
  * the last SSE message it had. So each `groupEvents` message over SSE carries its event's id as its SSE `id`
- * (when the subscription selects `id`), and `groupEvents` reads `Last-Event-ID` as its `after`
+ * (when the subscription selects `id`, under that name), and `groupEvents` reads `Last-Event-ID` as its `after`
  * (schema/events.ts): an EventSource resumes where it stopped, with no gap and nothing twice, rather than
  * replaying from its URL's `after` again.
  *
@@ -10,7 +10,7 @@
  * one) is how it makes that JSON, so the id line is added there, after the data line of the same message.
  * Written by hand: Yoga has no option for SSE ids.
  */
-import type { ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type ExecutionResult, type FieldNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 type Result = ExecutionResult & { stringify?: (result: ExecutionResult) => string };
@@ -23,11 +23,27 @@ function eventIdOf(result: Result): string | null {
   return typeof id === 'string' && /^[\w-]+$/.test(id) ? id : null;
 }
 
+/**
+ * Whether `data.groupEvents.id` of this operation's results is the event id: `groupEvents` and its `id`
+ * selected under their own names (another field aliased `id` beside the real one would not validate).
+ */
+function selectsEventId(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const operation = getOperationAST(document, operationName ?? undefined);
+  const root = operation?.selectionSet.selections.find(
+    (selection): selection is FieldNode => selection.kind === Kind.FIELD && selection.name.value === 'groupEvents' && !selection.alias,
+  );
+  return (
+    root?.selectionSet?.selections.some((selection) => selection.kind === Kind.FIELD && selection.name.value === 'id' && !selection.alias) ??
+    false
+  );
+}
+
 export function useSseEventIds(): Plugin {
   return {
     onSubscribe({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       if (!request?.headers.get('accept')?.includes('text/event-stream')) return undefined;
+      if (!selectsEventId(args.document, args.operationName)) return undefined;
       return {
         onSubscribeResult: () => ({
           onNext({ result, setResult }) {
