@@ -23,24 +23,30 @@ type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess
 /** The two types of a JSON answer, ties going to the first. Only UTF-8 is served (as Yoga: another charset is refused). */
 const JSON_TYPES = ['application/json;charset=utf-8', 'application/graphql-response+json;charset=utf-8'];
 
-/** Headers seen, with their choice (most clients send one of a handful); bounded, then decided afresh each time. */
-const chosen = new Map<string, string | null>();
-const MAX_REMEMBERED = 256;
+/**
+ * `decide` remembered per Accept header (most clients send one of a handful); bounded, then decided afresh
+ * each time. No header, or an empty one, is `none`'s answer.
+ */
+function perHeader<T>(none: T, decide: (accept: string) => T): (accept: string | null | undefined) => T {
+  const known = new Map<string, T>();
+  return (accept) => {
+    if (!accept) return none;
+    if (known.has(accept)) return known.get(accept)!;
+    const answer = decide(accept);
+    if (known.size < 256) known.set(accept, answer);
+    return answer;
+  };
+}
 
 /**
  * The media type of a JSON answer for this Accept header: `application/json` or
  * `application/graphql-response+json`; null when the client accepts neither (a stream, or nothing the
  * gateway gives). No header, or an empty one, accepts anything.
  */
-export function answerMediaType(accept: string | null | undefined): string | null {
-  if (!accept) return 'application/json';
-  const known = chosen.get(accept);
-  if (known !== undefined) return known;
+export const answerMediaType = perHeader<string | null>('application/json', (accept) => {
   const [best] = new Negotiator({ headers: { accept } }).mediaTypes(JSON_TYPES);
-  const type = best ? best.slice(0, best.indexOf(';')) : null;
-  if (chosen.size < MAX_REMEMBERED) chosen.set(accept, type);
-  return type;
-}
+  return best ? best.slice(0, best.indexOf(';')) : null;
+});
 
 /**
  * Whether the client accepts an event stream (text/event-stream; multipart/mixed, which Yoga also streams
@@ -48,8 +54,7 @@ export function answerMediaType(accept: string | null | undefined): string | nul
  * (Apollo's `multipart/mixed;boundary=graphql;subscriptionSpec=1.0`), which negotiator would take as
  * conditions on the type.
  */
-export function acceptsStream(accept: string | null | undefined): boolean {
-  if (!accept) return true;
+export const acceptsStream = perHeader(true, (accept) => {
   const typeAndQ = accept
     .split(',')
     .map((entry) => {
@@ -59,7 +64,7 @@ export function acceptsStream(accept: string | null | undefined): boolean {
     })
     .join(',');
   return new Negotiator({ headers: { accept: typeAndQ } }).mediaTypes(['text/event-stream', 'multipart/mixed']).length > 0;
-}
+});
 
 /** Whether an answer of any kind is acceptable (else 406 before anything runs). */
 const acceptsAnAnswer = (accept: string | null) => answerMediaType(accept) !== null || acceptsStream(accept);
