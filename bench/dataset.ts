@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { searchKey } from '../src/domain/search.ts';
 
 /** Bump when the generator changes, so cached datasets are rebuilt. */
 export const DATASET_VERSION = 1;
@@ -93,7 +94,7 @@ export function generate(): Dataset {
       id: groupId(i),
       slug: privacy === 'SECRET' ? `${slugBase}-s${(i * 7919).toString(36)}` : slugBase,
       name,
-      nameSearch: name.toLowerCase(),
+      nameSearch: searchKey(name),
       description: i % 3 === 0 ? null : `A group for ${TOPICS[i % TOPICS.length].toLowerCase()} in ${PLACES[i % PLACES.length]}.`,
       privacy,
       createdBy: '',

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { createDb, type Db } from '../src/db/client.ts';
+import { searchKey } from '../src/domain/search.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { BENCH_DIR, migrate } from './dataset.ts';
 import { summarizeProfile } from './profile.ts';
@@ -136,7 +137,7 @@ async function main() {
   let gateway: ServerChild | null = null;
   try {
     const group = (name: string, privacy: 'PUBLIC' | 'SECRET') =>
-      db.group.create({ data: { name, nameSearch: name.toLowerCase(), slug: name.toLowerCase().replace(/ /g, '-'), privacy } });
+      db.group.create({ data: { name, nameSearch: searchKey(name), slug: name.toLowerCase().replace(/ /g, '-'), privacy } });
     const open = await group('Open Hall', 'PUBLIC');
     const secret = await group('Back Room', hiddenIn === 'secret' ? 'SECRET' : 'PUBLIC');
     if (hiddenIn === 'deleted') {

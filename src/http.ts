@@ -15,6 +15,7 @@ import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
 import { writeBatch } from './live/write-batch.ts';
+import { refreshSearchKeysAtStart } from './db/search-keys.ts';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
@@ -132,6 +133,9 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
 export async function startServer(config: Config, options: AppOptions = {}): Promise<RunningServer> {
   const app = buildApp(config, options);
   const { yoga } = app;
+  // Stored search keys made by an older searchKey are recomputed before the first request (db/search-keys.ts).
+  const searchKeys = refreshSearchKeysAtStart(app.services.db, app.logger);
+  await searchKeys.done;
   // Slow clients: a request (headers and body) must arrive within REQUEST_TIMEOUT_MS, its headers within 10 s,
   // checked every second (Node's default check, every 30 s, would let them stay that much longer).
   const requestTimeout = config.limits.requestTimeoutMs;
@@ -242,6 +246,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       });
     });
   } catch (error) {
+    searchKeys.stop();
     await app.close(); // e.g. the port is taken: leave no database connection behind
     throw error;
   }
@@ -267,6 +272,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     }, SHUTDOWN_GRACE_MS);
     await Promise.all([stopped, wsClosed]);
     clearTimeout(grace);
+    searchKeys.stop();
     await app.close();
   }
 

@@ -410,6 +410,49 @@ describe('filtering, sorting and paging the list', () => {
  * sort (or from before cursors carried them), an empty one, or one whose text no database stores is
  * BAD_USER_INPUT with the same words, on every list, never an internal error (PostgreSQL refuses NUL).
  */
+describe('names as search and sort compare them', () => {
+  let gw: TestGateway;
+  const LISTED = `query($f: GroupFilter, $s: [GroupSort!]) { groups(filter: $f, sort: $s, first: 100) { totalCount edges { node { name } } } }`;
+  const names = async (filter: object, viewer: ViewerSpec = outsider) =>
+    ok(await gw.as(viewer)(LISTED, { f: filter, s: [{ field: 'NAME', order: 'ASC' }] })).groups.edges.map((e: any) => e.node.name);
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    for (const name of ['José’s Café', 'Jose\u0301 Runners', 'Straße Walkers', 'ＹＯＧＡ Ｆｕｌｌ', 'Émile Book Club', 'Apple Pickers', 'Fox Trail', 'ΟΔΟΣ Dancers']) {
+      await createGroup(gw, { name, privacy: 'PUBLIC' });
+    }
+    await createGroup(gw, { name: 'Jöse Hidden', privacy: 'SECRET' });
+  });
+  afterAll(() => gw.close());
+
+  it('search ignores accents, however typed, and case in any script', async () => {
+    const jose = ['Jose\u0301 Runners', 'José’s Café']; // `jose runners` before `jose’s cafe`
+    expect(await names({ search: 'jose' })).toEqual(jose);
+    expect(await names({ search: 'JOSÉ' })).toEqual(jose);
+    expect(await names({ search: 'jose\u0301' })).toEqual(jose);
+    expect(await names({ search: 'cafe' })).toEqual(['José’s Café']);
+    expect(await names({ search: 'emile' })).toEqual(['Émile Book Club']);
+    // Case folding beyond lower case: ß is ss, and Greek's final sigma is its sigma.
+    expect(await names({ search: 'STRASSE' })).toEqual(['Straße Walkers']);
+    expect(await names({ search: 'straße' })).toEqual(['Straße Walkers']);
+    expect(await names({ search: 'οδοσ' })).toEqual(['ΟΔΟΣ Dancers']);
+    expect(await names({ search: 'Οδος' })).toEqual(['ΟΔΟΣ Dancers']);
+    // Full-width letters are their plain forms.
+    expect(await names({ search: 'yoga full' })).toEqual(['ＹＯＧＡ Ｆｕｌｌ']);
+    expect(await names({ search: 'ＹＯＧＡ' })).toEqual(['ＹＯＧＡ Ｆｕｌｌ']);
+    // A folded match is still a match only among the groups the viewer may see.
+    expect(await names({ search: 'jöse' })).toEqual(jose);
+    expect(await names({ search: 'jose h' })).toEqual([]);
+    expect(await names({ search: 'jose h' }, manager)).toEqual(['Jöse Hidden']);
+  });
+
+  it('the NAME sort reads accented letters as their plain ones', async () => {
+    expect(await names({})).toEqual([
+      'Apple Pickers', 'Émile Book Club', 'Fox Trail', 'Jose\u0301 Runners', 'José’s Café', 'Straße Walkers', 'ＹＯＧＡ Ｆｕｌｌ', 'ΟΔΟΣ Dancers',
+    ]);
+  });
+});
+
 describe('cursors belong to their list and sort', () => {
   let gw: TestGateway;
   let groups: Record<Privacy, GroupHandle>;

@@ -168,6 +168,11 @@ describe('members(search:)', () => {
     expect(await found('sofía')).toEqual({ total: 1, ids: ['u_1'] });
     expect(await found('NÚÑ')).toEqual({ total: 1, ids: ['u_1'] });
     expect(await found('émile zo')).toEqual({ total: 1, ids: ['émile'] }); // by name: any script's case
+    // Names compare as group names do: without their accents, however typed.
+    expect(await found('sofia nunez')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('NUN')).toEqual({ total: 1, ids: ['u_1'] });
+    expect(await found('emile z')).toEqual({ total: 1, ids: ['émile'] });
+    expect(await found('Sofi\u0301a')).toEqual({ total: 1, ids: ['u_1'] });
     expect(await found('zoe.')).toEqual({ total: 1, ids: ['Zoe.Hart'] }); // by id, which has no name
     expect(await found('QUIET')).toEqual({ total: 1, ids: ['quiet'] });
     expect(await found(' li ')).toEqual({ total: 1, ids: ['ana'] }); // trimmed: "Ana Lima"

@@ -1,13 +1,19 @@
 /**
  * Data migrations, run on a database holding the rows they exist for. The template database has every
  * migration applied, so a test puts back the state a migration fixes and runs that migration's own SQL file
- * (the one `prisma migrate deploy` runs) on the database the run targets.
+ * (the one `prisma migrate deploy` runs) on the database the run targets. Data migrations written in
+ * TypeScript (db/search-keys.ts) are run as the gateway runs them.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codes, ok, startGateway, type TestGateway } from './helpers/gateway.ts';
+import { codes, ok, startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway.ts';
 import { TEST_DATABASE } from './helpers/database.ts';
-import { manager } from './helpers/world.ts';
+import { addMembers, manager } from './helpers/world.ts';
+import { loadConfig } from '../src/config.ts';
+import { createDb } from '../src/db/client.ts';
+import { refreshSearchKeys, refreshSearchKeysAtStart, searchKeysCurrent } from '../src/db/search-keys.ts';
+import { SEARCH_KEY_VERSION } from '../src/domain/search.ts';
+import { startServer } from '../src/http.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -84,5 +90,97 @@ describe('20261208000000_create_request_pending_key', () => {
     const fresh = await file('Film night');
     expect(await db.createRequest.findUniqueOrThrow({ where: { id: fresh }, select: { pendingKey: true } })).toEqual({ pendingKey: '["lena","film night"]' });
     expect(codes(await gw.as(lena)(FILE, { n: 'film night' }))).toEqual(['CONFLICT']);
+  });
+});
+
+describe('20261212000000_search_keys', () => {
+  const FILE = `mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`;
+  const CANCEL = `mutation($id: ID!) { cancelCreateRequest(id: $id) { status } }`;
+  const SEARCH = `query($s: String) { groups(filter: { search: $s }, first: 10) { edges { node { name } } } }`;
+  const rosa = { sub: 'rosa' };
+  /** searchKey as it was before version 2: lower case, LIKE's characters mapped away, nothing else. */
+  const versionOneKey = (text: string) => text.toLowerCase().replace(/%/g, '\uFF05').replace(/_/g, '\uFF3F').replace(/\\/g, '\uFF3C');
+
+  it('is marked done on a database that had no keys, and not on one that had', async () => {
+    const db = gw.app.services.db;
+    // The template database was empty when its migrations ran.
+    expect(await searchKeysCurrent(db)).toBe(true);
+    ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Key Holders", creatorId: "alice" }) { group { id } } }`));
+    await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
+    const insert = migrationSql('20261212000000_search_keys').split(';').find((statement) => statement.includes('INSERT INTO'))!;
+    await db.$executeRawUnsafe(insert); // on a database that holds a group
+    expect(await searchKeysCurrent(db)).toBe(false);
+    expect(await refreshSearchKeys(db)).not.toBeNull();
+    expect(await searchKeysCurrent(db)).toBe(true);
+  });
+
+  it('keys stored by version 1 are recomputed once, and a pending request whose new key is taken keeps none', async () => {
+    const db = gw.app.services.db;
+    const group = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Café Crème", creatorId: "alice" }) { group { id } } }`)).createGroup.group.id as string;
+    await db.memberName.create({ data: { memberId: 'zoe', name: 'Zoë Saldaña', nameSearch: versionOneKey('Zoë Saldaña'), issuedAt: 1n } });
+    await addMembers(gw, group, ['zoe']);
+    const brulee = ok(await gw.as(rosa)(FILE, { n: 'Crème Brûlée' })).createGroup.createRequest.id as string;
+    // As version 1 stored them. Under it, "Creme Brulee" was another name than "Crème Brûlée": rosa asked for both.
+    await db.group.update({ where: { id: group }, data: { nameSearch: versionOneKey('Café Crème') } });
+    await db.createRequest.update({ where: { id: brulee }, data: { pendingKey: JSON.stringify(['rosa', versionOneKey('Crème Brûlée')]) } });
+    const plain = ok(await gw.as(rosa)(FILE, { n: 'Creme Brulee' })).createGroup.createRequest.id as string;
+    await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
+    const search = async (s: string) => ok(await gw.as(manager)(SEARCH, { s })).groups.edges.map((e: any) => e.node.name);
+    expect(await search('cafe')).toEqual([]);
+
+    expect(await refreshSearchKeys(db)).toEqual({ groups: 1, memberNames: 1, createRequests: 1 });
+
+    expect(await search('cafe creme')).toEqual(['Café Crème']);
+    const members = ok(await gw.as({ sub: 'alice' })(`query($id: ID!) { group(id: $id) { members(search: "saldana") { edges { node { memberId } } } } }`, { id: group }));
+    expect(members.group.members.edges).toEqual([{ node: { memberId: 'zoe' } }]);
+    // The request that found its new key taken keeps none, and still counts as a duplicate, as does the other.
+    const keys = await db.createRequest.findMany({ where: { id: { in: [brulee, plain] } }, select: { id: true, pendingKey: true } });
+    expect(new Map(keys.map((k) => [k.id, k.pendingKey]))).toEqual(new Map([[brulee, null], [plain, '["rosa","creme brulee"]']]));
+    expect(codes(await gw.as(rosa)(FILE, { n: 'CRÈME BRULÉE' }))).toEqual(['CONFLICT']);
+    expect(ok(await gw.as(rosa)(CANCEL, { id: plain })).cancelCreateRequest).toEqual({ status: 'CANCELED' });
+    expect(codes(await gw.as(rosa)(FILE, { n: 'creme brulee' }))).toEqual(['CONFLICT']);
+    expect(ok(await gw.as(rosa)(CANCEL, { id: brulee })).cancelCreateRequest).toEqual({ status: 'CANCELED' });
+    expect(ok(await gw.as(rosa)(FILE, { n: 'creme brulee' })).createGroup.createRequest.id).toEqual(expect.any(String));
+
+    // Once done, it is not run again.
+    await db.group.update({ where: { id: group }, data: { nameSearch: versionOneKey('Café Crème') } });
+    expect(await refreshSearchKeys(db)).toBeNull();
+    expect(await search('cafe creme')).toEqual([]);
+    await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
+    expect(await refreshSearchKeys(db)).toEqual({ groups: 1, memberNames: 0, createRequests: 0 });
+    expect(await search('cafe creme')).toEqual(['Café Crème']);
+  });
+});
+
+describe('search keys at start-up', () => {
+  it('a gateway started on a database of version 1 keys recomputes them before its first answer', async () => {
+    const db = gw.app.services.db;
+    const id = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Über Walkers", creatorId: "alice" }) { group { id } } }`)).createGroup.group.id as string;
+    await db.group.update({ where: { id }, data: { nameSearch: 'über walkers' } });
+    await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
+    const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, DATABASE_URL: gw.databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const server = await startServer(config, { db: createDb(gw.databaseUrl, { poolSize: 2 }) });
+    try {
+      const response = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ groups(filter: { search: "uber" }) { edges { node { id } } } }` }),
+      });
+      expect((await response.json()).data.groups.edges).toEqual([{ node: { id } }]);
+    } finally {
+      await server.close();
+    }
+    expect(await searchKeysCurrent(db)).toBe(true);
+  });
+
+  it('a database out of reach at start-up does not keep the gateway from starting; the run is tried again later', async () => {
+    const db = createDb(gw.databaseUrl, { poolSize: 1 });
+    const failing = Object.assign(Object.create(db), { dataMigration: { count: () => Promise.reject(new Error('connection refused')) } }) as typeof db;
+    const warnings: string[] = [];
+    const run = refreshSearchKeysAtStart(failing, { info: () => undefined, warn: (_details, message) => warnings.push(message) });
+    await run.done;
+    run.stop();
+    expect(warnings).toEqual(['search keys could not be brought up to date; trying again in 30 s']);
+    await db.$disconnect();
   });
 });

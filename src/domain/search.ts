@@ -1,11 +1,42 @@
 /**
- * The searchable form of a group name, stored in Group.nameSearch and applied to search terms alike.
+ * The searchable form of a name, stored in Group.nameSearch and MemberName.nameSearch and applied to search
+ * terms alike. Group names also sort by it (`NAME`), and a member's pending create requests compare names by it.
  *
- * Lower case, so a plain `contains` is case-insensitive on every database. And LIKE's special characters
- * (`%`, `_`, and `\`, PostgreSQL's default escape) replaced by look-alike full-width characters: Prisma's
- * `contains` becomes `LIKE` without escaping them (prisma/prisma#19506), and SQLite's LIKE has no default
- * escape character, so mapping them away is the one way that works the same on both databases.
+ * - Case folded, so a plain LIKE is case-insensitive on every database and in any script: upper-cased, then
+ *   lower-cased, which folds what lower-casing alone leaves apart (`ß` and `ss`, `ﬁ` and `fi`). Greek's final
+ *   sigma is made its sigma: lower-casing picks `ς` or `σ` by the letter's place in the text, and a search
+ *   term ends where the name does not.
+ * - Compatibility forms made plain (NFKD: full-width `Ｙｏｇａ`, ligatures, superscripts), and the
+ *   accents of the Combining Diacritical Marks block dropped: `José` is `jose`, `Ünal` is `unal`, and a name
+ *   typed with a combining accent is the same as one typed precomposed. Marks of other blocks (Devanagari
+ *   vowel signs, the Japanese voicing mark, Arabic and Hebrew vowel points) are parts of letters there and
+ *   stay; NFC then puts the remaining letters back together (Hangul syllables), so keys read as text.
+ * - LIKE's special characters (`%`, `_`, and `\`, PostgreSQL's default escape) replaced by look-alike
+ *   full-width characters, last (NFKD would turn them back): Prisma's `contains` becomes `LIKE` without
+ *   escaping them (prisma/prisma#19506), and SQLite's LIKE has no default escape character, so mapping them
+ *   away is the one way that works the same on both databases.
+ *
+ * Written with the built-in String.prototype.normalize rather than a library: the folding wanted is these
+ * three steps, and a transliterating library (the slugs' any-ascii) would make `瑜伽` match `uji`.
+ *
+ * Changing this function changes keys already stored: bump SEARCH_KEY_VERSION, and the gateway brings them
+ * up to date when it starts (db/search-keys.ts).
  */
 export function searchKey(text: string): string {
-  return text.toLowerCase().replace(/%/g, '\uFF05').replace(/_/g, '\uFF3F').replace(/\\/g, '\uFF3C');
+  return text
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .normalize('NFC')
+    .replace(/ς/g, 'σ')
+    .replace(/%/g, '\uFF05')
+    .replace(/_/g, '\uFF3F')
+    .replace(/\\/g, '\uFF3C');
 }
+
+/**
+ * The name under which the stored keys are recorded as made by this searchKey (the DataMigration table).
+ * Version 1 was lower case and LIKE's characters only.
+ */
+export const SEARCH_KEY_VERSION = 'search-keys-2';

@@ -91,7 +91,7 @@ const GroupFilter = builder.inputType('GroupFilter', {
       required: false,
       description: 'Groups of these privacy levels. Omitted or null: all levels; an empty list matches no group.',
     }),
-    search: t.string({ required: false, description: 'Name contains this text, case-insensitive.' }),
+    search: t.string({ required: false, description: 'Name contains this text, ignoring case and accents (`jose` finds `José`; full-width letters read as plain ones).' }),
     memberId: t.id({
       required: false,
       description: 'Groups this member belongs to, among groups whose member list the viewer may read.',

@@ -57,7 +57,7 @@ builder.objectFields(Group, (t) => ({
     args: {
       role: t.arg({ type: GroupRole }),
       search: t.arg.string({
-        description: `Only members whose display name (memberName) or member id contains this text, case-insensitive. Blank is no filter; at most ${LIMITS.id} characters, and at most ${MAX_MEMBER_SEARCHES} searches in one request. totalCount counts the members it finds.`,
+        description: `Only members whose display name (memberName) or member id contains this text: names ignoring case and accents, as group search does, ids ignoring ASCII case. Blank is no filter; at most ${LIMITS.id} characters, and at most ${MAX_MEMBER_SEARCHES} searches in one request. totalCount counts the members it finds.`,
       }),
       ...pageArgs(t.arg),
     },
