@@ -56,6 +56,8 @@ describe('the viewer', () => {
     ['a bidi isolate', 'a\u2066b'],
     ['a lone surrogate', 'x\uD800y'],
     ['zero-width spaces only', '\u200B\u200B'],
+    ['a zero-width space inside, showing as another member', 'ali\u200Bce'],
+    ['a line separator', 'a\u2028b'],
   ])('rejects a token whose sub is not a member id (%s) with UNAUTHENTICATED and HTTP 401', async (_label, sub) => {
     const token = await sign({ sub });
     for (const query of [VIEWER, `mutation { joinGroup(groupId: "any") { membership { memberId } } }`]) {
@@ -82,9 +84,9 @@ describe('the viewer', () => {
     expect(removed.removeGroupMembers.removedMemberIds).toEqual([sub]);
   });
 
-  it('refuses memberIds and creatorId that no token could carry: bidi controls, lone surrogates, overlong', async () => {
+  it('refuses memberIds and creatorId that no token could carry: bidi controls, invisible characters, lone surrogates, overlong', async () => {
     const groupId = ok(await gw.as({ sub: 'admin', manager: true })(`mutation { createGroup(input: { name: "Named ids" }) { group { id } } }`)).createGroup.group.id;
-    for (const id of ['\u202Eevil', 'a\u202Ab', 'a\u2069', 'x\uD800y', 'h'.repeat(LIMITS.id + 1), 'c\nd']) {
+    for (const id of ['\u202Eevil', 'a\u202Ab', 'a\u2069', 'x\uD800y', 'h'.repeat(LIMITS.id + 1), 'c\nd', 'ali\u200Bce', 'ali\u00ADce', 'a\u2028b', 'a\u2029b']) {
       const add = await gw.as({ sub: 'admin' })(`mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`, { g: groupId, m: [id] });
       const create = await gw.as({ sub: 'boss', manager: true })(`mutation($c: ID!) { createGroup(input: { name: "Theirs", creatorId: $c }) { group { id } } }`, { c: id });
       expect({ id, add: codes(add), create: codes(create) }).toEqual({ id, add: ['BAD_USER_INPUT'], create: ['BAD_USER_INPUT'] });

@@ -153,6 +153,9 @@ describe('createGroup', () => {
     ['a name of a lone combining mark', { name: '\u0301\ufe0f' }],
     ['a name on two lines', { name: 'a\nb' }],
     ['a name with a terminal escape', { name: '\u001b[31mred' }],
+    ['a name with a line separator', { name: 'a\u2028b' }],
+    ['a name with a right-to-left override', { name: 'abc\u202Eevil' }],
+    ['a name with a bidi isolate', { name: 'a\u2067b' }],
     ['a 101-character name', { name: 'n'.repeat(101) }],
     ['a cover that is not a URL', { name: 'Ok', coverImageUrl: 'not a url' }],
     ['a cover that is not http(s)', { name: 'Ok', coverImageUrl: 'javascript:alert(1)' }],
@@ -164,6 +167,12 @@ describe('createGroup', () => {
       expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['BAD_USER_INPUT'], data: null });
     }
     expect(ok(await create(manager, { name: 'n'.repeat(100) })).createGroup.group.name).toHaveLength(100);
+  });
+
+  it('names in right-to-left scripts and emoji sequences joined by zero-width joiners are names like any other', async () => {
+    for (const name of ['מועדון ספר', 'نادي الكتاب', '👩‍👩‍👧 Family Picnic']) {
+      expect(ok(await create(manager, { name })).createGroup.group.name).toBe(name);
+    }
   });
 });
 

@@ -70,7 +70,7 @@ export async function viewerFromAuthorization(header: string | null | undefined,
     throw badToken('The token is invalid or expired. Sign in again.');
   }
   if (memberIdOf(payload.sub) !== payload.sub) {
-    throw badToken(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control or bidirectional control characters).`);
+    throw badToken(`The token's sub is not a valid member id (at most ${LIMITS.id} characters, no control, invisible or bidirectional control characters).`);
   }
   const claimed = payload[tokens.rolesClaim];
   const roles = Array.isArray(claimed) ? claimed : [];

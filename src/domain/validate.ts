@@ -37,6 +37,22 @@ const INVISIBLE = /^[\s\p{Cf}\p{M}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
 /** Control characters (a newline in an id, say), which no id or name a person types holds. */
 const CONTROL = /\p{Cc}/u;
 
+/** Line and paragraph separators (U+2028, U+2029): a line break in a name, like the control characters. */
+const SEPARATOR = /[\p{Zl}\p{Zp}]/u;
+
+/**
+ * Bidirectional controls (Unicode's Bidi_Control: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069):
+ * in an id or a name they make it show as another text (`abc\u202Eevil` reads "abclive"), and no one types
+ * them.
+ */
+const BIDI_CONTROL = /\p{Bidi_Control}/u;
+
+/**
+ * Format characters (Unicode's Cf: zero-width spaces and joiners, soft hyphens, bidirectional controls):
+ * invisible, so an id holding one shows as another member's (`ali\u200Bce` is "alice" on screen).
+ */
+const FORMAT = /\p{Cf}/u;
+
 /** A required, trimmed, non-empty text of at most `max` characters, with something visible in it. */
 export function requiredText(label: string, value: string, max: number): string {
   const text = value.trim();
@@ -45,10 +61,14 @@ export function requiredText(label: string, value: string, max: number): string 
   return text;
 }
 
-/** A required one-line text (a name): requiredText, without control characters (newlines, escapes). */
+/**
+ * A required one-line text (a name): requiredText, without control characters (newlines, escapes), line
+ * separators, or bidirectional controls (the rule for display names, displayNameOf, which lists show alike).
+ */
 export function requiredLine(label: string, value: string, max: number): string {
   const text = requiredText(label, value, max);
-  if (CONTROL.test(text)) throw badInput(`${label} must be one line, without control characters.`);
+  if (CONTROL.test(text) || SEPARATOR.test(text)) throw badInput(`${label} must be one line, without control characters.`);
+  if (BIDI_CONTROL.test(text)) throw badInput(`${label} must not hold bidirectional control characters (U+202E and the like).`);
   return text;
 }
 
@@ -74,22 +94,19 @@ export function optionalUrl(label: string, value: string | null | undefined): st
   return url.toString();
 }
 
-/**
- * Bidirectional controls (Unicode's Bidi_Control: U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069):
- * in an id they make it show as another text (`\u202Eevil` reads "live"), and no one types them.
- */
-const BIDI_CONTROL = /\p{Bidi_Control}/u;
 
 /**
  * An id a person could have typed: something visible, at most LIMITS.id characters, no control characters,
- * no bidirectional controls, no lone surrogates. The one rule for member ids, wherever they come from.
+ * line separators or format characters (zero-width and bidirectional controls among them), no lone
+ * surrogates. The one rule for member ids, wherever they come from.
  */
 const isPlainId = (id: string) =>
-  !INVISIBLE.test(id) && id.length <= LIMITS.id && !CONTROL.test(id) && !BIDI_CONTROL.test(id) && isStorableText(id);
+  !INVISIBLE.test(id) && id.length <= LIMITS.id && !CONTROL.test(id) && !SEPARATOR.test(id) && !FORMAT.test(id) && isStorableText(id);
 
 /**
  * The member id `id` stands for (trimmed), or null when it is not one: empty or only invisible characters,
- * longer than LIMITS.id, or holding control characters, bidirectional controls or lone surrogates. Used
+ * longer than LIMITS.id, or holding control characters, line separators, format characters (zero-width,
+ * bidirectional controls) or lone surrogates. Used
  * for the ids a client names (idList, validMemberId) and for a token's `sub` (auth/viewer.ts), so that
  * every member who can sign in can also be named by an admin.
  */
@@ -104,25 +121,23 @@ export function idList(label: string, ids: readonly string[], max: number): stri
   if (unique.length === 0) throw badInput(`${label} must name at least one id.`);
   if (unique.length > max) throw badInput(`${label} may name at most ${max} ids.`);
   if (unique.some((id) => memberIdOf(id) === null)) {
-    throw badInput(`${label} must not contain empty or overlong ids (over ${LIMITS.id} characters), or control or bidirectional control characters.`);
+    throw badInput(`${label} must not contain empty or overlong ids (over ${LIMITS.id} characters), or control, invisible or bidirectional control characters.`);
   }
   return unique;
 }
 
 /**
  * A member id given alone (`creatorId`): trimmed, non-empty, at most LIMITS.id characters, no control or
- * bidirectional control characters.
+ * invisible or bidirectional control characters.
  */
 export function validMemberId(label: string, id: string): string {
   const text = memberIdOf(id);
   if (text === null) {
-    throw badInput(`${label} must be a member id: not empty, at most ${LIMITS.id} characters, no control or bidirectional control characters.`);
+    throw badInput(`${label} must be a member id: not empty, at most ${LIMITS.id} characters, no control, invisible or bidirectional control characters.`);
   }
   return text;
 }
 
-/** Line and paragraph separators (U+2028, U+2029): a line break in a name, like the control characters. */
-const SEPARATOR = /[\p{Zl}\p{Zp}]/u;
 
 /** Grapheme clusters: a name is cut between user-perceived characters, never inside an emoji or an accent. */
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
