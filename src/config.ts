@@ -262,6 +262,13 @@ export interface LiveConfig {
    */
   maxAnonymousSubscriptionsPerAddress: number;
   /**
+   * MAX_WS_CONNECTIONS_PER_ADDRESS (default 1000, 0 = no cap): WebSocket connections one client address may
+   * hold open at once on one instance, with or without subscriptions. The next handshake is refused with HTTP
+   * 429. Set high because a school's or an office's network shares one address; it stops one host from
+   * opening sockets until the process runs out.
+   */
+  maxConnectionsPerAddress: number;
+  /**
    * WS_MAX_BUFFERED_BYTES (default 1048576, 1 MiB): bytes a WebSocket may have waiting to be sent, beyond
    * what the operating system buffers. A client reading slower than its events come is closed with 4008
    * ('Too slow: resume with after') rather than holding memory or other subscribers back.
@@ -280,6 +287,7 @@ function liveFromEnv(env: NodeJS.ProcessEnv): LiveConfig {
     connectionInitTimeoutMs: intFromEnv(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3_000),
     maxSubscriptionsPerViewer: intFromEnv(env, 'MAX_SUBSCRIPTIONS_PER_VIEWER', 20),
     maxAnonymousSubscriptionsPerAddress: intFromEnv(env, 'MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS', 100),
+    maxConnectionsPerAddress: intFromEnv(env, 'MAX_WS_CONNECTIONS_PER_ADDRESS', 1_000, 0),
     maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576),
     backlog: intFromEnv(env, 'SUBSCRIPTION_BACKLOG', 1_000),
   };

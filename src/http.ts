@@ -16,6 +16,7 @@ import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.
 import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
 import { writeBatch } from './live/write-batch.ts';
 import { refreshSearchKeysAtStart } from './db/search-keys.ts';
+import { ConnectionsPerAddress } from './live/connection-cap.ts';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
@@ -156,7 +157,15 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
 
   // A message is at most as large as a request body may be (ws's own default is 100 MiB, read into memory
   // before anything looks at it, even before connection_init); a larger one closes the socket with 1009.
-  const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.limits.maxBodyBytes });
+  // At most MAX_WS_CONNECTIONS_PER_ADDRESS sockets from one client address (live/connection-cap.ts).
+  const connections = new ConnectionsPerAddress(config.live.maxConnectionsPerAddress, config.limits.trustProxy);
+  const wsServer = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.limits.maxBodyBytes,
+    verifyClient: connections.verifyClient,
+  });
+  connections.track(wsServer);
   const graphqlWs = serveGraphqlWs(
     wsServer,
     {

@@ -328,3 +328,43 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(bus.listenerCount('groupEvent')).toBe(0);
   });
 });
+
+describe.runIf(TEST_DATABASE === 'sqlite')('WebSocket connections per address', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway({ MAX_WS_CONNECTIONS_PER_ADDRESS: '3', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => gw?.close());
+
+  /** Opens a WebSocket from `address` (the proxy's X-Forwarded-For): open, or refused with its status and Retry-After. */
+  function connect(address: string) {
+    const socket = new WebSocket(gw.server.url.replace(/^http/, 'ws'), 'graphql-transport-ws', { headers: { 'x-forwarded-for': address } });
+    const outcome = new Promise<{ open: true } | { status: number; retryAfter: string | undefined }>((resolve, reject) => {
+      socket.once('open', () => resolve({ open: true }));
+      socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+      socket.once('error', reject);
+    });
+    return { socket, outcome };
+  }
+
+  it('are at most MAX_WS_CONNECTIONS_PER_ADDRESS; the next handshake is 429 with Retry-After, and a closed one gives its place back', async () => {
+    const held = [connect('198.51.100.7'), connect('198.51.100.7'), connect('198.51.100.7')];
+    for (const { outcome } of held) expect(await outcome).toEqual({ open: true });
+    expect(await connect('198.51.100.7').outcome).toEqual({ status: 429, retryAfter: '30' });
+    // Another address has places of its own.
+    const neighbour = connect('198.51.100.8');
+    expect(await neighbour.outcome).toEqual({ open: true });
+
+    const closed = new Promise((resolve) => held[0].socket.once('close', resolve));
+    held[0].socket.close();
+    await closed;
+    let again = connect('198.51.100.7');
+    // The server sees the close a moment after the client does.
+    for (let i = 0; i < 50 && 'status' in (await again.outcome); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = connect('198.51.100.7');
+    }
+    expect(await again.outcome).toEqual({ open: true });
+    for (const { socket } of [...held, neighbour, again]) socket.close();
+  });
+});
