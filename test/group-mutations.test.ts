@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codes, ok, startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { addMembers, admin, anonymous, createGroup, manager, member, outsider, type Privacy } from './helpers/world.ts';
+import { LIMITS } from '../src/domain/validate.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -167,6 +168,37 @@ describe('createGroup', () => {
       expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['BAD_USER_INPUT'], data: null });
     }
     expect(ok(await create(manager, { name: 'n'.repeat(100) })).createGroup.group.name).toHaveLength(100);
+  });
+
+  it('limits count characters, not UTF-16 units: 100 emoji are a name, 101 are not', async () => {
+    expect(ok(await create(manager, { name: '🧘'.repeat(100) })).createGroup.group.name).toBe('🧘'.repeat(100));
+    expect(codes(await create(manager, { name: '🧘'.repeat(101) }))).toEqual(['BAD_USER_INPUT']);
+    const search = (s: string) => gw.as(manager)(`query($s: String!) { groups(filter: { search: $s }) { totalCount } }`, { s });
+    expect(ok(await search('🧘'.repeat(100))).groups.totalCount).toBe(1);
+    expect(codes(await search('🧘'.repeat(101)))).toEqual(['BAD_USER_INPUT']);
+    const id = '𝒶'.repeat(LIMITS.id); // 200 characters, 400 UTF-16 units
+    const add = `mutation($g: ID!, $m: [ID!]!) { addGroupMembers(groupId: $g, memberIds: $m) { memberId } }`;
+    const group = ok(await create(manager, { name: 'Long ids club' })).createGroup.group.id;
+    expect(ok(await gw.as(manager)(add, { g: group, m: [id] })).addGroupMembers).toEqual([{ memberId: id }]);
+    expect(codes(await gw.as(manager)(add, { g: group, m: [id + '𝒶'] }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('a name whose searchable form is many times longer (ﷺ is 18 letters once decomposed) is created, found and asked for', async () => {
+    const name = '\uFDFA'.repeat(100);
+    const made = ok(await create(manager, { name })).createGroup.group;
+    expect(made.name).toBe(name);
+    // Its key travels in the NAME sort's cursors, which still page on: through it and its twin, whose key
+    // (cut to the same length) is the same.
+    const twin = ok(await create(manager, { name: '\uFDFA'.repeat(95) + ' twin' })).createGroup.group;
+    const PAGE = `query($after: String) { groups(filter: { search: "\uFDFA" }, sort: [{ field: NAME, order: ASC }], first: 1, after: $after) {
+      totalCount edges { node { id } } pageInfo { endCursor } } }`;
+    const first = ok(await gw.as(manager)(PAGE)).groups;
+    const second = ok(await gw.as(manager)(PAGE, { after: first.pageInfo.endCursor })).groups;
+    expect(first.totalCount).toBe(2);
+    expect([...first.edges, ...second.edges].map((e: any) => e.node.id).sort()).toEqual([made.id, twin.id].sort());
+    await setPolicy('ADMIN_APPROVAL');
+    const asked = ok(await gw.as({ sub: 'h'.repeat(LIMITS.id) })(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { name } } }`, { n: name }));
+    expect(asked.createGroup.createRequest).toEqual({ name });
   });
 
   it('names in right-to-left scripts and emoji sequences joined by zero-width joiners are names like any other', async () => {

@@ -16,14 +16,23 @@
  *   escaping them (prisma/prisma#19506), and SQLite's LIKE has no default escape character, so mapping them
  *   away is the one way that works the same on both databases.
  *
+ * - At most MAX_KEY characters.
+ *
  * Written with the built-in String.prototype.normalize rather than a library: the folding wanted is these
  * three steps, and a transliterating library (the slugs' any-ascii) would make `瑜伽` match `uji`.
  *
  * Changing this function changes keys already stored: bump SEARCH_KEY_VERSION, and the gateway brings them
  * up to date when it starts (db/search-keys.ts).
  */
+/**
+ * The most characters a key keeps. Decomposition lengthens a few characters many times (`ﷺ` is 18 letters),
+ * and a name's key travels in the cursors of the NAME sort, which have a size limit (schema/pagination.ts):
+ * a key is cut here, far beyond what any name of LIMITS.name characters needs but a handful of those.
+ */
+const MAX_KEY = 300;
+
 export function searchKey(text: string): string {
-  return text
+  const key = text
     .toUpperCase()
     .toLowerCase()
     .normalize('NFKD')
@@ -33,6 +42,7 @@ export function searchKey(text: string): string {
     .replace(/%/g, '\uFF05')
     .replace(/_/g, '\uFF3F')
     .replace(/\\/g, '\uFF3C');
+  return key.length <= MAX_KEY ? key : Array.from(key).slice(0, MAX_KEY).join('');
 }
 
 /**

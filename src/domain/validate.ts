@@ -53,11 +53,21 @@ const BIDI_CONTROL = /\p{Bidi_Control}/u;
  */
 const FORMAT = /\p{Cf}/u;
 
+/**
+ * The length of `text` in characters (code points), as limits are stated: an emoji or a rare CJK ideograph
+ * is one character, though JavaScript's `length` counts it as two UTF-16 units.
+ */
+export function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
 /** A required, trimmed, non-empty text of at most `max` characters, with something visible in it. */
 export function requiredText(label: string, value: string, max: number): string {
   const text = value.trim();
   if (INVISIBLE.test(text)) throw badInput(`${label} must not be empty.`);
-  if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
+  if (characters(text) > max) throw badInput(`${label} must be at most ${max} characters.`);
   return text;
 }
 
@@ -76,7 +86,7 @@ export function requiredLine(label: string, value: string, max: number): string 
 export function optionalText(label: string, value: string | null | undefined, max: number): string | null {
   if (value === null || value === undefined) return null;
   const text = value.trim();
-  if (text.length > max) throw badInput(`${label} must be at most ${max} characters.`);
+  if (characters(text) > max) throw badInput(`${label} must be at most ${max} characters.`);
   return text === '' ? null : text;
 }
 
@@ -101,7 +111,7 @@ export function optionalUrl(label: string, value: string | null | undefined): st
  * surrogates. The one rule for member ids, wherever they come from.
  */
 const isPlainId = (id: string) =>
-  !INVISIBLE.test(id) && id.length <= LIMITS.id && !CONTROL.test(id) && !SEPARATOR.test(id) && !FORMAT.test(id) && isStorableText(id);
+  !INVISIBLE.test(id) && characters(id) <= LIMITS.id && !CONTROL.test(id) && !SEPARATOR.test(id) && !FORMAT.test(id) && isStorableText(id);
 
 /**
  * The member id `id` stands for (trimmed), or null when it is not one: empty or only invisible characters,
@@ -154,7 +164,7 @@ export function displayNameOf(claim: unknown): string | null {
   if (typeof claim !== 'string') return null;
   let text = claim.trim();
   if (CONTROL.test(text) || SEPARATOR.test(text) || BIDI_CONTROL.test(text) || !isStorableText(text)) return null;
-  if (Array.from(text).length > LIMITS.name) {
+  if (characters(text) > LIMITS.name) {
     let cut = '';
     let points = 0;
     for (const { segment } of graphemes.segment(text)) {

@@ -6,7 +6,7 @@ import { canCreateGroupFor, canSeeGroup, creationOutcome, groupPermissions } fro
 import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { viewerRole } from '../loaders.ts';
 import { badInput, forbidden } from '../errors.ts';
-import { LIMITS, validMemberId } from '../domain/validate.ts';
+import { characters, LIMITS, validMemberId } from '../domain/validate.ts';
 import * as groups from '../domain/groups.ts';
 import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
@@ -221,7 +221,7 @@ builder.queryFields((t) => ({
       const search = filter?.search?.trim();
       // No name is longer than LIMITS.name, and SQLite refuses LIKE patterns over 50,000 bytes (an internal
       // error): a longer search is the client's mistake, said so.
-      if (search && search.length > LIMITS.name) throw badInput(`"search" must be at most ${LIMITS.name} characters.`);
+      if (search && characters(search) > LIMITS.name) throw badInput(`"search" must be at most ${LIMITS.name} characters.`);
       // searchKey has mapped LIKE's wildcards away (domain/search.ts), so the term matches as written.
       if (search) conditions.push(Prisma.sql`g."nameSearch" LIKE ${`%${searchKey(search)}%`}`);
       if (filter?.memberId) {

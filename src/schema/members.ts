@@ -4,7 +4,7 @@ import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
-import { LIMITS } from '../domain/validate.ts';
+import { characters, LIMITS } from '../domain/validate.ts';
 import { badInput } from '../errors.ts';
 import { MAX_MEMBER_SEARCHES } from '../cost-limit.ts';
 import { GroupRole } from './enums.ts';
@@ -81,7 +81,7 @@ builder.objectFields(Group, (t) => ({
 function memberSearch(search: string | null | undefined): string | null {
   const term = search?.trim();
   if (!term) return null;
-  if (term.length > LIMITS.id) throw badInput(`"search" must be at most ${LIMITS.id} characters.`);
+  if (characters(term) > LIMITS.id) throw badInput(`"search" must be at most ${LIMITS.id} characters.`);
   return term;
 }
 
