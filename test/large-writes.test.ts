@@ -20,11 +20,18 @@ afterAll(() => gw.close());
 /** A PRIVATE group with its admin and PENDING requests to join (written straight to the database: setup only). */
 async function crowdedGroup(name: string) {
   const group = await createGroup(gw, { name, privacy: 'PRIVATE' });
-  const createdAt = new Date();
+  // A millisecond apart, in the askers' order: the order the requests came. (Requests of the same instant
+  // come in id order, and ids are random.)
+  const from = Date.now() - PENDING;
   const askers = Array.from({ length: PENDING }, (_, i) => `asker-${String(i).padStart(4, '0')}`);
   for (let start = 0; start < askers.length; start += 500) {
     await gw.app.services.db.joinRequest.createMany({
-      data: askers.slice(start, start + 500).map((memberId) => ({ groupId: group.id, memberId, createdAt, pendingKey: `${group.id}:${memberId}` })),
+      data: askers.slice(start, start + 500).map((memberId, i) => ({
+        groupId: group.id,
+        memberId,
+        createdAt: new Date(from + start + i),
+        pendingKey: `${group.id}:${memberId}`,
+      })),
     });
   }
   return { group, askers };
