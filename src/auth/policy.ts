@@ -227,14 +227,16 @@ export function roleAfter(event: { type: GroupEventType; role: GroupRole | null 
 export const MEMBERSHIP_START_EVENTS: readonly GroupEventType[] = ['GROUP_CREATED', 'MEMBER_JOINED', 'MEMBER_ADDED', 'JOIN_REQUEST_APPROVED'];
 
 /**
- * The viewer's role as an event is judged by: their role, except that what happened while the group was
- * SECRET counts only for those who were members then. A membership that began after such an event (the
- * member joined once the group was opened, or was added later) counts as none for it, so a secret group's
- * past (who was in it, who left, that it was secret at all) stays with those who were there, whoever joins
- * it later. `memberSince`: when their membership began (null: not a member).
+ * The viewer's role as an event is judged by: their role, except that what happened while the group was not
+ * PUBLIC (PRIVATE or SECRET) counts only for those who were members then. A membership that began after such
+ * an event (the member joined once the group was opened, or was added later) counts as none for it, so a
+ * closed group's past (who was in it, who left) stays with those who were there, whoever joins it later.
+ * Private days are treated as secret ones are: were only the secret days withheld, the hole they leave in a
+ * newcomer's replay (no GROUP_CREATED, where a group made PRIVATE shows one) would tell that the group was
+ * secret. `memberSince`: when their membership began (null: not a member).
  */
 export function roleForEvent(role: ViewerRole, memberSince: Date | null, event: { groupPrivacy: GroupPrivacy; occurredAt: Date }): ViewerRole {
-  if (role === null || memberSince === null || event.groupPrivacy !== 'SECRET') return role;
+  if (role === null || memberSince === null || event.groupPrivacy === 'PUBLIC') return role;
   return memberSince.getTime() <= event.occurredAt.getTime() ? role : null;
 }
 
@@ -273,8 +275,8 @@ function judgedFacts(group: GroupFacts, event: EventFacts): GroupFacts {
  * happened while a group was secret or private stays hidden from outsiders after it opens, and what happened
  * while it was public is hidden once it is secret (else a replay would tell it still exists). Its member list
  * likewise: who joined, left or acted while the list was hidden stays hidden after it is shown again.
- * `role` is the viewer's role as roleForEvent gives it for this event (a secret-days event before their
- * membership began: none).
+ * `role` is the viewer's role as roleForEvent gives it for this event (an event of the group's private or
+ * secret days before their membership began: none).
  */
 export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupFacts, role: ViewerRole): boolean {
   if (isAboutViewer(viewer, event)) return true;

@@ -100,10 +100,11 @@ function formerRolesSql(memberId: string): Prisma.Sql {
 /**
  * The viewer's role (as text; NULL: not a member) in the group of the event `e`, as roleForEvent judges it:
  * their membership `vm` while the group `g` exists; once it is deleted, their role then (`fr`,
- * formerRolesSql); none for an event of the group's secret days that happened before that membership began.
+ * formerRolesSql); none for an event of the group's private or secret days that happened before that
+ * membership began.
  */
 const EVENT_VIEWER_ROLE = Prisma.sql`(CASE
-  WHEN e."groupPrivacy" = 'SECRET' AND (CASE WHEN g."id" IS NULL
+  WHEN e."groupPrivacy" <> 'PUBLIC' AND (CASE WHEN g."id" IS NULL
     THEN (SELECT fr."since" FROM fr WHERE fr."groupId" = e."groupId") ELSE vm."joinedAt" END) > e."occurredAt" THEN NULL
   WHEN g."id" IS NULL THEN (SELECT fr."role" FROM fr WHERE fr."groupId" = e."groupId")
   ELSE CAST(vm."role" AS TEXT) END)`;

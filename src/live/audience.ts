@@ -227,7 +227,7 @@ export class Audience {
       lookups.group,
       viewer.memberId === null ? null : lookups.membership.load(viewer.memberId),
     ]);
-    // The role the event is judged by: none for a secret-days event before the membership began.
+    // The role the event is judged by: none for a private- or secret-days event before the membership began.
     const judged = (standing: Standing | null) => roleForEvent(standing?.role ?? null, standing?.since ?? null, event);
     if (group !== null) return { facts: group, role: judged(now) };
     lookups.deleted ??= this.db.deletedGroup.findUnique({ where: { id: event.groupId } }).then(deletedGroupFacts);
