@@ -81,7 +81,7 @@ if (flags.client !== 'wrk' && flags.client !== 'autocannon') {
 }
 const client = flags.client as Client;
 const clients = client === 'wrk' && wrkInstalled ? 'wrk for the rows that repeat one request, autocannon for the others' : 'autocannon';
-const JWT_SECRET = 'bench-secret-not-for-production';
+const JWT_SECRET = 'bench-secret-not-for-production-use';
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 if (

@@ -177,6 +177,9 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     cors,
     graphiql: config.nodeEnv !== 'production' && graphiqlOptions,
     renderGraphiQL: renderLocalGraphiQL,
+    // Yoga's page for a browser's 404 ("Welcome to GraphQL Yoga", its version, an image from GitHub) is for
+    // development; in production a missing page is a plain 404.
+    landingPage: config.nodeEnv !== 'production',
     logging: observability.yogaLogger,
     ...limitOptions(config.limits),
     plugins: [

@@ -55,6 +55,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
 }
 
 const DEV_SECRET_FILE = path.resolve('data/dev-jwt-secret');
+/** The shortest JWT_SECRET production accepts: 256 bits, as RFC 7518 asks of an HS256 key. */
+const MIN_SECRET_BYTES = 32;
 
 /** The development signing secret: read from its file, or generated into it on first use. */
 function developmentSecret(file: string): string {
@@ -76,6 +78,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     jwtSecretFile = DEV_SECRET_FILE;
     jwtSecret = developmentSecret(jwtSecretFile);
+  }
+  // RFC 7518 (3.2): an HS256 key must be at least 256 bits. A shorter one can be guessed offline from any
+  // member's token, and a guessed secret signs Groups Manager tokens (every secret group) and event ids.
+  const secretBytes = Buffer.byteLength(jwtSecret, 'utf8');
+  if (nodeEnv === 'production' && secretBytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes (256 bits) when NODE_ENV=production, got ${secretBytes}: generate one with \`openssl rand -base64 32\``,
+    );
   }
   const maxPageSize = intFromEnv(env, 'MAX_PAGE_SIZE', 100);
   return {

@@ -113,8 +113,16 @@ describe('configuration', () => {
   it('refuses to start in production without JWT_SECRET', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
   });
+  it('refuses in production a JWT_SECRET shorter than 256 bits (RFC 7518), which a member could guess from their own token', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a' })).toThrow(/at least 32 bytes \(256 bits\).*got 1/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(31) })).toThrow(/openssl rand -base64 32/);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toBe('x'.repeat(32));
+    // Outside production a short secret is still taken (tests, a local demo).
+    expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: 's' }).jwtSecret).toBe('s');
+  });
   it('uses JWT_SECRET when given, and rejects invalid numbers', () => {
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's' }).jwtSecret).toBe('s');
+    const secret = 'a-production-secret-of-32-bytes!';
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);
     expect(() => loadConfig({ JWT_SECRET: 's', MAX_PAGE_SIZE: 'lots' })).toThrow(/MAX_PAGE_SIZE/);
   });
 });

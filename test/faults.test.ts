@@ -218,6 +218,7 @@ describe('a database that fails the Nth statement of a request', () => {
     let nth = 1;
     for (; nth < 200; nth++) {
       const before = await snapshot(plain);
+      const logged = logLines.length;
       fault.arm(nth);
       const response = await send(viewer, query, variables);
       const reached = fault.count >= nth;
@@ -227,6 +228,10 @@ describe('a database that fails the Nth statement of a request', () => {
         break;
       }
       expectMasked(response);
+      // The log tells what failed, also when it failed inside a permission rule (else graphql-shield
+      // swallows it, and the operator reads "Not Authorised!").
+      const failures = logLines.slice(logged).filter((line) => line.msg === 'unexpected error').map((line) => (line.err as { message?: string })?.message ?? '');
+      expect({ nth, failures }).toEqual({ nth, failures: [expect.stringMatching(/injected fault/)] });
       expect({ nth, state: await snapshot(plain) }).toEqual({ nth, state: before });
     }
     expect(nth).toBeGreaterThan(3); // the mutation really was several statements

@@ -141,6 +141,8 @@ describe('a running gateway process', () => {
   it('serves Prometheus metrics at /metrics, only with METRICS_TOKEN', async () => {
     expect((await fetch(`${gw.origin}/metrics`)).status).toBe(401);
     expect((await fetch(`${gw.origin}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    // The scheme in any case (RFC 9110), as /graphql reads it.
+    expect((await fetch(`${gw.origin}/metrics`, { headers: { authorization: `bearer ${METRICS_TOKEN}` } })).status).toBe(200);
 
     await postGraphQL(gw.url, { query: `query MetricsQuery { groups(first: 2) { totalCount } }` }, { token: memberToken });
     await postGraphQL(gw.url, { query: `mutation MetricsGone { deleteGroup(id: "nope") { deletedGroupId } }` }, { token: memberToken });
@@ -319,7 +321,7 @@ describe('tracing', () => {
 
 describe('configuration', () => {
   it('reads the observability variables with their defaults, refusing invalid values', () => {
-    const base = { JWT_SECRET: 'x' };
+    const base = { JWT_SECRET: 'x'.repeat(32) };
     expect(loadConfig({ ...base, NODE_ENV: 'test' }).observability).toEqual({
       metricsEnabled: true,
       metricsToken: null,

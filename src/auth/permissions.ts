@@ -119,6 +119,11 @@ export const permissions = shield(permissionMap, {
   // Errors the rules return are the contract's GraphQLErrors; anything else thrown in a resolver is passed
   // on to Yoga, which masks it as INTERNAL_SERVER_ERROR.
   allowExternalErrors: true,
+  // An error thrown inside a rule (the database out of reach while a rule reads the viewer's role) goes on as
+  // itself, to be masked as INTERNAL_SERVER_ERROR and logged as what it is. Without this, shield turns it
+  // into its fallback error, and the log says "Not Authorised!" for a database outage. (Shield's `debug` does
+  // nothing else: it only rethrows.)
+  debug: true,
 });
 
 /**

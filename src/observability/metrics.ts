@@ -243,7 +243,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const plugin: Plugin = {
     onRequest({ url, request, fetchAPI, endResponse }) {
       if (url.pathname !== endpoint) return http.requestStarted(request);
-      const authorization = request.headers.get('authorization') ?? '';
+      // The scheme in any case, as RFC 9110 (11.1) has it and as /graphql reads it; the token as it is.
+      const authorization = (request.headers.get('authorization') ?? '').replace(/^bearer /i, 'Bearer ');
       if (options.token && !sameSecret(authorization, `Bearer ${options.token}`)) {
         endResponse(new fetchAPI.Response('Unauthorized\n', { status: 401, headers: { 'www-authenticate': 'Bearer' } }));
         return;

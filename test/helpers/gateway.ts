@@ -17,7 +17,7 @@ import { secretKey, signToken } from '../../src/auth/viewer.ts';
 import { createTestDatabase } from './database.ts';
 import { EventIds } from '../../src/live/event-ids.ts';
 
-export const TEST_SECRET = 'test-secret-please-change';
+export const TEST_SECRET = 'test-secret-please-change-it-now-32';
 
 /** The event ids of gateways signing with TEST_SECRET: the log's numbers as clients see them, and back. */
 export const testEventIds = new EventIds(TEST_SECRET);
