@@ -58,7 +58,7 @@ if (!Number.isInteger(visibleFirst) || visibleFirst < 0) throw new Error('--visi
 if (flags.db !== 'sqlite' && flags.db !== 'postgresql') throw new Error('--db is sqlite or postgresql');
 if (flags.transport !== 'sse' && flags.transport !== 'ws') throw new Error('--transport is sse or ws');
 
-const JWT_SECRET = 'bench-replay-secret';
+const JWT_SECRET = 'bench-replay-secret-not-for-production';
 const log = (line: string) => console.log(line);
 
 /** A new, migrated database for this run, and how to remove it. */
