@@ -61,11 +61,6 @@ export class ConnectionsPerAddress {
     server.on('connection', (socket, req) => this.opened(socket, req));
   }
 
-  /** Connections open from the address of this request (tests, diagnostics). */
-  openFrom(req: IncomingMessage): number {
-    return this.#open.get(this.#address(req)) ?? 0;
-  }
-
   #address(req: IncomingMessage): string {
     return clientAddress({ req }, this.trustProxy);
   }
