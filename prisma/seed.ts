@@ -8,7 +8,7 @@
  * manager (a Groups Manager). Get a token for any of them with `npm run token -- --sub <name>`. Each has a
  * display name (Alice Moreau, ...), as if they had signed in with it (db/member-names.ts).
  */
-import { loadConfig } from '../src/config.ts';
+import { configOrExit } from '../src/config.ts';
 import { createDb } from '../src/db/client.ts';
 import { createEventBus } from '../src/pubsub.ts';
 import { Audience } from '../src/live/audience.ts';
@@ -20,10 +20,11 @@ import { MemberNameRecorder, writeMemberNames } from '../src/db/member-names.ts'
 import * as groups from '../src/domain/groups.ts';
 import * as membership from '../src/domain/membership.ts';
 
-const config = loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' });
 // Never demo data in a production database: skipped on start-up (`--if-empty`, what `npm start` runs),
 // refused when asked for (`npm run seed`), since its members, groups and requests would mix with real ones.
-if (config.nodeEnv === 'production') {
+// Decided before the configuration is read, so a production start-up missing JWT_SECRET is reported once,
+// by the gateway.
+if (process.env.NODE_ENV === 'production') {
   if (process.argv.includes('--if-empty')) {
     console.log('Demo seed skipped: NODE_ENV=production.');
     process.exit(0);
@@ -31,6 +32,7 @@ if (config.nodeEnv === 'production') {
   console.error('The demo seed is not loaded with NODE_ENV=production: its members, groups and requests would mix with real ones.');
   process.exit(1);
 }
+const config = configOrExit({ ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'development' });
 const db = createDb(config.databaseUrl);
 
 /** The demo members' display names (ivan and mallory never signed in with one: their lists show none). */

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
-import { loadConfig } from '../src/config.ts';
+import { configOrExit } from '../src/config.ts';
 
 const USAGE = 'Usage: npm run report -- [--url <graphql endpoint>] [--top <1-100>] [--json] [--token <jwt>]';
 
@@ -84,7 +84,7 @@ function parseOptions() {
 
 /** A Groups Manager's token for this run only, signed as the gateway verifies it. */
 async function managerToken(): Promise<string> {
-  const { jwtSecret, tokens } = loadConfig();
+  const { jwtSecret, tokens } = configOrExit();
   if (tokens.jwksUrl || tokens.publicKeyPem) {
     fail(`This gateway takes tokens from your identity provider: pass a Groups Manager's token with --token.\n${USAGE}`, 2);
   }

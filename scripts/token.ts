@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
-import { loadConfig } from '../src/config.ts';
+import { configOrExit } from '../src/config.ts';
 import { LIMITS, memberIdOf } from '../src/domain/validate.ts';
 
 const USAGE = 'Usage: npm run token -- --sub <memberId> [--name <name>] [--manager] [--expires 12h]';
@@ -46,7 +46,7 @@ if (memberIdOf(values.sub) !== values.sub) {
   fail(`--sub must be a member id: not blank, no surrounding spaces, at most ${LIMITS.id} characters, no control characters.`);
 }
 // The gateway's own configuration: JWT_SECRET, or in development the generated secret it uses too.
-const { jwtSecret: secret, tokens } = loadConfig();
+const { jwtSecret: secret, tokens } = configOrExit();
 if (tokens.jwksUrl || tokens.publicKeyPem) {
   console.error(
     `This gateway takes tokens from your identity provider (${tokens.jwksUrl ? 'JWT_JWKS_URL' : 'JWT_PUBLIC_KEY'} is set), ` +

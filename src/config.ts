@@ -67,6 +67,20 @@ function developmentSecret(file: string): string {
   return secret;
 }
 
+/**
+ * The configuration of a command run by an operator (the gateway, `npm run token`, `npm run seed`): a mistake
+ * in it is theirs to fix, so it is said in one line (`Cannot start: ...`), without a stack trace, and the
+ * process exits with 1.
+ */
+export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    console.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
 /** Reads the configuration from an environment; throws a readable error for anything invalid. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nodeEnv = env.NODE_ENV ?? 'development';

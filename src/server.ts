@@ -1,20 +1,10 @@
 /** The gateway as a process: configuration from the environment, the server on its port, graceful shutdown. */
-import { loadConfig, type Config } from './config.ts';
+import { configOrExit } from './config.ts';
 
 /** How long shutdown may take before the process gives up on stragglers and exits non-zero. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-function configFromEnv(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    // A configuration mistake is the operator's to fix: say what is wrong, without a stack trace.
-    console.error(`Cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  }
-}
-
-const config = configFromEnv();
+const config = configOrExit();
 const fromProvider = config.tokens.jwksUrl ? 'JWT_JWKS_URL' : config.tokens.publicKeyPem ? 'JWT_PUBLIC_KEY' : null;
 if (config.jwtSecretFile && !fromProvider) {
   // Tokens are only as secret as this file: say so, so nobody runs a shared deployment on it by accident.

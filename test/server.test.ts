@@ -177,6 +177,14 @@ describe('the gateway process', () => {
       const asked = await runToEnd(['prisma/seed.ts'], env);
       expect(asked.code).toBe(1);
       expect(asked.stderr).toContain('not loaded with NODE_ENV=production');
+      // `npm start` runs the seed before the gateway: a missing JWT_SECRET is left for the gateway to report.
+      const { JWT_SECRET: _secret, ...noSecret } = env;
+      const unconfigured = await runToEnd(['prisma/seed.ts', '--if-empty'], noSecret);
+      expect({ code: unconfigured.code, stdout: unconfigured.stdout.trim(), stderr: unconfigured.stderr.trim() }).toEqual({
+        code: 0,
+        stdout: 'Demo seed skipped: NODE_ENV=production.',
+        stderr: '',
+      });
       const db = createDb(database.url);
       try {
         expect(await db.group.count()).toBe(0);

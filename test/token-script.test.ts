@@ -41,6 +41,20 @@ describe('npm run token', () => {
     expect(run.stderr).toMatch(/identity provider \(JWT_JWKS_URL is set\)/);
   });
 
+  it('says what is wrong with the configuration in one line, with no stack trace', async () => {
+    const mistakes: Record<string, string>[] = [
+      { NODE_ENV: 'production', JWT_SECRET: '' },
+      { NODE_ENV: 'production', JWT_SECRET: 'short' },
+      { MAX_PAGE_SIZE: 'many' },
+    ];
+    for (const env of mistakes) {
+      const run = await token(['--sub', 'alice'], env);
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(/^Cannot start: (JWT_SECRET|MAX_PAGE_SIZE) must be/);
+    }
+  });
+
   it('prints the usage on --help', async () => {
     const run = await token(['--help']);
     expect(run.code).toBe(0);
