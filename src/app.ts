@@ -209,6 +209,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     metrics: observability.metrics,
     /** The request logs and metrics, for requests answered outside Yoga's request hooks (src/graphql-post.ts). */
     httpObservers: observability.http,
+    /** The logs and metrics of requests refused before Yoga and of WebSocket connections. */
+    connections: observability.connections,
     /** The CORS policy Yoga was given, for the direct POST path. */
     cors,
     /** The error mask Yoga was given, for the direct POST path. */

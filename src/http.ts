@@ -13,7 +13,8 @@ import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
-import { closeWhenTokenExpires, serveGraphqlWs } from './live/ws.ts';
+import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
+import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
 import { refreshSearchKeysAtStart } from './db/search-keys.ts';
 import { ConnectionsPerAddress } from './live/connection-cap.ts';
@@ -114,14 +115,16 @@ const NOT_HTTP: [number, string, string] = [400, 'Bad Request', 'The request is 
 
 /**
  * A request Node cannot read (headers too large, malformed, or not sent within REQUEST_TIMEOUT_MS) gets the
- * status Node would give it, with a JSON error like every other refusal rather than Node's bare status line.
+ * status Node would give it, with a JSON error like every other refusal rather than Node's bare status line,
+ * and is logged and counted as a request (observability/connections.ts).
  * As Node's own handler does (lib/_http_server.js): only when nothing of a response was written on the
  * connection yet, then the connection is closed.
  */
-function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex, connections: ConnectionObserver): void {
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && (!pending || !pending.headersSent)) {
     const [status, reason, message] = UNREADABLE[error.code ?? ''] ?? NOT_HTTP;
+    connections.unreadable(status);
     const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
     socket.write(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -144,7 +147,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     { requestTimeout, headersTimeout: Math.min(10_000, requestTimeout), connectionsCheckingInterval: 1_000 },
     requestListener(app, config),
   );
-  server.on('clientError', answerUnreadable);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(error, socket, app.connections));
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
   // header, since the response's headers are written in one go and cannot be read back.
@@ -158,14 +161,22 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   // A message is at most as large as a request body may be (ws's own default is 100 MiB, read into memory
   // before anything looks at it, even before connection_init); a larger one closes the socket with 1009.
   // At most MAX_WS_CONNECTIONS_PER_ADDRESS sockets from one client address (live/connection-cap.ts).
-  const connections = new ConnectionsPerAddress(config.live.maxConnectionsPerAddress, config.limits.trustProxy);
+  // Every connection's end is logged and counted with its close code (observability/connections.ts).
+  const connections = new ConnectionsPerAddress(config.live.maxConnectionsPerAddress, config.limits.trustProxy, (req, status) =>
+    app.connections.handshakeRefused(req.url ?? '/', status),
+  );
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
     maxPayload: config.limits.maxBodyBytes,
     verifyClient: connections.verifyClient,
+    WebSocket: GatewayWebSocket,
   });
   connections.track(wsServer);
+  wsServer.on('connection', (socket: GatewayWebSocket) => {
+    const closed = app.connections.wsOpened();
+    socket.once('close', (code: number) => closed({ code: socket.closeCode ?? code, viewer: socket.viewer }));
+  });
   const graphqlWs = serveGraphqlWs(
     wsServer,
     {
@@ -180,6 +191,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         try {
           const viewer = await viewerFromAuthorization(authorization, app.services.tokens);
           closeWhenTokenExpires(ctx.extra.socket, viewer.expiresAt);
+          ctx.extra.socket.viewer = viewer.memberId ?? 'anonymous';
           return true;
         } catch (error) {
           if (!(error instanceof GraphQLError && error.extensions.code === 'UNAUTHENTICATED')) {

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -24,6 +25,8 @@ import { postGraphQL, startGatewayProcess, stopProcesses, type GatewayProcess } 
 const METRICS_TOKEN = 'scrape-me-please';
 const DISPLAY_NAME = 'Zelda Quintessa';
 const SEARCH_TERM = 'needle-in-the-variables';
+/** MAX_WS_CONNECTIONS_PER_ADDRESS of the gateway process below. */
+const WS_CAP = 4;
 
 afterAll(stopProcesses);
 
@@ -60,7 +63,7 @@ describe('a running gateway process', () => {
   };
 
   beforeAll(async () => {
-    gw = await startGatewayProcess({ LOG_LEVEL: 'info', METRICS_TOKEN });
+    gw = await startGatewayProcess({ LOG_LEVEL: 'info', METRICS_TOKEN, MAX_WS_CONNECTIONS_PER_ADDRESS: String(WS_CAP) });
     memberToken = await signToken(secretKey(TEST_SECRET), { sub: 'member-7', name: DISPLAY_NAME });
     managerToken = (await tokenFor(manager))!;
     const created = await postGraphQL(
@@ -238,6 +241,91 @@ describe('a running gateway process', () => {
     } finally {
       await client.dispose();
     }
+  });
+
+  it('logs and counts what is refused before GraphQL, and every WebSocket connection’s end with its close code', async () => {
+    // Headers over 16 KB: Node cannot read the request, so neither its path nor its method is known.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(gw.origin).port), '127.0.0.1', () =>
+        socket.write(`GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    const tooLarge = await eventually(() => gw.logLines().find((entry) => entry.msg === 'request' && entry.status === 431), 'the 431 line');
+    expect(tooLarge).toMatchObject({ level: 'info', transport: 'http', method: null, path: null, viewer: null, errorCodes: ['BAD_USER_INPUT'] });
+    expect(sample(await scrape(), 'gateway_http_requests_total', { route: 'unknown', method: 'unknown', status: '431' })).toBe(1);
+
+    const wsUrl = gw.url.replace(/^http/, 'ws');
+    /** A raw graphql-ws connection: opened, initialised with `authorization`, and its close code once closed. */
+    const connect = async (authorization: string | null) => {
+      const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const acked = new Promise<boolean>((resolve) => {
+        socket.once('message', (data) => resolve(JSON.parse(String(data)).type === 'connection_ack'));
+        socket.once('close', () => resolve(false));
+      });
+      socket.send(JSON.stringify({ type: 'connection_init', payload: authorization ? { authorization } : {} }));
+      return { socket, closed, acked: await acked };
+    };
+    const closedLines = () => gw.logLines().filter((entry) => entry.msg === 'connection closed');
+    const before = closedLines().length;
+
+    // A token refused at connection_init: graphql-ws's 4403, logged and counted as such.
+    const refused = await connect('Bearer not-a-token');
+    expect({ acked: refused.acked, code: await refused.closed }).toEqual({ acked: false, code: 4403 });
+    // The same, from a client that drops the connection on the close frame instead of answering it: ws on the
+    // server would report 1006 (no close frame came back); the gateway still logs the 4403 it sent.
+    const dropping = new WebSocket(wsUrl, 'graphql-transport-ws');
+    await new Promise<void>((resolve, reject) => {
+      dropping.once('open', () => resolve());
+      dropping.once('error', reject);
+    });
+    const raw = (dropping as unknown as { _socket: net.Socket })._socket;
+    raw.prependListener('data', (chunk: Buffer) => {
+      if (chunk[0] === 0x88) raw.destroy(); // FIN + close opcode: gone before ws can answer it
+    });
+    dropping.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer still-not-a-token' } }));
+    await new Promise((resolve) => dropping.once('close', resolve));
+    // A member's connection, ended by the client.
+    const member = await connect(`Bearer ${memberToken}`);
+    expect(member.acked).toBe(true);
+    member.socket.close(1000);
+    expect(await member.closed).toBe(1000);
+    const lines = await eventually(() => closedLines().length >= before + 3 && closedLines().slice(before), 'three close lines');
+    expect(lines.map(({ code, viewer, transport, level }) => ({ code, viewer, transport, level }))).toEqual([
+      { code: 4403, viewer: 'unverified', transport: 'ws', level: 'info' },
+      { code: 4403, viewer: 'unverified', transport: 'ws', level: 'info' },
+      { code: 1000, viewer: 'member-7', transport: 'ws', level: 'info' },
+    ]);
+    expect(lines.every((line) => typeof line.durationMs === 'number')).toBe(true);
+    const afterCloses = await scrape();
+    expect(sample(afterCloses, 'gateway_ws_connections_closed_total', { code: '4403' })).toBe(2);
+    expect(sample(afterCloses, 'gateway_ws_connections_closed_total', { code: '1006' })).toBeUndefined();
+    expect(sample(afterCloses, 'gateway_ws_connections_closed_total', { code: '1000' })).toBeGreaterThanOrEqual(1);
+
+    // Up to the cap, connections are open and counted; the next handshake is refused (429) and logged.
+    const held = await Promise.all(Array.from({ length: WS_CAP }, () => connect(null)));
+    expect(held.every((one) => one.acked)).toBe(true);
+    expect(sample(await scrape(), 'gateway_ws_connections')).toBe(WS_CAP);
+    const over = new WebSocket(wsUrl, 'graphql-transport-ws');
+    const status = await new Promise<number>((resolve) => over.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    over.on('error', () => undefined); // ws reports the handshake it was told to abandon
+    over.terminate();
+    expect(status).toBe(429);
+    const overLine = await eventually(() => gw.logLines().find((entry) => entry.msg === 'request' && entry.status === 429), 'the 429 line');
+    expect(overLine).toMatchObject({ transport: 'ws', method: 'GET', path: '/graphql' });
+    expect(sample(await scrape(), 'gateway_http_requests_total', { route: '/graphql', method: 'GET', status: '429' })).toBe(1);
+    for (const one of held) one.socket.close(1000);
+    await Promise.all(held.map((one) => one.closed));
+    await eventually(async () => sample(await scrape(), 'gateway_ws_connections') === 0, 'no connections left open');
   });
 
   it('serves GraphiQL with a default query that runs, and an authorization header to fill in', async () => {

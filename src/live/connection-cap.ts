@@ -19,10 +19,11 @@ export const RETRY_AFTER_SECONDS = 30;
 export class ConnectionsPerAddress {
   readonly #open = new Map<string, number>();
 
-  /** `max`: connections one address may hold at once; 0 is no cap. */
+  /** `max`: connections one address may hold at once; 0 is no cap. `refused` hears of each handshake refused. */
   constructor(
     readonly max: number,
     readonly trustProxy: boolean,
+    readonly refused: (req: IncomingMessage, status: number) => void = () => {},
   ) {}
 
   /** Whether a new connection with this upgrade request is within its address's cap. */
@@ -50,6 +51,7 @@ export class ConnectionsPerAddress {
     done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
   ): void => {
     if (this.admits(info.req)) return done(true);
+    this.refused(info.req, 429);
     done(false, 429, 'Too many connections from this address', { 'Retry-After': String(RETRY_AFTER_SECONDS) });
   };
 

@@ -18,13 +18,32 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
-import type { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, type WebSocketServer } from 'ws';
 import { whenExpired } from './subscription-slots.ts';
 import { writeBatch } from './write-batch.ts';
 
+/**
+ * The server's WebSocket (the WebSocketServer's `WebSocket` option): ws's own, remembering the close code
+ * that ended the connection, for the logs and metrics. ws keeps only the code the peer sent back, which is
+ * 1006 when a client drops without one, so graphql-ws's 4403 for a refused token would be lost. Whoever
+ * closes first, graphql-ws, the gateway, ws itself (1009 for a message too large) or the client (whose code
+ * ws sends back), calls close() while the socket is still open.
+ */
+export class GatewayWebSocket extends WebSocket {
+  /** The code of the first close frame sent or echoed, or null if none was (the connection dropped). */
+  closeCode: number | null = null;
+  /** Who the token accepted at `connection_init` named (`anonymous` without one); null until then. */
+  viewer: string | null = null;
+
+  override close(code?: number, data?: string | Buffer): void {
+    if (this.closeCode === null && this.readyState !== this.CLOSING && this.readyState !== this.CLOSED) this.closeCode = code ?? 1005;
+    super.close(code, data);
+  }
+}
+
 /** What each connection's graphql-ws context carries in `extra`. */
 export interface Extra {
-  readonly socket: WebSocket;
+  readonly socket: GatewayWebSocket;
   readonly request: IncomingMessage;
 }
 
@@ -110,7 +129,7 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
             }
           }),
       },
-      { socket, request },
+      { socket: socket as GatewayWebSocket, request },
     );
     // Ends the connection's operations and runs graphql-ws's onClose hooks, once.
     let ending: Promise<void> | null = null;

@@ -11,9 +11,11 @@
  *   graphql_envelop_phase_{execute,subscribe}_bucket{…}               execution; starting a subscription, seconds
  *   graphql_yoga_http_duration_bucket{operationName,…,method,statusCode}  HTTP request to response, seconds
  *   gateway_http_requests_total{route,method,status}                  every HTTP request, rejected ones too
+ *                                                                     (route and method `unknown`: not readable)
  *   gateway_graphql_errors_total{code,operationName}                  errors returned, by contract code
  *   gateway_db_statement_duration_seconds_{bucket,count,sum}{statement}   SQL statements (count = _count)
  *   gateway_live_subscribers{transport}                               open subscriptions, `sse` or `ws`
+ *   gateway_ws_connections, gateway_ws_connections_closed_total{code}  WebSocket connections (connections.ts)
  *   process_*, nodejs_*                                               prom-client's process metrics
  *
  * Parse, validate and context building are not timed: cached or microseconds, a histogram each would cost
@@ -44,6 +46,11 @@ export interface Metrics {
   plugin: Plugin;
   /** The plugin's HTTP recording, for requests answered outside Yoga's request hooks (src/graphql-post.ts). */
   http: HttpObserver;
+  /**
+   * Counts an HTTP request answered before Yoga or the direct POST path saw it (observability/connections.ts):
+   * `path` and `method` are null when Node could not read them.
+   */
+  countHttpRequest(path: string | null, method: string | null, status: number): void;
   /** Records one SQL statement (the database client's `onQuery`). */
   observeStatement(sql: string, durationMs: number): void;
   /** Counts one open live subscription; call the returned function (once or more) when it ends. */
@@ -211,6 +218,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (!overHttp && result) countErrors(result, operation.name);
   };
 
+  const countHttpRequest = (path: string | null, method: string | null, status: number) => {
+    const route = path === null ? 'unknown' : ROUTES.has(path) ? path : 'other';
+    httpRequests.inc({ route, method: method ?? 'unknown', status });
+  };
+
   const http: HttpObserver = {
     requestStarted(request) {
       operations.set(request, newOperation(performance.now()));
@@ -223,8 +235,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (!isAsyncIterable(result)) countErrors(result, operations.get(request)?.name);
     },
     responded(request, status) {
-      const path = pathOf(request.url);
-      httpRequests.inc({ route: ROUTES.has(path) ? path : 'other', method: request.method, status });
+      countHttpRequest(pathOf(request.url), request.method, status);
       const operation = operations.get(request);
       const series = operation?.series;
       if (series) {
@@ -334,6 +345,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     plugin,
     http,
+    countHttpRequest,
     observeStatement: (sql, durationMs) => statements.observe({ statement: statementKind(sql) }, durationMs / 1000),
     liveSubscriber,
   };

@@ -8,6 +8,7 @@ import type { Config } from '../config.ts';
 import { createLoggers, requestLogging, yogaLogger, type Logger } from './logging.ts';
 import type { HttpObserver } from './operation.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { connectionObserver, type ConnectionObserver } from './connections.ts';
 import { startTracing, type Tracing } from './tracing.ts';
 
 export interface ObservabilityOptions {
@@ -27,6 +28,8 @@ export interface Observability {
   plugins: Plugin[];
   /** The HTTP recording of the request logs and metrics, for the direct POST path (src/graphql-post.ts). */
   http: HttpObserver[];
+  /** The logs and metrics of refusals before Yoga and of WebSocket connections (src/http.ts). */
+  connections: ConnectionObserver;
   /** The database client's per-statement hook (undefined when nothing listens). */
   onQuery: ((sql: string, durationMs: number) => void) | undefined;
   /** Flushes and releases what needs it (pending spans). */
@@ -53,6 +56,7 @@ export function createObservability(config: Config, options: ObservabilityOption
     tracing,
     plugins,
     http,
+    connections: connectionObserver(requestLines, metrics),
     onQuery: metrics?.observeStatement,
     close: async () => {
       await tracing?.close();
