@@ -255,7 +255,11 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
     },
-    { connectionInitTimeoutMs: config.live.connectionInitTimeoutMs, maxBufferedBytes: config.live.maxBufferedBytes },
+    {
+      connectionInitTimeoutMs: config.live.connectionInitTimeoutMs,
+      maxBufferedBytes: config.live.maxBufferedBytes,
+      onFailure: (error) => app.logger.error({ err: error }, 'a WebSocket connection failed'),
+    },
   );
 
   try {

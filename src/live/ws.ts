@@ -7,6 +7,8 @@
  *   4401 Token expired                        the connection's token expired (checked on a timer)
  *   4008 Too slow: resume with after          more than WS_MAX_BUFFERED_BYTES waiting to be sent
  *   1001 Server shutting down                 the server stops (see http.ts)
+ *   1013 Try again later                      the token could not be checked (see http.ts)
+ *   4500 Internal server error                an error of the server's (reported to `onFailure`)
  *
  * Sending differs from `useServer` on purpose: useServer waits for each message to be written before
  * sending that subscription's next one, so a client that reads slowly holds its events in the process (up to
@@ -54,6 +56,8 @@ export interface WsLimits {
   maxBufferedBytes: number;
   /** How often the server pings, in ms; a client that does not answer within as long is cut (default 12 s). */
   keepAliveMs?: number;
+  /** Hears of a connection closed by an error of the server's (1011); by default it goes to stderr. */
+  onFailure?: (error: unknown) => void;
 }
 
 export const TOO_SLOW = { code: 4008, reason: 'Too slow: resume with after' } as const;
@@ -76,7 +80,8 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
 
   wsServer.on('connection', (socket, request) => {
     const fail = (error: unknown) => {
-      console.error('WebSocket connection failed:', error);
+      if (limits.onFailure) limits.onFailure(error);
+      else console.error('WebSocket connection failed:', error);
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     };
     // ws's own errors (WS_ERR_*: a frame too large, or not by the protocol) are the client's: ws has closed the
