@@ -173,6 +173,9 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     WebSocket: GatewayWebSocket,
   });
   connections.track(wsServer);
+  // ws passes on the HTTP server's errors (a port already taken) as its own: they are the listen's, below, to
+  // report, and unheard here they would crash the process with a stack trace.
+  wsServer.on('error', () => undefined);
   wsServer.on('connection', (socket: GatewayWebSocket) => {
     const closed = app.connections.wsOpened();
     socket.once('close', (code: number) => closed({ code: socket.closeCode ?? code, viewer: socket.viewer }));

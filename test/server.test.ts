@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TEST_SECRET, codes, tokenFor, type ViewerSpec } from './helpers/gateway.ts';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createDb } from '../src/db/client.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/database.ts';
 import { exitWithin, killGateways, launchGateway as launch, waitForOutput } from './helpers/live.ts';
@@ -192,6 +193,27 @@ describe('the gateway process', () => {
         await db.$disconnect();
       }
     } finally {
+      await database.drop();
+    }
+  }, 60_000);
+
+  it('says in one line that the port is taken, or the host unknown, with no stack trace', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const database = await createTestDatabase();
+    try {
+      const port = String((taken.address() as AddressInfo).port);
+      for (const env of [{ HOST: '127.0.0.1', PORT: port }, { HOST: 'no-such-host.invalid', PORT: '0' }]) {
+        const gateway = launch({ ...env, NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url });
+        const code = await exitWithin(gateway, 20_000);
+        expect(code).toBe(1);
+        const lines = gateway.output().trim().split('\n').filter((line) => line.includes('Cannot start'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/^Cannot start: .*(EADDRINUSE|ENOTFOUND|EAI_AGAIN)/);
+        expect(gateway.output()).not.toMatch(/\bat \S+ \(|node:events/);
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
       await database.drop();
     }
   }, 60_000);
