@@ -95,8 +95,8 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // Answers are JSON or event streams, never to be sniffed by a browser as something else.
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // Nor kept by a cache: an answer is one viewer's (GET too), and a shared cache keyed by the URL would
-    // hand it to the next visitor, or keep showing a group after it became SECRET. (An SSE stream's own
-    // `no-cache` takes the place of this.)
+    // hand it to the next visitor, or keep showing a group after it became SECRET. (Yoga's `no-cache` on an
+    // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     if (post(req, res)) return;

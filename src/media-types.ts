@@ -141,6 +141,9 @@ export function useMediaTypeNegotiation(endpoint: string): Plugin {
       }
     },
     onResponse({ response, setResponse, fetchAPI }) {
+      // Yoga sends event streams with `no-cache`, which lets a shared cache keep one (and revalidate it):
+      // a stream is one viewer's events, as every other answer is one viewer's (src/http.ts), so no-store.
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) response.headers.set('cache-control', 'no-store');
       const status = response.status;
       if ((status !== 406 && status !== 415) || response.body !== null) return;
       const body = JSON.stringify({ errors: [{ message: ANSWERS[status], extensions: { code: 'BAD_USER_INPUT' } }] });

@@ -269,12 +269,25 @@ describe('media types and caching', () => {
       await fetch(`${gw.server.url}?${new URLSearchParams({ query })}`, { headers: { authorization: `Bearer ${token}` } }),
       await fetch(`${gw.server.url}?${new URLSearchParams({ query })}`, { headers: { authorization: 'Bearer nope' } }),
       await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/html' }, body: JSON.stringify({ query }) }),
+      // Event streams: a query asked for as one, and a subscription (its stream cut short by the abort below).
+      await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }),
     ];
-    expect(responses.map((r) => [r.status, r.headers.get('cache-control')])).toEqual([
-      [200, 'no-store'],
-      [200, 'no-store'],
-      [401, 'no-store'],
-      [406, 'no-store'],
+    const aborter = new AbortController();
+    const subscription = await fetch(gw.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'subscription { groupEvents { id } }' }),
+      signal: aborter.signal,
+    });
+    responses.push(subscription);
+    aborter.abort();
+    expect(responses.map((r) => [r.status, r.headers.get('content-type')?.split(';')[0], r.headers.get('cache-control')])).toEqual([
+      [200, 'application/json', 'no-store'],
+      [200, 'application/json', 'no-store'],
+      [401, 'application/json', 'no-store'],
+      [406, 'application/json', 'no-store'],
+      [200, 'text/event-stream', 'no-store'],
+      [200, 'text/event-stream', 'no-store'],
     ]);
   });
 });
