@@ -232,6 +232,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           const message = operationName
             ? `Unknown operation named "${operationName}".`
             : 'Must provide operation name if query contains multiple operations.';
+          app.connections.wsOperationRefused(operationName, 'GRAPHQL_VALIDATION_FAILED', ctx.extra.socket.viewer);
           return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
         }
         let contextValue;

@@ -297,6 +297,13 @@ describe('a running gateway process', () => {
     // A member's connection, ended by the client.
     const member = await connect(`Bearer ${memberToken}`);
     expect(member.acked).toBe(true);
+    // An operation the document does not have: refused after validation, and logged and counted all the same.
+    const answered = new Promise<unknown>((resolve) => member.socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+    member.socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'query Here { __typename }', operationName: 'NotHere' } }));
+    expect(await answered).toMatchObject({ id: '1', type: 'error', payload: [{ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] });
+    const notHere = await eventually(() => gw.logLines().find((entry) => entry.operationName === 'NotHere'), 'the refused operation’s line');
+    expect(notHere).toMatchObject({ msg: 'operation', transport: 'ws', viewer: 'member-7', errorCodes: ['GRAPHQL_VALIDATION_FAILED'] });
+    expect(sample(await scrape(), 'gateway_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED', operationName: 'NotHere' })).toBe(1);
     member.socket.close(1000);
     expect(await member.closed).toBe(1000);
     const lines = await eventually(() => closedLines().length >= before + 3 && closedLines().slice(before), 'three close lines');

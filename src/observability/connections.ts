@@ -8,6 +8,8 @@
  *   `connection_init`, 4408 for no `connection_init` in time, 4401 for an expired token, 4008 for a reader
  *   too slow, 1001 at shutdown, 1000 and the like from clients (live/ws.ts lists them).
  *
+ * - a graphql-ws operation refused after validation, before it ran (no operation by the name given).
+ *
  * The two refusals are `request` lines like any other, and count in `gateway_http_requests_total`
  * (an unreadable request's route and method are `unknown`: Node gave up before reading them). A connection's
  * end is a `connection closed` line, and counts in:
@@ -21,13 +23,18 @@ import { randomUUID } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
-import { pathOf } from './operation.ts';
+import { cleanOperationName, pathOf } from './operation.ts';
 
 export interface ConnectionObserver {
   /** Node could not read a request; it was answered with `status`. */
   unreadable(status: number): void;
   /** A WebSocket handshake to `url` (the request's path and query) was refused with `status`. */
   handshakeRefused(url: string, status: number): void;
+  /**
+   * A graphql-ws operation refused after validation and before it ran, with `code` (src/http.ts: the document
+   * has no operation by that name, or several and no name): an `operation` line, and its error counted.
+   */
+  wsOperationRefused(operationName: string | null | undefined, code: string, viewer: string | null): void;
   /** A WebSocket connection opened: call the returned function once it has closed. */
   wsOpened(): (closed: WsClosed) => void;
 }
@@ -76,6 +83,21 @@ export function connectionObserver(logger: Logger, metrics: Metrics | null): Con
     // Its answer's body is a GraphQL error (src/http.ts); a refused handshake's is a line of text.
     unreadable: (status) => refused('http', null, null, status, ['BAD_USER_INPUT']),
     handshakeRefused: (url, status) => refused('ws', 'GET', pathOf(url), status, []),
+    wsOperationRefused(operationName, code, viewer) {
+      metrics?.countError(code, operationName);
+      logger.info(
+        {
+          requestId: randomUUID(),
+          transport: 'ws',
+          durationMs: 0,
+          viewer: viewer ?? 'unverified',
+          operationName: cleanOperationName(operationName),
+          operationType: null,
+          errorCodes: [code],
+        },
+        'operation',
+      );
+    },
     wsOpened() {
       const openedAt = performance.now();
       open?.inc();

@@ -51,6 +51,8 @@ export interface Metrics {
    * `path` and `method` are null when Node could not read them.
    */
   countHttpRequest(path: string | null, method: string | null, status: number): void;
+  /** Counts one GraphQL error of a graphql-ws operation refused outside the Envelop phases (src/http.ts). */
+  countError(code: string, operationName: string | null | undefined): void;
   /** Records one SQL statement (the database client's `onQuery`). */
   observeStatement(sql: string, durationMs: number): void;
   /** Counts one open live subscription; call the returned function (once or more) when it ends. */
@@ -346,6 +348,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     plugin,
     http,
     countHttpRequest,
+    countError: (code, operationName) => errors.inc({ code, operationName: operationLabel(operationName) }),
     observeStatement: (sql, durationMs) => statements.observe({ statement: statementKind(sql) }, durationMs / 1000),
     liveSubscriber,
   };
