@@ -25,7 +25,7 @@ import { createRateCounter, limitOptions, limitPlugins } from './limits.ts';
 import { useEndRefusedStreams } from './live/refused-streams.ts';
 import { useSseEventIds } from './live/sse-event-ids.ts';
 import { MemberNameRecorder } from './db/member-names.ts';
-import { useMediaTypeNegotiation } from './media-types.ts';
+import { useMediaTypeNegotiation, useRefusalBodies } from './media-types.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -188,13 +188,16 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // delivered (a third of the allocations of a live fan-out). patches/ fixes graphql-jit 0.8.7's subscribe,
       // which handed the subscription field its operation's variables instead of its arguments.
       useGraphQlJit(),
+      // 406 and 415 with an error in the body, and event streams no-store: before the request logs and
+      // metrics, whose response hooks run after its own and so record the error it adds.
+      useRefusalBodies(observability.http),
       ...observability.plugins,
       ...limitPlugins(config.limits, { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize }, rate),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
       // Redis when live events travel through it.
       useReadiness(() => checkReadiness(db, config.databaseUrl, services.events)),
-      // An answer's media type by the Accept header's q-values (Yoga takes the first listed), and 406/415
-      // with an error in the body. After Yoga's own result processors, which it registers first.
+      // An answer's media type by the Accept header's q-values (Yoga takes the first listed), and 406 before
+      // anything runs when none fits. After Yoga's own result processors, which it registers first.
       useMediaTypeNegotiation('/graphql'),
       // SSE message ids for EventSource clients (and their Last-Event-ID: schema/events.ts).
       useSseEventIds(),

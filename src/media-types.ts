@@ -17,6 +17,7 @@
 import Negotiator from 'negotiator';
 import type { ExecutionResult } from 'graphql';
 import { getSSEProcessor, isAsyncIterable, processRegularResult, type Plugin } from 'graphql-yoga';
+import type { HttpObserver } from './observability/operation.ts';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -111,9 +112,7 @@ const ANSWERS = {
  * - an operation's JSON answer takes the type answerMediaType chooses, over Yoga's first-listed one; a
  *   query whose client refuses JSON but takes a stream is answered over SSE; a subscription whose client
  *   refuses event streams is 406 (useEndRefusedStreams ends it); a batch keeps its items' statuses and
- *   headers (processBatchResult);
- * - Yoga's 406 (nothing acceptable) and 415 (a body in a type it does not read) come with an error in the
- *   body, as every other refusal does, rather than empty.
+ *   headers (processBatchResult).
  */
 export function useMediaTypeNegotiation(endpoint: string): Plugin {
   return {
@@ -122,7 +121,7 @@ export function useMediaTypeNegotiation(endpoint: string): Plugin {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== endpoint || (request.method !== 'GET' && request.method !== 'POST')) return;
       if (acceptsAnAnswer(request.headers.get('accept'))) return;
-      endResponse(new fetchAPI.Response(null, { status: 406, statusText: 'Not Acceptable' })); // its body: onResponse
+      endResponse(new fetchAPI.Response(null, { status: 406, statusText: 'Not Acceptable' })); // its body: useRefusalBodies
     },
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       const accept = request.headers.get('accept');
@@ -140,13 +139,26 @@ export function useMediaTypeNegotiation(endpoint: string): Plugin {
         else setResultProcessor(undefined as never, '*/*');
       }
     },
-    onResponse({ response, setResponse, fetchAPI }) {
+  };
+}
+
+/**
+ * A Yoga plugin, placed before the request logs and metrics so that they see what it makes of a response:
+ * - Yoga's 406 (nothing acceptable) and 415 (a body in a type it does not read) come with an error in the
+ *   body, as every other refusal does, rather than empty; the logs and metrics are told of its code;
+ * - an event stream is `Cache-Control: no-store`, as every other answer is (src/http.ts).
+ */
+export function useRefusalBodies(observers: readonly HttpObserver[]): Plugin {
+  return {
+    onResponse({ request, response, setResponse, fetchAPI }) {
       // Yoga sends event streams with `no-cache`, which lets a shared cache keep one (and revalidate it):
       // a stream is one viewer's events, as every other answer is one viewer's (src/http.ts), so no-store.
       if (response.headers.get('content-type')?.startsWith('text/event-stream')) response.headers.set('cache-control', 'no-store');
       const status = response.status;
       if ((status !== 406 && status !== 415) || response.body !== null) return;
-      const body = JSON.stringify({ errors: [{ message: ANSWERS[status], extensions: { code: 'BAD_USER_INPUT' } }] });
+      const errors = [{ message: ANSWERS[status], extensions: { code: 'BAD_USER_INPUT' } }];
+      for (const observer of observers) observer.resultReady(request, { errors });
+      const body = JSON.stringify({ errors });
       const headers = new fetchAPI.Headers(response.headers);
       headers.set('content-type', 'application/json; charset=utf-8');
       // Yoga's list of the acceptable types repeats them once per entry of the request's Accept header

@@ -259,6 +259,21 @@ describe('a running gateway process', () => {
     expect(tooLarge).toMatchObject({ level: 'info', transport: 'http', method: null, path: null, viewer: null, errorCodes: ['BAD_USER_INPUT'] });
     expect(sample(await scrape(), 'gateway_http_requests_total', { route: 'unknown', method: 'unknown', status: '431' })).toBe(1);
 
+    // 406 (no acceptable answer) and 415 (a body Yoga does not read): the code in their body is logged and counted.
+    const refusals = [
+      await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/xml', 'x-request-id': 'refused-406' }, body: '{"query":"{ __typename }"}' }),
+      await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/xml', 'x-request-id': 'refused-415' }, body: '<query/>' }),
+    ];
+    expect(await Promise.all(refusals.map(async (r) => [r.status, (await r.json()).errors[0].extensions.code]))).toEqual([
+      [406, 'BAD_USER_INPUT'],
+      [415, 'BAD_USER_INPUT'],
+    ]);
+    for (const requestId of ['refused-406', 'refused-415']) {
+      const line = await eventually(() => gw.logLines().find((entry) => entry.requestId === requestId), requestId);
+      expect(line).toMatchObject({ msg: 'request', errorCodes: ['BAD_USER_INPUT'] });
+    }
+    expect(sample(await scrape(), 'gateway_graphql_errors_total', { code: 'BAD_USER_INPUT', operationName: 'anonymous' })).toBeGreaterThanOrEqual(2);
+
     const wsUrl = gw.url.replace(/^http/, 'ws');
     /** A raw graphql-ws connection: opened, initialised with `authorization`, and its close code once closed. */
     const connect = async (authorization: string | null) => {
