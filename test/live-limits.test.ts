@@ -191,6 +191,43 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect((await gw.subscribe(capped, { after: null })).errors.items).toEqual([]);
   });
 
+  it('an id the client completes and reuses at once names its new subscription alone; both slots come back', async () => {
+    const viewer = { sub: 'reuser' };
+    // A replay long enough to be running when the client completes it.
+    const groupId = await publicGroup('Reused Ids');
+    for (let i = 0; i < 40; i++) await addMember(groupId, `reuse-filler-${i}`);
+    const baseline = listeners();
+    const { socket, opened, closed } = rawSocket();
+    await opened;
+    const messages: { id?: string; type: string }[] = [];
+    socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+    const send = (message: object) => socket.send(JSON.stringify(message));
+    send({ type: 'connection_init', payload: { authorization: `Bearer ${await tokenFor(viewer)}` } });
+    await until(() => messages.some((m) => m.type === 'connection_ack'));
+    for (let round = 0; round < 3; round++) {
+      const seen = messages.length;
+      send({ id: 'A', type: 'subscribe', payload: { query: 'subscription { groupEvents(after: "0") { id } }' } });
+      await until(() => messages.length > seen); // its replay has begun
+      send({ id: 'A', type: 'complete' });
+      send({ id: 'A', type: 'subscribe', payload: { query: 'subscription { groupEvents { id } }' } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      send({ id: 'A', type: 'complete' });
+    }
+    const completedAt = messages.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing more about A once the client completed it, and no `complete` from the server for what it ended.
+    expect(messages.slice(completedAt)).toEqual([]);
+    expect(messages.filter((m) => m.type !== 'next' && m.type !== 'connection_ack')).toEqual([]);
+    socket.close(1000);
+    await closed;
+    // Every subscription of the socket has given its slot back: the viewer's two are free, a third is refused.
+    await until(() => listeners() === baseline);
+    expect((await gw.subscribe(viewer, { after: null })).errors.items).toEqual([]);
+    expect((await gw.subscribe(viewer, { after: null, transport: 'sse' })).errors.items).toEqual([]);
+    const [error] = await (await gw.subscribe(viewer, {})).errors.take(1);
+    expect(error.extensions?.code).toBe('FORBIDDEN');
+  });
+
   it('anonymous viewers hold at most MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS from one address, over SSE and WebSocket together', async () => {
     await until(() => listeners() === 0); // the earlier tests' subscriptions, closed, have given back their slots
     const held = [

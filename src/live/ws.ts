@@ -23,6 +23,7 @@ import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'grap
 import { WebSocket, type WebSocketServer } from 'ws';
 import { whenExpired } from './subscription-slots.ts';
 import { writeBatch } from './write-batch.ts';
+import { OperationIds } from './ws-ids.ts';
 
 /**
  * The server's WebSocket (the WebSocketServer's `WebSocket` option): ws's own, remembering the close code
@@ -92,6 +93,8 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
     // The messages of a turn leave in one write (write-batch.ts), on the upgraded request's socket: the one the
     // WebSocket writes to.
     const batch = writeBatch(request.socket);
+    // Each subscribe gets an id of its own, so one the client ends and reuses at once cannot strand the next.
+    const ids = new OperationIds();
 
     // A client that stopped answering pings is cut, so its connection does not linger.
     let pongWait: NodeJS.Timeout | null = null;
@@ -110,8 +113,10 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
         protocol: socket.protocol,
         send: (data) => {
           if (socket.readyState !== socket.OPEN) return;
+          const message = ids.outgoing(data);
+          if (message === null) return; // about an operation the client has completed
           const sentThisTurn = batch.add();
-          socket.send(data);
+          socket.send(message);
           // Only what the client has not read counts, not what this turn holds back: that is sent first.
           if (socket.bufferedAmount > limits.maxBufferedBytes) batch.flush();
           if (socket.bufferedAmount > limits.maxBufferedBytes) {
@@ -128,7 +133,7 @@ export function serveGraphqlWs(wsServer: WebSocketServer, options: ServerOptions
         onMessage: (handle) =>
           socket.on('message', async (data) => {
             try {
-              await handle(String(data));
+              await handle(ids.incoming(String(data)));
             } catch (error) {
               fail(error);
             }
