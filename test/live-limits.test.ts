@@ -103,12 +103,22 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
       { Authorization: `Bearer ${token}` },
       { headers: { Authorization: `Bearer ${token}` } },
       { headers: { authorization: `Bearer ${token}` } },
+      // The same token twice is one token.
+      { authorization: `Bearer ${token}`, headers: { Authorization: `Bearer ${token}` } },
     ]) {
       expect({ params: Object.keys(params), memberId: await whoAmI(params) }).toEqual({ params: Object.keys(params), memberId: 'spelled' });
     }
     expect(await whoAmI({})).toBeNull();
     // A bad token, however spelled, closes the connection (4403) rather than making it anonymous.
     await expect(whoAmI({ Authorization: 'Bearer not-a-jwt' })).rejects.toMatchObject({ code: 4403 });
+    // Two different tokens are refused, whichever comes first: the gateway does not pick one.
+    for (const params of [
+      { authorization: `Bearer ${token}`, Authorization: 'Bearer not-a-jwt' },
+      { Authorization: 'Bearer not-a-jwt', authorization: `Bearer ${token}` },
+      { authorization: `Bearer ${token}`, headers: { authorization: `Bearer ${await tokenFor({ sub: 'someone-else' })}` } },
+    ]) {
+      await expect(whoAmI(params)).rejects.toMatchObject({ code: 4403 });
+    }
   });
 
   it('a token whose sub is not a member id is refused like an invalid one: 4403 over WebSocket, 401 over SSE', async () => {

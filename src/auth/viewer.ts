@@ -33,15 +33,21 @@ export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
  * The token of a graphql-ws connection: `authorization` in its `connection_init` payload (API.md), as clients
  * also spell it: any case, or inside `headers` (Apollo's and others' habit). Read the same way at
  * connection_init and for each operation, so a valid token is never silently taken for an anonymous viewer.
- * Returns undefined when there is none (anonymous), and the value as given otherwise (a non-string is refused).
+ * Returns undefined when there is none (anonymous), and the value as given otherwise (a non-string is refused;
+ * two different values, one refused list).
  */
 export function connectionAuthorization(params: Record<string, unknown> | null | undefined): unknown {
-  const find = (object: unknown): unknown => {
-    if (object === null || typeof object !== 'object') return undefined;
-    const key = Object.keys(object).find((name) => name.toLowerCase() === 'authorization');
-    return key === undefined ? undefined : (object as Record<string, unknown>)[key];
-  };
-  return find(params) ?? find(params?.headers);
+  const values: unknown[] = [];
+  for (const object of [params, params?.headers]) {
+    if (object === null || typeof object !== 'object') continue;
+    for (const [name, value] of Object.entries(object)) if (name.toLowerCase() === 'authorization' && value != null) values.push(value);
+  }
+  const distinct = [...new Set(values)];
+  if (distinct.length <= 1) return distinct[0];
+  // Two different tokens (`authorization` and `Authorization`, or one beside `headers`): which one is meant
+  // is not the gateway's to guess, as with a repeated Authorization header over HTTP (http.ts). A list of
+  // values is never one "Bearer <token>", so the connection is refused (4403).
+  return distinct.every((value) => typeof value === 'string') ? distinct.join(', ') : distinct.find((value) => typeof value !== 'string');
 }
 
 /**
