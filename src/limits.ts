@@ -238,9 +238,30 @@ function useDocumentLimits(limits: LimitsConfig, sizes: PageSizes): Plugin {
     },
     onValidate({ addValidationRule }) {
       for (const rule of rules) addValidationRule(rule);
+      return explainAbortedValidation;
     },
   };
 }
+
+/**
+ * graphql-js (16.11 on) stops comparing a selection's fields once the comparisons pass a budget (hundreds of
+ * fields of one selection, each to be checked against the others), with the bare message "Validation
+ * aborted.": said instead in words a client can act on.
+ */
+const VALIDATION_ABORTED = 'Validation aborted.';
+type AfterValidate = Exclude<ReturnType<NonNullable<Plugin['onValidate']>>, void>;
+const explainAbortedValidation: AfterValidate = ({ result, setResult }) => {
+  if (result.length === 0 || !result.some((error) => error.message === VALIDATION_ABORTED)) return;
+  setResult(
+    result.map((error) =>
+      error.message === VALIDATION_ABORTED
+        ? new GraphQLError('The document has too many fields in one selection to check that they agree: ask for each field once.', {
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          })
+        : error,
+    ),
+  );
+};
 
 /**
  * Production: no "Did you mean …?" in validation errors. Armor's blockFieldSuggestion removes those naming
