@@ -128,6 +128,25 @@ describe('a replay resolves its events with loaders shared by its page', () => {
   });
 });
 
+describe('a replay over many groups', () => {
+  it('reads the groups of a page at once when `group` is asked for: as many statements for 30 groups as for 3', async () => {
+    const runs: { groups: number; statements: number }[] = [];
+    for (const count of [3, 30]) {
+      const start = (await gw.app.services.db.groupEvent.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))!.id;
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) names.push((await createGroup(gw, { name: `Hall ${count}-${i}`, privacy: 'PUBLIC' })).name);
+      const expected = await gw.app.services.db.groupEvent.count({ where: { id: { gt: start } } });
+      const after = gw.app.services.audience.ids.encode(start);
+      const replayed = await replay(outsider, expected, { after }, 'group { id name viewerRole membersCount }');
+      expect(replayed.groups).toHaveLength(expected);
+      expect(new Set(replayed.groups)).toEqual(new Set(names));
+      runs.push({ groups: count, statements: replayed.statements });
+    }
+    console.log(`replay over many groups: ${runs.map((r) => `${r.groups} groups = ${r.statements} statements`).join('; ')}`);
+    expect(runs[1].statements).toBe(runs[0].statements);
+  });
+});
+
 describe('a replay decides who acted in its statement', () => {
   it('naming the actors of its events costs no lookup per event', async () => {
     // Open hall is PUBLIC with its member list shown: anyone may see who updated it.

@@ -36,6 +36,7 @@ export function groupEventStream(
   replayTo: number,
   live: AsyncIterableIterator<GroupEventRow | typeof RESUMED>,
   release: () => void,
+  options: { prefetchGroups?: boolean } = {},
 ): AsyncIterableIterator<Delivery> {
   // The subscription's context lives as long as it does; each event is resolved (GroupEvent.group and the
   // Group fields under it) with fresh loaders, or it would show the group and the viewer's role as they were
@@ -92,6 +93,12 @@ export function groupEventStream(
       // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
       // of one group read that group (and the viewer's role there) once per page, not once per event.
       ctx.loaders = createLoaders(ctx.db, ctx.viewer);
+      // Each event is resolved on its own, so its `group` would be read alone: a statement or two per group
+      // the page names. When the subscription selects `group`, the page's groups are read at once.
+      if (options.prefetchGroups && page.length > 0) {
+        const groupIds = [...new Set(page.map((event) => event.groupId))];
+        await Promise.all([ctx.loaders.group.loadMany(groupIds), ctx.loaders.viewerStanding.loadMany(groupIds)]);
+      }
       for (const [i, event] of page.entries()) {
         if (expired) return;
         if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));

@@ -42,7 +42,7 @@ function eventIdOf(result: Result, path: IdPath): string | null {
  * fragment spreads as execution does (clients built on fragments, Apollo's and Relay's among them, select
  * `id` inside one). Fields of one response key are merged by validation, so the first found is the one.
  */
-function fieldNamed(
+export function fieldNamed(
   selections: readonly SelectionNode[],
   name: string,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,

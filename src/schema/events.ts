@@ -7,6 +7,7 @@ import { viewerRole } from '../loaders.ts';
 import type { Context } from '../context.ts';
 import type { LogEvent } from '../live/audience.ts';
 import { groupEventStream, TOKEN_EXPIRED } from '../live/event-stream.ts';
+import { fieldNamed } from '../live/sse-event-ids.ts';
 import { clientAddress } from '../limits.ts';
 import { GroupEventType, GroupRole } from './enums.ts';
 import { Group } from './groups.ts';
@@ -79,7 +80,7 @@ builder.subscriptionFields((t) => ({
     args: { groupId: t.arg.id(), after: t.arg.id() },
     // Not a generator: a bad `after` or one subscription too many is this operation's error, raised before
     // anything listens or reads the log.
-    subscribe: async (_root, args, ctx) => {
+    subscribe: async (_root, args, ctx, info) => {
       // An EventSource reconnecting says where it stopped (live/sse-event-ids.ts): that, over its URL's `after`.
       const lastEventId = (ctx as Context & { request?: Request }).request?.headers.get('last-event-id') || null;
       const after = lastEventId ?? args.after;
@@ -98,7 +99,10 @@ builder.subscriptionFields((t) => ({
         const newest = (await ctx.db.groupEvent.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0;
         live = ctx.events.subscribe('groupEvent');
         await ctx.events.listening('groupEvent');
-        return groupEventStream(ctx, args.groupId ?? null, Math.min(afterId ?? newest, newest), newest, live, release);
+        // The replay reads each page's groups at once when the events' `group` is asked for (event-stream.ts).
+        const fragments = new Map(Object.entries(info.fragments));
+        const prefetchGroups = info.fieldNodes.some((node) => node.selectionSet && fieldNamed(node.selectionSet.selections, 'group', fragments));
+        return groupEventStream(ctx, args.groupId ?? null, Math.min(afterId ?? newest, newest), newest, live, release, { prefetchGroups });
       } catch (error) {
         release();
         await live?.return?.();
