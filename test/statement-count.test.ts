@@ -235,3 +235,32 @@ describe('statement counts do not grow with the page size', () => {
     expect(data.viewer.joinRequests.edges.some((e: any) => e.node.decidedBy === 'manager')).toBe(true);
   });
 });
+
+describe('deciding many join requests', () => {
+  it('approving or rejecting 12 requests costs the statements of approving or rejecting one', async () => {
+    const requesters = Array.from({ length: 26 }, (_, i) => `decided-${i}`);
+    const group = await createGroup(gw, { name: 'Many requests', privacy: 'PRIVATE' });
+    for (const sub of requesters) ok(await gw.as({ sub })(`mutation($id: ID!) { joinGroup(groupId: $id) { joinRequest { id } } }`, { id: group.id }));
+    const decide = async (verb: 'approve' | 'reject', memberIds: string[]) => {
+      gw.statements.length = 0;
+      const mutation =
+        verb === 'approve'
+          ? `mutation($id: ID!, $m: [ID!]!) { approveJoinRequests(groupId: $id, memberIds: $m) { memberId status } }`
+          : `mutation($id: ID!, $r: [JoinRejectionInput!]!) { rejectJoinRequests(groupId: $id, rejections: $r) { memberId status } }`;
+      const data = ok(await gw.as(manager)(mutation, { id: group.id, m: memberIds, r: memberIds.map((memberId, i) => ({ memberId, reason: i % 2 ? 'Full.' : null })) }));
+      const decided = data.approveJoinRequests ?? data.rejectJoinRequests;
+      expect(decided.map((r: any) => [r.memberId, r.status])).toEqual(memberIds.map((m) => [m, verb === 'approve' ? 'APPROVED' : 'REJECTED']));
+      return gw.statements.length;
+    };
+    const approveOne = await decide('approve', requesters.slice(0, 1));
+    const approveMany = await decide('approve', requesters.slice(1, 13));
+    // Rejections with two different reasons: an update for each reason.
+    const rejectTwo = await decide('reject', requesters.slice(13, 15));
+    const rejectMany = await decide('reject', requesters.slice(15, 26));
+    console.log(`approveJoinRequests: 1 = ${approveOne}, 12 = ${approveMany}; rejectJoinRequests: 2 = ${rejectTwo}, 11 = ${rejectMany} statements`);
+    expect(approveMany).toBe(approveOne);
+    expect(rejectMany).toBe(rejectTwo);
+    const members = ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { membersCount } }`, { id: group.id }));
+    expect(members.group.membersCount).toBe(1 + 13); // its admin and the approved
+  });
+});

@@ -267,42 +267,55 @@ async function decideJoinRequests(
 ) {
   return write(ctx, async (w) => {
     const { group } = await lockGroupFor(w, ctx, groupId, 'approveJoinRequests');
-    const decided: JoinRequest[] = [];
-    let approved = 0;
-    for (const { memberId, reason } of decisions) {
-      const pending = await w.tx.joinRequest.findUnique({ where: { pendingKey: pendingKey(groupId, memberId) } });
-      if (!pending) {
-        const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: { createdAt: 'desc' } });
-        if (earlier) throw conflict(`The request of ${memberId} was already ${earlier.status.toLowerCase()}.`, { memberId });
-        throw notFound(`${memberId} has not asked to join this group.`, { memberId });
-      }
-      const { count } = await w.tx.joinRequest.updateMany({
-        where: { id: pending.id, status: 'PENDING' },
-        data: {
-          status,
-          pendingKey: null,
-          decidedAt: w.now,
-          decidedBy: ctx.viewer.memberId,
-          rejectionReason: status === 'REJECTED' ? (reason ?? null) : null,
-        },
-      });
-      if (count === 0) throw conflict(`The request of ${memberId} was already decided.`, { memberId });
-      w.record({
-        type: status === 'APPROVED' ? 'JOIN_REQUEST_APPROVED' : 'JOIN_REQUEST_REJECTED',
-        group,
-        memberId,
-        role: status === 'APPROVED' ? 'MEMBER' : null,
-      });
-      // Two changes, two events: the request was decided (JOIN_REQUEST_* reaches only those who may decide,
-      // and the requester) and a member joined (reaches those who may read the member list).
-      if (status === 'APPROVED') {
-        await admit(w, group, memberId, 'MEMBER_JOINED', group.membersCount + approved === 0);
-        await changeCount(w, groupId, 1);
-        approved++;
-      }
-      decided.push(await w.tx.joinRequest.findUniqueOrThrow({ where: { id: pending.id } }));
+    // A statement for all the requests at each step, not one per request: what a decision of 100 requests
+    // costs is what one costs. Under the group's lock nothing else decides them meanwhile.
+    const pending = await w.tx.joinRequest.findMany({ where: { pendingKey: { in: decisions.map(({ memberId }) => pendingKey(groupId, memberId)) } } });
+    const pendingOf = new Map(pending.map((request) => [request.memberId, request]));
+    const missing = decisions.find(({ memberId }) => !pendingOf.has(memberId));
+    if (missing) {
+      const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId: missing.memberId }, orderBy: { createdAt: 'desc' } });
+      if (earlier) throw conflict(`The request of ${missing.memberId} was already ${earlier.status.toLowerCase()}.`, { memberId: missing.memberId });
+      throw notFound(`${missing.memberId} has not asked to join this group.`, { memberId: missing.memberId });
     }
-    return decided;
+    // One update per reason given (most often one: none).
+    const byReason = new Map<string | null, string[]>();
+    for (const { memberId, reason } of decisions) {
+      const key = status === 'REJECTED' ? (reason ?? null) : null;
+      byReason.set(key, [...(byReason.get(key) ?? []), pendingOf.get(memberId)!.id]);
+    }
+    for (const [reason, ids] of byReason) {
+      const { count } = await w.tx.joinRequest.updateMany({
+        where: { id: { in: ids }, status: 'PENDING' },
+        data: { status, pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId, rejectionReason: reason },
+      });
+      if (count !== ids.length) throw conflict('A request was already decided; try again.');
+    }
+    // Approved requesters join in one INSERT; an empty group's first one becomes its admin (admit()).
+    const adopt = status === 'APPROVED' && group.membersCount === 0;
+    if (status === 'APPROVED') {
+      const rows = decisions.map(({ memberId }, i) => ({ groupId, memberId, role: adopt && i === 0 ? ('ADMIN' as const) : ('MEMBER' as const), joinedAt: w.now }));
+      try {
+        await w.tx.groupMember.createMany({ data: rows });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A member who asked to join is already in the group; try again.');
+        throw error;
+      }
+      await changeCount(w, groupId, rows.length);
+    }
+    // Two changes, two events: the request was decided (JOIN_REQUEST_* reaches only those who may decide,
+    // and the requester) and a member joined (reaches those who may read the member list).
+    for (const [i, { memberId }] of decisions.entries()) {
+      if (status === 'REJECTED') {
+        w.record({ type: 'JOIN_REQUEST_REJECTED', group, memberId, role: null });
+        continue;
+      }
+      w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
+      w.record({ type: 'MEMBER_JOINED', group, memberId, role: 'MEMBER' });
+      if (adopt && i === 0) w.record({ type: 'ROLE_ASSIGNED', group, memberId, role: 'ADMIN' });
+    }
+    const decided = await w.tx.joinRequest.findMany({ where: { id: { in: pending.map((request) => request.id) } } });
+    const decidedOf = new Map(decided.map((request) => [request.memberId, request]));
+    return decisions.map(({ memberId }) => decidedOf.get(memberId)!);
   });
 }
 
