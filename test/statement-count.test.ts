@@ -263,4 +263,31 @@ describe('deciding many join requests', () => {
     const members = ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { membersCount } }`, { id: group.id }));
     expect(members.group.membersCount).toBe(1 + 13); // its admin and the approved
   });
+
+  it('adding members, some of whom asked to join, and giving or taking back a role: the same statements for 1 or 12', async () => {
+    const group = await createGroup(gw, { name: 'Many added', privacy: 'PRIVATE' });
+    const people = Array.from({ length: 26 }, (_, i) => `added-${i}`);
+    // Every other one has asked to join: adding them approves their requests.
+    for (const sub of people.filter((_, i) => i % 2 === 0)) {
+      ok(await gw.as({ sub })(`mutation($id: ID!) { joinGroup(groupId: $id) { joinRequest { id } } }`, { id: group.id }));
+    }
+    const run = async (mutation: string, memberIds: string[]) => {
+      gw.statements.length = 0;
+      ok(await gw.as(manager)(mutation, { id: group.id, m: memberIds }));
+      return gw.statements.length;
+    };
+    const add = `mutation($id: ID!, $m: [ID!]!) { addGroupMembers(groupId: $id, memberIds: $m) { memberId role } }`;
+    const assign = `mutation($id: ID!, $m: [ID!]!) { assignRole(groupId: $id, memberIds: $m, role: ADMIN) { memberId role } }`;
+    const unassign = `mutation($id: ID!, $m: [ID!]!) { unassignRole(groupId: $id, memberIds: $m, role: ADMIN) { memberId role } }`;
+    const counts = {
+      add: [await run(add, people.slice(0, 2)), await run(add, people.slice(2, 14))],
+      assign: [await run(assign, people.slice(0, 1)), await run(assign, people.slice(1, 13))],
+      unassign: [await run(unassign, people.slice(0, 1)), await run(unassign, people.slice(1, 13))],
+    };
+    console.log(`addGroupMembers / assignRole / unassignRole, few and 12: ${JSON.stringify(counts)}`);
+    for (const [few, many] of Object.values(counts)) expect(many).toBe(few);
+    const data = ok(await gw.as(manager)(`query($id: ID!) { group(id: $id) { membersCount members(first: 20, role: ADMIN) { totalCount } joinRequests { totalCount } } }`, { id: group.id }));
+    // Its admin and the 14 added; the 7 of them who had asked are no longer waiting; nobody added is an admin now.
+    expect([data.group.membersCount, data.group.members.totalCount, data.group.joinRequests.totalCount]).toEqual([15, 1, 6]);
+  });
 });

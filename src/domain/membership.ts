@@ -220,18 +220,36 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
     const readsMembers = canReadMembers(ctx.viewer, group, role);
     const existing = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
     const byMember = new Map(existing.map((m) => [m.memberId, m]));
-    let added = 0;
-    for (const memberId of ids) {
-      if (byMember.has(memberId)) continue;
-      const approved = await w.tx.joinRequest.updateMany({
-        where: { pendingKey: pendingKey(groupId, memberId) },
-        data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
-      });
-      if (approved.count > 0) w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
-      byMember.set(memberId, await admit(w, group, memberId, 'MEMBER_ADDED', group.membersCount + added === 0));
-      added++;
+    // A statement for all the newcomers at each step, not two per newcomer. Those with a pending request
+    // are approved by being added.
+    const newcomers = ids.filter((memberId) => !byMember.has(memberId));
+    if (newcomers.length > 0) {
+      const keys = newcomers.map((memberId) => pendingKey(groupId, memberId));
+      const asked = new Set((await w.tx.joinRequest.findMany({ where: { pendingKey: { in: keys } }, select: { memberId: true } })).map((r) => r.memberId));
+      if (asked.size > 0) {
+        await w.tx.joinRequest.updateMany({
+          where: { pendingKey: { in: keys } },
+          data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
+        });
+      }
+      // An empty group's first newcomer becomes its admin (admit()).
+      const adopt = group.membersCount === 0;
+      const rows = newcomers.map((memberId, i) => ({ groupId, memberId, role: adopt && i === 0 ? ('ADMIN' as const) : ('MEMBER' as const), joinedAt: w.now }));
+      let inserted: GroupMember[];
+      try {
+        inserted = await w.tx.groupMember.createManyAndReturn({ data: rows });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('A member named is already in the group; try again.');
+        throw error;
+      }
+      for (const membership of inserted) byMember.set(membership.memberId, membership);
+      for (const [i, memberId] of newcomers.entries()) {
+        if (asked.has(memberId)) w.record({ type: 'JOIN_REQUEST_APPROVED', group, memberId, role: 'MEMBER' });
+        w.record({ type: 'MEMBER_ADDED', group, memberId, role: 'MEMBER' });
+        if (adopt && i === 0) w.record({ type: 'ROLE_ASSIGNED', group, memberId, role: 'ADMIN' });
+      }
+      await changeCount(w, groupId, newcomers.length);
     }
-    await changeCount(w, groupId, added);
     const already = new Set(existing.map((m) => m.memberId));
     return ids.filter((id) => readsMembers || !already.has(id)).map((id) => byMember.get(id)!);
   });
@@ -343,18 +361,18 @@ export function changeRoles(ctx: MemberCtx, groupId: string, memberIds: readonly
     const members = await w.tx.groupMember.findMany({ where: { groupId, memberId: { in: ids } } });
     const missing = ids.find((id) => !members.some((m) => m.memberId === id));
     if (missing) throw badInput(`${missing} is not a member of this group; roles apply to members only.`, { memberId: missing });
-    const result: GroupMember[] = [];
-    for (const memberId of ids) {
-      const member = members.find((m) => m.memberId === memberId)!;
-      if (member.role === target) {
-        result.push(member);
-        continue;
+    // One UPDATE for all whose role changes; those who already hold it are returned unchanged.
+    const byMember = new Map(members.map((m) => [m.memberId, m]));
+    const changing = ids.filter((memberId) => byMember.get(memberId)!.role !== target);
+    if (changing.length > 0) {
+      await w.tx.groupMember.updateMany({ where: { groupId, memberId: { in: changing } }, data: { role: target } });
+      for (const memberId of changing) {
+        byMember.set(memberId, { ...byMember.get(memberId)!, role: target });
+        w.record({ type: assign ? 'ROLE_ASSIGNED' : 'ROLE_UNASSIGNED', group, memberId, role });
       }
-      result.push(await w.tx.groupMember.update({ where: { id: member.id }, data: { role: target } }));
-      w.record({ type: assign ? 'ROLE_ASSIGNED' : 'ROLE_UNASSIGNED', group, memberId, role });
     }
     await requireAnAdmin(w, groupId);
-    return result;
+    return ids.map((memberId) => byMember.get(memberId)!);
   });
 }
 
