@@ -65,10 +65,11 @@ export function errorCode(error: Pick<GraphQLError, 'extensions'> | unknown): st
   return (error instanceof GraphQLError && clientMistakeCode(error)) || 'INTERNAL_SERVER_ERROR';
 }
 
-/** The codes of a result (or batch of results), in order; empty when it succeeded. */
+/** The codes of a result (or batch of results), each once, in order; empty when it succeeded. */
 export function resultErrorCodes(result: unknown): string[] {
   const results = Array.isArray(result) ? result : [result];
-  return results.flatMap((one) => ((one as { errors?: readonly unknown[] } | null)?.errors ?? []).map(errorCode));
+  // Each code once: an answer of thousands of errors is not a log line of thousands of codes.
+  return [...new Set(results.flatMap((one) => ((one as { errors?: readonly unknown[] } | null)?.errors ?? []).map(errorCode)))];
 }
 
 /**
