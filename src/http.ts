@@ -100,9 +100,20 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     if (post(req, res)) return;
+    // Yoga makes the request's URL from its Host header and target, and a Host such as `a b` (or a target
+    // such as `*`) makes none: its adapter then answered 500 with a stack trace.
+    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) return answerUnusable(res, app.connections);
     if (wantsEventStream(req)) coalesceWrites(res);
     void app.yoga(req, res);
   };
+}
+
+/** The answer to a request whose Host header and target make no URL: 400, logged and counted as unreadable. */
+function answerUnusable(res: ServerResponse, connections: ConnectionObserver): void {
+  connections.unreadable(400);
+  const body = JSON.stringify({ errors: [{ message: 'The Host header and the request target do not make a URL.', extensions: { code: 'BAD_USER_INPUT' } }] });
+  res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  res.end(body);
 }
 
 /** Node's answers to a request it cannot read, by its error's code: status, reason and what to tell the client. */

@@ -244,17 +244,26 @@ describe('a running gateway process', () => {
   });
 
   it('logs and counts what is refused before GraphQL, and every WebSocket connection’s end with its close code', async () => {
+    /** What the gateway answers to `head` (a request line and headers) sent as it is on a new connection. */
+    const sendRaw = (head: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(gw.origin).port), '127.0.0.1', () => socket.write(`${head}\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
     // Headers over 16 KB: Node cannot read the request, so neither its path nor its method is known.
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(Number(new URL(gw.origin).port), '127.0.0.1', () =>
-        socket.write(`GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`),
-      );
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk));
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const answer = await sendRaw(`GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    // A Host header and target that make no URL: 400 with a JSON error, never Yoga's 500 and its stack trace.
+    for (const head of ['GET /health HTTP/1.1\r\nHost: a b', 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x:99999', 'POST * HTTP/1.1\r\nHost: localhost:80\r\nContent-Length: 0']) {
+      const unusable = await sendRaw(`${head}\r\nConnection: close`);
+      expect(unusable, head).toMatch(/^HTTP\/1\.1 400 /);
+      expect(unusable.slice(unusable.indexOf('\r\n\r\n') + 4)).toBe(
+        '{"errors":[{"message":"The Host header and the request target do not make a URL.","extensions":{"code":"BAD_USER_INPUT"}}]}',
+      );
+    }
     const tooLarge = await eventually(() => gw.logLines().find((entry) => entry.msg === 'request' && entry.status === 431), 'the 431 line');
     expect(tooLarge).toMatchObject({ level: 'info', transport: 'http', method: null, path: null, viewer: null, errorCodes: ['BAD_USER_INPUT'] });
     expect(sample(await scrape(), 'gateway_http_requests_total', { route: 'unknown', method: 'unknown', status: '431' })).toBe(1);
