@@ -81,6 +81,7 @@ export function limitPlugins(limits: LimitsConfig, sizes: PageSizes, rate: RateC
     useDocumentLimits(limits, sizes),
     useStorableText(),
     useVariableValueLimit(),
+    ...(limits.batchLimit > 0 ? [useNoSubscriptionsInBatches()] : []),
     ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
 }
@@ -417,6 +418,36 @@ function useVariableValueLimit(): Plugin {
 }
 
 /**
+ * A batch's answer is one JSON array, written once every item has its result: a subscription has no place in
+ * it. Yoga subscribed it all the same (taking one of the viewer's live subscription slots), answered `{}` for
+ * it, and never ended the stream, so the slot was never given back: ten batches used up an address's
+ * anonymous slots until a restart. A subscription in a batch is refused before it subscribes.
+ */
+function useNoSubscriptionsInBatches(): Plugin {
+  const batched = new WeakSet<Request>();
+  return {
+    onRequestParse({ request }) {
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult)) batched.add(request);
+        },
+      };
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (!request || !batched.has(request)) return;
+      setResultAndStopExecution({
+        errors: [
+          new GraphQLError('A subscription cannot be sent in a batch: send it on its own, over SSE or WebSocket.', {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } },
+          }),
+        ],
+      });
+    },
+  };
+}
+
+/**
  * Yoga reads the `variables` and `extensions` parameters of GET and form requests with JSON.parse and lets
  * its SyntaxError through as an unexpected failure; it is the client's mistake, and answered as one.
  * An empty `operationName` is no name (GraphQL over HTTP), as Yoga already reads an empty GET parameter:
@@ -425,6 +456,10 @@ function useVariableValueLimit(): Plugin {
 function useParameterJson(): Plugin {
   return {
     onParams({ params, setParams }) {
+      // Yoga refuses a batch's item that is not an object, but takes `null` for one (typeof null).
+      if (params === null) {
+        throw new GraphQLError('Expected params to be an object but given null.', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+      }
       // Automatic persisted queries (a hash instead of the document) are not kept here: answered in the words
       // Apollo Client and urql know, so that they send the document itself from then on, rather than with
       // Yoga's "Must provide query string.", which urql takes for a failure of the request.

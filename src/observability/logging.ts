@@ -250,7 +250,8 @@ export function requestLogging(logger: Logger): { plugin: Plugin; http: HttpObse
       start(request);
     },
     paramsRead(request, params) {
-      start(request).operationName = cleanOperationName(params.operationName);
+      // A batch's item may be null (refused as not an object: limits.ts, useParameterJson).
+      start(request).operationName = cleanOperationName(params?.operationName);
     },
     resultReady(request, result) {
       if (!isAsyncIterable(result)) start(request).errorCodes = resultErrorCodes(result);

@@ -230,7 +230,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       operations.set(request, newOperation(performance.now()));
     },
     paramsRead(request, params) {
-      operationAt(request).name = params.operationName;
+      operationAt(request).name = params?.operationName; // null: a batch's item that is not an object
     },
     // HTTP: the errors of the response as sent (masked, after every phase, token checks included).
     resultReady(request, result) {
