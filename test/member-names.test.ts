@@ -105,6 +105,17 @@ describe('display names', () => {
     expect(Object.fromEntries(data.group.members.edges.map((e: any) => [e.node.memberId, e.node.memberName]))).toMatchObject({ fay: 'Fay Fresh', ana: 'Ana Lima' });
   });
 
+  it('are recorded from a token whose iat has a fraction (JWT allows one), and so are the others written with it', async () => {
+    const now = Date.now() / 1000;
+    const fraction = await new SignJWT({ name: 'Fay Fraction' }).setProtectedHeader({ alg: 'HS256' }).setSubject('fay').setIssuedAt(now - 0.5).setExpirationTime('1h').sign(secretKey(TEST_SECRET));
+    const beside = await tokenIssued('gil', 'Gil Beside', 5);
+    await Promise.all([gw.as({ token: fraction })(`{ viewer { name } }`), gw.as({ token: beside })(`{ viewer { name } }`)]);
+    await written();
+    const names = await gw.app.services.db.memberName.findMany({ where: { memberId: { in: ['fay', 'gil'] } }, select: { memberId: true, name: true, issuedAt: true }, orderBy: { memberId: 'asc' } });
+    expect(names.map(({ memberId, name }) => [memberId, name])).toEqual([['fay', 'Fay Fraction'], ['gil', 'Gil Beside']]);
+    expect(Number(names[0].issuedAt)).toBe(Math.floor(now - 0.5));
+  });
+
   it('are not recorded when the token’s name is nothing to show, and are cut to the name limit', async () => {
     for (const name of ['   ', 'Eve\u0007', '\u202Eevil', 'Tab\there', 'Two\u2028lines', '\u200B'.repeat(LIMITS.name) + 'X']) {
       expect(await signIn({ sub: 'odd', name })).toEqual({ memberId: 'odd', name: null });

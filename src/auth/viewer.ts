@@ -85,8 +85,18 @@ export async function viewerFromAuthorization(header: string | null | undefined,
     name: displayNameOf(payload[tokens.nameClaim]),
     isGroupsManager: roles.includes(GROUPS_MANAGER_ROLE),
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
-    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
+    issuedAt: issuedAtOf(payload.iat),
   };
+}
+
+/**
+ * A token's `iat` as whole epoch seconds the database can store, or null. JWT allows a fraction (NumericDate),
+ * which the name's BigInt column refused, and with it every name written in the same statement.
+ */
+function issuedAtOf(iat: unknown): number | null {
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return null;
+  const seconds = Math.floor(iat);
+  return seconds >= 0 && Number.isSafeInteger(seconds) ? seconds : null;
 }
 
 /**
