@@ -99,20 +99,39 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
+    const unreadBody = bodyNotRead(req);
+    if (unreadBody) return refuse(res, app.connections, 415, unreadBody);
     if (post(req, res)) return;
     // Yoga makes the request's URL from its Host header and target, and a Host such as `a b` (or a target
     // such as `*`) makes none: its adapter then answered 500 with a stack trace.
-    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) return answerUnusable(res, app.connections);
+    if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
+      return refuse(res, app.connections, 400, 'The Host header and the request target do not make a URL.');
+    }
     if (wantsEventStream(req)) coalesceWrites(res);
     void app.yoga(req, res);
   };
 }
 
-/** The answer to a request whose Host header and target make no URL: 400, logged and counted as unreadable. */
-function answerUnusable(res: ServerResponse, connections: ConnectionObserver): void {
-  connections.unreadable(400);
-  const body = JSON.stringify({ errors: [{ message: 'The Host header and the request target do not make a URL.', extensions: { code: 'BAD_USER_INPUT' } }] });
-  res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+/**
+ * Why a request's body would not be read as sent, or null: a Content-Encoding (gzip, say) that Yoga does not
+ * undo, so a compressed body was "invalid JSON" and an unknown encoding was read as if there were none; a
+ * charset other than UTF-8, which JSON is (RFC 8259) and which Yoga read as UTF-8 all the same.
+ */
+function bodyNotRead(req: IncomingMessage): string | null {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return 'Send the body uncompressed, without a Content-Encoding.';
+  const type = req.headers['content-type'];
+  if (type === undefined || !type.includes(';')) return null;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return 'Send the body in UTF-8 (charset=utf-8, or no charset).';
+  return null;
+}
+
+/** A request refused before Yoga reads it: a JSON error with `status`, logged and counted (observability/connections.ts). */
+function refuse(res: ServerResponse, connections: ConnectionObserver, status: number, message: string): void {
+  connections.unreadable(status);
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
 }
 

@@ -6,6 +6,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenFor } from './helpers/gateway.ts';
 import { startLiveGateway, type LiveGateway } from './helpers/live.ts';
@@ -259,6 +260,33 @@ describe('media types and caching', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     expect(await response.text()).toContain('data: {"data":{"__typename":"Query"}}');
+  });
+
+  it('a body sent compressed, or in a charset other than UTF-8, is 415 naming what to send instead', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const send = (headers: Record<string, string>, content: BodyInit = body) =>
+      fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: content });
+    const answers = [
+      await send({ 'content-encoding': 'gzip' }, new Uint8Array(gzipSync(body))),
+      await send({ 'content-encoding': 'made-up' }),
+      await send({ 'content-type': 'application/json; charset=iso-8859-1' }),
+      await send({ 'content-type': 'application/json; charset="UTF-16"' }),
+    ];
+    expect(await Promise.all(answers.map(async (r) => [r.status, (await r.json()).errors[0].message]))).toEqual([
+      [415, 'Send the body uncompressed, without a Content-Encoding.'],
+      [415, 'Send the body uncompressed, without a Content-Encoding.'],
+      [415, 'Send the body in UTF-8 (charset=utf-8, or no charset).'],
+      [415, 'Send the body in UTF-8 (charset=utf-8, or no charset).'],
+    ]);
+    // What is read as sent is answered.
+    const readable: Record<string, string>[] = [
+      { 'content-encoding': 'identity' },
+      { 'content-type': 'application/json; charset=UTF-8' },
+      { 'content-type': 'application/json;charset=utf8' },
+    ];
+    for (const headers of readable) {
+      expect((await send(headers)).status).toBe(200);
+    }
   });
 
   it('no answer may be kept by a cache: Cache-Control: no-store, on POST and GET, answers and refusals', async () => {
