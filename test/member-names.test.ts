@@ -107,12 +107,12 @@ describe('display names', () => {
 
   it('are recorded from a token whose iat has a fraction (JWT allows one), and so are the others written with it', async () => {
     const now = Date.now() / 1000;
-    const fraction = await new SignJWT({ name: 'Fay Fraction' }).setProtectedHeader({ alg: 'HS256' }).setSubject('fay').setIssuedAt(now - 0.5).setExpirationTime('1h').sign(secretKey(TEST_SECRET));
-    const beside = await tokenIssued('gil', 'Gil Beside', 5);
+    const fraction = await new SignJWT({ name: 'Fay Fraction' }).setProtectedHeader({ alg: 'HS256' }).setSubject('fraction-fay').setIssuedAt(now - 0.5).setExpirationTime('1h').sign(secretKey(TEST_SECRET));
+    const beside = await tokenIssued('fraction-gil', 'Gil Beside', 5);
     await Promise.all([gw.as({ token: fraction })(`{ viewer { name } }`), gw.as({ token: beside })(`{ viewer { name } }`)]);
     await written();
-    const names = await gw.app.services.db.memberName.findMany({ where: { memberId: { in: ['fay', 'gil'] } }, select: { memberId: true, name: true, issuedAt: true }, orderBy: { memberId: 'asc' } });
-    expect(names.map(({ memberId, name }) => [memberId, name])).toEqual([['fay', 'Fay Fraction'], ['gil', 'Gil Beside']]);
+    const names = await gw.app.services.db.memberName.findMany({ where: { memberId: { in: ['fraction-fay', 'fraction-gil'] } }, select: { memberId: true, name: true, issuedAt: true }, orderBy: { memberId: 'asc' } });
+    expect(names.map(({ memberId, name }) => [memberId, name])).toEqual([['fraction-fay', 'Fay Fraction'], ['fraction-gil', 'Gil Beside']]);
     expect(Number(names[0].issuedAt)).toBe(Math.floor(now - 0.5));
   });
 
