@@ -191,7 +191,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   // A message is at most as large as a request body may be (ws's own default is 100 MiB, read into memory
   // before anything looks at it, even before connection_init); a larger one closes the socket with 1009.
   // At most MAX_WS_CONNECTIONS_PER_ADDRESS sockets from one client address (live/connection-cap.ts).
-  // Every connection's end is logged and counted with its close code (observability/connections.ts).
+  // A handshake refused over the cap is logged and counted (observability/connections.ts).
   const connections = new ConnectionsPerAddress(config.live.maxConnectionsPerAddress, config.limits.trustProxy, (req, status) =>
     app.connections.handshakeRefused(req.url ?? '/', status),
   );
@@ -206,6 +206,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   // ws passes on the HTTP server's errors (a port already taken) as its own: they are the listen's, below, to
   // report, and unheard here they would crash the process with a stack trace.
   wsServer.on('error', () => undefined);
+  // Every connection's end is logged and counted with its close code (observability/connections.ts).
   wsServer.on('connection', (socket: GatewayWebSocket) => {
     const closed = app.connections.wsOpened();
     socket.once('close', (code: number) => closed({ code: socket.closeCode ?? code, viewer: socket.viewer }));
