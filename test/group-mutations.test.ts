@@ -406,6 +406,28 @@ describe('create requests', () => {
     expect(await statusOf('Hiking')).toBe('PENDING');
   });
 
+  it('two overlapping batches at once: one approves, the other changes nothing; one name in a batch gets slugs of its own', async () => {
+    const file = async (sub: string, privacy: string) =>
+      ok(await gw.as({ sub })(`mutation($p: GroupPrivacy) { createGroup(input: { name: "Archery", privacy: $p }) { createRequest { id } } }`, { p: privacy }))
+        .createGroup.createRequest.id as string;
+    const [ivy, jack, kim] = [await file('ivy', 'PUBLIC'), await file('jack', 'PRIVATE'), await file('kim', 'SECRET')];
+    const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: [ivy, jack] }), gw.as(manager)(APPROVE, { ids: [jack, kim] })]);
+    expect(responses.map((r) => codes(r)).sort()).toEqual([[], ['CONFLICT']]);
+    const won = responses.find((r) => !r.errors)!.data!.approveCreateRequests;
+    const left = won[0].id === ivy ? kim : ivy;
+    expect(await groupsNamed('Archery')).toBe(2);
+    const [last] = ok(await gw.as(manager)(APPROVE, { ids: [left] })).approveCreateRequests;
+    const approved = [...won, last];
+    // Each group is its requester's, and the visible ones are numbered; the secret one's slug tells nothing.
+    expect(approved.map((r: any) => [r.requestedBy, r.group.createdBy, r.group.members.edges.map((e: any) => e.node)])).toEqual(
+      approved.map((r: any) => [r.requestedBy, r.requestedBy, [{ memberId: r.requestedBy, role: 'ADMIN' }]]),
+    );
+    const slugs = Object.fromEntries(approved.map((r: any) => [r.requestedBy, r.group.slug]));
+    expect(slugs.kim).toMatch(/^archery--[a-z][a-z0-9]{5}$/);
+    expect([slugs.ivy, slugs.jack].sort()).toEqual(['archery', 'archery-2']);
+    expect(await groupsNamed('Archery')).toBe(3);
+  });
+
   it('rejecting records the reason; the status filter finds each kind', async () => {
     const [rejected] = ok(await gw.as(manager)(REJECT, { r: [{ id: ids.Poetry, reason: 'We already have one.' }] })).rejectCreateRequests;
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'We already have one.', group: null, decidedAt: expect.any(String) });

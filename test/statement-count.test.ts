@@ -291,3 +291,50 @@ describe('deciding many join requests', () => {
     expect([data.group.membersCount, data.group.members.totalCount, data.group.joinRequests.totalCount]).toEqual([15, 1, 6]);
   });
 });
+
+describe('deciding many create requests', () => {
+  it('approving or rejecting 12 create requests costs the statements of approving or rejecting one or two', async () => {
+    const settings = `mutation($p: GroupCreationPolicy!) { updateGroupsSettings(input: { groupCreation: $p }) { groupCreation } }`;
+    ok(await gw.as(manager)(settings, { p: 'ADMIN_APPROVAL' }));
+    // Names that meet existing slugs and each other ("Group 00" is taken; the requests share bases), of every privacy.
+    const ids: string[] = [];
+    for (let i = 0; i < 26; i++) {
+      const filed = ok(await gw.as({ sub: `asker-${i}` })(`mutation($n: String!, $p: GroupPrivacy) { createGroup(input: { name: $n, privacy: $p }) { createRequest { id } } }`, {
+        n: i % 2 ? `Group 0${i % 3}` : `Asked ${i % 4}`,
+        p: CYCLE[i % CYCLE.length],
+      }));
+      ids.push(filed.createGroup.createRequest.id);
+    }
+    ok(await gw.as(manager)(settings, { p: 'ALL_MEMBERS' }));
+    const decide = async (verb: 'approve' | 'reject', chosen: string[]) => {
+      gw.statements.length = 0;
+      const data = ok(
+        verb === 'approve'
+          ? await gw.as(manager)(`mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { id status requestedBy group { slug createdBy membersCount } } }`, { ids: chosen })
+          : await gw.as(manager)(`mutation($r: [CreateRejectionInput!]!) { rejectCreateRequests(rejections: $r) { id status rejectionReason } }`, {
+              r: chosen.map((id, i) => ({ id, reason: i % 2 ? 'Full.' : null })),
+            }),
+      );
+      const decided = data.approveCreateRequests ?? data.rejectCreateRequests;
+      expect(decided.map((r: any) => [r.id, r.status])).toEqual(chosen.map((id) => [id, verb === 'approve' ? 'APPROVED' : 'REJECTED']));
+      if (verb === 'approve') {
+        for (const r of decided) expect(r.group).toMatchObject({ createdBy: r.requestedBy, membersCount: 1 });
+      }
+      return { statements: gw.statements.length, decided };
+    };
+    const approveOne = await decide('approve', ids.slice(0, 1));
+    const approveMany = await decide('approve', ids.slice(1, 13));
+    const rejectTwo = await decide('reject', ids.slice(13, 15));
+    const rejectMany = await decide('reject', ids.slice(15, 26));
+    console.log(
+      `approveCreateRequests: 1 = ${approveOne.statements}, 12 = ${approveMany.statements}; rejectCreateRequests: 2 = ${rejectTwo.statements}, 11 = ${rejectMany.statements} statements`,
+    );
+    expect(approveMany.statements).toBe(approveOne.statements);
+    expect(rejectMany.statements).toBe(rejectTwo.statements);
+    // Every approved group got a slug of its own, none of them an existing group's.
+    const slugs = [...approveOne.decided, ...approveMany.decided].map((r: any) => r.group.slug);
+    expect(new Set(slugs).size).toBe(13);
+    expect(slugs).not.toContain('group-00');
+    expect(rejectMany.decided.map((r: any) => r.rejectionReason)).toEqual(ids.slice(15, 26).map((_, i) => (i % 2 ? 'Full.' : null)));
+  });
+});

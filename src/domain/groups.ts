@@ -10,7 +10,7 @@ import type { Context, MemberCtx } from '../context.ts';
 import { badInput, conflict, isUniqueViolation } from '../errors.ts';
 import { approvePendingRequests } from './membership.ts';
 import { lockGroupFor } from './group-lock.ts';
-import { chooseSlug } from './slugs.ts';
+import { chooseSlug, chooseSlugs } from './slugs.ts';
 import { searchKey } from './search.ts';
 import { write, type Write } from './transaction.ts';
 import { LIMITS, optionalText, optionalUrl, requiredLine, requiredText } from './validate.ts';
@@ -51,16 +51,18 @@ export function validateNewGroup(input: NewGroup) {
 }
 
 /**
- * Creates a group whose first ADMIN is `adminId`, with its GROUP_CREATED event. A slug taken by a concurrent
+ * Creates groups, each with its first ADMIN and its GROUP_CREATED event, in a constant number of statements
+ * (a read of the slugs, the groups, their admins); returned in the order given. A slug taken by a concurrent
  * creation fails the unique index; the caller retries the whole transaction (withSlugRetry), since a failed
  * statement aborts a PostgreSQL transaction.
  */
-export async function insertGroup(w: Write, fields: ReturnType<typeof validateNewGroup>, adminId: string): Promise<Group> {
-  const slug = await chooseSlug(w.tx, fields.name, fields.privacy);
-  const group = await w.tx.group.create({
-    data: {
+export async function insertGroups(w: Write, entries: readonly { fields: ReturnType<typeof validateNewGroup>; adminId: string }[]): Promise<Group[]> {
+  if (entries.length === 0) return [];
+  const slugs = await chooseSlugs(w.tx, entries.map(({ fields }) => fields));
+  const rows = await w.tx.group.createManyAndReturn({
+    data: entries.map(({ fields, adminId }, i) => ({
       ...fields,
-      slug,
+      slug: slugs[i],
       nameSearch: searchKey(fields.name),
       createdBy: adminId,
       membersCount: 1,
@@ -68,10 +70,21 @@ export async function insertGroup(w: Write, fields: ReturnType<typeof validateNe
       createdAt: w.now,
       updatedAt: w.now,
       recentActivityAt: w.now,
-      members: { create: { memberId: adminId, role: 'ADMIN', joinedAt: w.now } },
-    },
+    })),
   });
-  w.record({ type: 'GROUP_CREATED', group, memberId: adminId, role: 'ADMIN' });
+  // Neither database promises RETURNING's order; the slugs are unique.
+  const bySlug = new Map(rows.map((group) => [group.slug, group]));
+  const groups = slugs.map((slug) => bySlug.get(slug)!);
+  await w.tx.groupMember.createMany({
+    data: groups.map((group, i) => ({ groupId: group.id, memberId: entries[i].adminId, role: 'ADMIN' as const, joinedAt: w.now })),
+  });
+  for (const [i, group] of groups.entries()) w.record({ type: 'GROUP_CREATED', group, memberId: entries[i].adminId, role: 'ADMIN' });
+  return groups;
+}
+
+/** insertGroups for one group. */
+export async function insertGroup(w: Write, fields: ReturnType<typeof validateNewGroup>, adminId: string): Promise<Group> {
+  const [group] = await insertGroups(w, [{ fields, adminId }]);
   return group;
 }
 

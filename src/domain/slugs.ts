@@ -62,17 +62,31 @@ function randomSuffix(): string {
 }
 
 /**
- * A slug for a new group that is free at the time of reading. The unique index still has the last word:
- * callers retry on a unique violation (two creators racing for the same name).
+ * Slugs for new groups, one per entry, free at the time of reading and distinct from each other (two
+ * requests for "Chess" approved together get `chess` and `chess-2`), in one read whatever the number of
+ * entries. The unique index still has the last word: callers retry on a unique violation (two creators
+ * racing for the same name).
  */
-export async function chooseSlug(tx: Tx, name: string, privacy: GroupPrivacy): Promise<string> {
-  const base = slugBase(name);
-  if (privacy === 'SECRET') return `${base}--${randomSuffix()}`;
-  const taken = new Set(
-    (await tx.group.findMany({ where: { slug: { startsWith: base } }, select: { slug: true } })).map((g) => g.slug),
-  );
-  if (!taken.has(base)) return base;
-  for (let n = 2; ; n++) {
-    if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+export async function chooseSlugs(tx: Tx, groups: readonly { name: string; privacy: GroupPrivacy }[]): Promise<string[]> {
+  const bases = groups.map((group) => slugBase(group.name));
+  const visible = [...new Set(bases.filter((_, i) => groups[i].privacy !== 'SECRET'))];
+  const taken = new Set<string>();
+  if (visible.length > 0) {
+    const rows = await tx.group.findMany({ where: { OR: visible.map((base) => ({ slug: { startsWith: base } })) }, select: { slug: true } });
+    for (const row of rows) taken.add(row.slug);
   }
+  return groups.map((group, i) => {
+    const base = bases[i];
+    if (group.privacy === 'SECRET') return `${base}--${randomSuffix()}`;
+    let slug = base;
+    for (let n = 2; taken.has(slug); n++) slug = `${base}-${n}`;
+    taken.add(slug);
+    return slug;
+  });
+}
+
+/** chooseSlugs for one new group. */
+export async function chooseSlug(tx: Tx, name: string, privacy: GroupPrivacy): Promise<string> {
+  const [slug] = await chooseSlugs(tx, [{ name, privacy }]);
+  return slug;
 }
