@@ -428,6 +428,22 @@ describe('create requests', () => {
     expect(await groupsNamed('Archery')).toBe(3);
   });
 
+  it('two batches at once that make groups of the same names, in opposite orders: both approve, every slug its own', async () => {
+    // When both read the slugs before either has written its own, the second to write meets the first's on the
+    // unique index (PostgreSQL waits for the first's commit), and is run again from the start.
+    for (const round of [1, 2, 3]) {
+      const [one, two] = [`Alpha ${round}`, `Beta ${round}`];
+      const file = async (sub: string, name: string) =>
+        ok(await gw.as({ sub })(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name })).createGroup.createRequest.id as string;
+      const first = [await file('ivy', one), await file('ivy', two)];
+      const second = [await file('jack', two), await file('jack', one)];
+      const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: first }), gw.as(manager)(APPROVE, { ids: second })]);
+      expect(responses.map((r) => codes(r))).toEqual([[], []]);
+      const slugs = responses.flatMap((r) => r.data!.approveCreateRequests.map((request: any) => request.group.slug)).sort();
+      expect(slugs).toEqual([`alpha-${round}`, `alpha-${round}-2`, `beta-${round}`, `beta-${round}-2`]);
+    }
+  });
+
   it('rejecting records the reason; the status filter finds each kind', async () => {
     const [rejected] = ok(await gw.as(manager)(REJECT, { r: [{ id: ids.Poetry, reason: 'We already have one.' }] })).rejectCreateRequests;
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'We already have one.', group: null, decidedAt: expect.any(String) });
