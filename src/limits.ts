@@ -451,7 +451,8 @@ function useNoSubscriptionsInBatches(): Plugin {
  * Yoga reads the `variables` and `extensions` parameters of GET and form requests with JSON.parse and lets
  * its SyntaxError through as an unexpected failure; it is the client's mistake, and answered as one.
  * An empty `operationName` is no name (GraphQL over HTTP), as Yoga already reads an empty GET parameter:
- * in a JSON body it asked for an operation named "" and was refused.
+ * in a JSON body it asked for an operation named "" and was refused. One that is not a string is refused
+ * with 400, as Yoga refuses the other parameters of a wrong type.
  */
 function useParameterJson(): Plugin {
   return {
@@ -466,7 +467,16 @@ function useParameterJson(): Plugin {
       if (params.query == null && params.extensions?.persistedQuery != null) {
         throw new GraphQLError('PersistedQueryNotSupported', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } } });
       }
-      if (params.operationName === '') setParams({ ...params, operationName: undefined });
+      // Yoga checks the type of every other parameter (400), but passes on an operationName that is no
+      // string, which then fails as an operation the document does not have (200 to JSON clients).
+      const { operationName } = params as { operationName?: unknown };
+      if (operationName != null && typeof operationName !== 'string') {
+        const given = Array.isArray(operationName) ? 'array' : typeof operationName;
+        throw new GraphQLError(`Expected "operationName" param to be a string, but given ${given}.`, {
+          extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+        });
+      }
+      if (operationName === '') setParams({ ...params, operationName: undefined });
     },
     onRequestParse({ request, requestParser, setRequestParser }) {
       // A JSON POST (nearly every request) has no such parameters, and Yoga answers a body that is not JSON

@@ -58,7 +58,12 @@ describe('over HTTP', () => {
   });
 
   it('a body that is not a GraphQL request is 400 whatever the client accepts', async () => {
-    const bodies = ['{not json', '{"variables":{}}', '{"query":"{ __typename }","bogus":1}', '[{"query":"{ __typename }"}]'];
+    const bodies = [
+      '{not json', '{"variables":{}}', '{"query":"{ __typename }","bogus":1}', '[{"query":"{ __typename }"}]', '{"query":5}',
+      // Each parameter of the wrong type (GraphQL over HTTP: the request is malformed).
+      '{"query":"{ __typename }","operationName":5}', '{"query":"{ __typename }","operationName":{}}', '{"query":"{ __typename }","operationName":true}',
+      '{"query":"{ __typename }","variables":5}', '{"query":"{ __typename }","variables":[]}', '{"query":"{ __typename }","extensions":"x"}',
+    ];
     for (const accept of [undefined, 'application/json', 'application/graphql-response+json', '*/*']) {
       for (const body of bodies) {
         const response = await fetch(gw.server.url, {
