@@ -100,12 +100,12 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     const unreadBody = bodyNotRead(req);
-    if (unreadBody) return refuse(res, app.connections, 415, unreadBody);
+    if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);
     if (post(req, res)) return;
     // Yoga makes the request's URL from its Host header and target, and a Host such as `a b` (or a target
     // such as `*`) makes none: its adapter then answered 500 with a stack trace.
     if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
-      return refuse(res, app.connections, 400, 'The Host header and the request target do not make a URL.');
+      return refuse(req, res, app.connections, 400, 'The Host header and the request target do not make a URL.');
     }
     if (wantsEventStream(req)) coalesceWrites(res);
     void app.yoga(req, res);
@@ -128,8 +128,9 @@ function bodyNotRead(req: IncomingMessage): string | null {
 }
 
 /** A request refused before Yoga reads it: a JSON error with `status`, logged and counted (observability/connections.ts). */
-function refuse(res: ServerResponse, connections: ConnectionObserver, status: number, message: string): void {
-  connections.unreadable(status);
+function refuse(req: IncomingMessage, res: ServerResponse, connections: ConnectionObserver, status: number, message: string): void {
+  // A target in another form than a path (`*`, an absolute URL) is logged without one.
+  connections.requestRefused(status, req.method ?? null, req.url?.startsWith('/') ? req.url : null);
   const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
@@ -154,7 +155,7 @@ function answerUnreadable(error: NodeJS.ErrnoException, socket: Duplex, connecti
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && (!pending || !pending.headersSent)) {
     const [status, reason, message] = UNREADABLE[error.code ?? ''] ?? NOT_HTTP;
-    connections.unreadable(status);
+    connections.requestRefused(status, null, null);
     const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
     socket.write(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +

@@ -267,6 +267,14 @@ describe('a running gateway process', () => {
     const tooLarge = await eventually(() => gw.logLines().find((entry) => entry.msg === 'request' && entry.status === 431), 'the 431 line');
     expect(tooLarge).toMatchObject({ level: 'info', transport: 'http', method: null, path: null, viewer: null, errorCodes: ['BAD_USER_INPUT'] });
     expect(sample(await scrape(), 'gateway_http_requests_total', { route: 'unknown', method: 'unknown', status: '431' })).toBe(1);
+    // Refused before Yoga, but read: their method, and their path where the target is one, are logged.
+    const gzip = await fetch(`${gw.url}?from=test`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'x' });
+    expect(gzip.status).toBe(415);
+    const refusedLines = () => gw.logLines().filter((entry) => entry.msg === 'request' && (entry.status === 415 || entry.status === 400)).map((entry) => JSON.stringify([entry.status, entry.method, entry.path]));
+    const wanted = [[400, 'GET', '/health'], [400, 'GET', '/graphql'], [400, 'POST', null], [415, 'POST', '/graphql']].map((line) => JSON.stringify(line));
+    await eventually(() => wanted.every((line) => refusedLines().includes(line)), 'the 400 and 415 lines').catch(() => undefined);
+    expect(refusedLines()).toEqual(expect.arrayContaining(wanted));
+    expect(sample(await scrape(), 'gateway_http_requests_total', { route: '/graphql', method: 'POST', status: '415' })).toBe(1);
 
     // 406 (no acceptable answer) and 415 (a body Yoga does not read): the code in their body is logged and counted.
     const refusals = [

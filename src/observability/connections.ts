@@ -1,8 +1,9 @@
 /**
  * What is logged and counted of the answers given before Yoga sees a request, and of WebSocket connections:
  *
- * - an HTTP request Node could not read (headers over 16 KB: 431; malformed: 400; too slow: 408), answered
- *   by src/http.ts;
+ * - an HTTP request refused by src/http.ts before Yoga reads it: one Node could not read (headers over 16 KB:
+ *   431; malformed: 400; too slow: 408), one whose Host and target make no URL (400), one whose body is
+ *   compressed or not in UTF-8 (415);
  * - a WebSocket handshake refused (over MAX_WS_CONNECTIONS_PER_ADDRESS: 429, live/connection-cap.ts);
  * - a WebSocket connection's end, with the close code that ended it: 4403 for a token refused at
  *   `connection_init`, 4408 for no `connection_init` in time, 4401 for an expired token, 4008 for a reader
@@ -11,7 +12,7 @@
  * - a graphql-ws operation refused after validation, before it ran (no operation by the name given).
  *
  * The two refusals are `request` lines like any other, and count in `gateway_http_requests_total`
- * (an unreadable request's route and method are `unknown`: Node gave up before reading them). A connection's
+ * (the route and method of a request Node could not read are `unknown`: it gave up before reading them). A connection's
  * end is a `connection closed` line, and counts in:
  *
  *   gateway_ws_connections                       open WebSocket connections
@@ -26,8 +27,11 @@ import type { Metrics } from './metrics.ts';
 import { cleanOperationName, pathOf } from './operation.ts';
 
 export interface ConnectionObserver {
-  /** Node could not read a request; it was answered with `status`. */
-  unreadable(status: number): void;
+  /**
+   * A request was refused before Yoga read it, with `status`. Its method and target are null when Node could
+   * not read them.
+   */
+  requestRefused(status: number, method: string | null, url: string | null): void;
   /** A WebSocket handshake to `url` (the request's path and query) was refused with `status`. */
   handshakeRefused(url: string, status: number): void;
   /**
@@ -81,7 +85,7 @@ export function connectionObserver(logger: Logger, metrics: Metrics | null): Con
 
   return {
     // Its answer's body is a GraphQL error (src/http.ts); a refused handshake's is a line of text.
-    unreadable: (status) => refused('http', null, null, status, ['BAD_USER_INPUT']),
+    requestRefused: (status, method, url) => refused('http', method, url === null ? null : pathOf(url), status, ['BAD_USER_INPUT']),
     handshakeRefused: (url, status) => refused('ws', 'GET', pathOf(url), status, []),
     wsOperationRefused(operationName, code, viewer) {
       metrics?.countError(code, operationName);
