@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../src/auth/viewer.ts';
 import { ok, startGateway, type TestGateway } from './helpers/gateway.ts';
-import { manager } from './helpers/world.ts';
+import { sseResults } from './helpers/live.ts';
+import { addMembers, createGroup, manager } from './helpers/world.ts';
 
 const MEMBERS = 1_800;
 const OUTSIDERS = 200;
@@ -46,5 +47,77 @@ describe('live audience of a large private group', () => {
     const standings = await Promise.all(members.map((id) => gw.app.services.audience.standing(viewer(id), event)));
     expect(standings.every((s) => s.role === 'MEMBER' || s.role === 'ADMIN')).toBe(true);
     expect(gw.statements.length).toBe(expected);
+  });
+});
+
+describe('a live event’s group, to many subscribers', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw?.close());
+
+  /** Opens a live SSE subscription to `groupId` as each member; `next()` waits for each one's next event. */
+  async function subscribeAll(groupId: string, memberIds: string[]) {
+    const streams = await Promise.all(
+      memberIds.map(async (sub) => {
+        const token = await gw.token({ sub });
+        const abort = new AbortController();
+        const response = await gw.fetch('/graphql', {
+          method: 'POST',
+          headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: `subscription($g: ID) { groupEvents(groupId: $g) { type group { id name privacy membersCount } } }`, variables: { g: groupId } }),
+          signal: abort.signal,
+        });
+        const reader = response.body!.getReader();
+        const parse = sseResults();
+        const pending: any[] = [];
+        const next = async () => {
+          const deadline = Date.now() + 10_000;
+          while (pending.length === 0) {
+            const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), Math.max(1, deadline - Date.now())))]);
+            if (chunk === null || chunk.done) throw new Error(`no event for ${sub}`);
+            pending.push(...parse(chunk.value));
+          }
+          return pending.shift();
+        };
+        return { next, close: () => (abort.abort(), reader.cancel().catch(() => undefined)) };
+      }),
+    );
+    return streams;
+  }
+
+  /** The statements of a change of the group and of its delivery to each subscriber, with the group's fields. */
+  async function statementsOfOneEvent(subscribers: number) {
+    const members = Array.from({ length: subscribers }, (_, i) => `fan-${subscribers}-${i}`);
+    const group = await createGroup(gw, { name: `Fan ${subscribers}`, privacy: 'PRIVATE' });
+    await addMembers(gw, group.id, members);
+    const streams = await subscribeAll(group.id, members);
+    const rename = (name: string) => gw.as(manager)(`mutation($id: ID!, $n: String!) { updateGroup(id: $id, input: { name: $n }) { id } }`, { id: group.id, n: name });
+    try {
+      // The first event: every stream is past its start and waiting for live events once each has it.
+      ok(await rename(`Fan ${subscribers} again`));
+      for (const stream of streams) expect((await stream.next()).data.groupEvents.type).toBe('GROUP_UPDATED');
+      // Deliveries begin as the change commits, before its answer: the change and its deliveries are counted together.
+      gw.statements.length = 0;
+      ok(await rename(`Fan ${subscribers} once more`));
+      const received = await Promise.all(streams.map((stream) => stream.next()));
+      for (const result of received) {
+        expect(result.data.groupEvents).toEqual({
+          type: 'GROUP_UPDATED',
+          group: { id: group.id, name: `Fan ${subscribers} once more`, privacy: 'PRIVATE', membersCount: subscribers + 1 },
+        });
+      }
+      return gw.statements.length;
+    } finally {
+      await Promise.all(streams.map((stream) => stream.close()));
+    }
+  }
+
+  it('costs the same statements for 2 subscribers as for 12 (the group read once, the memberships batched)', async () => {
+    const few = await statementsOfOneEvent(2);
+    const many = await statementsOfOneEvent(12);
+    console.log(`a change and its live event with the group's fields: 2 subscribers = ${few}, 12 subscribers = ${many} statements`);
+    expect(many).toBe(few);
   });
 });

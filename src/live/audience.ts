@@ -239,6 +239,18 @@ export class Audience {
   }
 
   /**
+   * The group of a live `event` as it is now, and the viewer's role in it now (null: not a member), for the
+   * event's `group` field: the reads that decided the delivery, shared by every subscriber of this process
+   * (the group once, the memberships batched), not two statements per subscriber.
+   */
+  async groupNow(viewer: Viewer, event: GroupEvent): Promise<{ group: Group | null; role: GroupMember['role'] | null }> {
+    const lookups = this.lookupsFor(event, false);
+    const group = await lookups.group;
+    if (group === null || viewer.memberId === null) return { group, role: null };
+    return { group, role: (await lookups.membership.load(viewer.memberId))?.role ?? null };
+  }
+
+  /**
    * The display name of the member `event` is about (db/member-names.ts), or null: for a replay, read with its
    * page; for a live event, once for every subscriber of this process (one statement per event, not per
    * subscriber), and only when one of them asks.

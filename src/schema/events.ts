@@ -24,7 +24,11 @@ export const GroupEvent = builder.objectRef<LogEvent>('GroupEvent').implement({
       nullable: true,
       description: 'The group now, while it exists and the viewer may see it.',
       resolve: async (event, _args, ctx) => {
-        const [group, role] = await Promise.all([ctx.loaders.group.load(event.groupId), viewerRole(ctx, event.groupId)]);
+        // A replay's page read its groups at once (live/event-stream.ts); a live event reads its group once for
+        // all its subscribers (Audience.groupNow).
+        const [group, role] = event.actorDecided
+          ? await Promise.all([ctx.loaders.group.load(event.groupId), viewerRole(ctx, event.groupId)])
+          : await ctx.audience.groupNow(ctx.viewer, event).then(({ group, role }) => [group, role] as const);
         return group && canSeeGroup(ctx.viewer, group, role) ? group : null;
       },
     }),
