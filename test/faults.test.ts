@@ -13,6 +13,7 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { DriverAdapterError } from '@prisma/driver-adapter-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { buildApp } from '../src/app.ts';
@@ -37,6 +38,11 @@ class FaultSwitch {
   count = 0;
   /** COMMITs left to fail. */
   failCommits = 0;
+  /**
+   * Statements inside a transaction left to fail as PostgreSQL fails a deadlock or a serialization failure
+   * (the adapter's TransactionWriteConflict, which Prisma reports as P2034).
+   */
+  conflicts = 0;
   /** Statements running now, and when the last one ended. */
   inflight = 0;
   lastActive = 0;
@@ -55,7 +61,12 @@ class FaultSwitch {
   disarm() {
     this.left = null;
   }
-  tick(sql: string) {
+  tick(sql: string, inTransaction: boolean) {
+    if (inTransaction && this.conflicts > 0 && !/^(BEGIN|COMMIT|ROLLBACK)\b/i.test(sql)) {
+      this.conflicts--;
+      this.count++;
+      throw new DriverAdapterError({ kind: 'TransactionWriteConflict' });
+    }
     if (sql === 'COMMIT') {
       if (this.failCommits === 0) return; // a COMMIT is not counted: the Nth statement is one of the work
       this.failCommits--;
@@ -75,7 +86,7 @@ class FaultSwitch {
  * Wraps a Prisma driver adapter (factory, connection, transaction alike) so every statement passes the
  * switch first: the failure comes from below Prisma, as a real one would.
  */
-function faulty<T extends object>(target: T, fault: FaultSwitch): T {
+function faulty<T extends object>(target: T, fault: FaultSwitch, inTransaction = false): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value = Reflect.get(object, property, receiver);
@@ -84,7 +95,7 @@ function faulty<T extends object>(target: T, fault: FaultSwitch): T {
         return async (...args: unknown[]) => {
           fault.inflight++;
           try {
-            fault.tick((args[0] as { sql?: string })?.sql ?? '');
+            fault.tick((args[0] as { sql?: string })?.sql ?? '', inTransaction);
             return await value.apply(object, args);
           } finally {
             fault.inflight--;
@@ -93,7 +104,7 @@ function faulty<T extends object>(target: T, fault: FaultSwitch): T {
         };
       }
       if (property === 'connect' || property === 'startTransaction') {
-        return async (...args: unknown[]) => faulty(await value.apply(object, args), fault);
+        return async (...args: unknown[]) => faulty(await value.apply(object, args), fault, inTransaction || property === 'startTransaction');
       }
       return value.bind(object);
     },
@@ -274,6 +285,27 @@ describe('a database that fails the Nth statement of a request', () => {
     }
     const added = ok(await send({ sub: 'admin' }, `mutation($g: ID!) { addGroupMembers(groupId: $g, memberIds: ["ann"]) { memberId } }`, { g: groupId }));
     expect(added).toEqual({ addGroupMembers: [{ memberId: 'ann' }] });
+    await expectInvariants(plain);
+  });
+
+  it('a write the database aborts as a deadlock or write conflict runs again from the start, once for all to see', async () => {
+    ok(await send(manager, `mutation { createGroup(input: { name: "Contended", privacy: PRIVATE, creatorId: "admin" }) { group { id } } }`));
+    const groupId = (await plain.group.findFirstOrThrow({ where: { name: 'Contended' } })).id;
+    const add = (memberId: string) => send({ sub: 'admin' }, `mutation($g: ID!, $m: ID!) { addGroupMembers(groupId: $g, memberIds: [$m]) { memberId role } }`, { g: groupId, m: memberId });
+    const eventsBefore = await plain.groupEvent.count({ where: { groupId } });
+    // Aborted at its first statement, and again at the first of its second run: the third run goes through.
+    fault.conflicts = 2;
+    expect(ok(await add('fay'))).toEqual({ addGroupMembers: [{ memberId: 'fay', role: 'MEMBER' }] });
+    expect(fault.conflicts).toBe(0);
+    expect(await plain.groupMember.count({ where: { groupId, memberId: 'fay' } })).toBe(1);
+    expect(await plain.groupEvent.count({ where: { groupId } })).toBe(eventsBefore + 1); // one MEMBER_ADDED, not one per run
+    // Aborted every time: after three runs the client gets the masked error, and nothing was written.
+    const before = await snapshot(plain);
+    fault.conflicts = 3;
+    expectMasked(await add('gus'));
+    expect(fault.conflicts).toBe(0);
+    expect(await snapshot(plain)).toEqual(before);
+    fault.conflicts = 0;
     await expectInvariants(plain);
   });
 

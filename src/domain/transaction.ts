@@ -162,19 +162,54 @@ async function insertEvents(
 export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | 'loaders' | 'config'>, body: (w: Write) => Promise<T>): Promise<T> {
   let recorded: GroupEvent[] = [];
   const postgres = databaseKind(ctx.config.databaseUrl) === 'postgresql';
-  const result = await ctx.db.$transaction(
-    async (tx) => {
-      const events: EventInput[] = [];
-      // A copy of what the log needs, as it was when recorded.
-      const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
-      const now = new Date();
-      const value = await body({ tx, record, now });
-      if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, now);
-      return value;
-    },
-    { maxWait: 10_000, timeout: 20_000 },
-  );
+  const attempt = () =>
+    ctx.db.$transaction(
+      async (tx) => {
+        recorded = []; // those of an attempt that was aborted were never committed
+        const events: EventInput[] = [];
+        // A copy of what the log needs, as it was when recorded.
+        const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
+        const now = new Date();
+        const value = await body({ tx, record, now });
+        if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, now);
+        return value;
+      },
+      { maxWait: 10_000, timeout: 20_000 },
+    );
+  const result = await retryingWriteConflicts(attempt);
   forgetGroups(ctx.loaders, new Set(recorded.map((event) => event.groupId)));
   for (const event of recorded) ctx.events.publish('groupEvent', event);
   return result;
+}
+
+/** Times a transaction is run in all when the database ends it as a deadlock or a write conflict. */
+const CONFLICT_ATTEMPTS = 3;
+
+/**
+ * Runs `attempt` again, from the start, when the database aborted it as a deadlock or a serialization
+ * failure (PostgreSQL's 40P01 and 40001, which the driver adapter reports as a TransactionWriteConflict). PostgreSQL picks one of two
+ * transactions that wait on each other (say, two writes that meet on the same new slugs in opposite
+ * orders) and aborts it; nothing of it was written, and run again it goes through. The client then sees
+ * neither the deadlock nor an internal error. A body is only statements of its transaction and records of
+ * events, so running it again repeats nothing outside the database.
+ */
+export async function retryingWriteConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let run = 1; ; run++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isWriteConflict(error) || run >= CONFLICT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * True for Prisma's "Transaction failed due to a write conflict or a deadlock": P2034 from a model query;
+ * from a raw statement (the group's lock, the event rows), P2010 carrying the driver adapter's error of
+ * that kind.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, meta } = error as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
+  return code === 'P2034' || (code === 'P2010' && meta?.driverAdapterError?.cause?.kind === 'TransactionWriteConflict');
 }
