@@ -274,15 +274,26 @@ async function groupContents(db: Db, groupIds: readonly string[]): Promise<Group
   return groupIds.map((id) => byGroup.get(id)!);
 }
 
+/**
+ * The viewer's standing in one group, read elsewhere for many viewers at once: a live event's subscribers
+ * (live/audience.ts, Audience.standingNow).
+ */
+export interface SharedStanding {
+  groupId: string;
+  load(): Promise<ViewerStanding>;
+}
+
 /** Everything a request may batch, each loader made when first used. */
 class RequestLoaders {
   private readonly db: Db;
   private readonly memberId: string | null;
   private readonly name: string | null;
-  constructor(db: Db, viewer: Viewer) {
+  private readonly shared: SharedStanding | null;
+  constructor(db: Db, viewer: Viewer, shared: SharedStanding | null = null) {
     this.db = db;
     this.memberId = viewer.memberId;
     this.name = viewer.name;
+    this.shared = shared;
   }
 
   #group?: DataLoader<string, Group | null>;
@@ -299,12 +310,15 @@ class RequestLoaders {
   #viewerStanding?: DataLoader<string, ViewerStanding>;
   /** The viewer's membership and pending join request in each group (anonymous viewers cost nothing). */
   get viewerStanding() {
-    const { db, memberId } = this;
-    return (this.#viewerStanding ??= new DataLoader<string, ViewerStanding>(async (groupIds) =>
-      memberId === null
-        ? groupIds.map(() => NO_STANDING)
-        : viewerStandings(db, memberId, groupIds),
-    ));
+    const { db, memberId, shared } = this;
+    return (this.#viewerStanding ??= new DataLoader<string, ViewerStanding>(async (groupIds) => {
+      if (memberId === null) return groupIds.map(() => NO_STANDING);
+      if (shared === null || !groupIds.includes(shared.groupId)) return viewerStandings(db, memberId, groupIds);
+      const others = groupIds.filter((id) => id !== shared.groupId);
+      const [own, rest] = await Promise.all([shared.load(), others.length > 0 ? viewerStandings(db, memberId, others) : []]);
+      let next = 0;
+      return groupIds.map((id) => (id === shared.groupId ? own : rest[next++]));
+    }));
   }
 
   #viewerPendingJoinRequest?: DerivedLoader<ViewerStanding, JoinRequest | null>;
@@ -478,8 +492,9 @@ class DerivedLoader<S, V> extends DataLoader<string, V> {
   }
 }
 
-export function createLoaders(db: Db, viewer: Viewer) {
-  return new RequestLoaders(db, viewer);
+/** A request's loaders; `shared`: the viewer's standing in one group, read for many viewers at once. */
+export function createLoaders(db: Db, viewer: Viewer, shared: SharedStanding | null = null) {
+  return new RequestLoaders(db, viewer, shared);
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -66,7 +66,7 @@ describe('a live event’s group, to many subscribers', () => {
         const response = await gw.fetch('/graphql', {
           method: 'POST',
           headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: `subscription($g: ID) { groupEvents(groupId: $g) { type group { id name privacy membersCount } } }`, variables: { g: groupId } }),
+          body: JSON.stringify({ query: `subscription($g: ID) { groupEvents(groupId: $g) { type group { id name privacy membersCount viewerRole viewerCan { view leave approveJoinRequests } viewerJoinRequest { id } } } }`, variables: { g: groupId } }),
           signal: abort.signal,
         });
         const reader = response.body!.getReader();
@@ -92,7 +92,8 @@ describe('a live event’s group, to many subscribers', () => {
     const members = Array.from({ length: subscribers }, (_, i) => `fan-${subscribers}-${i}`);
     const group = await createGroup(gw, { name: `Fan ${subscribers}`, privacy: 'PRIVATE' });
     await addMembers(gw, group.id, members);
-    const streams = await subscribeAll(group.id, members);
+    // The members, and the group's only admin (who may approve requests, and may not leave).
+    const streams = await subscribeAll(group.id, [...members, 'admin']);
     const rename = (name: string) => gw.as(manager)(`mutation($id: ID!, $n: String!) { updateGroup(id: $id, input: { name: $n }) { id } }`, { id: group.id, n: name });
     try {
       // The first event: every stream is past its start and waiting for live events once each has it.
@@ -102,10 +103,14 @@ describe('a live event’s group, to many subscribers', () => {
       gw.statements.length = 0;
       ok(await rename(`Fan ${subscribers} once more`));
       const received = await Promise.all(streams.map((stream) => stream.next()));
-      for (const result of received) {
+      for (const [i, result] of received.entries()) {
+        const admin = i === members.length;
         expect(result.data.groupEvents).toEqual({
           type: 'GROUP_UPDATED',
-          group: { id: group.id, name: `Fan ${subscribers} once more`, privacy: 'PRIVATE', membersCount: subscribers + 1 },
+          group: {
+            id: group.id, name: `Fan ${subscribers} once more`, privacy: 'PRIVATE', membersCount: subscribers + 1,
+            viewerRole: admin ? 'ADMIN' : 'MEMBER', viewerCan: { view: true, leave: !admin, approveJoinRequests: admin }, viewerJoinRequest: null,
+          },
         });
       }
       return gw.statements.length;
@@ -114,10 +119,10 @@ describe('a live event’s group, to many subscribers', () => {
     }
   }
 
-  it('costs the same statements for 2 subscribers as for 12 (the group read once, the memberships batched)', async () => {
+  it('costs the same statements for 2 subscribers as for 12, with the viewer’s own fields (the group read once, the standings batched)', async () => {
     const few = await statementsOfOneEvent(2);
     const many = await statementsOfOneEvent(12);
-    console.log(`a change and its live event with the group's fields: 2 subscribers = ${few}, 12 subscribers = ${many} statements`);
+    console.log(`a change and its live event with the group's and the viewer's fields: 2 subscribers = ${few}, 12 subscribers = ${many} statements`);
     expect(many).toBe(few);
   });
 });

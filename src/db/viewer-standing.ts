@@ -18,8 +18,11 @@ export interface ViewerStanding {
 /** The standing of a viewer who has none in the group. */
 export const NO_STANDING: ViewerStanding = Object.freeze({ membership: null, pendingJoinRequest: null, soleAdmin: false });
 
-/** The LEFT JOINs onto `g` of the member's membership (`vm`) and pending join request (`vr`). */
-export function standingJoinsSql(memberId: string): Prisma.Sql {
+/**
+ * The LEFT JOINs onto `g` of the member's membership (`vm`) and pending join request (`vr`). `memberId` is
+ * the member's id, or a column holding one (a read of many members' standings in one group).
+ */
+export function standingJoinsSql(memberId: string | Prisma.Sql): Prisma.Sql {
   return Prisma.sql`LEFT JOIN "GroupMember" vm ON vm."groupId" = g."id" AND vm."memberId" = ${memberId}
     LEFT JOIN "JoinRequest" vr ON vr."groupId" = g."id" AND vr."memberId" = ${memberId} AND vr."status" = 'PENDING'`;
 }

@@ -40,9 +40,10 @@ export function groupEventStream(
 ): AsyncIterableIterator<Delivery> {
   // The subscription's context lives as long as it does; each event is resolved (GroupEvent.group and the
   // Group fields under it) with fresh loaders, or it would show the group and the viewer's role as they were
-  // at the first event.
+  // at the first event. The viewer's standing in the event's group is read with every other subscriber's
+  // (Audience.standingNow), not once per subscriber.
   const fresh = (event: GroupEventRow) => {
-    ctx.loaders = createLoaders(ctx.db, ctx.viewer);
+    ctx.loaders = createLoaders(ctx.db, ctx.viewer, { groupId: event.groupId, load: () => ctx.audience.standingNow(ctx.viewer, event) });
     return event;
   };
   let lastId = startId;
