@@ -627,3 +627,24 @@ describe('create requests: one pending per member and name, and canceling one’
     }
   });
 });
+
+describe('several mutations in one document', () => {
+  const create = (alias: string, name: string) => `${alias}: createGroup(input: { name: "${name}", creatorId: "admin" }) { group { id } }`;
+  const missing = `failing: deleteGroup(id: "no-such-group") { deletedGroupId }`;
+
+  it('run in order and stop at the first that fails: those before it are saved, those after it never run', async () => {
+    const response = await gw.as(manager)(`mutation { ${create('first', 'Serial one')} ${missing} ${create('last', 'Serial three')} }`);
+    // Every payload is non-null, so the failure empties `data` (GraphQL's rule); what ran is saved.
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['NOT_FOUND'], data: null });
+    expect(await groupsNamed('Serial one')).toBe(1);
+    expect(await groupsNamed('Serial three')).toBe(0);
+  });
+
+  it('also when the mutations come in fragments', async () => {
+    const response = await gw.as(manager)(
+      `mutation { ...Failing ... on Mutation { ${create('after', 'Serial fragment')} } } fragment Failing on Mutation { ${missing} }`,
+    );
+    expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['NOT_FOUND'], data: null });
+    expect(await groupsNamed('Serial fragment')).toBe(0);
+  });
+});
