@@ -326,10 +326,18 @@ describe('admin mutations: effects and validation', () => {
       `mutation($id: ID!) { updateGroup(id: $id, input: { coverImageUrl: "nope" }) { id } }`,
       `mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "Ok", description: "Ok" }, { title: "", description: "x" }]) { id } }`,
       `mutation($id: ID!) { setMembershipQuestions(groupId: $id, questions: [{ text: "" }]) { id } }`,
+      // Rule titles and questions are one line, as names are: no line breaks, no text shown as another.
+      ...['a\\nb', 'a\\u2028b', 'abc\\u202Eevil', 'a\\u2067b'].flatMap((text) => [
+        `mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "${text}", description: "Ok" }]) { id } }`,
+        `mutation($id: ID!) { setMembershipQuestions(groupId: $id, questions: [{ text: "${text}" }]) { id } }`,
+      ]),
     ]) {
-      expect(codes(await gw.as(admin)(query, { id }))).toEqual(['BAD_USER_INPUT']);
+      expect({ query, codes: codes(await gw.as(admin)(query, { id })) }).toEqual({ query, codes: ['BAD_USER_INPUT'] });
     }
     expect(ok(await gw.as(manager)(SNAPSHOT, { id }))).toEqual(before);
+    // A rule's description may run over several lines.
+    const rules = ok(await gw.as(admin)(`mutation($id: ID!) { setGroupRules(groupId: $id, rules: [{ title: "Be kind", description: "One.\\nTwo." }]) { rules { description } } }`, { id }));
+    expect(rules.setGroupRules.rules).toEqual([{ description: 'One.\nTwo.' }]);
   });
 });
 

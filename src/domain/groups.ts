@@ -242,7 +242,9 @@ export function setGroupRules(ctx: MemberCtx, groupId: string, rules: { title: s
   const rows = rules.map((rule, position) => ({
     groupId,
     position,
-    title: requiredText('A rule title', rule.title, LIMITS.ruleTitle),
+    // Titles and questions are one line, as names are: shown to anyone who may see the group, they must not
+    // show as another text (`a\u202Eb`). A rule's description may run over several lines.
+    title: requiredLine('A rule title', rule.title, LIMITS.ruleTitle),
     description: requiredText('A rule description', rule.description, LIMITS.ruleDescription),
   }));
   return changeGroup(ctx, groupId, {}, async (w) => {
@@ -260,7 +262,7 @@ export function setMembershipQuestions(ctx: MemberCtx, groupId: string, question
   const rows = questions.map((question, position) => ({
     groupId,
     position,
-    text: requiredText('A question', question.text, LIMITS.questionText),
+    text: requiredLine('A question', question.text, LIMITS.questionText),
     required: question.required ?? false,
   }));
   // The same questions asked again keep their ids, which pending requests' answers refer to.

@@ -25,14 +25,14 @@ export const MembershipQuestion = builder.prismaObject('MembershipQuestion', {
 
 const GroupRuleInput = builder.inputType('GroupRuleInput', {
   fields: (t) => ({
-    title: t.string({ required: true, description: 'Not blank, at most 100 characters.' }),
+    title: t.string({ required: true, description: 'Not blank, one line (no control or bidirectional control characters), at most 100 characters.' }),
     description: t.string({ required: true, description: 'Not blank, at most 1,000 characters.' }),
   }),
 });
 
 const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
   fields: (t) => ({
-    text: t.string({ required: true, description: 'Not blank, at most 300 characters.' }),
+    text: t.string({ required: true, description: 'Not blank, one line (no control or bidirectional control characters), at most 300 characters.' }),
     required: t.boolean({ defaultValue: false, description: 'A join request must answer it (PRIVATE groups ask their questions).' }),
   }),
 });
