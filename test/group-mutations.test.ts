@@ -414,44 +414,6 @@ describe('create requests', () => {
     expect(await statusOf('Hiking')).toBe('PENDING');
   });
 
-  it('two overlapping batches at once: one approves, the other changes nothing; one name in a batch gets slugs of its own', async () => {
-    const file = async (sub: string, privacy: string) =>
-      ok(await gw.as({ sub })(`mutation($p: GroupPrivacy) { createGroup(input: { name: "Archery", privacy: $p }) { createRequest { id } } }`, { p: privacy }))
-        .createGroup.createRequest.id as string;
-    const [ivy, jack, kim] = [await file('ivy', 'PUBLIC'), await file('jack', 'PRIVATE'), await file('kim', 'SECRET')];
-    const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: [ivy, jack] }), gw.as(manager)(APPROVE, { ids: [jack, kim] })]);
-    expect(responses.map((r) => codes(r)).sort()).toEqual([[], ['CONFLICT']]);
-    const won = responses.find((r) => !r.errors)!.data!.approveCreateRequests;
-    const left = won[0].id === ivy ? kim : ivy;
-    expect(await groupsNamed('Archery')).toBe(2);
-    const [last] = ok(await gw.as(manager)(APPROVE, { ids: [left] })).approveCreateRequests;
-    const approved = [...won, last];
-    // Each group is its requester's, and the visible ones are numbered; the secret one's slug tells nothing.
-    expect(approved.map((r: any) => [r.requestedBy, r.group.createdBy, r.group.members.edges.map((e: any) => e.node)])).toEqual(
-      approved.map((r: any) => [r.requestedBy, r.requestedBy, [{ memberId: r.requestedBy, role: 'ADMIN' }]]),
-    );
-    const slugs = Object.fromEntries(approved.map((r: any) => [r.requestedBy, r.group.slug]));
-    expect(slugs.kim).toMatch(/^archery--[a-z][a-z0-9]{5}$/);
-    expect([slugs.ivy, slugs.jack].sort()).toEqual(['archery', 'archery-2']);
-    expect(await groupsNamed('Archery')).toBe(3);
-  });
-
-  it('two batches at once that make groups of the same names, in opposite orders: both approve, every slug its own', async () => {
-    // When both read the slugs before either has written its own, the second to write meets the first's on the
-    // unique index (PostgreSQL waits for the first's commit), and is run again from the start.
-    for (const round of [1, 2, 3]) {
-      const [one, two] = [`Alpha ${round}`, `Beta ${round}`];
-      const file = async (sub: string, name: string) =>
-        ok(await gw.as({ sub })(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name })).createGroup.createRequest.id as string;
-      const first = [await file('ivy', one), await file('ivy', two)];
-      const second = [await file('jack', two), await file('jack', one)];
-      const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: first }), gw.as(manager)(APPROVE, { ids: second })]);
-      expect(responses.map((r) => codes(r))).toEqual([[], []]);
-      const slugs = responses.flatMap((r) => r.data!.approveCreateRequests.map((request: any) => request.group.slug)).sort();
-      expect(slugs).toEqual([`alpha-${round}`, `alpha-${round}-2`, `beta-${round}`, `beta-${round}-2`]);
-    }
-  });
-
   it('rejecting records the reason; the status filter finds each kind', async () => {
     const [rejected] = ok(await gw.as(manager)(REJECT, { r: [{ id: ids.Poetry, reason: 'We already have one.' }] })).rejectCreateRequests;
     expect(rejected).toMatchObject({ status: 'REJECTED', rejectionReason: 'We already have one.', group: null, decidedAt: expect.any(String) });
@@ -654,5 +616,50 @@ describe('several mutations in one document', () => {
     );
     expect({ codes: codes(response), data: response.data }).toEqual({ codes: ['NOT_FOUND'], data: null });
     expect(await groupsNamed('Serial fragment')).toBe(0);
+  });
+});
+
+describe('create requests decided at once', () => {
+  const APPROVE = `mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { id status requestedBy group { slug createdBy members { edges { node { memberId role } } } } } }`;
+  beforeAll(async () => {
+    await setPolicy('ADMIN_APPROVAL');
+  });
+
+  it('two overlapping batches at once: one approves, the other changes nothing; one name in a batch gets slugs of its own', async () => {
+    const file = async (sub: string, privacy: string) =>
+      ok(await gw.as({ sub })(`mutation($p: GroupPrivacy) { createGroup(input: { name: "Archery", privacy: $p }) { createRequest { id } } }`, { p: privacy }))
+        .createGroup.createRequest.id as string;
+    const [ivy, jack, kim] = [await file('ivy', 'PUBLIC'), await file('jack', 'PRIVATE'), await file('kim', 'SECRET')];
+    const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: [ivy, jack] }), gw.as(manager)(APPROVE, { ids: [jack, kim] })]);
+    expect(responses.map((r) => codes(r)).sort()).toEqual([[], ['CONFLICT']]);
+    const won = responses.find((r) => !r.errors)!.data!.approveCreateRequests;
+    const left = won[0].id === ivy ? kim : ivy;
+    expect(await groupsNamed('Archery')).toBe(2);
+    const [last] = ok(await gw.as(manager)(APPROVE, { ids: [left] })).approveCreateRequests;
+    const approved = [...won, last];
+    // Each group is its requester's, and the visible ones are numbered; the secret one's slug tells nothing.
+    expect(approved.map((r: any) => [r.requestedBy, r.group.createdBy, r.group.members.edges.map((e: any) => e.node)])).toEqual(
+      approved.map((r: any) => [r.requestedBy, r.requestedBy, [{ memberId: r.requestedBy, role: 'ADMIN' }]]),
+    );
+    const slugs = Object.fromEntries(approved.map((r: any) => [r.requestedBy, r.group.slug]));
+    expect(slugs.kim).toMatch(/^archery--[a-z][a-z0-9]{5}$/);
+    expect([slugs.ivy, slugs.jack].sort()).toEqual(['archery', 'archery-2']);
+    expect(await groupsNamed('Archery')).toBe(3);
+  });
+
+  it('two batches at once that make groups of the same names, in opposite orders: both approve, every slug its own', async () => {
+    // When both read the slugs before either has written its own, the second to write meets the first's on the
+    // unique index (PostgreSQL waits for the first's commit), and is run again from the start.
+    for (const round of [1, 2, 3]) {
+      const [one, two] = [`Alpha ${round}`, `Beta ${round}`];
+      const file = async (sub: string, name: string) =>
+        ok(await gw.as({ sub })(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name })).createGroup.createRequest.id as string;
+      const first = [await file('ivy', one), await file('ivy', two)];
+      const second = [await file('jack', two), await file('jack', one)];
+      const responses = await Promise.all([gw.as(manager)(APPROVE, { ids: first }), gw.as(manager)(APPROVE, { ids: second })]);
+      expect(responses.map((r) => codes(r))).toEqual([[], []]);
+      const slugs = responses.flatMap((r) => r.data!.approveCreateRequests.map((request: any) => request.group.slug)).sort();
+      expect(slugs).toEqual([`alpha-${round}`, `alpha-${round}-2`, `beta-${round}`, `beta-${round}-2`]);
+    }
   });
 });
