@@ -11,7 +11,8 @@ import DataLoader from 'dataloader';
 import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest, type JoinRequestAnswer, type MembershipQuestion } from './generated/prisma/client.ts';
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
-import { readGroupsById } from './db/group-list.ts';
+import { readGroups, readGroupsById, type GroupKey } from './db/group-list.ts';
+import { visibleGroupsSql } from './auth/visibility.ts';
 import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list.ts';
 import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './db/keyset.ts';
 import { toDate } from './db/reads.ts';
@@ -289,8 +290,10 @@ class RequestLoaders {
   private readonly memberId: string | null;
   private readonly name: string | null;
   private readonly shared: SharedStanding | null;
+  private readonly viewer: Viewer;
   constructor(db: Db, viewer: Viewer, shared: SharedStanding | null = null) {
     this.db = db;
+    this.viewer = viewer;
     this.memberId = viewer.memberId;
     this.name = viewer.name;
     this.shared = shared;
@@ -304,6 +307,18 @@ class RequestLoaders {
       const rows: Group[] = [];
       for (const some of chunks(ids, 1_000)) rows.push(...(await readGroupsById(db, some)));
       return byKey(ids, rows, (g) => g.id);
+    }));
+  }
+
+  #visibleGroup?: DataLoader<GroupKey, { group: Group; standing: ViewerStanding | null } | null, string>;
+  /**
+   * The groups the viewer may see, by id or by slug (`group(id:)`, `groupBySlug`), with the viewer's standing
+   * in each: all a request names (aliases) in one statement, filtered by the visibility policy in its SQL.
+   */
+  get visibleGroup() {
+    const { db, viewer } = this;
+    return (this.#visibleGroup ??= new DataLoader(async (keys) => readGroups(db, keys, visibleGroupsSql(viewer), viewer.memberId), {
+      cacheKeyFn: (key) => ('id' in key ? `id:${key.id}` : `slug:${key.slug}`),
     }));
   }
 

@@ -12,7 +12,7 @@ import { createDb, type Db } from '../src/db/client.ts';
 import { Prisma } from '../src/generated/prisma/client.ts';
 import { STANDING_COLUMNS, standingJoinsSql } from '../src/db/viewer-standing.ts';
 import { readMembershipPage, countMemberships } from '../src/db/membership-list.ts';
-import { readGroup } from '../src/db/group-list.ts';
+import { readGroups } from '../src/db/group-list.ts';
 import { countCreateRequests, readCreateRequestPage } from '../src/db/create-request-list.ts';
 import { visibleGroupsSql } from '../src/auth/visibility.ts';
 import { createLoaders } from '../src/loaders.ts';
@@ -212,16 +212,23 @@ describe("the readers on db.read answer as Prisma's model queries do", () => {
     );
   });
 
-  it('one group with the viewer\'s standing in it, as the loaders read both', async () => {
+  it('groups by id or slug with the viewer\'s standing in each, as the loaders read both', async () => {
     // ann: ADMIN of g1, a pending request in g2; bob: member of the SECRET g3, which ann may not see.
     for (const [who, by] of [['ann', { id: 'g1' }], ['ann', { slug: 'g2' }], ['bob', { id: 'g3' }], ['zed', { slug: 'g1' }]] as const) {
-      const found = await readGroup(db, by, visibleGroupsSql(viewer(who)), who);
+      const [found] = await readGroups(db, [by], visibleGroupsSql(viewer(who)), who);
       const id = 'id' in by ? by.id : by.slug;
       expect(found?.group).toEqual(await db.group.findUniqueOrThrow({ where: { id } }));
       expect(found?.standing).toEqual(await createLoaders(db, viewer(who)).viewerStanding.load(id));
     }
-    expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(viewer('ann')), 'ann')).toBeNull();
-    expect(await readGroup(db, { id: 'g3' }, visibleGroupsSql(ANONYMOUS))).toBeNull();
+    expect(await readGroups(db, [{ id: 'g3' }], visibleGroupsSql(viewer('ann')), 'ann')).toEqual([null]);
+    expect(await readGroups(db, [{ id: 'g3' }], visibleGroupsSql(ANONYMOUS))).toEqual([null]);
+    // Several in one statement, each in its key's place, the ones the viewer may not see (or that do not exist) null.
+    statements.length = 0;
+    const many = await readGroups(db, [{ id: 'g2' }, { slug: 'g3' }, { id: 'nope' }, { slug: 'g1' }, { id: 'g2' }], visibleGroupsSql(viewer('ann')), 'ann');
+    expect(statements).toHaveLength(1);
+    expect(many.map((found) => found?.group.id ?? null)).toEqual(['g2', null, null, 'g1', 'g2']);
+    expect(many[0]?.standing?.pendingJoinRequest).not.toBeNull();
+    expect(many[3]?.standing?.membership?.role).toBe('ADMIN');
   });
 
   it('pages of create requests, of one status, of one member or all, newest first, after a position', async () => {

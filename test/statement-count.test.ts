@@ -135,6 +135,21 @@ describe('statement counts do not grow with the page size', () => {
     expect(runs[0].statements).toBeLessThanOrEqual(4);
   });
 
+  it('group(id:) and groupBySlug under many aliases: one read for all of them, as for one', async () => {
+    const groups = ok(await gw.as(manager)(`{ groups(first: 12) { edges { node { id slug } } } }`)).groups.edges.map((e: any) => e.node);
+    const runs = [];
+    for (const size of [1, 12]) {
+      // Half by id, half by slug, and one that does not exist.
+      const aliases = groups.slice(0, size).map((g: any, i: number) => (i % 2 ? `s${i}: groupBySlug(slug: "${g.slug}")` : `i${i}: group(id: "${g.id}")`) + ` { ${GROUP_FIELDS} }`);
+      gw.statements.length = 0;
+      const data = ok(await gw.as(member)(`{ ${aliases.join(' ')} none: group(id: "no-such-group") { id } }`));
+      runs.push({ first: size, statements: gw.statements.length, edges: Object.values(data).filter((g) => g !== null).length });
+    }
+    console.log(`group aliases: ${runs.map((r) => `${r.first} (${r.edges} seen) = ${r.statements} statements`).join('; ')}`);
+    expect(new Set(runs.map((r) => r.statements)).size).toBe(1);
+    expect(runs[1].edges).toBeGreaterThan(runs[0].edges);
+  });
+
   it('nodes(ids:) with every per-group field', async () => {
     const ids: string[] = ok(await gw.as(manager)(`{ groups(first: 50) { edges { node { id } } } }`)).groups.edges.map((e: any) => e.node.id);
     const query = `query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Group { ${GROUP_FIELDS} } } }`;

@@ -102,24 +102,37 @@ export async function readGroupPage(db: Db, query: GroupListQuery): Promise<Grou
   return { rows, standings, total };
 }
 
+/** A group named by its id or by its slug. */
+export type GroupKey = { id: string } | { slug: string };
+
 /**
- * The group with this id or slug, if it meets `visibility` (the viewer's condition on the row `g`, from
- * auth/visibility.ts); null when there is none or the viewer may not see it, which callers cannot tell apart.
- * With `viewerId`, the viewer's standing in the group comes in the same statement (as with the list's page).
+ * The groups with these ids or slugs that meet `visibility` (the viewer's condition on the row `g`, from
+ * auth/visibility.ts), in one statement, each in the place of its key; null where there is none or the
+ * viewer may not see it, which callers cannot tell apart. With `viewerId`, the viewer's standing in each
+ * comes in the same statement (as with the list's page).
  */
-export async function readGroup(
+export async function readGroups(
   db: Db,
-  by: { id: string } | { slug: string },
+  keys: readonly GroupKey[],
   visibility: Prisma.Sql,
   viewerId: string | null = null,
-): Promise<{ group: Group; standing: ViewerStanding | null } | null> {
-  const key = 'id' in by ? Prisma.sql`g."id" = ${by.id}` : Prisma.sql`g."slug" = ${by.slug}`;
-  if (viewerId === null) {
-    const [row] = await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${key} AND ${visibility} LIMIT 1`);
-    return row ? { group: row, standing: null } : null;
-  }
-  const [row] = await db.read<Record<string, unknown>>(withStandingSql(Prisma.sql`${key} AND ${visibility}`, viewerId));
-  return row ? groupWithStandingOf(row, viewerId) : null;
+): Promise<({ group: Group; standing: ViewerStanding | null } | null)[]> {
+  const ids = [...new Set(keys.flatMap((key) => ('id' in key ? [key.id] : [])))];
+  const slugs = [...new Set(keys.flatMap((key) => ('slug' in key ? [key.slug] : [])))];
+  const named = [
+    ...(ids.length > 0 ? [Prisma.sql`g."id" IN (${Prisma.join(ids)})`] : []),
+    ...(slugs.length > 0 ? [Prisma.sql`g."slug" IN (${Prisma.join(slugs)})`] : []),
+  ];
+  const where = Prisma.sql`(${Prisma.join(named, ' OR ')}) AND ${visibility}`;
+  const found =
+    viewerId === null
+      ? (await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${where}`)).map((group) => ({ group, standing: null }))
+      : (await db.read<Record<string, unknown>>(Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(viewerId)} WHERE ${where}`)).map(
+          (row) => groupWithStandingOf(row, viewerId),
+        );
+  const byId = new Map(found.map((row) => [row.group.id, row]));
+  const bySlug = new Map(found.map((row) => [row.group.slug, row]));
+  return keys.map((key) => ('id' in key ? byId.get(key.id) : bySlug.get(key.slug)) ?? null);
 }
 
 /** The group meeting `where` (a condition on `g`) with `memberId`'s standing in it. */

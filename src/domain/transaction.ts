@@ -24,6 +24,7 @@ function forgetGroups(loaders: Loaders, groupIds: Set<string>) {
     loaders.rules.clear(groupId);
     loaders.questions.clear(groupId);
   }
+  loaders.visibleGroup.clearAll();
   loaders.memberPage.clearAll();
   loaders.memberCountByRole.clearAll();
   loaders.memberSearchCount.clearAll();

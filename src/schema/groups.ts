@@ -12,7 +12,7 @@ import { searchKey } from '../domain/search.ts';
 import { GroupPrivacy, GroupRole, GroupSortField, SortOrder } from './enums.ts';
 import { connectionOf, pageArgs } from './connection.ts';
 import { cursorShape, encodeCursor, pageWindow, rowsToRead, toPage, type SortKey } from './pagination.ts';
-import { readGroup, readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
+import { readGroupPage, type GroupSortColumn } from '../db/group-list.ts';
 import { GroupSettings, GroupSettingsInput, groupsSettingsRow } from './settings.ts';
 import { GroupRule, MembershipQuestion } from './rules-and-questions.ts';
 import { CreateRequest } from './create-requests.ts';
@@ -150,7 +150,7 @@ export async function visibleGroupById(ctx: Context, groupId: string) {
  * it that name their group (a join request's, a membership's) find it without another read.
  */
 async function readVisibleGroup(ctx: Context, by: { id: string } | { slug: string }) {
-  const found = await readGroup(ctx.db, by, visibleGroupsSql(ctx.viewer), ctx.viewer.memberId);
+  const found = await ctx.loaders.visibleGroup.load(by);
   if (!found) return null;
   ctx.loaders.group.prime(found.group.id, found.group);
   if (found.standing) ctx.loaders.viewerStanding.prime(found.group.id, found.standing);
