@@ -189,8 +189,8 @@ builder.queryFields((t) => ({
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => {
       if (args.ids.length > MAX_NODES) throw badInput(`"ids" must hold at most ${MAX_NODES} ids.`);
-      // Batched: one statement for the groups and one for the viewer's standing in them (loaders.ts).
-      return Promise.all(args.ids.map((id) => visibleGroupById(ctx, String(id))));
+      // Batched: one statement for the groups and the viewer's standing in them (loaders.ts, visibleGroup).
+      return Promise.all(args.ids.map((id) => readVisibleGroup(ctx, { id: String(id) })));
     },
   }),
   groups: t.field({
