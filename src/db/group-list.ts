@@ -127,17 +127,15 @@ export async function readGroups(
   const found =
     viewerId === null
       ? (await db.read<Group>(Prisma.sql`SELECT ${GROUP_COLUMNS} FROM "Group" g WHERE ${where}`)).map((group) => ({ group, standing: null }))
-      : (await db.read<Record<string, unknown>>(Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(viewerId)} WHERE ${where}`)).map(
-          (row) => groupWithStandingOf(row, viewerId),
-        );
+      : (await db.read<Record<string, unknown>>(withStandingSql(where, viewerId))).map((row) => groupWithStandingOf(row, viewerId));
   const byId = new Map(found.map((row) => [row.group.id, row]));
   const bySlug = new Map(found.map((row) => [row.group.slug, row]));
   return keys.map((key) => ('id' in key ? byId.get(key.id) : bySlug.get(key.slug)) ?? null);
 }
 
-/** The group meeting `where` (a condition on `g`) with `memberId`'s standing in it. */
+/** The groups meeting `where` (a condition on `g`) with `memberId`'s standing in each. */
 const withStandingSql = (where: Prisma.Sql, memberId: string) =>
-  Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(memberId)} WHERE ${where} LIMIT 1`;
+  Prisma.sql`SELECT ${GROUP_COLUMNS}, ${STANDING_COLUMNS} FROM "Group" g ${standingJoinsSql(memberId)} WHERE ${where}`;
 
 /**
  * One group by id with `memberId`'s standing in it, unfiltered (writes decide with the policy themselves):
