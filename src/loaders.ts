@@ -8,12 +8,13 @@
  * mutations, an idle subscription) allocates none.
  */
 import DataLoader from 'dataloader';
-import { Prisma, type Group, type GroupMember, type GroupRule, type JoinRequest, type JoinRequestAnswer, type MembershipQuestion } from './generated/prisma/client.ts';
+import { Prisma, type CreateRequest, type Group, type GroupMember, type GroupRule, type JoinRequest, type JoinRequestAnswer, type MembershipQuestion } from './generated/prisma/client.ts';
 import type { GroupRole, RequestStatus } from './generated/prisma/enums.ts';
 import type { Db } from './db/client.ts';
 import { readGroups, readGroupsById, type GroupKey } from './db/group-list.ts';
 import { visibleGroupsSql } from './auth/visibility.ts';
-import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf } from './db/join-request-list.ts';
+import { JOIN_REQUEST_COLUMN_NAMES, joinRequestOf, readVisibleJoinRequests } from './db/join-request-list.ts';
+import { readVisibleCreateRequests } from './db/create-request-list.ts';
 import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './db/keyset.ts';
 import { toDate } from './db/reads.ts';
 import { readMemberNames } from './db/member-names.ts';
@@ -319,6 +320,24 @@ class RequestLoaders {
     const { db, viewer } = this;
     return (this.#visibleGroup ??= new DataLoader(async (keys) => readGroups(db, keys, visibleGroupsSql(viewer), viewer.memberId), {
       cacheKeyFn: (key) => ('id' in key ? `id:${key.id}` : `slug:${key.slug}`),
+    }));
+  }
+
+  #visibleRequest?: DataLoader<string, JoinRequest | CreateRequest | null>;
+  /**
+   * The join and create requests the viewer may read, by id (`node(id:)`, `nodes(ids:)`): every id a request
+   * names in one statement per kind, filtered by the visibility policy in its SQL. A join request's group and
+   * the viewer's standing in it come with it, for its fields (`group`, `decidedBy`).
+   */
+  get visibleRequest() {
+    const { db, viewer } = this;
+    return (this.#visibleRequest ??= new DataLoader<string, JoinRequest | CreateRequest | null>(async (ids) => {
+      const [joins, creates] = await Promise.all([readVisibleJoinRequests(db, viewer, ids), readVisibleCreateRequests(db, viewer, ids)]);
+      for (const { group, standing } of joins) {
+        this.group.prime(group.id, group);
+        if (standing) this.viewerStanding.prime(group.id, standing);
+      }
+      return byKey<JoinRequest | CreateRequest, string>(ids, [...joins.map((join) => join.request), ...creates], (request) => request.id);
     }));
   }
 

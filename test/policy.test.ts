@@ -8,7 +8,9 @@ import {
   canSeeContent,
   canReceiveEvent,
   canSeeEventActor,
+  canSeeCreateRequest,
   canSeeCreateRequestDecider,
+  canSeeJoinRequest,
   canSeeRequestDecider,
   roleAfter,
   canSeeGroup,
@@ -165,6 +167,31 @@ describe('create requests and creation for others', () => {
   });
   it('lets only Groups Managers create a group for another member', () => {
     expect([canCreateGroupFor(manager), canCreateGroupFor(siteMember), canCreateGroupFor(ANONYMOUS)]).toEqual([true, false, false]);
+  });
+});
+
+describe('reading a request by id (node)', () => {
+  const ofMember = { memberId: 'm' };
+  const ofOther = { memberId: 'x' };
+  it('shows a join request to its requester while they may see the group: not once it is SECRET to them', () => {
+    expect(canSeeJoinRequest(siteMember, ofMember, group('PRIVATE'), null)).toBe(true);
+    expect(canSeeJoinRequest(siteMember, ofMember, group('PUBLIC'), 'MEMBER')).toBe(true);
+    expect(canSeeJoinRequest(siteMember, ofMember, group('SECRET'), null)).toBe(false);
+    expect(canSeeJoinRequest(ANONYMOUS, ofMember, group('PUBLIC'), null)).toBe(false);
+  });
+  it('shows another member’s join request to those who may decide it, and to no one else', () => {
+    expect(canSeeJoinRequest(siteMember, ofOther, group('PRIVATE'), 'ADMIN')).toBe(true);
+    expect(canSeeJoinRequest(siteMember, ofOther, group('SECRET'), 'ADMIN')).toBe(true);
+    expect(canSeeJoinRequest(manager, ofOther, group('SECRET'), null)).toBe(true);
+    expect(canSeeJoinRequest(siteMember, ofOther, group('PRIVATE', { membersCanApprove: true }), 'MEMBER')).toBe(true);
+    expect(canSeeJoinRequest(siteMember, ofOther, group('PRIVATE'), 'MEMBER')).toBe(false);
+    expect(canSeeJoinRequest(siteMember, ofOther, group('PUBLIC', { membersCanApprove: true }), null)).toBe(false);
+  });
+  it('shows a create request to its requester and to Groups Managers', () => {
+    expect(canSeeCreateRequest(siteMember, { requestedBy: 'm' })).toBe(true);
+    expect(canSeeCreateRequest(siteMember, { requestedBy: 'x' })).toBe(false);
+    expect(canSeeCreateRequest(manager, { requestedBy: 'x' })).toBe(true);
+    expect(canSeeCreateRequest(ANONYMOUS, { requestedBy: 'm' })).toBe(false);
   });
 });
 

@@ -8,8 +8,10 @@ import {
   canDecideJoinRequests,
   canReadMembers,
   canReceiveEvent,
+  canSeeCreateRequest,
   canSeeEventActor,
   canSeeGroup,
+  canSeeJoinRequest,
   DELETED_GROUP,
   MEMBERSHIP_START_EVENTS,
   roleForEvent,
@@ -20,7 +22,9 @@ import {
   decidableGroupsSql,
   membersReadableGroupsSql,
   receivableEventsSql,
+  visibleCreateRequestsSql,
   visibleGroupsSql,
+  visibleJoinRequestsSql,
 } from '../src/auth/visibility.ts';
 import { ANONYMOUS, type Viewer } from '../src/auth/viewer.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -71,6 +75,55 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
     // Every condition holds somewhere, but deciding requests, which an anonymous viewer never may.
     if (predicate !== canDecideJoinRequests || viewer.memberId !== null) expect(expected.length).toBeGreaterThan(0);
     else expect(expected).toEqual([]);
+  });
+});
+
+/**
+ * Requests by id (`node(id:)`): in every group above, a join request of the viewer's own and one of someone
+ * else's; and create requests of both. The viewer's own request in a group they are a member of is one decided
+ * earlier (they joined): the condition must hold for it as for any other.
+ */
+describe('the requests a viewer may read, as SQL', () => {
+  const joinRequests: { id: string; memberId: string; group: (typeof rows)[number] }[] = [];
+  const createRequests: { id: string; requestedBy: string }[] = [];
+  beforeAll(async () => {
+    const db = gw.app.services.db;
+    for (const group of rows) {
+      for (const memberId of ['viewer', 'someone-else']) {
+        const request = await db.joinRequest.create({ data: { groupId: group.id, memberId, status: 'REJECTED', pendingKey: null } });
+        joinRequests.push({ id: request.id, memberId, group });
+      }
+    }
+    for (const requestedBy of ['viewer', 'someone-else']) {
+      const request = await db.createRequest.create({ data: { requestedBy, name: `wish of ${requestedBy}`, status: 'PENDING', pendingKey: null } });
+      createRequests.push({ id: request.id, requestedBy });
+    }
+  });
+
+  it.each(viewers)('visibleJoinRequestsSql = canSeeJoinRequest, for the %s viewer, on both shapes of the decidable condition', async (_name, viewer) => {
+    const expected = joinRequests
+      .filter((r) => canSeeJoinRequest(viewer, r, r.group, viewer.memberId ? r.group.role : null))
+      .map((r) => r.id)
+      .sort();
+    for (const database of ['sqlite', 'postgresql'] as const) {
+      const matched = await gw.app.services.db.$queryRaw<{ id: string }[]>`
+        SELECT r."id" FROM "JoinRequest" r JOIN "Group" g ON g."id" = r."groupId" WHERE ${visibleJoinRequestsSql(viewer, database)}`;
+      expect(matched.map((r) => r.id).sort()).toEqual(expected);
+    }
+    if (viewer.memberId === null) expect(expected).toEqual([]);
+    else {
+      // A member reads their own where they may see the group and others' where they may decide: never all of them.
+      expect(expected.length).toBeGreaterThan(0);
+      if (!viewer.isGroupsManager) expect(expected.length).toBeLessThan(joinRequests.length);
+    }
+  });
+
+  it.each(viewers)('visibleCreateRequestsSql = canSeeCreateRequest, for the %s viewer', async (_name, viewer) => {
+    const matched = await gw.app.services.db.$queryRaw<{ id: string }[]>`
+      SELECT r."id" FROM "CreateRequest" r WHERE ${visibleCreateRequestsSql(viewer)}`;
+    const expected = createRequests.filter((r) => canSeeCreateRequest(viewer, r)).map((r) => r.id);
+    expect(matched.map((r) => r.id).sort()).toEqual(expected.sort());
+    expect(expected.length).toBe(viewer.isGroupsManager ? 2 : viewer.memberId ? 1 : 0);
   });
 });
 

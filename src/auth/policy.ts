@@ -325,6 +325,24 @@ export function canSeeCreateRequestDecider(viewer: Viewer, request: { decidedBy:
   return viewer.isGroupsManager || (viewer.memberId !== null && request.decidedBy === viewer.memberId);
 }
 
+/**
+ * May the viewer read a join request (`node(id:)`)? Its requester, while they may see its group (a request
+ * to a group made SECRET is gone for them, as it is from their list), and whoever may decide the group's
+ * requests: the two lists it appears in (`viewer.joinRequests`, `joinRequestsToDecide` and Group.joinRequests).
+ */
+export function canSeeJoinRequest(viewer: Viewer, request: { memberId: string }, group: GroupFacts, role: ViewerRole): boolean {
+  const own = viewer.memberId !== null && request.memberId === viewer.memberId;
+  return (own && canSeeGroup(viewer, group, role)) || canDecideJoinRequests(viewer, group, role);
+}
+
+/**
+ * May the viewer read a create request (`node(id:)`)? Its requester and Groups Managers: the two lists it
+ * appears in (`viewer.createRequests`, `createRequests`).
+ */
+export function canSeeCreateRequest(viewer: Viewer, request: { requestedBy: string }): boolean {
+  return viewer.isGroupsManager || (viewer.memberId !== null && request.requestedBy === viewer.memberId);
+}
+
 /** May the viewer create a group for another member (`createGroup`'s `creatorId`)? Groups Managers only. */
 export function canCreateGroupFor(viewer: Viewer): boolean {
   return viewer.isGroupsManager;

@@ -58,6 +58,23 @@ export function decidableGroupsSql(viewer: Viewer, database: DatabaseKind): Pris
   return Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" vm WHERE vm."groupId" = g."id" AND vm."memberId" = ${viewer.memberId} AND (vm."role" = 'ADMIN' OR g."membersCanApprove"))`;
 }
 
+/**
+ * Join requests `r`, joined to their group `g`, that the viewer may read: the rows for which
+ * `canSeeJoinRequest` holds (their own, in a group they may see; every one where they may decide).
+ */
+export function visibleJoinRequestsSql(viewer: Viewer, database: DatabaseKind): Prisma.Sql {
+  if (viewer.memberId === null && !viewer.isGroupsManager) return NONE;
+  const own = viewer.memberId === null ? NONE : Prisma.sql`(r."memberId" = ${viewer.memberId} AND ${visibleGroupsSql(viewer)})`;
+  return Prisma.sql`(${own} OR ${decidableGroupsSql(viewer, database)})`;
+}
+
+/** Create requests `r` the viewer may read: the rows for which `canSeeCreateRequest` holds. */
+export function visibleCreateRequestsSql(viewer: Viewer): Prisma.Sql {
+  if (viewer.isGroupsManager) return ALL;
+  if (viewer.memberId === null) return NONE;
+  return Prisma.sql`r."requestedBy" = ${viewer.memberId}`;
+}
+
 // Which events of the log a viewer may receive (canReceiveEvent), as one statement: replays are filtered by
 // the database, so the events a viewer may not receive cost a few microseconds each to skip, not a lookup
 // each, and how long a replay takes tells next to nothing about what happened out of the viewer's sight.

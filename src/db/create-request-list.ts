@@ -7,6 +7,8 @@ import { Prisma, type CreateRequest } from '../generated/prisma/client.ts';
 import type { RequestStatus } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
 import { orderBySql, positionSql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { visibleCreateRequestsSql } from '../auth/visibility.ts';
 
 /** Every column of "CreateRequest", read as Prisma's model (the driver types each one from the table). */
 const COLUMNS = Prisma.raw(
@@ -52,4 +54,14 @@ export function readCreateRequestPage(
 export async function countCreateRequests(db: Db, filter: CreateRequestFilter): Promise<number> {
   const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" FROM "CreateRequest" r ${whereOf(conditions(filter))}`);
   return Number(row.count);
+}
+
+/**
+ * The create requests with these ids that `viewer` may read (visibleCreateRequestsSql), in one statement: every
+ * request a `node(id:)` or `nodes(ids:)` names. An anonymous viewer may read none, and costs no statement.
+ */
+export function readVisibleCreateRequests(db: Db, viewer: Viewer, ids: readonly string[]): Promise<CreateRequest[]> {
+  if (ids.length === 0 || (viewer.memberId === null && !viewer.isGroupsManager)) return Promise.resolve([]);
+  return db.read<CreateRequest>(Prisma.sql`
+    SELECT ${COLUMNS} FROM "CreateRequest" r WHERE r."id" IN (${Prisma.join(ids)}) AND ${visibleCreateRequestsSql(viewer)}`);
 }

@@ -14,10 +14,11 @@ import type { RequestStatus } from '../generated/prisma/enums.ts';
 import type { Db } from './client.ts';
 import type { DatabaseKind } from './adapter.ts';
 import type { Viewer } from '../auth/viewer.ts';
-import { decidableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
+import { decidableGroupsSql, visibleGroupsSql, visibleJoinRequestsSql } from '../auth/visibility.ts';
 import { andPositionSql, orderBySql, readingOrder, type PagePosition, type SortKey } from './keyset.ts';
 import { toDate } from './reads.ts';
 import { NESTED_GROUP_COLUMNS, nestedGroupOf } from './group-list.ts';
+import { STANDING_COLUMNS, standingJoinsSql, standingOf, type ViewerStanding } from './viewer-standing.ts';
 
 /** Every column of "JoinRequest", in the order of Prisma's model. */
 export const JOIN_REQUEST_COLUMN_NAMES = [
@@ -109,4 +110,26 @@ export async function readJoinRequestPage(
 export async function countJoinRequests(db: Db, viewer: Viewer, filter: JoinRequestListFilter): Promise<number> {
   const [row] = await db.read<{ count: unknown }>(Prisma.sql`SELECT COUNT(*) AS "count" ${requestsSql(db.kind, viewer, filter)}`);
   return Number(row.count);
+}
+
+/**
+ * The join requests with these ids that `viewer` may read (visibleJoinRequestsSql), each with its group and
+ * the viewer's standing in it, in one statement: every request a `node(id:)` or `nodes(ids:)` names. An
+ * anonymous viewer may read none, and costs no statement.
+ */
+export async function readVisibleJoinRequests(
+  db: Db,
+  viewer: Viewer,
+  ids: readonly string[],
+): Promise<{ request: JoinRequest; group: Group; standing: ViewerStanding | null }[]> {
+  const memberId = viewer.memberId;
+  if (ids.length === 0 || memberId === null) return [];
+  const rows = await db.read<Record<string, unknown>>(Prisma.sql`
+    SELECT ${REQUEST_COLUMNS}, ${NESTED_GROUP_COLUMNS}, ${STANDING_COLUMNS}
+    FROM "JoinRequest" r JOIN "Group" g ON g."id" = r."groupId" ${standingJoinsSql(memberId)}
+    WHERE r."id" IN (${Prisma.join(ids)}) AND ${visibleJoinRequestsSql(viewer, db.kind)}`);
+  return rows.map((row) => {
+    const group = nestedGroupOf(row);
+    return { request: joinRequestOf(row), group, standing: standingOf(row, group.id, memberId) };
+  });
 }

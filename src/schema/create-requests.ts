@@ -9,8 +9,10 @@ import { connectionOf, pageArgs } from './connection.ts';
 import { CREATED_NEWEST_FIRST, cursorShape, emptyPage, encodeCursor, pageWindow, rowsToRead, toPage, type PageArgs } from './pagination.ts';
 import { Group, visibleGroupById } from './groups.ts';
 import { GroupSettings } from './settings.ts';
+import { Node } from './node.ts';
 
 export const CreateRequest = builder.prismaObject('CreateRequest', {
+  interfaces: [Node],
   fields: (t) => ({
     id: t.exposeID('id'),
     status: t.expose('status', { type: RequestStatus }),

@@ -157,6 +157,15 @@ async function readVisibleGroup(ctx: Context, by: { id: string } | { slug: strin
   return found.group;
 }
 
+/**
+ * The node with this id the viewer may see: a group (as `group(id:)`), else a join or create request the
+ * viewer may read. Every id of a request is looked up in one statement per step (loaders.ts): the groups, then
+ * the requests among the ids that named no visible group. Hidden and unknown ids alike are null.
+ */
+async function readVisibleNode(ctx: Context, id: string) {
+  return (await readVisibleGroup(ctx, { id })) ?? ctx.loaders.visibleRequest.load(id);
+}
+
 /** The most ids `nodes` takes: a page's worth, as MAX_PAGE_SIZE's default. */
 const MAX_NODES = 100;
 
@@ -178,19 +187,21 @@ builder.queryFields((t) => ({
   node: t.field({
     type: Node,
     nullable: true,
-    description: 'Relay’s refetch: the node (a group) with this id, as `group(id:)` answers; null when there is none or the viewer may not see it.',
+    description:
+      'Relay’s refetch: the node with this id, a group (as `group(id:)` answers it) or a join or create request (to those who may read it in one of their lists); null when there is none or the viewer may not see it.',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => readVisibleGroup(ctx, { id: String(args.id) }),
+    resolve: (_root, args, ctx) => readVisibleNode(ctx, String(args.id)),
   }),
   nodes: t.field({
     type: [Node],
     nullable: { list: false, items: true },
-    description: `The nodes (groups) with these ids, in their order, each as \`node(id:)\` answers: null where there is none or the viewer may not see it. At most ${MAX_NODES} ids.`,
+    description: `The nodes with these ids, in their order, each as \`node(id:)\` answers: null where there is none or the viewer may not see it. At most ${MAX_NODES} ids.`,
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => {
       if (args.ids.length > MAX_NODES) throw badInput(`"ids" must hold at most ${MAX_NODES} ids.`);
-      // Batched: one statement for the groups and the viewer's standing in them (loaders.ts, visibleGroup).
-      return Promise.all(args.ids.map((id) => readVisibleGroup(ctx, { id: String(id) })));
+      // Batched: one statement for the groups and the viewer's standing in them (loaders.ts, visibleGroup),
+      // then one per kind of request for the ids left (visibleRequest).
+      return Promise.all(args.ids.map((id) => readVisibleNode(ctx, String(id))));
     },
   }),
   groups: t.field({

@@ -19,6 +19,7 @@ import {
 } from './pagination.ts';
 import type { RequestStatus as RequestStatusValue } from '../generated/prisma/enums.ts';
 import { Group } from './groups.ts';
+import { Node } from './node.ts';
 import { actorAlwaysNamed, canSeeRequestDecider } from '../auth/policy.ts';
 import { viewerRole } from '../loaders.ts';
 
@@ -32,6 +33,7 @@ const MembershipAnswer = builder.prismaObject('JoinRequestAnswer', {
 });
 
 export const JoinRequest = builder.prismaObject('JoinRequest', {
+  interfaces: [Node],
   fields: (t) => ({
     id: t.exposeID('id'),
     group: t.field({
