@@ -107,7 +107,9 @@ describe('20261212000000_search_keys', () => {
     expect(await searchKeysCurrent(db)).toBe(true);
     ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Key Holders", creatorId: "alice" }) { group { id } } }`));
     await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
-    const insert = migrationSql('20261212000000_search_keys').split(';').find((statement) => statement.includes('INSERT INTO'))!;
+    // The migration of the current SEARCH_KEY_VERSION (each version's inserts its own name).
+    const insert = migrationSql('20261213000000_search_keys_latin').split(';').find((statement) => statement.includes('INSERT INTO'))!;
+    expect(insert).toContain(`'${SEARCH_KEY_VERSION}'`);
     await db.$executeRawUnsafe(insert); // on a database that holds a group
     expect(await searchKeysCurrent(db)).toBe(false);
     expect(await refreshSearchKeys(db)).not.toBeNull();
@@ -149,6 +151,22 @@ describe('20261212000000_search_keys', () => {
     await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
     expect(await refreshSearchKeys(db)).toEqual({ groups: 1, memberNames: 0, createRequests: 0 });
     expect(await search('cafe creme')).toEqual(['Café Crème']);
+  });
+});
+
+describe('20261213000000_search_keys_latin', () => {
+  it('keys stored by version 2 are recomputed: the Latin letters with no accent to strip are spelled in ASCII', async () => {
+    const db = gw.app.services.db;
+    const id = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Łódź Øster Walkers", creatorId: "alice" }) { group { id } } }`)).createGroup.group.id as string;
+    const search = async (s: string) => ok(await gw.as(manager)(`query($s: String) { groups(filter: { search: $s }) { edges { node { id } } } }`, { s })).groups.edges;
+    expect(await search('lodz oster')).toEqual([{ node: { id } }]);
+    // As version 2 stored it: accents stripped, `ł` and `ø` kept.
+    await db.group.update({ where: { id }, data: { nameSearch: 'łodz øster walkers' } });
+    await db.dataMigration.deleteMany({ where: { name: SEARCH_KEY_VERSION } });
+    expect(await search('lodz oster')).toEqual([]);
+    expect(await refreshSearchKeys(db)).toEqual({ groups: 1, memberNames: 0, createRequests: 0 });
+    expect(await search('lodz oster')).toEqual([{ node: { id } }]);
+    expect(await search('ŁÓDŹ')).toEqual([{ node: { id } }]);
   });
 });
 

@@ -11,6 +11,10 @@
  *   typed with a combining accent is the same as one typed precomposed. Marks of other blocks (Devanagari
  *   vowel signs, the Japanese voicing mark, Arabic and Hebrew vowel points) are parts of letters there and
  *   stay; NFC then puts the remaining letters back together (Hangul syllables), so keys read as text.
+ * - The Latin letters that still are not ASCII, having no accent to strip, spelled in ASCII by any-ascii, as
+ *   slugs spell them: `Łódź` is `lodz`, `Øster` is `oster`, `Æble` is `aeble`, `Þór` is `thor`, `ẞ` is `ss`.
+ *   Only Latin letters: other scripts keep their own letters (`瑜伽` does not become `yujia`, which `uji`
+ *   would then find, nor `Йога` `yoga`).
  * - LIKE's special characters (`%`, `_`, and `\`, PostgreSQL's default escape) replaced by look-alike
  *   full-width characters, last (NFKD would turn them back): Prisma's `contains` becomes `LIKE` without
  *   escaping them (prisma/prisma#19506), and SQLite's LIKE has no default escape character, so mapping them
@@ -18,18 +22,24 @@
  *
  * - At most MAX_KEY characters.
  *
- * Written with the built-in String.prototype.normalize rather than a library: the folding wanted is these
- * three steps, and a transliterating library (the slugs' any-ascii) would make `瑜伽` match `uji`.
+ * Written with the built-in String.prototype.normalize, and any-ascii for the Latin letters alone: applied to
+ * the whole text, a transliterating library would make `瑜伽` match `uji`.
  *
  * Changing this function changes keys already stored: bump SEARCH_KEY_VERSION, and the gateway brings them
  * up to date when it starts (db/search-keys.ts).
  */
+import anyAscii from 'any-ascii';
+
 /**
  * The most characters a key keeps. Decomposition lengthens a few characters many times (`ﷺ` is 18 letters),
  * and a name's key travels in the cursors of the NAME sort, which have a size limit (schema/pagination.ts):
  * a key is cut here, far beyond what any name of LIMITS.name characters needs but a handful of those.
  */
 const MAX_KEY = 300;
+
+/** A Latin letter that is not ASCII once cased and stripped of its accents (`ł`, `ø`, `æ`, `þ`, `ß`). */
+const LATIN_NOT_ASCII = /(?![a-z])\p{Script=Latin}/gu;
+const spellLatin = (letter: string) => anyAscii(letter).toLowerCase();
 
 export function searchKey(text: string): string {
   const key = text
@@ -39,6 +49,7 @@ export function searchKey(text: string): string {
     .replace(/[\u0300-\u036f]/g, '')
     .normalize('NFC')
     .replace(/ς/g, 'σ')
+    .replace(LATIN_NOT_ASCII, spellLatin)
     .replace(/%/g, '\uFF05')
     .replace(/_/g, '\uFF3F')
     .replace(/\\/g, '\uFF3C');
@@ -47,6 +58,6 @@ export function searchKey(text: string): string {
 
 /**
  * The name under which the stored keys are recorded as made by this searchKey (the DataMigration table).
- * Version 1 was lower case and LIKE's characters only.
+ * Version 1 was lower case and LIKE's characters only; version 2 did not spell Latin letters in ASCII.
  */
-export const SEARCH_KEY_VERSION = 'search-keys-2';
+export const SEARCH_KEY_VERSION = 'search-keys-3';
