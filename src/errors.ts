@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
 /** The error codes of the public contract (API.md, "Errors"). */
 export type ErrorCode =
@@ -78,4 +78,16 @@ export function clientMistakeCode(error: GraphQLError): 'BAD_USER_INPUT' | 'GRAP
   const original = error.originalError;
   if (!original) return variables ? 'BAD_USER_INPUT' : 'GRAPHQL_VALIDATION_FAILED';
   return variables && original instanceof GraphQLError ? 'BAD_USER_INPUT' : null;
+}
+
+/**
+ * An error as a client of a stream gets it (graphql-ws, multipart HTTP): without `extensions.http`, which is
+ * Yoga's instruction for an HTTP response (its status and headers) and which Yoga leaves out of the bodies it
+ * writes itself.
+ */
+export function formatWithoutHttp(error: GraphQLError): GraphQLFormattedError {
+  const formatted = error.toJSON();
+  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }

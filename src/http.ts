@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { getOperationAST, GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
@@ -16,7 +16,9 @@ import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
+import { wantsMultipartSubscription } from './media-types.ts';
 import { refreshSearchKeysAtStart } from './db/search-keys.ts';
+import { formatWithoutHttp } from './errors.ts';
 import { ConnectionsPerAddress } from './live/connection-cap.ts';
 
 export interface RunningServer {
@@ -46,20 +48,15 @@ const withCode = (error: GraphQLError, code: string) =>
     extensions: { code: (error.extensions?.code as string | undefined) ?? code },
   });
 
-/**
- * An error as a WebSocket client gets it: without `extensions.http`, which is Yoga's instruction for an
- * HTTP response (its status and headers) and which Yoga leaves out of HTTP bodies. graphql-ws sends errors
- * as they are, so a 401 or 429 meant for HTTP would otherwise reach WebSocket clients as data.
- */
-function formatForWs(error: GraphQLError): GraphQLFormattedError {
-  const formatted = error.toJSON();
-  if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
-  const { http: _http, ...extensions } = formatted.extensions;
-  return { ...formatted, extensions };
-}
+// graphql-ws sends errors as they are: without `extensions.http` (formatWithoutHttp), a 401 or 429 meant for
+// HTTP would otherwise reach WebSocket clients as data.
+const formatForWs = formatWithoutHttp;
 
-/** Whether a request asks for a stream of server-sent events (a subscription over SSE). */
-const wantsEventStream = (req: IncomingMessage) => req.headers.accept?.includes('text/event-stream') ?? false;
+/** Whether a request asks for a stream: server-sent events, or multipart HTTP (a subscription either way). */
+const wantsEventStream = (req: IncomingMessage) => {
+  const accept = req.headers.accept;
+  return accept !== undefined && (accept.includes('text/event-stream') || wantsMultipartSubscription(accept));
+};
 
 /**
  * An SSE response's events of one turn of the event loop leave in one write (live/write-batch.ts). A write

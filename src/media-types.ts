@@ -18,6 +18,7 @@ import Negotiator from 'negotiator';
 import type { ExecutionResult } from 'graphql';
 import { getSSEProcessor, isAsyncIterable, processRegularResult, type Plugin } from 'graphql-yoga';
 import type { HttpObserver } from './observability/operation.ts';
+import { processMultipartSubscription } from './live/multipart-subscriptions.ts';
 
 type ResultProcessor = Parameters<Parameters<NonNullable<Plugin['onResultProcess']>>[0]['setResultProcessor']>[0];
 
@@ -67,6 +68,27 @@ export const acceptsStream = perHeader(true, (accept) => {
   return new Negotiator({ headers: { accept: typeAndQ } }).mediaTypes(['text/event-stream', 'multipart/mixed']).length > 0;
 });
 
+/**
+ * Whether a subscription's client asks for multipart HTTP as Apollo Client does (live/multipart-subscriptions.ts):
+ * an Accept entry `multipart/mixed` with a `subscriptionSpec` parameter, not refused with `q=0`. Other
+ * multipart clients (incremental delivery) do not speak that protocol.
+ */
+export const wantsMultipartSubscription = perHeader(false, (accept) =>
+  accept.split(',').some((entry) => {
+    const [type, ...params] = entry.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((param) => /^q\s*=/.test(param));
+    return type === 'multipart/mixed' && params.some((param) => param.startsWith('subscriptionspec')) && (!q || Number(q.split('=')[1]) > 0);
+  }),
+);
+
+/**
+ * Which stream a subscription over HTTP is answered with: SSE when the client accepts event streams (Yoga's
+ * choice, any range that covers `text/event-stream` included), else multipart HTTP (useMediaTypeNegotiation).
+ */
+export const httpStreamTransport = perHeader<'sse' | 'multipart'>('sse', (accept) =>
+  wantsMultipartSubscription(accept) && !/text\/event-stream|text\/\*|\*\/\*/i.test(accept) ? 'multipart' : 'sse',
+);
+
 /** Whether an answer of any kind is acceptable (else 406 before anything runs). */
 const acceptsAnAnswer = (accept: string | null) => answerMediaType(accept) !== null || acceptsStream(accept);
 
@@ -97,12 +119,12 @@ const processBatchResult: ResultProcessor = (batch, fetchAPI, type) => {
 };
 
 /** The media types an answer can take (a 406 lists them). */
-const SERVED = 'application/graphql-response+json, application/json, text/event-stream';
+const SERVED = 'application/graphql-response+json, application/json, text/event-stream, multipart/mixed;subscriptionSpec=1.0';
 
 const ANSWERS = {
   406:
     'The Accept header names no media type this endpoint answers in: application/graphql-response+json or ' +
-    'application/json (text/event-stream for a subscription).',
+    'application/json (text/event-stream, or multipart/mixed;subscriptionSpec=1.0, for a subscription).',
   415: 'Send the operation as JSON (Content-Type: application/json), or with GET in the query string.',
 } as const;
 
@@ -126,8 +148,10 @@ export function useMediaTypeNegotiation(endpoint: string): Plugin {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       const accept = request.headers.get('accept');
       if (isAsyncIterable(result)) {
-        // A subscription: over SSE unless the client refuses event streams (`text/event-stream;q=0`).
+        // A subscription: over SSE when the client accepts event streams (Yoga chose it), else over multipart
+        // HTTP when it asks for that as Apollo Client does, else 406 (useEndRefusedStreams ends it).
         if (resultProcessor && !acceptsStream(accept)) setResultProcessor(undefined as never, '*/*');
+        else if (!resultProcessor && wantsMultipartSubscription(accept)) setResultProcessor(processMultipartSubscription, 'multipart/mixed');
         return;
       }
       const type = answerMediaType(accept);

@@ -256,7 +256,7 @@ describe('media types and caching', () => {
     const response = await fetch(`${gw.server.url}?${new URLSearchParams({ query: '{ __typename }' })}`, { headers: { accept: 'a/b,'.repeat(2_000) } });
     expect({ status: response.status, accept: response.headers.get('accept') }).toEqual({
       status: 406,
-      accept: 'application/graphql-response+json, application/json, text/event-stream',
+      accept: 'application/graphql-response+json, application/json, text/event-stream, multipart/mixed;subscriptionSpec=1.0',
     });
   });
 

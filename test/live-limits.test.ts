@@ -10,7 +10,7 @@ import { createClient } from 'graphql-ws';
 import { TEST_SECRET, codes, ok, tokenFor } from './helpers/gateway.ts';
 import { TEST_DATABASE } from './helpers/database.ts';
 import { manager, member } from './helpers/world.ts';
-import { GROUP_EVENTS, openSubscription, startLiveGateway, type LiveGateway } from './helpers/live.ts';
+import { GROUP_EVENTS, openSubscription, startLiveGateway, until, type LiveGateway } from './helpers/live.ts';
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { createEventBus, MAX_BACKLOG, RESUMED, WAKE_SLICE } from '../src/pubsub.ts';
 import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
@@ -21,15 +21,6 @@ const LIMITS = {
   MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS: '3',
   WS_MAX_BUFFERED_BYTES: '65536',
 };
-
-/** Waits (boundedly) until `condition` holds. */
-async function until(condition: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms: ${condition}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
   let gw: LiveGateway;

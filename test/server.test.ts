@@ -82,6 +82,14 @@ describe('the gateway process', () => {
       signal: AbortSignal.timeout(10_000),
     });
     const sseDone = sse.text().then((text) => (text.includes('event: complete') ? 'completed' : `ended without complete: ${text}`), (error) => `cut off: ${error}`);
+    // And a multipart one (Apollo Client's HttpLink) with its closing delimiter.
+    const multipart = await fetch(url, {
+      method: 'POST',
+      headers: { accept: 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `subscription { groupEvents { id } }` }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const multipartDone = multipart.text().then((text) => (text.endsWith('\r\n--graphql--\r\n') ? 'completed' : `ended without its delimiter: ${JSON.stringify(text)}`), (error) => `cut off: ${error}`);
 
     gateway.child.kill('SIGTERM');
     expect(await exitWithin(gateway, 5_000)).toBe(0);
@@ -89,6 +97,7 @@ describe('the gateway process', () => {
     expect(close.code).toBe(1001);
     expect(close.reason).not.toBe('');
     expect(await sseDone).toBe('completed');
+    expect(await multipartDone).toBe('completed');
     expect(gateway.output()).toContain('SIGTERM');
     await client.dispose();
   });

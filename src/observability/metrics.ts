@@ -27,6 +27,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { httpStreamTransport } from '../media-types.ts';
 import { boundedNames, describeOperation, errorCode, pathOf, type HttpObserver, type LiveTransport } from './operation.ts';
 import { requestSlot } from './request-state.ts';
 import { SeriesCounter, SeriesHistogram, type CounterSeries, type HistogramSeries } from './series.ts';
@@ -105,11 +106,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const live = new Gauge({
     name: 'gateway_live_subscribers',
-    help: 'Open live subscriptions, by transport (sse or ws)',
+    help: 'Open live subscriptions, by transport (sse, multipart or ws)',
     labelNames: ['transport'] as const,
     registers: [registry],
   });
-  for (const transport of ['sse', 'ws'] as const) live.set({ transport }, 0);
+  for (const transport of ['sse', 'multipart', 'ws'] as const) live.set({ transport }, 0);
 
   function liveSubscriber(transport: LiveTransport) {
     live.inc({ transport });
@@ -322,7 +323,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     onSubscribe({ args }) {
       const operation = operationOf(args.contextValue);
       const request = (args.contextValue as { request?: Request }).request;
-      const transport: LiveTransport = request ? 'sse' : 'ws';
+      const transport: LiveTransport = request ? httpStreamTransport(request.headers.get('accept')) : 'ws';
       const startedAt = performance.now();
       let release: (() => void) | null = null;
       return {

@@ -6,7 +6,7 @@ import { getOperationAST, GraphQLError, type DocumentNode } from 'graphql';
 import { clientMistakeCode } from '../errors.ts';
 
 /** Live subscriptions are counted by their transport: SSE (over HTTP) or graphql-ws. */
-export type LiveTransport = 'sse' | 'ws';
+export type LiveTransport = 'sse' | 'ws' | 'multipart';
 
 /**
  * What the request logs and metrics record of an HTTP request at its start, when its result is ready and
