@@ -56,7 +56,12 @@ export const answerMediaType = perHeader<string | null>('application/json', (acc
  * (Apollo's `multipart/mixed;boundary=graphql;subscriptionSpec=1.0`), which negotiator would take as
  * conditions on the type.
  */
-export const acceptsStream = perHeader(true, (accept) => {
+export const acceptsStream = perHeader(true, (accept) => negotiatedByTypeAndQ(accept, ['text/event-stream', 'multipart/mixed']));
+
+/** Whether the client accepts server-sent events (`text/event-stream`, or a range covering it, not `q=0`). */
+export const acceptsEventStream = perHeader(true, (accept) => negotiatedByTypeAndQ(accept, ['text/event-stream']));
+
+function negotiatedByTypeAndQ(accept: string, types: string[]): boolean {
   const typeAndQ = accept
     .split(',')
     .map((entry) => {
@@ -65,28 +70,29 @@ export const acceptsStream = perHeader(true, (accept) => {
       return q ? `${type};${q}` : type;
     })
     .join(',');
-  return new Negotiator({ headers: { accept: typeAndQ } }).mediaTypes(['text/event-stream', 'multipart/mixed']).length > 0;
-});
+  return new Negotiator({ headers: { accept: typeAndQ } }).mediaTypes(types).length > 0;
+}
 
 /**
  * Whether a subscription's client asks for multipart HTTP as Apollo Client does (live/multipart-subscriptions.ts):
- * an Accept entry `multipart/mixed` with a `subscriptionSpec` parameter, not refused with `q=0`. Other
- * multipart clients (incremental delivery) do not speak that protocol.
+ * an Accept entry `multipart/mixed` with `subscriptionSpec=1.0` (quoted or not), not refused with `q=0`. Other
+ * multipart clients (incremental delivery), and other versions of the protocol, do not speak it.
  */
 export const wantsMultipartSubscription = perHeader(false, (accept) =>
   accept.split(',').some((entry) => {
     const [type, ...params] = entry.split(';').map((part) => part.trim().toLowerCase());
-    const q = params.find((param) => /^q\s*=/.test(param));
-    return type === 'multipart/mixed' && params.some((param) => param.startsWith('subscriptionspec')) && (!q || Number(q.split('=')[1]) > 0);
+    const value = (name: string) => params.find((param) => param.split('=')[0].trim() === name)?.split('=')[1]?.trim().replace(/^"(.*)"$/, '$1');
+    const q = value('q');
+    return type === 'multipart/mixed' && value('subscriptionspec') === '1.0' && (q === undefined || Number(q) > 0);
   }),
 );
 
 /**
- * Which stream a subscription over HTTP is answered with: SSE when the client accepts event streams (Yoga's
- * choice, any range that covers `text/event-stream` included), else multipart HTTP (useMediaTypeNegotiation).
+ * Which stream a subscription over HTTP is answered with: SSE when the client accepts event streams (a range
+ * that covers `text/event-stream` included), else multipart HTTP when it asks for that, else none (406).
  */
-export const httpStreamTransport = perHeader<'sse' | 'multipart'>('sse', (accept) =>
-  wantsMultipartSubscription(accept) && !/text\/event-stream|text\/\*|\*\/\*/i.test(accept) ? 'multipart' : 'sse',
+export const httpStreamTransport = perHeader<'sse' | 'multipart' | null>('sse', (accept) =>
+  acceptsEventStream(accept) ? 'sse' : wantsMultipartSubscription(accept) ? 'multipart' : null,
 );
 
 /** Whether an answer of any kind is acceptable (else 406 before anything runs). */
@@ -148,14 +154,20 @@ export function useMediaTypeNegotiation(endpoint: string): Plugin {
     onResultProcess({ request, result, resultProcessor, setResultProcessor }) {
       const accept = request.headers.get('accept');
       if (isAsyncIterable(result)) {
-        // A subscription: over SSE when the client accepts event streams (Yoga chose it), else over multipart
-        // HTTP when it asks for that as Apollo Client does, else 406 (useEndRefusedStreams ends it).
-        if (resultProcessor && !acceptsStream(accept)) setResultProcessor(undefined as never, '*/*');
-        else if (!resultProcessor && wantsMultipartSubscription(accept)) setResultProcessor(processMultipartSubscription, 'multipart/mixed');
+        // A subscription: over SSE when the client accepts event streams (Yoga picks SSE for a header that
+        // names it, q-values unread), else over multipart HTTP when it asks for that as Apollo Client does,
+        // else 406 (useEndRefusedStreams ends it).
+        const transport = httpStreamTransport(accept);
+        if (transport === 'sse') setResultProcessor(processSseResult, 'text/event-stream');
+        else if (transport === 'multipart') setResultProcessor(processMultipartSubscription, 'multipart/mixed');
+        else setResultProcessor(undefined as never, '*/*');
         return;
       }
       const type = answerMediaType(accept);
       if (type) setResultProcessor(Array.isArray(result) ? processBatchResult : processRegularResult, type);
+      // A subscription refused before it started, to a client that takes only multipart subscriptions: the
+      // refusal as the protocol's one part, rather than 406 (or Yoga's incremental-delivery multipart).
+      else if (httpStreamTransport(accept) === 'multipart') setResultProcessor(processMultipartSubscription, 'multipart/mixed');
       // Yoga answers JSON to a header that refuses it (`application/json;q=0, text/event-stream`): a stream
       // when one is accepted, else 406. (A query over SSE, Yoga's choice for `text/event-stream` alone, stays.)
       else if (resultProcessor === processRegularResult) {

@@ -146,9 +146,50 @@ describe.runIf(TEST_DATABASE === 'sqlite')('subscriptions over multipart HTTP', 
     await until(() => listeners() === before);
   });
 
-  it('a client that accepts both event streams and multipart gets the event stream', async () => {
-    const stream = await raw(await tokenFor(member), `text/event-stream, ${APOLLO_ACCEPT}`);
-    expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  it('a client that accepts both event streams and multipart gets the event stream; one that refuses event streams, multipart', async () => {
+    const token = await tokenFor(member);
+    const typeFor = async (accept: string) => {
+      const stream = await raw(token, accept);
+      const type = `${stream.response.status} ${stream.response.headers.get('content-type')}`;
+      await stream.close();
+      return type;
+    };
+    expect(await typeFor(`text/event-stream, ${APOLLO_ACCEPT}`)).toMatch(/^200 text\/event-stream/);
+    expect(await typeFor('*/*')).toMatch(/^200 text\/event-stream/);
+    for (const accept of [
+      `text/event-stream;q=0, ${APOLLO_ACCEPT}`,
+      `${APOLLO_ACCEPT}, */*;q=0`,
+      'multipart/mixed;subscriptionSpec="1.0"',
+      'multipart/mixed;subscriptionSpec=1.0, text/event-stream-x',
+    ]) {
+      expect({ accept, type: await typeFor(accept) }).toEqual({ accept, type: '200 multipart/mixed;boundary="graphql";subscriptionSpec="1.0"' });
+    }
+    // Another version of the protocol is not this one.
+    expect(await typeFor('multipart/mixed;subscriptionSpec=2.0')).toMatch(/^406 /);
+  });
+
+  it('the transport a subscription is counted under is the one it is answered with', async () => {
+    const token = await tokenFor(member);
+    const before = await counted('multipart');
+    const stream = await raw(token, 'multipart/mixed;subscriptionSpec=1.0, text/event-stream-x');
+    await until(() => stream.text().length > 0);
+    expect(await counted('multipart')).toBe(before + 1);
     await stream.close();
+  });
+
+  it('to a client that takes only multipart subscriptions, a refusal comes as the protocol’s one part, not 406', async () => {
+    const only = 'multipart/mixed;subscriptionSpec=1.0';
+    for (const [query, code] of [
+      [`subscription { groupEvents(after: "not-an-id") { id } }`, 'BAD_USER_INPUT'],
+      [`subscription { groupEvents { nope } }`, 'GRAPHQL_VALIDATION_FAILED'],
+    ]) {
+      const stream = await raw(await tokenFor(member), only, query);
+      await until(() => stream.ended());
+      expect(stream.response.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec="1.0"');
+      const parts = partsOf(stream.text());
+      expect(parts[0]).toEqual({});
+      expect(parts[1].payload.errors.map((e: any) => e.extensions.code)).toEqual([code]);
+      expect(stream.text().endsWith(`${DELIMITER}--\r\n`)).toBe(true);
+    }
   });
 });

@@ -323,7 +323,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     onSubscribe({ args }) {
       const operation = operationOf(args.contextValue);
       const request = (args.contextValue as { request?: Request }).request;
-      const transport: LiveTransport = request ? httpStreamTransport(request.headers.get('accept')) : 'ws';
+      const transport: LiveTransport = request ? (httpStreamTransport(request.headers.get('accept')) ?? 'sse') : 'ws';
       const startedAt = performance.now();
       let release: (() => void) | null = null;
       return {
