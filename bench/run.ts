@@ -140,7 +140,8 @@ const LOG_DIR = path.join(BENCH_DIR, 'logs');
 /** Node flags of the gateway process, read from the `serve` script so the bench runs what users run. */
 const GATEWAY_NODE_FLAGS: string[] = (JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.serve as string)
   .split(/\s+/)
-  .filter((word) => word.startsWith('--'));
+  // Node's own flags: the loader (`--import tsx`) is given apart.
+  .filter((word) => word.startsWith('--') && word !== '--import');
 
 async function start(name: string, server: string, env: Record<string, string>, openFiles = 0): Promise<ServerChild> {
   const file = `servers/${server}.ts`;

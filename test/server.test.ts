@@ -1,5 +1,5 @@
 /**
- * The gateway the way a user runs it: `tsx src/server.ts` as its own process, configured by environment,
+ * The gateway the way a user runs it: `node --import tsx src/server.ts` as its own process, configured by environment,
  * spoken to over real HTTP and WebSocket, and stopped with SIGTERM.
  */
 import { afterEach, describe, expect, it } from 'vitest';

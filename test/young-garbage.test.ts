@@ -47,7 +47,8 @@ interface GcReport {
 /** The Node flags `npm start` and `npm run serve` give the gateway (package.json), so the test runs what users run. */
 const SERVE_FLAGS: string[] = (JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.serve as string)
   .split(/\s+/)
-  .filter((word) => word.startsWith('--'));
+  // Node's own flags: the loader (`--import tsx`) is given apart.
+  .filter((word) => word.startsWith('--') && word !== '--import');
 
 let database: TestDatabase;
 let gateway: ChildProcess;

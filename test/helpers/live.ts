@@ -4,7 +4,6 @@
  * everything a helper opens is closed by the gateway's close() if the test did not close it first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
@@ -341,7 +340,7 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
   };
 }
 
-// --- The gateway as its own process (`tsx src/server.ts`), the way users run it ---
+// --- The gateway as its own process (`node --import tsx src/server.ts`), the way `npm run serve` runs it ---
 
 export interface GatewayProcess {
   child: ChildProcess;
@@ -350,15 +349,14 @@ export interface GatewayProcess {
   exited: Promise<number | string>;
 }
 
-const TSX = path.resolve('node_modules/.bin/tsx');
 const launched = new Set<ChildProcess>();
 
 /**
- * Starts `tsx src/server.ts` with exactly `env` (plus PATH), collecting its output. It runs in a process group
- * of its own: tsx runs the server in a child process, which a SIGKILL to tsx alone would leave running.
+ * Starts `node --import tsx src/server.ts` with exactly `env` (plus PATH), collecting its output, in a process
+ * group of its own (killGateways kills the group).
  */
 export function launchGateway(env: Record<string, string>): GatewayProcess {
-  const child = spawn(TSX, ['src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   launched.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -367,7 +365,7 @@ export function launchGateway(env: Record<string, string>): GatewayProcess {
   return { child, output: () => output, exited };
 }
 
-/** Kills every launched gateway that is still running, with the server process tsx started (afterEach / afterAll). */
+/** Kills every launched gateway that is still running (afterEach / afterAll). */
 export function killGateways() {
   for (const child of launched) {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;

@@ -1,6 +1,7 @@
 /**
- * The gateway and the project's commands as real processes: `tsx src/server.ts` on a fresh test database
- * and a free port, and `tsx <script>` run to completion (or stopped), each with its output collected.
+ * The gateway and the project's commands as real processes: `node --import tsx src/server.ts` (as `npm run
+ * serve` starts it) on a fresh test database and a free port, and `tsx <script>` run to completion (or
+ * stopped), each with its output collected.
  * Everything started here is stopped and every database dropped by `stopProcesses()` (call it afterEach).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -58,7 +59,12 @@ export interface RunningProcess {
 
 /** Starts `tsx <args>` with exactly `env` (plus PATH), collecting its output, in a process group of its own. */
 export function runTsx(args: string[], env: Record<string, string>): RunningProcess {
-  const child = spawn(TSX, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  return run(TSX, args, env);
+}
+
+/** Starts `command <args>` with exactly `env` (plus PATH), collecting its output, in a process group of its own. */
+function run(command: string, args: string[], env: Record<string, string>): RunningProcess {
+  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -102,14 +108,14 @@ export interface GatewayProcess extends RunningProcess {
 }
 
 /**
- * Starts the gateway as users do (`tsx src/server.ts`, NODE_ENV=test, the tests' JWT secret) on a new test
+ * Starts the gateway as users do (`node --import tsx src/server.ts`, NODE_ENV=test, the tests' JWT secret) on a new test
  * database and a free port, with `env` added; resolves once it answers `/health`.
  */
 export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const database = await createTestDatabase();
   databases.add(database);
   const port = await freePort();
-  const run = runTsx(['src/server.ts'], {
+  const gateway = run(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
     DATABASE_URL: database.url,
@@ -120,19 +126,19 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (run.child.exitCode !== null) throw new Error(`The gateway exited with ${run.child.exitCode}:\n${run.stdout()}\n${run.stderr()}`);
+    if (gateway.child.exitCode !== null) throw new Error(`The gateway exited with ${gateway.child.exitCode}:\n${gateway.stdout()}\n${gateway.stderr()}`);
     const up = await fetch(`${origin}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
     if (up) break;
-    if (Date.now() > deadline) throw new Error(`The gateway did not answer within 30 s:\n${run.stdout()}\n${run.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`The gateway did not answer within 30 s:\n${gateway.stdout()}\n${gateway.stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {
-    ...run,
+    ...gateway,
     url: `${origin}/graphql`,
     origin,
     databaseUrl: database.url,
     logLines: () =>
-      run
+      gateway
         .stdout()
         .split('\n')
         .filter((line) => line.startsWith('{'))
