@@ -48,10 +48,6 @@ const withCode = (error: GraphQLError, code: string) =>
     extensions: { code: (error.extensions?.code as string | undefined) ?? code },
   });
 
-// graphql-ws sends errors as they are: without `extensions.http` (formatWithoutHttp), a 401 or 429 meant for
-// HTTP would otherwise reach WebSocket clients as data.
-const formatForWs = formatWithoutHttp;
-
 /** Whether a request asks for a stream: server-sent events, or multipart HTTP (a subscription either way). */
 const wantsEventStream = (req: IncomingMessage) => {
   const accept = req.headers.accept;
@@ -281,10 +277,11 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           rootValue: { execute, subscribe },
         };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map(formatForWs),
+      // graphql-ws sends errors as they are: a 401 or 429 meant for HTTP would otherwise reach clients as data.
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatWithoutHttp),
       // Most results carry no error: those go out as they are, with no copy.
       onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map(formatForWs) } : undefined,
+        result.errors ? { ...result, errors: result.errors.map(formatWithoutHttp) } : undefined,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
     },

@@ -27,11 +27,11 @@ import { isAsyncIterable, type FetchAPI } from 'graphql-yoga';
 import { formatWithoutHttp } from '../errors.ts';
 
 /** The heartbeat's interval: Apollo's routers send one every 5-10 s; clients read it as nothing. */
-export const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_MS = 10_000;
 
 /** The protocol's boundary and media type (what Apollo's routers answer with). */
 const BOUNDARY = 'graphql';
-export const MULTIPART_SUBSCRIPTION_TYPE = `multipart/mixed;boundary="${BOUNDARY}";subscriptionSpec="1.0"`;
+const MULTIPART_SUBSCRIPTION_TYPE = `multipart/mixed;boundary="${BOUNDARY}";subscriptionSpec="1.0"`;
 
 const DELIMITER = `\r\n--${BOUNDARY}`;
 /** A part: its headers, its JSON and the delimiter that ends it. */
