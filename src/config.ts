@@ -299,6 +299,12 @@ export interface LiveConfig {
    */
   maxBufferedBytes: number;
   /**
+   * STREAM_STALL_TIMEOUT_MS (default 30000, 0 = never): how long an SSE or multipart stream may have events
+   * waiting for its client to read before it is cut (live/stalled-streams.ts). A client that still reads,
+   * however slowly, is not cut; one that stopped would hold its response and its subscription slot for good.
+   */
+  streamStallTimeoutMs: number;
+  /**
    * SUBSCRIPTION_BACKLOG (default 1000): events one subscription may have waiting in the process. Past it,
    * the subscription drops what waits and reads the same events from the event log, in order, at its own
    * pace; it stays open (pubsub.ts).
@@ -313,6 +319,7 @@ function liveFromEnv(env: NodeJS.ProcessEnv): LiveConfig {
     maxAnonymousSubscriptionsPerAddress: intFromEnv(env, 'MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS', 100),
     maxConnectionsPerAddress: intFromEnv(env, 'MAX_WS_CONNECTIONS_PER_ADDRESS', 1_000, 0),
     maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576),
+    streamStallTimeoutMs: intFromEnv(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, 0),
     backlog: intFromEnv(env, 'SUBSCRIPTION_BACKLOG', 1_000),
   };
 }

@@ -16,10 +16,12 @@ import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
-import { wantsMultipartSubscription } from './media-types.ts';
+import { httpStreamTransport, wantsMultipartSubscription } from './media-types.ts';
 import { refreshSearchKeysAtStart } from './db/search-keys.ts';
 import { formatWithoutHttp } from './errors.ts';
 import { ConnectionsPerAddress } from './live/connection-cap.ts';
+import { watchStalledStreams } from './live/stalled-streams.ts';
+import { pathOf } from './observability/operation.ts';
 
 export interface RunningServer {
   /** The GraphQL endpoint, e.g. http://localhost:4000/graphql (ws:// on the same URL for WebSocket). */
@@ -174,11 +176,17 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerUnreadable(error, socket, app.connections));
 
   // SSE streams never finish on their own, so shutdown ends them. They are known by the request's Accept
-  // header, since the response's headers are written in one go and cannot be read back.
+  // header, since the response's headers are written in one go and cannot be read back. One whose client has
+  // stopped reading is cut after STREAM_STALL_TIMEOUT_MS (live/stalled-streams.ts).
   const streams = new Set<ServerResponse>();
+  const stalled = watchStalledStreams(config.live.streamStallTimeoutMs, (res) => {
+    const req = res.req;
+    app.connections.streamCut(httpStreamTransport(req.headers.accept) === 'multipart' ? 'multipart' : 'sse', req.url ? pathOf(req.url) : null);
+  });
   server.on('request', (req, res) => {
     if (!wantsEventStream(req)) return;
     streams.add(res);
+    stalled.track(res);
     res.on('close', () => streams.delete(res));
   });
 
@@ -327,6 +335,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     }, SHUTDOWN_GRACE_MS);
     await Promise.all([stopped, wsClosed]);
     clearTimeout(grace);
+    stalled.stop();
     searchKeys.stop();
     await app.close();
   }

@@ -5,6 +5,7 @@
  * They concern connections, not the database, so they run in the SQLite project only.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { TEST_SECRET, codes, ok, tokenFor } from './helpers/gateway.ts';
@@ -20,6 +21,7 @@ const LIMITS = {
   MAX_SUBSCRIPTIONS_PER_VIEWER: '2',
   MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS: '3',
   WS_MAX_BUFFERED_BYTES: '65536',
+  STREAM_STALL_TIMEOUT_MS: '1000',
 };
 
 describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
@@ -305,6 +307,107 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(await closed).toEqual({ code: 4008, reason: 'Too slow: resume with after' });
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThan(data.length); // the rest was never buffered
+  });
+
+  /**
+   * A subscription over HTTP sent by hand on a socket of its own, which reads the response's head and then
+   * only what the test lets it: `stop()` pauses it, `readAll()` reads to the end and resolves with what came.
+   */
+  async function rawStream(sub: string, accept: string) {
+    const body = JSON.stringify({ query: 'subscription { groupEvents(after: "0") { id memberId actorId } }' });
+    const socket = connect(gw.server.port, '127.0.0.1');
+    let text = '';
+    let ended = false;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('end', () => (ended = true));
+    socket.on('error', () => undefined); // a reset is one way the server may end it
+    socket.write(
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: ${accept}\r\n` +
+        `Authorization: Bearer ${await tokenFor({ sub })}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+    await until(() => text.includes('\r\n\r\n'));
+    expect(text.slice(0, 12)).toBe('HTTP/1.1 200');
+    return {
+      stop: () => socket.pause(),
+      readAll: async () => {
+        socket.resume();
+        await closed;
+        return { text, ended };
+      },
+      /** Reads for a few milliseconds every `everyMs`, until the function it returns is called. */
+      trickle(everyMs: number) {
+        socket.pause();
+        const timer = setInterval(() => {
+          socket.resume();
+          setTimeout(() => socket.pause(), 5);
+        }, everyMs);
+        return () => {
+          clearInterval(timer);
+          socket.resume();
+        };
+      },
+      received: () => text,
+      destroy: () => socket.destroy(),
+    };
+  }
+  const cutCount = async (transport: string) => {
+    const text = await (await fetch(new URL('/metrics', gw.server.url))).text();
+    return Number(new RegExp(`^gateway_http_streams_cut_total\\{transport="${transport}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+  };
+  /** 4,000 events of about 2 kB that `reader` receives: some 8 MB, more than the operating system buffers. */
+  async function longHistory(reader: string) {
+    const lane = await publicGroup(`Lane of ${reader}`);
+    const data = Array.from({ length: 4_000 }, () => ({ type: 'MEMBER_ADDED' as const, groupId: lane, groupPrivacy: 'PUBLIC' as const, memberId: reader, actorId: 'x'.repeat(2_000) }));
+    await gw.db.groupEvent.createMany({ data });
+  }
+
+  for (const [transport, accept, name] of [
+    ['sse', 'text/event-stream', 'an SSE'],
+    ['multipart', 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json', 'a multipart'],
+  ] as const) {
+    it(`${name} stream whose client stopped reading is cut after STREAM_STALL_TIMEOUT_MS, giving its slot back`, async () => {
+      const reader = `stalled-${transport}`;
+      const owner = `member:${reader}`;
+      await longHistory(reader);
+      const before = await cutCount(transport);
+      const slots = gw.server.app.services.audience.slots;
+      const stream = await rawStream(reader, accept);
+      stream.stop();
+      await until(() => slots.count(owner) === 1);
+      // Its events fill the socket's buffers; a second later it is cut, and its subscription ends.
+      await until(() => slots.count(owner) === 0, 15_000);
+      expect(await cutCount(transport)).toBe(before + 1);
+      // The client reads what the operating system had buffered, then the connection's end: the response
+      // stops short of its last chunk (an EventSource then reconnects with Last-Event-ID).
+      const { text, ended } = await stream.readAll();
+      expect(ended).toBe(true);
+      expect(text).toContain('"actorId":"xx');
+      expect(text.endsWith('0\r\n\r\n')).toBe(false);
+      expect(text.length).toBeLessThan(4_000 * 2_000);
+    });
+  }
+
+  it('a stream whose client reads slowly, but reads, is not cut', async () => {
+    const reader = 'slow-but-reading';
+    const owner = `member:${reader}`;
+    await longHistory(reader);
+    const before = await cutCount('sse');
+    const slots = gw.server.app.services.audience.slots;
+    const stream = await rawStream(reader, 'text/event-stream');
+    // A few milliseconds of reading every 400 ms, with a stall timeout of 1 s: the socket drains now and then.
+    const stopTrickle = stream.trickle(400);
+    await until(() => slots.count(owner) === 1);
+    const events = () => stream.received().split(`"memberId":"${reader}"`).length - 1;
+    try {
+      await until(() => events() >= 4_000, 60_000);
+    } finally {
+      stopTrickle();
+    }
+    expect(slots.count(owner)).toBe(1);
+    expect(await cutCount('sse')).toBe(before);
+    stream.destroy();
+    await until(() => slots.count(owner) === 0);
   });
 
   it('the bus cuts off a subscriber that stopped reading, instead of failing the publisher (or the process)', async () => {

@@ -7,7 +7,8 @@
  * - a WebSocket handshake refused (over MAX_WS_CONNECTIONS_PER_ADDRESS: 429, live/connection-cap.ts);
  * - a WebSocket connection's end, with the close code that ended it: 4403 for a token refused at
  *   `connection_init`, 4408 for no `connection_init` in time, 4401 for an expired token, 4008 for a reader
- *   too slow, 1001 at shutdown, 1000 and the like from clients (live/ws.ts lists them).
+ *   too slow, 1001 at shutdown, 1000 and the like from clients (live/ws.ts lists them);
+ * - an SSE or multipart stream cut because its client stopped reading (live/stalled-streams.ts).
  *
  * - a graphql-ws operation refused after validation, before it ran (no operation by the name given).
  *
@@ -17,6 +18,10 @@
  *
  *   gateway_ws_connections                       open WebSocket connections
  *   gateway_ws_connections_closed_total{code}    WebSocket connections ended, by close code
+ *
+ * A stream cut is a `stream cut` warning, and counts in:
+ *
+ *   gateway_http_streams_cut_total{transport}    SSE (`sse`) or multipart streams cut, their client not reading
  *
  * Nothing a client sends is logged: not the close reason (a client's is its own text), not the address.
  */
@@ -41,6 +46,8 @@ export interface ConnectionObserver {
   wsOperationRefused(operationName: string | null | undefined, code: string, viewer: string | null): void;
   /** A WebSocket connection opened: call the returned function once it has closed. */
   wsOpened(): (closed: WsClosed) => void;
+  /** An event stream over HTTP was cut: its client had stopped reading (live/stalled-streams.ts). */
+  streamCut(transport: 'sse' | 'multipart', path: string | null): void;
 }
 
 export interface WsClosed {
@@ -74,6 +81,16 @@ export function connectionObserver(logger: Logger, metrics: Metrics | null): Con
       labelNames: ['code'] as const,
       registers: [metrics.registry],
     });
+  const cut =
+    metrics &&
+    new Counter({
+      name: 'gateway_http_streams_cut_total',
+      help: 'SSE and multipart streams cut because their client had stopped reading, by transport',
+      labelNames: ['transport'] as const,
+      registers: [metrics.registry],
+    });
+  cut?.inc({ transport: 'sse' }, 0);
+  cut?.inc({ transport: 'multipart' }, 0);
 
   const refused = (transport: 'http' | 'ws', method: string | null, path: string | null, status: number, errorCodes: string[]) => {
     metrics?.countHttpRequest(path, method, status);
@@ -113,6 +130,10 @@ export function connectionObserver(logger: Logger, metrics: Metrics | null): Con
           'connection closed',
         );
       };
+    },
+    streamCut(transport, path) {
+      cut?.inc({ transport });
+      logger.warn({ transport, path }, 'stream cut: its client had stopped reading');
     },
   };
 }
