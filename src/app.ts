@@ -26,6 +26,7 @@ import { useEndRefusedStreams } from './live/refused-streams.ts';
 import { useSseEventIds } from './live/sse-event-ids.ts';
 import { MemberNameRecorder } from './db/member-names.ts';
 import { useMediaTypeNegotiation, useRefusalBodies } from './media-types.ts';
+import { persistedQueryStore, usePersistedQueries } from './persisted-queries.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -181,6 +182,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
   const rate = config.limits.rateLimitPoints > 0 ? createRateCounter(config.limits, config.redisUrl) : null;
   const mask = config.limits.blockFieldSuggestions ? maskErrorWithoutSuggestions : maskError;
   const cors = corsPolicy(config.limits.corsOrigins);
+  // Automatic persisted queries: documents kept by their hash, read by Yoga's path and the direct POST path.
+  const persistedQueries = config.limits.persistedQueriesMaxBytes > 0 ? persistedQueryStore(config.limits.persistedQueriesMaxBytes) : null;
   const yoga = createYoga({
     schema: applyMiddleware(schema, permissionMiddleware(schema)),
     context: (initial) => createContext(services, initial),
@@ -205,6 +208,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // 406 and 415 with an error in the body, and event streams no-store: before the request logs and
       // metrics, whose response hooks run after its own and so record the error it adds.
       useRefusalBodies(observability.http),
+      // A request sent as a hash gets its document before anything reads its parameters (src/persisted-queries.ts).
+      ...(persistedQueries ? [usePersistedQueries(persistedQueries)] : []),
       ...observability.plugins,
       ...limitPlugins(config.limits, { maxPageSize: config.maxPageSize, defaultPageSize: config.defaultPageSize }, rate),
       // `/health` (the process is up) is Yoga's own; `/ready` also needs the database and its migrations, and
@@ -230,6 +235,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     connections: observability.connections,
     /** The CORS policy Yoga was given, for the direct POST path. */
     cors,
+    /** The documents of automatic persisted queries (null when PERSISTED_QUERIES_MAX_BYTES=0), for the direct POST path. */
+    persistedQueries,
     /** The error mask Yoga was given, for the direct POST path. */
     maskError: mask,
     logger: observability.logger,

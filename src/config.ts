@@ -356,6 +356,12 @@ export interface LimitsConfig {
   /** MAX_BODY_BYTES (default 1048576 = 1 MiB): the largest request body read; larger is HTTP 413. */
   maxBodyBytes: number;
   /**
+   * PERSISTED_QUERIES_MAX_BYTES (default 8388608 = 8 MiB, 0 = off): the documents kept for automatic
+   * persisted queries (src/persisted-queries.ts), in all, the least recently used dropped first. Off, a hash
+   * sent without its document is answered PersistedQueryNotSupported, and clients send documents.
+   */
+  persistedQueriesMaxBytes: number;
+  /**
    * CSRF_HEADERS (default `x-graphql-yoga-csrf`, comma-separated): a POST that a browser may send cross-site
    * without a preflight (form, multipart, text/plain or no content type) must carry one of them, else 403.
    */
@@ -411,6 +417,7 @@ function limitsFromEnv(env: NodeJS.ProcessEnv, nodeEnv: string): LimitsConfig {
     introspection: booleanFromEnv(env, 'INTROSPECTION', !production),
     blockFieldSuggestions: production,
     maxBodyBytes: intFromEnv(env, 'MAX_BODY_BYTES', 1_048_576),
+    persistedQueriesMaxBytes: intFromEnv(env, 'PERSISTED_QUERIES_MAX_BYTES', 8_388_608, 0),
     csrfHeaders,
     rateLimitPoints: intFromEnv(env, 'RATE_LIMIT_POINTS', nodeEnv === 'test' ? 0 : 600, 0),
     rateLimitDuration: intFromEnv(env, 'RATE_LIMIT_DURATION', 60),

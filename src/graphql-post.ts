@@ -13,7 +13,9 @@
  * - before reading the body: another method or path, a content type other than JSON, an Accept header that
  *   accepts no JSON answer (src/media-types.ts), or no Content-Length (a chunked body) or one over MAX_BODY_BYTES;
  * - with the body read: anything but one plain operation (invalid JSON, a batch, unknown parameters), a
- *   subscription, or an operation that fails before it runs (syntax, validation, a refused token). Yoga
+ *   persisted query's document sent to be kept or a hash whose document is not kept (src/persisted-queries.ts:
+ *   a hash whose document is kept is answered here), a subscription, or an operation that fails before it
+ *   runs (syntax, validation, a refused token). Yoga
  *   then answers these as it always does; nothing has run yet, so nothing runs twice.
  * What it does in place of Yoga's request hooks: the request logs and metrics are told of the request
  * (HttpObserver), the answer's media type is the one Yoga would choose for that Accept header (one function
@@ -30,6 +32,7 @@ import { getCORSHeadersByRequestAndOptions, sendNodeResponse } from '@whatwg-nod
 import type { App, CorsPolicy } from './app.ts';
 import type { HttpObserver } from './observability/operation.ts';
 import { answerMediaType } from './media-types.ts';
+import { persistedQueryHash, type PersistedQueries } from './persisted-queries.ts';
 
 export interface DirectPostOptions {
   yoga: App['yoga'];
@@ -41,6 +44,8 @@ export interface DirectPostOptions {
   maskError(error: unknown): Error;
   /** The CORS policy Yoga was given (app.ts): a request with an Origin header gets the same CORS headers. */
   cors: CorsPolicy;
+  /** The documents of automatic persisted queries (app.ts), or null when they are off. */
+  persistedQueries?: PersistedQueries | null;
 }
 
 const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
@@ -59,15 +64,28 @@ const PARAMETERS = new Set(['query', 'variables', 'operationName', 'extensions']
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** One plain operation, as Yoga's parameter check accepts it; null for anything Yoga should answer. */
-function operationParams(body: Buffer): Params | null {
+/**
+ * One plain operation, as Yoga's parameter check accepts it; null for anything Yoga should answer. A request
+ * sent as the hash of a document `persisted` keeps gets that document, as usePersistedQueries gives it on
+ * Yoga's path; one whose document is not kept, or that sends a document with its hash (to be checked and
+ * kept), is Yoga's.
+ */
+function operationParams(body: Buffer, persisted: PersistedQueries | null): Params | null {
   let params: unknown;
   try {
     params = JSON.parse(body.toString('utf8'));
   } catch {
     return null;
   }
-  if (!isPlainObject(params) || typeof params.query !== 'string') return null;
+  if (!isPlainObject(params)) return null;
+  if (persisted && isPlainObject(params.extensions) && params.extensions.persistedQuery != null) {
+    const hash = persistedQueryHash(params.extensions);
+    if (hash === null || params.query != null) return null;
+    const query = persisted.get(hash);
+    if (query === undefined) return null;
+    params.query = query;
+  }
+  if (typeof params.query !== 'string') return null;
   for (const key in params) if (params[key] != null && !PARAMETERS.has(key)) return null;
   const { variables, operationName, extensions } = params;
   if (variables != null && !isPlainObject(variables)) return null;
@@ -83,6 +101,7 @@ function operationParams(body: Buffer): Params | null {
  */
 export function directPost(options: DirectPostOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { yoga, observers, maxBodyBytes, maskError, cors } = options;
+  const persisted = options.persistedQueries ?? null;
   const endpoint = yoga.graphqlEndpoint;
   const { Request } = yoga.fetchAPI;
 
@@ -102,7 +121,7 @@ export function directPost(options: DirectPostOptions): (req: IncomingMessage, r
 
   async function answer(req: IncomingMessage, res: ServerResponse, body: Buffer, mediaType: string) {
     const url = `http://${req.headers.host ?? 'localhost'}${req.url}`;
-    const params = operationParams(body);
+    const params = operationParams(body, persisted);
     if (!params) return handOver(req, res, url, body);
     // A Fetch Request without a body, for the hooks and the context that read the request's headers.
     const request = new Request(url, { method: 'POST', headers: req.headers as Record<string, string> });

@@ -85,7 +85,7 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
 
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
-  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError: app.maskError, cors: app.cors });
+  const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError: app.maskError, cors: app.cors, persistedQueries: app.persistedQueries });
   return (req, res) => {
     // Answers are JSON or event streams, never to be sniffed by a browser as something else.
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -461,9 +461,10 @@ function useParameterJson(): Plugin {
       if (params === null) {
         throw new GraphQLError('Expected params to be an object but given null.', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
       }
-      // Automatic persisted queries (a hash instead of the document) are not kept here: answered in the words
-      // Apollo Client and urql know, so that they send the document itself from then on, rather than with
-      // Yoga's "Must provide query string.", which urql takes for a failure of the request.
+      // A hash instead of the document that usePersistedQueries did not answer (PERSISTED_QUERIES_MAX_BYTES=0,
+      // or an extension of another version): answered in the words Apollo Client and urql know, so that they
+      // send the document itself from then on, rather than with Yoga's "Must provide query string.", which
+      // urql takes for a failure of the request.
       if (params.query == null && params.extensions?.persistedQuery != null) {
         throw new GraphQLError('PersistedQueryNotSupported', { extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } } });
       }

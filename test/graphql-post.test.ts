@@ -5,6 +5,7 @@
  * requests the path takes, which it hands to Yoga after reading the body, and which it leaves to Yoga, and
  * it fails when a Yoga plugin with request-level hooks appears that the path would skip.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +44,7 @@ function serve(gw: TestGateway, maxBodyBytes: number) {
       return Reflect.get(target, property);
     },
   });
-  const take = directPost({ yoga: counted, observers: gw.app.httpObservers, maxBodyBytes, maskError, cors: gw.app.cors });
+  const take = directPost({ yoga: counted, observers: gw.app.httpObservers, maxBodyBytes, maskError, cors: gw.app.cors, persistedQueries: gw.app.persistedQueries });
   const server = http.createServer((req, res) => {
     routes.push('direct');
     if (take(req, res)) return;
@@ -141,6 +142,24 @@ describe('POST /graphql answered directly', () => {
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe(`${mediaType}; charset=utf-8`);
     expect(answer.json).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('answers a persisted query’s hash itself once its document is kept; the document sent to be kept, and an unknown hash, are Yoga’s', async () => {
+    const query = `query Kept($id: ID!) { group(id: $id) { name viewerRole } }`;
+    const hash = createHash('sha256').update(query).digest('hex');
+    const persisted = (withQuery: boolean) =>
+      JSON.stringify({ ...(withQuery ? { query } : {}), variables: { id: groups.SECRET.id }, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    const unknown = await compare({ ...json }, persisted(false));
+    expect(unknown.route).toBe('handed over');
+    expect(unknown.json.errors[0].message).toBe('PersistedQueryNotFound');
+    const kept = await overHttp('POST', { ...json, ...(await as(member)) }, persisted(true));
+    expect(routes.at(-1)).toBe('handed over');
+    expect(JSON.parse(kept.body).data.group).toMatchObject({ name: groups.SECRET.name, viewerRole: 'MEMBER' });
+    for (const [viewer, visible] of [[member, true], [outsider, false]] as const) {
+      const answer = await compare({ ...json, ...(await as(viewer)) }, persisted(false));
+      expect(answer.route).toBe('direct');
+      expect(answer.json.data.group === null).toBe(!visible);
+    }
   });
 
   it('answers a browser’s request (an Origin header) with Yoga’s CORS headers', async () => {
@@ -264,7 +283,8 @@ describe('POST /graphql answered directly', () => {
     // and gives 406 and 415 a body: answers this path never gives, as it takes only what JSON answers). A plugin added with one of these hooks
     // must be looked at there, then counted here. (GraphiQL's onRequest is one of them outside production;
     // useEndRefusedStreams' onResultProcess ends subscriptions, which this path hands to Yoga; an empty
-    // operationName is dropped by operationParams as by useParameterJson's onParams.)
+    // operationName is dropped by operationParams as by useParameterJson's onParams; a persisted query's
+    // document is read from the same store as usePersistedQueries' onParams reads it, or the request is Yoga's.)
     const plugins = (gw.app.yoga as unknown as { plugins: Record<string, unknown>[] }).plugins;
     const count = (hook: string) => plugins.filter((plugin) => typeof plugin[hook] === 'function').length;
     expect({
@@ -274,7 +294,7 @@ describe('POST /graphql answered directly', () => {
       onExecutionResult: count('onExecutionResult'),
       onResultProcess: count('onResultProcess'),
       onResponse: count('onResponse'),
-    }).toEqual({ onRequest: 8, onRequestParse: 9, onParams: 4, onExecutionResult: 0, onResultProcess: 5, onResponse: 4 });
+    }).toEqual({ onRequest: 8, onRequestParse: 9, onParams: 5, onExecutionResult: 0, onResultProcess: 5, onResponse: 4 });
   });
 });
 

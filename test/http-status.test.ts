@@ -125,20 +125,23 @@ describe('over HTTP', () => {
     }
   });
 
-  it('a persisted-query hash without its document: PersistedQueryNotSupported, so that Apollo and urql send the document', async () => {
+  it('a persisted-query hash whose document is not kept: PersistedQueryNotFound, so that Apollo and urql send the document', async () => {
     const extensions = { persistedQuery: { version: 1, sha256Hash: 'ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38' } };
     for (const [accept, status] of [['application/graphql-response+json', 400], ['application/json', 200]] as const) {
       const post = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ extensions }) });
       const get = await fetch(`${gw.server.url}?${new URLSearchParams({ extensions: JSON.stringify(extensions) })}`, { headers: { accept } });
       for (const response of [post, get]) {
         expect({ accept, status: response.status, body: await response.json() }).toEqual({
-          accept, status, body: { errors: [{ message: 'PersistedQueryNotSupported', extensions: { code: 'BAD_USER_INPUT' } }] },
+          accept, status, body: { errors: [{ message: 'PersistedQueryNotFound', extensions: { code: 'BAD_USER_INPUT' } }] },
         });
       }
     }
-    // With the document, it runs (the hash is not kept).
-    const full = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }', extensions }) });
-    expect(await full.json()).toEqual({ data: { __typename: 'Query' } });
+    // With a document whose hash it is not, it is refused (test/persisted-queries.test.ts: kept and run).
+    const full = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename } # other', extensions }) });
+    expect({ status: full.status, body: await full.json() }).toEqual({
+      status: 200,
+      body: { errors: [{ message: 'PersistedQueryMismatch: the sha256Hash is not the hash of the query sent with it.', extensions: { code: 'BAD_USER_INPUT' } }] },
+    });
   });
 
   it('a bad token refuses the whole request with 401, whatever is asked, saying how to authenticate', async () => {
