@@ -126,6 +126,13 @@ export function maskErrorWithoutSuggestions(error: unknown): Error {
   });
 }
 
+/**
+ * The response headers a page on another origin may read besides the safelisted ones (Content-Type and the
+ * like): how long to wait after a 429 or 503, the request's id for a support ticket, how to authenticate
+ * after a 401. Without Access-Control-Expose-Headers a browser hides them from the page.
+ */
+const EXPOSED_HEADERS = ['Retry-After', 'X-Request-Id', 'WWW-Authenticate'];
+
 /** The CORS options of one request (false: no CORS headers), as Yoga's `cors` option takes them. */
 export type CorsPolicy = (request: Request) => CORSOptions | false;
 
@@ -138,12 +145,12 @@ export type CorsPolicy = (request: Request) => CORSOptions | false;
  */
 export function corsPolicy(origins: string[] | null): CorsPolicy {
   if (origins === null) {
-    const anyOrigin: CORSOptions = { origin: '*', credentials: false };
+    const anyOrigin: CORSOptions = { origin: '*', credentials: false, exposedHeaders: EXPOSED_HEADERS };
     return () => anyOrigin;
   }
   const allowed = new Set(origins);
   // `*` with an origin known to be allowed: reflected, with `Vary: Origin` (a single origin string gets none).
-  const listed: CORSOptions = { origin: '*', credentials: true };
+  const listed: CORSOptions = { origin: '*', credentials: true, exposedHeaders: EXPOSED_HEADERS };
   return (request) => (allowed.has(request.headers.get('origin') ?? '') ? listed : false);
 }
 

@@ -26,7 +26,7 @@ interface Answer {
   body: string;
 }
 
-const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'vary'];
+const CORS_HEADERS = ['access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-methods', 'access-control-expose-headers', 'vary'];
 
 /** A server like src/http.ts's, counting where each request went. */
 function serve(gw: TestGateway, maxBodyBytes: number) {
@@ -166,6 +166,7 @@ describe('POST /graphql answered directly', () => {
     const answer = await compare({ ...json, origin: 'https://groups.example', ...(await as(member)) }, JSON.stringify({ query: '{ viewer { memberId } }' }));
     expect(answer.route).toBe('direct');
     expect(answer.cors).toContain('access-control-allow-origin=https://groups.example');
+    expect(answer.cors).toContain('access-control-expose-headers=Retry-After, X-Request-Id, WWW-Authenticate');
     expect(answer.json).toEqual({ data: { viewer: { memberId: 'member' } } });
   });
 

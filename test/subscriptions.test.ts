@@ -144,6 +144,23 @@ describe('groupEvents', () => {
     expect(await memberSub.events.unreadAfter(0)).toEqual([]);
   });
 
+  it('a requester subscribed to a PRIVATE group before being approved receives its content from the approval on', async () => {
+    const privateId = await group('PRIVATE');
+    const requesterSub = await gw.subscribe({ sub: 'hopeful' }, { groupId: privateId, transport: 'sse' });
+    ok(await join(privateId, { sub: 'hopeful' }));
+    await add(privateId, ['before']); // content: not theirs yet
+    ok(
+      await gw.as(admin)(`mutation($g: ID!, $m: [ID!]!) { approveJoinRequests(groupId: $g, memberIds: $m) { status } }`, {
+        g: privateId,
+        m: ['hopeful'],
+      }),
+    );
+    await add(privateId, ['after']);
+    const received = summary(await requesterSub.events.take(4));
+    expect(received).toEqual(['JOIN_REQUEST_CREATED hopeful', 'JOIN_REQUEST_APPROVED hopeful', 'MEMBER_JOINED hopeful', 'MEMBER_ADDED after']);
+    expect(await requesterSub.events.unreadAfter(200)).toEqual([]);
+  });
+
   it('with membersCanApprove, JOIN_REQUEST_CREATED reaches plain members too', async () => {
     const privateId = await group('PRIVATE', ['member'], { membersCanApprove: true });
     const memberSub = await gw.subscribe(member, { groupId: privateId, transport: 'sse' });

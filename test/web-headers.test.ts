@@ -47,7 +47,9 @@ const get = (url: string, path: string, headers: string[] = []) =>
 const preflight = (url: string, origin: string) =>
   raw(url, [`OPTIONS /graphql HTTP/1.1`, `Host: ${new URL(url).host}`, `Origin: ${origin}`, 'Access-Control-Request-Method: POST', 'Access-Control-Request-Headers: authorization, content-type'].join('\r\n'));
 const corsOf = (answer: RawAnswer) =>
-  Object.fromEntries(Object.entries(answer.headers).filter(([name]) => name.startsWith('access-control-allow-') || name === 'vary'));
+  Object.fromEntries(Object.entries(answer.headers).filter(([name]) => name.startsWith('access-control-') || name === 'vary'));
+/** What a page on another origin may read besides the safelisted headers. */
+const EXPOSED = { 'access-control-expose-headers': 'Retry-After, X-Request-Id, WWW-Authenticate' };
 const GET_QUERY = `/graphql?query=${encodeURIComponent('{ __typename }')}`;
 
 describe('with the defaults', () => {
@@ -67,7 +69,7 @@ describe('with the defaults', () => {
       expect({ how, status: answer.status, cors: corsOf(answer) }).toEqual({
         how,
         status: 200,
-        cors: { 'access-control-allow-origin': origin, vary: 'Origin' },
+        cors: { 'access-control-allow-origin': origin, vary: 'Origin', ...EXPOSED },
       });
     }
     const options = await preflight(gw.server.url, origin);
@@ -77,7 +79,21 @@ describe('with the defaults', () => {
       'access-control-allow-methods': 'POST',
       'access-control-allow-headers': 'authorization, content-type',
       vary: 'Origin, Access-Control-Request-Headers',
+      ...EXPOSED,
     });
+  });
+
+  it('a page on another origin may read Retry-After, X-Request-Id and WWW-Authenticate, on a refusal too', async () => {
+    const origin = 'https://some-site.example';
+    const refused = await post(gw.server.url, [`Origin: ${origin}`, 'Authorization: Bearer not-a-token']);
+    expect(refused.status).toBe(401);
+    const exposed = refused.headers['access-control-expose-headers']!.split(', ').map((name) => name.toLowerCase());
+    // Every header of the answer a page would want is either safelisted (content-type) or exposed.
+    for (const name of ['www-authenticate', 'x-request-id']) {
+      expect(refused.headers[name]).toBeTruthy();
+      expect(exposed).toContain(name);
+    }
+    expect(exposed).toContain('retry-after');
   });
 
   it('every answer says nosniff: a direct POST, a GET through Yoga, an error, /health', async () => {
@@ -139,7 +155,7 @@ describe('with CORS_ORIGINS', () => {
 
   it('a listed origin may call with credentials; any other gets no CORS headers at all', async () => {
     for (const answer of [await post(gw.server.url, [`Origin: ${listed}`]), await get(gw.server.url, GET_QUERY, [`Origin: ${listed}`])]) {
-      expect(corsOf(answer)).toEqual({ 'access-control-allow-origin': listed, 'access-control-allow-credentials': 'true', vary: 'Origin' });
+      expect(corsOf(answer)).toEqual({ 'access-control-allow-origin': listed, 'access-control-allow-credentials': 'true', vary: 'Origin', ...EXPOSED });
     }
     for (const origin of ['https://evil.example', 'null', 'https://groups.example.org.evil.example']) {
       const answers = [await post(gw.server.url, [`Origin: ${origin}`]), await get(gw.server.url, GET_QUERY, [`Origin: ${origin}`]), await preflight(gw.server.url, origin)];
