@@ -154,6 +154,13 @@ export function corsPolicy(origins: string[] | null): CorsPolicy {
   return (request) => (allowed.has(request.headers.get('origin') ?? '') ? listed : false);
 }
 
+/** Whether a document holds a single operation (and fragments). */
+function oneOperation(document: DocumentNode): boolean {
+  let operations = 0;
+  for (const definition of document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION && ++operations > 1) return false;
+  return true;
+}
+
 /**
  * Whether the operation to run is a mutation that may run more than one root field (several fields, or a
  * fragment that may hold several).
@@ -211,7 +218,10 @@ export function buildApp(config: Config, options: AppOptions = {}) {
       // Not for a document of several mutations: graphql-jit runs every root mutation even once one has
       // failed and emptied `data`, so later writes would be saved with nothing in the answer to say so.
       // graphql-js stops at the failure, as the spec's serial execution does.
-      useGraphQlJit({}, { enableIf: ({ document, operationName }) => !severalMutations(document, operationName) }),
+      // Nor for a document of several operations: the plugin keeps one compiled operation per document, the
+      // one named by the first request, so a later request naming another ran the first one (a query sent
+      // over GET ran the mutation beside it). graphql-js runs the operation each request names.
+      useGraphQlJit({}, { enableIf: ({ document, operationName }) => oneOperation(document) && !severalMutations(document, operationName) }),
       // 406 and 415 with an error in the body, and event streams no-store: before the request logs and
       // metrics, whose response hooks run after its own and so record the error it adds.
       useRefusalBodies(observability.http),

@@ -154,6 +154,26 @@ describe('over HTTP', () => {
     expect({ status: raw.status, challenge: raw.headers.get('www-authenticate') }).toEqual({ status: 401, challenge: 'Bearer error="invalid_token"' });
   });
 
+  it('a document of several operations runs the one each request names, whichever ran first; never a mutation over GET', async () => {
+    const managerToken = `Bearer ${await tokenFor({ sub: 'manager', manager: true })}`;
+    const both = 'query Read { groupsSettings { groupCreation } } mutation Write { updateGroupsSettings(input: { groupCreation: ALL_MEMBERS }) { groupCreation } }';
+    const post = async (query: string, operationName: string) =>
+      (await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: managerToken }, body: JSON.stringify({ query, operationName }) })).json();
+    const get = async (query: string, operationName: string) =>
+      fetch(`${gw.server.url}?${new URLSearchParams({ query, operationName })}`, { headers: { authorization: managerToken } });
+    const reset = 'mutation { updateGroupsSettings(input: { groupCreation: ADMIN_APPROVAL }) { groupCreation } }';
+    expect(await post(both, 'Write')).toEqual({ data: { updateGroupsSettings: { groupCreation: 'ALL_MEMBERS' } } });
+    expect(await post(reset, '')).toEqual({ data: { updateGroupsSettings: { groupCreation: 'ADMIN_APPROVAL' } } });
+    // The same document, its query named: over GET, then POST. Each reads; nothing is written.
+    const overGet = await get(both, 'Read');
+    expect({ status: overGet.status, body: await overGet.json() }).toEqual({ status: 200, body: { data: { groupsSettings: { groupCreation: 'ADMIN_APPROVAL' } } } });
+    expect(await post(both, 'Read')).toEqual({ data: { groupsSettings: { groupCreation: 'ADMIN_APPROVAL' } } });
+    // Two queries in one document, asked for one after the other.
+    const two = 'query A { viewer { memberId } } query B { groupsSettings { groupCreation } }';
+    expect(await post(two, 'A')).toEqual({ data: { viewer: { memberId: 'manager' } } });
+    expect(await post(two, 'B')).toEqual({ data: { groupsSettings: { groupCreation: 'ADMIN_APPROVAL' } } });
+  });
+
   it('an empty operationName is no name; an operation the document does not have is 400 or 200 as the client accepts', async () => {
     const query = 'query Only { __typename }';
     const post = (body: Record<string, unknown>, accept: string) =>
