@@ -58,10 +58,11 @@ const requestError = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } } });
 
 /**
- * The document a request runs: the one it sends (kept under its hash when it sends one), or the one kept
- * under the hash it sends instead. Throws the protocol's errors, in the messages Apollo Client and urql know:
- * on `PersistedQueryNotFound` they send the document. The code is the contract's BAD_USER_INPUT (API.md names
- * no other for a request the client must send again). Without an APQ extension, the request's own `query`.
+ * The document a request runs: the one it sends, or the one kept under the hash it sends instead. Throws the
+ * protocol's errors, in the messages Apollo Client and urql know: on `PersistedQueryNotFound` they send the
+ * document, and a document sent with a hash that is not its own is `PersistedQueryMismatch`. The code is the
+ * contract's BAD_USER_INPUT (API.md names no other for a request the client must send again). Without an APQ
+ * extension, the request's own `query`.
  */
 export function documentOf(store: PersistedQueries, query: unknown, extensions: unknown): unknown {
   const hash = persistedQueryHash(extensions);
@@ -71,19 +72,33 @@ export function documentOf(store: PersistedQueries, query: unknown, extensions: 
     if (kept === undefined) throw requestError('PersistedQueryNotFound');
     return kept;
   }
-  if (typeof query === 'string' && !store.add(hash, query)) {
+  if (typeof query === 'string' && createHash('sha256').update(query).digest('hex') !== hash) {
     throw requestError('PersistedQueryMismatch: the sha256Hash is not the hash of the query sent with it.');
   }
   return query;
 }
 
-/** Yoga's path: a request sent as a hash gets its document before anything reads its parameters. */
+/**
+ * Yoga's path: a request sent as a hash gets its document before anything reads its parameters. A document
+ * sent with its hash is kept once it has parsed and passed validation (the document limits among it), so
+ * that what the store holds, and what anyone can push out of it, is only documents that could run.
+ */
 export function usePersistedQueries(store: PersistedQueries): Plugin {
   return {
     onParams({ params, setParams }) {
       if (params?.extensions?.persistedQuery == null) return;
       const query = documentOf(store, params.query, params.extensions);
       if (query !== params.query) setParams({ ...params, query: query as string });
+    },
+    onValidate({ context }) {
+      const params = (context as { params?: { query?: unknown; extensions?: unknown } }).params;
+      if (params?.extensions == null) return;
+      const hash = persistedQueryHash(params.extensions);
+      if (hash === null || typeof params.query !== 'string') return;
+      const query = params.query;
+      return ({ valid }) => {
+        if (valid && store.get(hash) === undefined) store.add(hash, query);
+      };
     },
   };
 }
