@@ -38,7 +38,7 @@ export default defineConfig({
                 name: 'postgresql',
                 // Tests of things that do not touch a database run once, in the SQLite run.
                 include: ['test/**/*.test.ts'],
-                exclude: ['test/policy.test.ts', 'test/slugs.test.ts', 'test/contract.test.ts', 'test/token-script.test.ts', 'test/shield-patch.test.ts', 'test/promise-helpers-patch.test.ts'],
+                exclude: ['test/policy.test.ts', 'test/slugs.test.ts', 'test/contract.test.ts', 'test/token-script.test.ts', 'test/shield-patch.test.ts', 'test/promise-helpers-patch.test.ts', 'test/document-cache.test.ts'],
                 globalSetup: ['test/helpers/global-setup.ts'],
                 env: { TEST_DATABASE: 'postgresql' },
               },

@@ -27,6 +27,7 @@ import { useSseEventIds } from './live/sse-event-ids.ts';
 import { MemberNameRecorder } from './db/member-names.ts';
 import { useMediaTypeNegotiation, useRefusalBodies } from './media-types.ts';
 import { persistedQueryStore, usePersistedQueries } from './persisted-queries.ts';
+import { documentCaches } from './document-cache.ts';
 
 export interface AppOptions extends ObservabilityOptions {
   /** An existing database client (tests pass one that counts statements; the metrics do not see its SQL). */
@@ -209,6 +210,8 @@ export function buildApp(config: Config, options: AppOptions = {}) {
     // development; in production a missing page is a plain 404.
     landingPage: config.nodeEnv !== 'production',
     logging: observability.yogaLogger,
+    // Parsed documents and parse errors, bounded by the size of their text (src/document-cache.ts).
+    parserAndValidationCache: documentCaches(),
     ...limitOptions(config.limits),
     plugins: [
       // Every operation runs through graphql-jit: each document compiled once to plain JavaScript (cached

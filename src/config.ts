@@ -299,9 +299,10 @@ export interface LiveConfig {
    */
   maxBufferedBytes: number;
   /**
-   * STREAM_STALL_TIMEOUT_MS (default 30000, 0 = never): how long an SSE or multipart stream may have events
-   * waiting for its client to read before it is cut (live/stalled-streams.ts). A client that still reads,
-   * however slowly, is not cut; one that stopped would hold its response and its subscription slot for good.
+   * STREAM_STALL_TIMEOUT_MS (default 60000, 0 = never): how long an SSE or multipart stream may wait for its
+   * socket to take more of its events before it is cut (live/stalled-streams.ts). A client that stopped reading
+   * would hold its response and its subscription slot for good; one reading a long replay very slowly can be
+   * cut too, and resumes.
    */
   streamStallTimeoutMs: number;
   /**
@@ -319,7 +320,7 @@ function liveFromEnv(env: NodeJS.ProcessEnv): LiveConfig {
     maxAnonymousSubscriptionsPerAddress: intFromEnv(env, 'MAX_ANONYMOUS_SUBSCRIPTIONS_PER_ADDRESS', 100),
     maxConnectionsPerAddress: intFromEnv(env, 'MAX_WS_CONNECTIONS_PER_ADDRESS', 1_000, 0),
     maxBufferedBytes: intFromEnv(env, 'WS_MAX_BUFFERED_BYTES', 1_048_576),
-    streamStallTimeoutMs: intFromEnv(env, 'STREAM_STALL_TIMEOUT_MS', 30_000, 0),
+    streamStallTimeoutMs: intFromEnv(env, 'STREAM_STALL_TIMEOUT_MS', 60_000, 0),
     backlog: intFromEnv(env, 'SUBSCRIPTION_BACKLOG', 1_000),
   };
 }

@@ -8,8 +8,13 @@
  * WebSocket counterpart is the 4008 close (live/ws.ts), which goes by bytes: a WebSocket's messages are sent
  * whether or not the socket takes them, a stream's are not.
  *
- * A slow reader that still reads is never cut: every 'drain' clears the mark. Streams are looked at a few
- * times per timeout rather than with a timer per write, which would be armed and cleared on every event.
+ * Every 'drain' clears the mark. But a socket drains only once the operating system's send buffer has room
+ * again, which Linux reports when about a third of it is free, and that buffer grows to 4 MB on a fast link:
+ * with its buffer full, a client has to read about a megabyte per timeout to keep its stream. One reading a
+ * long replay slower than that is cut as well, and resumes; measuring what it reads more finely would need
+ * the kernel's per-socket counters, which Node does not give. A client that keeps up with its events, or
+ * that reads in bursts, keeps its stream. Streams are looked at a few times per timeout rather than with a
+ * timer per write, which would be armed and cleared on every event.
  * By hand: neither Node nor Yoga times out a response that waits for its reader (Node's timeouts are for
  * receiving the request, or for an idle socket, which a stream with a heartbeat never is).
  */
