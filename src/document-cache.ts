@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 /** The text of the parsed documents kept: some 100-200 MB of syntax trees at the most. */
 export const DOCUMENT_CACHE_TEXT_BYTES = 2 * 1024 * 1024;
 /** The text of the parse errors kept (an error holds its document's text). */
-export const ERROR_CACHE_TEXT_BYTES = 1024 * 1024;
+const ERROR_CACHE_TEXT_BYTES = 1024 * 1024;
 const MAX_ENTRIES = 1_024;
 
 /** An LRU cache keyed by a document's text: at most 1,024 entries and `maxBytes` of text, least recent out first. */

@@ -28,6 +28,9 @@ export interface PersistedQueries {
   add(hash: string, query: string): boolean;
 }
 
+/** A text's SHA-256, in lowercase hexadecimal, as the protocol names documents. */
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /** The hash of a request's APQ extension (version 1, a string hash), in lowercase; null without one. */
 export function persistedQueryHash(extensions: unknown): string | null {
   const persisted = (extensions as { persistedQuery?: unknown } | null | undefined)?.persistedQuery;
@@ -46,7 +49,7 @@ export function persistedQueryStore(maxBytes: number): PersistedQueries {
   return {
     get: (hash) => documents.get(hash),
     add(hash, query) {
-      if (createHash('sha256').update(query).digest('hex') !== hash) return false;
+      if (sha256(query) !== hash) return false;
       documents.set(hash, query);
       return true;
     },
@@ -64,7 +67,7 @@ const requestError = (message: string) =>
  * contract's BAD_USER_INPUT (API.md names no other for a request the client must send again). Without an APQ
  * extension, the request's own `query`.
  */
-export function documentOf(store: PersistedQueries, query: unknown, extensions: unknown): unknown {
+function documentOf(store: PersistedQueries, query: unknown, extensions: unknown): unknown {
   const hash = persistedQueryHash(extensions);
   if (hash === null) return query;
   if (query == null) {
@@ -72,7 +75,7 @@ export function documentOf(store: PersistedQueries, query: unknown, extensions: 
     if (kept === undefined) throw requestError('PersistedQueryNotFound');
     return kept;
   }
-  if (typeof query === 'string' && createHash('sha256').update(query).digest('hex') !== hash) {
+  if (typeof query === 'string' && sha256(query) !== hash) {
     throw requestError('PersistedQueryMismatch: the sha256Hash is not the hash of the query sent with it.');
   }
   return query;
