@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE } from './db/defaults.ts';
+import { COOKIE_NAME } from './auth/cookie.ts';
 
 /**
  * Every environment variable the gateway reads, parsed once, with its default and meaning. (Two places look
@@ -155,6 +156,13 @@ export interface TokenConfig {
    * for member lists (db/member-names.ts) and shown as Viewer.name.
    */
   nameClaim: string;
+  /**
+   * AUTH_COOKIE (default none): the name of a cookie holding the token, read when a request has no
+   * Authorization header (and a WebSocket's connection_init no `authorization`), and only from pages of
+   * CORS_ORIGINS or the gateway's own origin (src/auth/cookie.ts). For browsers: an HttpOnly cookie, and an
+   * EventSource, which sends no header.
+   */
+  cookie: string | null;
 }
 
 function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
@@ -194,7 +202,11 @@ function tokensFromEnv(env: NodeJS.ProcessEnv): TokenConfig {
   const rolesClaim = env.JWT_ROLES_CLAIM?.trim() || 'roles';
   const nameClaim = env.JWT_NAME_CLAIM?.trim() || 'name';
   const jwksMaxAgeSeconds = intFromEnv(env, 'JWT_JWKS_MAX_AGE', 600, 1, 86_400);
-  return { jwksUrl, jwksMaxAgeSeconds, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim, nameClaim };
+  const cookie = env.AUTH_COOKIE?.trim() || null;
+  if (cookie !== null && !COOKIE_NAME.test(cookie)) {
+    throw new Error(`AUTH_COOKIE must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), got "${cookie}"`);
+  }
+  return { jwksUrl, jwksMaxAgeSeconds, publicKeyPem, issuer: env.JWT_ISSUER?.trim() || null, audience: env.JWT_AUDIENCE?.trim() || null, rolesClaim, nameClaim, cookie };
 }
 
 // --- Observability: metrics, logs, traces (src/observability/) ---
@@ -389,9 +401,10 @@ export interface LimitsConfig {
   /**
    * CORS_ORIGINS (default any origin; comma-separated, e.g. `https://groups.example.org`): the web origins
    * whose pages may call the gateway from a browser. With the default, any page may, without credentials
-   * (cookies): the gateway reads only the Authorization header, so a page can do nothing its own visitor's
-   * token does not allow. With a list, only those origins get CORS headers, and with credentials allowed
-   * (for a proxy in front that turns a session cookie into the header).
+   * (cookies), so a page can do nothing its own visitor's token does not allow. With a list, only those
+   * origins get CORS headers, and with credentials allowed (for the AUTH_COOKIE cookie, or a proxy in front
+   * that turns a session cookie into the header). AUTH_COOKIE's cookie is read only from these origins' pages
+   * (and the gateway's own).
    */
   corsOrigins: string[] | null;
 }

@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
+import { cookieAuthorization, type CookieAuth } from './auth/cookie.ts';
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
@@ -83,9 +84,17 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
 }
 
+/** AUTH_COOKIE's cookie and the origins whose pages may use it (auth/cookie.ts), or null when it is off. */
+function cookieAuthOf(config: Config): CookieAuth | null {
+  return config.tokens.cookie === null ? null : { name: config.tokens.cookie, origins: config.limits.corsOrigins };
+}
+
 /** The HTTP request listener: a JSON `POST /graphql` is answered directly (src/graphql-post.ts), the rest by Yoga. */
 export function requestListener(app: App, config: Config): (req: IncomingMessage, res: ServerResponse) => void {
   const post = directPost({ yoga: app.yoga, observers: app.httpObservers, maxBodyBytes: config.limits.maxBodyBytes, maskError: app.maskError, cors: app.cors, persistedQueries: app.persistedQueries });
+  const cookieAuth = cookieAuthOf(config);
+  const endpoint = app.yoga.graphqlEndpoint;
+  const isEndpoint = (url: string | undefined) => url !== undefined && (url === endpoint || url.startsWith(`${endpoint}?`));
   return (req, res) => {
     // Answers are JSON or event streams, never to be sniffed by a browser as something else.
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -94,6 +103,10 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
+    else if (cookieAuth && isEndpoint(req.url)) {
+      const authorization = cookieAuthorization(req.headers, cookieAuth);
+      if (authorization !== undefined) req.headers.authorization = authorization;
+    }
     const unreadBody = bodyNotRead(req);
     if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);
     if (post(req, res)) return;
@@ -197,6 +210,7 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
   const connections = new ConnectionsPerAddress(config.live.maxConnectionsPerAddress, config.limits.trustProxy, (req, status) =>
     app.connections.handshakeRefused(req.url ?? '/', status),
   );
+  const cookieAuth = cookieAuthOf(config);
   const wsServer = new WebSocketServer({
     server,
     path: yoga.graphqlEndpoint,
@@ -224,8 +238,11 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       onConnect: async (ctx) => {
         const authorization = connectionAuthorization(ctx.connectionParams);
         if (authorization != null && typeof authorization !== 'string') return false;
+        // Without a token in connection_init, the handshake's cookie (AUTH_COOKIE), from a page that may use it.
+        const fromCookie = authorization === undefined && cookieAuth ? cookieAuthorization(ctx.extra.request.headers, cookieAuth) : undefined;
+        ctx.extra.socket.cookieAuthorization = fromCookie;
         try {
-          const viewer = await viewerFromAuthorization(authorization, app.services.tokens);
+          const viewer = await viewerFromAuthorization(authorization ?? fromCookie, app.services.tokens);
           closeWhenTokenExpires(ctx.extra.socket, viewer.expiresAt);
           ctx.extra.socket.viewer = viewer.memberId ?? 'anonymous';
           return true;
@@ -247,7 +264,10 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           // Marks the operation as running on this connection (live/event-stream.ts: limits per connection).
           socket: ctx.extra.socket,
           params: payload,
-          connectionParams: ctx.connectionParams,
+          // The context reads the token from there (context.ts), the cookie's as connection_init's.
+          connectionParams: ctx.extra.socket.cookieAuthorization
+            ? { ...ctx.connectionParams, authorization: ctx.extra.socket.cookieAuthorization }
+            : ctx.connectionParams,
         });
         // Errors returned here fail this operation only; thrown ones would close the whole socket.
         let document;

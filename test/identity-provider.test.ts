@@ -244,7 +244,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, JWT_PUBLIC_KEY: '/no/such/file.pem' })).toThrow(/cannot be read/);
     // One line, with \n for its line breaks, as an environment file holds it.
     expect(loadConfig({ ...base, JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).tokens.publicKeyPem).toBe(pem);
-    expect(loadConfig(base).tokens).toEqual({ jwksUrl: null, jwksMaxAgeSeconds: 600, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name' });
+    expect(loadConfig(base).tokens).toEqual({ jwksUrl: null, jwksMaxAgeSeconds: 600, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name', cookie: null });
   });
 });
 

@@ -64,7 +64,7 @@ function postgres(connectionString: string): Sql {
 
 const db = url.startsWith('file:') ? sqlite(url.slice('file:'.length)) : postgres(url);
 const isSqlite = url.startsWith('file:');
-const tokens = tokenVerifier(secretKey(process.env.JWT_SECRET!), { jwksUrl: null, jwksMaxAgeSeconds: 600, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name' });
+const tokens = tokenVerifier(secretKey(process.env.JWT_SECRET!), { jwksUrl: null, jwksMaxAgeSeconds: 600, publicKeyPem: null, issuer: null, audience: null, rolesClaim: 'roles', nameClaim: 'name', cookie: null });
 
 const date = (value: unknown) => (value instanceof Date ? value : new Date(value as string));
 const bool = (value: unknown) => value === true || value === 1 || value === 1n;

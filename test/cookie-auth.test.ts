@@ -1,0 +1,202 @@
+/**
+ * The token from a cookie (AUTH_COOKIE, src/auth/cookie.ts): read when a request has no Authorization header
+ * (or a WebSocket's connection_init no `authorization`), and only from pages that may use it (no Origin, one of
+ * CORS_ORIGINS, or the gateway's own). Against a real server over HTTP, SSE and graphql-ws; the rule itself
+ * unit-tested too.
+ */
+import WebSocket from 'ws';
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { cookieAuthorization, originMayUseCookie } from '../src/auth/cookie.ts';
+import { tokenFor } from './helpers/gateway.ts';
+import { Feed, GROUP_EVENTS, sseResults, startLiveGateway, type LiveEvent, type LiveGateway } from './helpers/live.ts';
+
+const COOKIE = 'groups_token';
+const LISTED = 'https://app.example.org';
+const FOREIGN = 'https://elsewhere.example.com';
+
+describe('cookieAuthorization', () => {
+  const auth = { name: COOKIE, origins: [LISTED] };
+  const at = (headers: Record<string, string>) => cookieAuthorization({ host: 'groups.example.org', ...headers }, auth);
+
+  it('reads the named cookie as a bearer token, as sent (not URL-decoded)', () => {
+    expect(at({ cookie: `theme=dark; ${COOKIE}=abc.def.ghi; other=1` })).toBe('Bearer abc.def.ghi');
+    expect(at({ cookie: `${COOKIE}=a%20b` })).toBe('Bearer a%20b');
+  });
+
+  it('gives nothing without the cookie, with an empty one, or when an Authorization header is there', () => {
+    expect(at({})).toBeUndefined();
+    expect(at({ cookie: 'theme=dark' })).toBeUndefined();
+    expect(at({ cookie: `${COOKIE}=` })).toBeUndefined();
+    expect(at({ cookie: `${COOKIE}=abc`, authorization: 'Bearer xyz' })).toBeUndefined();
+  });
+
+  it('is read for no Origin, a listed one and the gateway’s own, and not for any other page', () => {
+    expect(at({ cookie: `${COOKIE}=abc`, origin: LISTED })).toBe('Bearer abc');
+    expect(at({ cookie: `${COOKIE}=abc`, origin: 'https://groups.example.org' })).toBe('Bearer abc');
+    expect(at({ cookie: `${COOKIE}=abc`, origin: FOREIGN })).toBeUndefined();
+    expect(at({ cookie: `${COOKIE}=abc`, origin: 'null' })).toBeUndefined();
+    expect(at({ cookie: `${COOKIE}=abc`, origin: 'https://app.example.org.evil.test' })).toBeUndefined();
+  });
+
+  it('compares the Origin’s host and port with the Host header', () => {
+    expect(originMayUseCookie({ host: 'localhost:4000', origin: 'http://localhost:4000' }, null)).toBe(true);
+    expect(originMayUseCookie({ host: 'localhost:4000', origin: 'http://localhost:5173' }, null)).toBe(false);
+    expect(originMayUseCookie({ origin: 'http://localhost:4000' }, null)).toBe(false);
+  });
+});
+
+describe('AUTH_COOKIE in the configuration', () => {
+  it('is off by default, and must be a cookie name', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).tokens.cookie).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'test', AUTH_COOKIE: ' groups_token ' }).tokens.cookie).toBe('groups_token');
+    for (const bad of ['a b', 'a;b', 'a=b', 'naïve']) {
+      expect(() => loadConfig({ NODE_ENV: 'test', AUTH_COOKIE: bad })).toThrow(/AUTH_COOKIE must be a cookie name/);
+    }
+  });
+});
+
+/** A POST of `{ viewer { memberId } }` with these headers: the member it ran as, and the status. */
+async function whoAmI(url: string, headers: Record<string, string>): Promise<{ status: number; memberId: string | null; code?: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: '{ viewer { memberId } }' }),
+  });
+  const body = (await response.json()) as { data?: { viewer: { memberId: string | null } }; errors?: { extensions: { code: string } }[] };
+  return { status: response.status, memberId: body.data?.viewer.memberId ?? null, code: body.errors?.[0]?.extensions.code };
+}
+
+/** graphql-ws over a socket whose handshake carries these headers (a browser sends its cookies and Origin). */
+function wsEvents(url: string, headers: Record<string, string>, variables: Record<string, unknown>) {
+  const events = new Feed<LiveEvent>();
+  const errors = new Feed<unknown>();
+  class BrowserLikeSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  }
+  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: BrowserLikeSocket, retryAttempts: 0 });
+  const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query: GROUP_EVENTS, variables }, {
+    next: (result) => (result.data ? events.push(result.data.groupEvents) : errors.push(result.errors)),
+    error: (error) => {
+      errors.push(error);
+      events.end('error');
+    },
+    complete: () => events.end('complete'),
+  });
+  return {
+    events,
+    errors,
+    close: async () => {
+      stop();
+      await client.dispose();
+    },
+  };
+}
+
+describe('a gateway with AUTH_COOKIE', () => {
+  let gw: LiveGateway;
+  let anaCookie: string;
+  let secretId: string;
+  let publicId: string;
+  beforeAll(async () => {
+    gw = await startLiveGateway({ AUTH_COOKIE: COOKIE, CORS_ORIGINS: LISTED });
+    anaCookie = `theme=dark; ${COOKIE}=${await tokenFor({ sub: 'ana' })}`;
+    const manager = gw.as({ sub: 'gm', manager: true });
+    const create = 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } } }';
+    // A SECRET group of ana's, then a PUBLIC one: a replay from the start shows the secret one first to ana,
+    // and only the public one to anyone else.
+    const secret = await manager(create, { input: { name: 'Cookie jar', privacy: 'SECRET', creatorId: 'ana' } });
+    const open = await manager(create, { input: { name: 'Open kitchen', privacy: 'PUBLIC', creatorId: 'bo' } });
+    secretId = secret.data.createGroup.group.id;
+    publicId = open.data.createGroup.group.id;
+  });
+  afterAll(() => gw?.close());
+
+  it('runs a POST without an Authorization header as the cookie’s member', async () => {
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie })).toEqual({ status: 200, memberId: 'ana', code: undefined });
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: LISTED })).toMatchObject({ memberId: 'ana' });
+    const { host } = new URL(gw.server.url);
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: `http://${host}` })).toMatchObject({ memberId: 'ana' });
+  });
+
+  it('lets an Authorization header win over the cookie', async () => {
+    const bo = await tokenFor({ sub: 'bo' });
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: `Bearer ${bo}` })).toMatchObject({ memberId: 'bo' });
+  });
+
+  it('does not read the cookie for another site’s page: that request is anonymous', async () => {
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: FOREIGN })).toEqual({ status: 200, memberId: null, code: undefined });
+  });
+
+  it('refuses a cookie that holds no valid token (UNAUTHENTICATED), rather than running anonymously', async () => {
+    expect(await whoAmI(gw.server.url, { cookie: `${COOKIE}=not-a-token` })).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+
+  it('reads it for a GET query and an SSE subscription, as an EventSource sends them', async () => {
+    const query = await fetch(`${gw.server.url}?query=${encodeURIComponent('{ viewer { memberId } }')}`, { headers: { cookie: anaCookie } });
+    expect(((await query.json()) as any).data.viewer.memberId).toBe('ana');
+
+    const url = new URL(gw.server.url);
+    url.searchParams.set('query', GROUP_EVENTS);
+    url.searchParams.set('variables', JSON.stringify({ after: '0' }));
+    const abort = new AbortController();
+    const stream = await fetch(url, { headers: { accept: 'text/event-stream', cookie: anaCookie }, signal: abort.signal });
+    const parse = sseResults();
+    const seen: LiveEvent[] = [];
+    for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+      for (const result of parse(chunk)) if (result.data) seen.push(result.data.groupEvents);
+      if (seen.some((event) => event.groupId === publicId)) break;
+    }
+    abort.abort();
+    expect(seen[0]).toMatchObject({ type: 'GROUP_CREATED', groupId: secretId, group: { name: 'Cookie jar' } });
+  });
+
+  it('reads it at a WebSocket’s handshake from no Origin or a listed one, and not from another site’s page', async () => {
+    for (const [headers, firstGroup] of [
+      [{ cookie: anaCookie }, () => secretId],
+      [{ cookie: anaCookie, origin: LISTED }, () => secretId],
+      [{ cookie: anaCookie, origin: FOREIGN }, () => publicId],
+    ] as const) {
+      const subscription = wsEvents(gw.server.url, headers, { after: '0' });
+      const [first] = await subscription.events.take(1);
+      await subscription.close();
+      expect(first, JSON.stringify(headers.origin ?? 'no origin')).toMatchObject({ type: 'GROUP_CREATED', groupId: firstGroup() });
+    }
+  });
+
+  it('lets connection_init’s authorization win over the cookie', async () => {
+    const bo = await tokenFor({ sub: 'bo' });
+    class WithCookie extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers: { cookie: anaCookie } });
+      }
+    }
+    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WithCookie, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bo}` } });
+    const events = new Feed<LiveEvent>();
+    const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query: GROUP_EVENTS, variables: { after: '0' } }, {
+      next: (result) => result.data && events.push(result.data.groupEvents),
+      error: () => events.end('error'),
+      complete: () => events.end('complete'),
+    });
+    const [first] = await events.take(1);
+    stop();
+    await client.dispose();
+    expect(first).toMatchObject({ groupId: publicId });
+  });
+});
+
+describe('a gateway without AUTH_COOKIE', () => {
+  let gw: LiveGateway;
+  beforeAll(async () => {
+    gw = await startLiveGateway();
+  });
+  afterAll(() => gw?.close());
+
+  it('never reads a cookie', async () => {
+    const cookie = `${COOKIE}=${await tokenFor({ sub: 'ana' })}`;
+    expect(await whoAmI(gw.server.url, { cookie })).toEqual({ status: 200, memberId: null, code: undefined });
+  });
+});
