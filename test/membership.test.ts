@@ -65,6 +65,54 @@ describe('joinGroup', () => {
     expect(ok(await view(admin, g.id)).group.joinRequests.totalCount).toBe(0);
   });
 
+  it('PRIVATE: questions keep their ids when the form is saved with one moved, made required, edited or added', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE' });
+    const save = async (q: object[]) => ok(await run(admin, 'questions', { g: g.id, q })).setMembershipQuestions.questions as { id: string; text: string; required: boolean }[];
+    const [where, how] = await save([{ text: 'Where do you live?', required: true }, { text: 'How did you hear of us?' }]);
+    // A join form loaded now, and a request filed with it.
+    const form = [{ questionId: where.id, text: 'Lyon' }, { questionId: how.id, text: 'A friend' }];
+    ok(await run(who('early'), 'join', { g: g.id, a: form }));
+
+    // Made required, moved, another added: the same texts keep their ids (case and accents aside).
+    const second = await save([{ text: 'Why join?' }, { text: 'how did you hear of US?', required: true }, { text: 'Where do you live?', required: true }]);
+    expect(second.map((q) => q.id).slice(1)).toEqual([how.id, where.id]);
+    expect(second[0].id).not.toBe(where.id);
+    expect(second[1]).toEqual({ id: how.id, text: 'how did you hear of US?', required: true });
+    // An edited text keeps its id when the question names it; a question left out is gone.
+    const third = await save([{ id: where.id, text: 'Which city do you live in?', required: true }, { text: 'how did you hear of US?', required: true }]);
+    expect(third).toEqual([
+      { id: where.id, text: 'Which city do you live in?', required: true },
+      { id: how.id, text: 'how did you hear of US?', required: true },
+    ]);
+    // The form loaded first still answers them, and the pending request's answers still name them.
+    ok(await run(who('late'), 'join', { g: g.id, a: form }));
+    const requests = ok(await gw.as(admin)(`query($g: ID!) { group(id: $g) { joinRequests(first: 5) { edges { node { memberId answers { questionId } } } } } }`, { g: g.id }));
+    const current = new Set(third.map((q) => q.id));
+    for (const { node } of requests.group.joinRequests.edges) {
+      expect(node.answers.map((a: { questionId: string }) => current.has(a.questionId)), node.memberId).toEqual([true, true]);
+    }
+    // An answer to a question since removed says what to do.
+    const stale = await run(who('stale'), 'join', { g: g.id, a: [{ questionId: second[0].id, text: 'x' }, ...form] });
+    expect(codes(stale)).toEqual(['BAD_USER_INPUT']);
+    expect(stale.errors![0].message).toMatch(/may have changed\): load them again/);
+  });
+
+  it('setMembershipQuestions: an id not of the group, an id twice or the same text twice is BAD_USER_INPUT, and changes nothing', async () => {
+    const g = await groupWith(gw, { privacy: 'PRIVATE' });
+    const other = await groupWith(gw, { privacy: 'PRIVATE' });
+    const [q] = ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }] })).setMembershipQuestions.questions;
+    const [elsewhere] = ok(await run(admin, 'questions', { g: other.id, q: [{ text: 'Why?' }] })).setMembershipQuestions.questions;
+    for (const [q2, message] of [
+      [[{ id: elsewhere.id, text: 'Why?' }], /is not one of this group's questions/],
+      [[{ id: q.id, text: 'Why?' }, { id: q.id, text: 'Why not?' }], /is given twice/],
+      [[{ text: 'Why?' }, { text: ' WHY? ' }], /Two questions read/],
+    ] as const) {
+      const answer = await run(admin, 'questions', { g: g.id, q: q2 });
+      expect({ codes: codes(answer), message: answer.errors![0].message }).toEqual({ codes: ['BAD_USER_INPUT'], message: expect.stringMatching(message) });
+    }
+    expect(ok(await gw.as(admin)(`query($g: ID!) { group(id: $g) { questions { id text } } }`, { g: g.id })).group.questions).toEqual([{ id: q.id, text: 'Why?' }]);
+  });
+
   it('SECRET: NOT_FOUND for an outsider, exactly like a missing group; members get CONFLICT', async () => {
     const g = await groupWith(gw, { privacy: 'SECRET', members: ['member'] });
     const hidden = await run(outsider, 'join', { g: g.id });

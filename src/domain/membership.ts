@@ -91,7 +91,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
     const answered = new Set<string>();
     for (const answer of answers ?? []) {
       if (!questions.some((q) => q.id === answer.questionId)) {
-        throw badInput(`Question ${answer.questionId} is not one of this group's questions.`, { questionId: answer.questionId });
+        throw badInput(`Question ${answer.questionId} is not one of this group's questions (they may have changed): load them again and answer those.`, { questionId: answer.questionId });
       }
       if (answered.has(answer.questionId)) {
         throw badInput(`Question ${answer.questionId} is answered more than once; give one answer per question.`, { questionId: answer.questionId });

@@ -32,6 +32,11 @@ const GroupRuleInput = builder.inputType('GroupRuleInput', {
 
 const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
   fields: (t) => ({
+    id: t.id({
+      required: false,
+      description:
+        'One of the group’s questions, kept with its id (pending requests’ answers and open join forms refer to it) when its text is edited. Without it, the group’s question of the same text keeps its id; else the question is new.',
+    }),
     text: t.string({ required: true, description: 'Not blank, one line (no control or bidirectional control characters), at most 300 characters.' }),
     required: t.boolean({ defaultValue: false, description: 'A join request must answer it (PRIVATE groups ask their questions).' }),
   }),
