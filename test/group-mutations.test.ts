@@ -540,6 +540,31 @@ describe('create requests: one pending per member and name, and canceling one’
     expect(await own(frank, 'Origami')).toEqual([{ id: again, status: 'PENDING' }, { id, status: 'CANCELED' }]);
   });
 
+  it('a group its requester creates once the site allows it, or a Groups Manager creates for them, fulfills their pending request of that name', async () => {
+    const REQUEST = `query($id: ID!) { node(id: $id) { ... on CreateRequest { status decidedBy group { id name } } } }`;
+    const asked = await filed(frank, 'Lifecycle Alpha');
+    const othersAsk = await filed(grace, 'Lifecycle Alpha');
+    const unrelated = await filed(frank, 'Lifecycle Beta');
+    await setPolicy('ALL_MEMBERS');
+    try {
+      const created = ok(await file(frank, '  lifecycle ALPHA ')).createGroup.group;
+      expect(ok(await gw.as(frank)(REQUEST, { id: asked })).node).toEqual({ status: 'APPROVED', decidedBy: 'frank', group: { id: created.id, name: 'lifecycle ALPHA' } });
+      // Approving it now would have made a second group of that name: it is no longer pending.
+      expect(codes(await gw.as(manager)(APPROVE, { ids: [asked] }))).toEqual(['CONFLICT']);
+      expect(await groupsNamed('lifecycle ALPHA')).toBe(1);
+      // Another member's request of that name, and the requester's other requests, stay pending.
+      expect([await statusOf(othersAsk), await statusOf(unrelated)]).toEqual(['PENDING', 'PENDING']);
+    } finally {
+      await setPolicy('ADMIN_APPROVAL');
+    }
+    const kiln = await filed(frank, 'Kiln');
+    const made = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Kiln", creatorId: "frank" }) { group { id } } }`)).createGroup.group;
+    // Decided by the Groups Manager, whom managers see named (the requester does not).
+    expect(ok(await gw.as(manager)(REQUEST, { id: kiln })).node).toEqual({ status: 'APPROVED', decidedBy: 'manager', group: { id: made.id, name: 'Kiln' } });
+    expect(ok(await gw.as(frank)(REQUEST, { id: kiln })).node).toMatchObject({ status: 'APPROVED', group: { id: made.id } });
+    expect(await own(frank, 'Kiln')).toEqual([{ id: kiln, status: 'APPROVED' }]);
+  });
+
   it('someone else’s request and an unknown id are both NOT_FOUND, in the same words; a Groups Manager is FORBIDDEN', async () => {
     const id = await filed(frank, 'Pottery');
     const others = await cancel(grace, id);

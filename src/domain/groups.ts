@@ -99,10 +99,25 @@ export async function withSlugRetry<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `createGroup` for a viewer allowed to create directly. */
+/**
+ * `createGroup` for a viewer allowed to create directly. A pending create request of its first admin for a
+ * group of that name (compared as createRequestKey compares names) is fulfilled by it: APPROVED, by whoever
+ * created the group, and linked to it. Else a member who had asked under ADMIN_APPROVAL, and then created
+ * the group once the site allowed it (or a Groups Manager created it for them), kept a request whose approval
+ * would make a second group of the same name.
+ */
 export function createGroup(ctx: Context, input: NewGroup, adminId: string): Promise<Group> {
   const fields = validateNewGroup(input);
-  return withSlugRetry(() => write(ctx, (w) => insertGroup(w, fields, adminId)));
+  return withSlugRetry(() =>
+    write(ctx, async (w) => {
+      const group = await insertGroup(w, fields, adminId);
+      await w.tx.createRequest.updateMany({
+        where: { pendingKey: createRequestKey(adminId, fields.name) },
+        data: { status: 'APPROVED', pendingKey: null, groupId: group.id, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
+      });
+      return group;
+    }),
+  );
 }
 
 /**
