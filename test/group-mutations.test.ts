@@ -688,3 +688,33 @@ describe('create requests decided at once', () => {
     }
   });
 });
+
+// Last in the file: it leaves approved create requests that the lists above would count.
+describe('slugs under concurrency', () => {
+  it('many writers of one name at once each get a slug of their own: creating, approving, a secret group made visible', async () => {
+    const numbered = (base: string, n: number) => [base, ...Array.from({ length: n - 1 }, (_, i) => `${base}-${i + 2}`)].sort();
+    // Ten creations at once (on PostgreSQL, six or more used to leave some with INTERNAL_SERVER_ERROR).
+    const created = await Promise.all(Array.from({ length: 10 }, () => create(manager, { name: 'Crowded Name' })));
+    expect(created.flatMap((r) => codes(r))).toEqual([]);
+    expect(created.map((r) => r.data.createGroup.group.slug).sort()).toEqual(numbered('crowded-name', 10));
+
+    // Eight members' requests for one name, approved in eight calls at once.
+    const policy = ok(await gw.as(manager)(`{ groupsSettings { groupCreation } }`)).groupsSettings.groupCreation;
+    await setPolicy('ADMIN_APPROVAL');
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const filed = ok(await gw.as({ sub: `crowd-${i}` })(`mutation { createGroup(input: { name: "Crowded Request" }) { createRequest { id } } }`));
+      ids.push(filed.createGroup.createRequest.id);
+    }
+    await setPolicy(policy);
+    const approved = await Promise.all(ids.map((id) => gw.as(manager)(`mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { status group { slug } } }`, { ids: [id] })));
+    expect(approved.flatMap((r) => codes(r))).toEqual([]);
+    expect(approved.map((r) => r.data.approveCreateRequests[0].group.slug).sort()).toEqual(numbered('crowded-request', 8));
+
+    // Six secret groups of one name made PUBLIC at once.
+    const secret = await Promise.all(Array.from({ length: 6 }, async () => ok(await create(manager, { name: 'Crowded Secret', privacy: 'SECRET' })).createGroup.group.id));
+    const opened = await Promise.all(secret.map((id) => gw.as(manager)(`mutation($id: ID!) { updateGroup(id: $id, input: { privacy: PUBLIC }) { slug } }`, { id })));
+    expect(opened.flatMap((r) => codes(r))).toEqual([]);
+    expect(opened.map((r) => r.data.updateGroup.slug).sort()).toEqual(numbered('crowded-secret', 6));
+  });
+});

@@ -58,7 +58,7 @@ export function validateNewGroup(input: NewGroup) {
  */
 export async function insertGroups(w: Write, entries: readonly { fields: ReturnType<typeof validateNewGroup>; adminId: string }[]): Promise<Group[]> {
   if (entries.length === 0) return [];
-  const slugs = await chooseSlugs(w.tx, entries.map(({ fields }) => fields));
+  const slugs = await chooseSlugs(w, entries.map(({ fields }) => fields));
   const rows = await w.tx.group.createManyAndReturn({
     data: entries.map(({ fields, adminId }, i) => ({
       ...fields,
@@ -239,7 +239,7 @@ export function updateGroup(ctx: MemberCtx, groupId: string, input: GroupUpdate)
   const reslug = async (w: Write, current: Group): Promise<GroupChange | void> => {
     if (input.privacy == null || (input.privacy === 'SECRET') === (current.privacy === 'SECRET')) return;
     if (input.privacy === 'SECRET') await closePendingRequests(w, ctx, current);
-    return { columns: { slug: await chooseSlug(w.tx, (data.name as string | undefined) ?? current.name, input.privacy) } };
+    return { columns: { slug: await chooseSlug(w, (data.name as string | undefined) ?? current.name, input.privacy) } };
   };
   const opened = async (w: Write, before: Group, group: Group) => {
     if (before.privacy !== 'PUBLIC' && group.privacy === 'PUBLIC') await approvePendingRequests(w, group, ctx.viewer.memberId);

@@ -11,10 +11,11 @@
  * group's existence, even for a creator who knows the secret slug (a former member) and names a group
  * after it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import anyAscii from 'any-ascii';
 import type { GroupPrivacy } from '../generated/prisma/enums.ts';
-import type { Tx } from '../db/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import type { Write } from './transaction.ts';
 
 const MAX_BASE = 60;
 
@@ -61,16 +62,34 @@ function randomSuffix(): string {
   return suffix;
 }
 
+/** The key space of the slug locks (PostgreSQL's two-key advisory locks, apart from the one-key event log lock). */
+const SLUG_LOCKS = 4_783_202;
+
+/** A base's lock key: 32 bits of its SHA-256 (two bases that share a key only wait for each other). */
+const slugLockKey = (base: string) => createHash('sha256').update(base).digest().readInt32BE(0);
+
 /**
  * Slugs for new groups, one per entry, free at the time of reading and distinct from each other (two
  * requests for "Chess" approved together get `chess` and `chess-2`), in one read whatever the number of
- * entries. The unique index still has the last word: callers retry on a unique violation (two creators
- * racing for the same name).
+ * entries.
+ *
+ * On PostgreSQL, writers of the same base take turns first (an advisory lock per base, held to the commit,
+ * taken in key order in one statement, so two writers never wait on each other both ways). Without it, writers
+ * reading at once all chose the same free slug, and all but one failed the unique index: the retry
+ * (withSlugRetry) ran them again to the same end, and six creators of one name at once left some with an
+ * internal error. SQLite runs one write at a time. The unique index still has the last word, and callers still
+ * retry on its violation.
  */
-export async function chooseSlugs(tx: Tx, groups: readonly { name: string; privacy: GroupPrivacy }[]): Promise<string[]> {
+export async function chooseSlugs(w: Pick<Write, 'tx' | 'postgres'>, groups: readonly { name: string; privacy: GroupPrivacy }[]): Promise<string[]> {
+  const { tx } = w;
   const bases = groups.map((group) => slugBase(group.name));
   const visible = [...new Set(bases.filter((_, i) => groups[i].privacy !== 'SECRET'))];
   const taken = new Set<string>();
+  if (visible.length > 0 && w.postgres) {
+    const keys = [...new Set(visible.map(slugLockKey))].sort((a, b) => a - b);
+    await tx.$queryRaw`SELECT count(pg_advisory_xact_lock(${SLUG_LOCKS}::int, "k")) AS "locked"
+      FROM (SELECT "k" FROM (VALUES ${Prisma.join(keys.map((key) => Prisma.sql`(${key}::int)`))}) AS "v" ("k") ORDER BY "k") AS "s"`;
+  }
   if (visible.length > 0) {
     const rows = await tx.group.findMany({ where: { OR: visible.map((base) => ({ slug: { startsWith: base } })) }, select: { slug: true } });
     for (const row of rows) taken.add(row.slug);
@@ -86,7 +105,7 @@ export async function chooseSlugs(tx: Tx, groups: readonly { name: string; priva
 }
 
 /** chooseSlugs for one new group. */
-export async function chooseSlug(tx: Tx, name: string, privacy: GroupPrivacy): Promise<string> {
-  const [slug] = await chooseSlugs(tx, [{ name, privacy }]);
+export async function chooseSlug(w: Pick<Write, 'tx' | 'postgres'>, name: string, privacy: GroupPrivacy): Promise<string> {
+  const [slug] = await chooseSlugs(w, [{ name, privacy }]);
   return slug;
 }

@@ -54,6 +54,8 @@ export interface Write {
    * returns a group it changed sets its recentActivityAt to this, so the payload shows the state after.
    */
   now: Date;
+  /** The database is PostgreSQL: for the few statements written per dialect (its advisory locks). */
+  postgres: boolean;
 }
 
 /**
@@ -171,7 +173,7 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
         // A copy of what the log needs, as it was when recorded.
         const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
         const now = new Date();
-        const value = await body({ tx, record, now });
+        const value = await body({ tx, record, now, postgres });
         if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, now);
         return value;
       },
