@@ -398,7 +398,7 @@ describe('memberships, viewer.memberships and groups(filter: { memberId })', () 
     expect(ok(await gw.as(anonymous)(`{ viewer { memberships { totalCount } } }`)).viewer.memberships.totalCount).toBe(0);
   });
 
-  it('groups(filter: { memberId }) lists only groups whose member list the viewer may read', async () => {
+  it('groups(filter: { memberId }) lists only groups whose member list the viewer may read, and all of the viewer’s own', async () => {
     const pub = await groupWith(gw, { members: ['zoe', 'member'] });
     const priv = await groupWith(gw, { privacy: 'PRIVATE', members: ['zoe'] });
     const sec = await groupWith(gw, { privacy: 'SECRET', members: ['zoe', 'member'] });
@@ -411,6 +411,13 @@ describe('memberships, viewer.memberships and groups(filter: { memberId })', () 
     expect(await ids(admin)).toEqual([pub.id, priv.id, sec.id, hidden.id].sort());
     expect(await ids(manager)).toEqual([pub.id, priv.id, sec.id, hidden.id].sort());
     expect(ok(await gw.as(member)(BY_MEMBER, { m: 'zoe' })).groups.totalCount).toBe(2);
+    // Zoe herself, a plain member of each: all her groups, the one with a hidden member list included, as
+    // memberships(memberId:) lists them to her.
+    expect(await ids(who('zoe'))).toEqual([pub.id, priv.id, sec.id, hidden.id].sort());
+    expect(ok(await gw.as(who('zoe'))(BY_MEMBER, { m: 'zoe' })).groups.totalCount).toBe(4);
+    // Not someone else's: a plain member of the hidden list's group is not told who else is in it.
+    const mias = ok(await gw.as(who('zoe'))(BY_MEMBER, { m: 'member' })).groups.edges.map((e: any) => e.node.id).sort();
+    expect(mias).toEqual([pub.id, sec.id].sort());
   });
 });
 

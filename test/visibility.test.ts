@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   canDecideJoinRequests,
+  canListMemberships,
   canReadMembers,
   canReceiveEvent,
   canSeeCreateRequest,
@@ -21,6 +22,7 @@ import { GroupEventType, Prisma, type GroupEvent as GroupEventRow } from '../src
 import {
   decidableGroupsSql,
   membersReadableGroupsSql,
+  memberGroupsSql,
   receivableEventsSql,
   visibleCreateRequestsSql,
   visibleGroupsSql,
@@ -75,6 +77,15 @@ describe.each(viewers)('as SQL, for the %s viewer', (_name, viewer) => {
     // Every condition holds somewhere, but deciding requests, which an anonymous viewer never may.
     if (predicate !== canDecideJoinRequests || viewer.memberId !== null) expect(expected.length).toBeGreaterThan(0);
     else expect(expected).toEqual([]);
+  });
+});
+
+describe.each(viewers)('memberGroupsSql, for the %s viewer', (_name, viewer) => {
+  it.each(['viewer', 'someone-else'])('of %s: all their groups when the viewer may list their memberships, else those whose member list the viewer may read', async (memberId) => {
+    const matched = await gw.app.services.db.$queryRaw<{ id: string }[]>`SELECT g."id" FROM "Group" g WHERE ${memberGroupsSql(viewer, memberId)}`;
+    const expected = rows.filter((r) => canListMemberships(viewer, memberId) || canReadMembers(viewer, r, viewer.memberId ? r.role : null)).map((r) => r.id);
+    expect(matched.map((g) => g.id).sort()).toEqual(expected.sort());
+    expect(expected.length).toBeGreaterThan(0);
   });
 });
 

@@ -9,7 +9,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
 import type { DatabaseKind } from '../db/adapter.ts';
-import { DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, MEMBERSHIP_START_EVENTS, ROLE_AFTER } from './policy.ts';
+import { canListMemberships, DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, MEMBERSHIP_START_EVENTS, ROLE_AFTER } from './policy.ts';
 
 // Conditions on the row `g` of "Group". A boolean column is a condition as it is (SQLite stores 0/1,
 // PostgreSQL a boolean); the enum values are constants, never parameters (PostgreSQL would not compare its
@@ -38,6 +38,16 @@ export function membersReadableGroupsSql(viewer: Viewer): Prisma.Sql {
   const open = Prisma.sql`(g."privacy" = 'PUBLIC' AND g."showMemberList")`;
   if (viewer.memberId === null) return open;
   return Prisma.sql`(${open} OR (g."showMemberList" AND ${membershipSql(viewer)}) OR ${membershipSql(viewer, 'ADMIN')})`;
+}
+
+/**
+ * The groups of `memberId` (`groups(filter: { memberId })`) the viewer may be told they belong to: every one
+ * when the viewer may list that member's memberships (canListMemberships: the member themselves, a Groups
+ * Manager), as `memberships(memberId:)` does; else those whose member list the viewer may read. A member's
+ * own group with a hidden member list was missing from their own "my groups" page.
+ */
+export function memberGroupsSql(viewer: Viewer, memberId: string): Prisma.Sql {
+  return canListMemberships(viewer, memberId) ? ALL : membersReadableGroupsSql(viewer);
 }
 
 /**

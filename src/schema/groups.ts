@@ -3,7 +3,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { canCreateGroupFor, canSeeGroup, creationOutcome, groupPermissions } from '../auth/policy.ts';
-import { membersReadableGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
+import { memberGroupsSql, visibleGroupsSql } from '../auth/visibility.ts';
 import { viewerRole } from '../loaders.ts';
 import { badInput, forbidden } from '../errors.ts';
 import { characters, LIMITS, validMemberId } from '../domain/validate.ts';
@@ -94,7 +94,7 @@ const GroupFilter = builder.inputType('GroupFilter', {
     search: t.string({ required: false, description: 'Name contains this text, ignoring case and accents (`jose` finds `José`; full-width letters read as plain ones).' }),
     memberId: t.id({
       required: false,
-      description: 'Groups this member belongs to, among groups whose member list the viewer may read.',
+      description: 'Groups this member belongs to: all of them for the member themselves and Groups Managers; for anyone else, among groups whose member list they may read.',
     }),
   }),
 });
@@ -238,7 +238,7 @@ builder.queryFields((t) => ({
       if (filter?.memberId) {
         conditions.push(
           Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" om WHERE om."groupId" = g."id" AND om."memberId" = ${filter.memberId})`,
-          membersReadableGroupsSql(ctx.viewer),
+          memberGroupsSql(ctx.viewer, filter.memberId),
         );
       }
       const { rows, standings, total } = await readGroupPage(ctx.db, {

@@ -322,8 +322,9 @@ export function listGroups(viewer: OracleViewer, world: World, args: ListArgs): 
       // An empty privacy list matches no group; an absent one, every level.
       (privacy === undefined || privacy.includes(g.privacy)) &&
       (!search || g.name.toLowerCase().includes(search.toLowerCase())) &&
-      // "groups that member belongs to, limited to groups whose member list the viewer may read"
-      (!memberId || (g.members.some((m) => m.memberId === memberId) && readsMembers(viewer, g))),
+      // "groups that member belongs to, limited to groups whose member list the viewer may read"; all of them
+      // for the member themselves and Groups Managers, who may list that member's memberships anyway.
+      (!memberId || (g.members.some((m) => m.memberId === memberId) && (viewer.manager || viewer.memberId === memberId || readsMembers(viewer, g)))),
   );
   return args.sort?.length ? rows.sort(compareBy(args.sort)) : rows;
 }
