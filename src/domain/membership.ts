@@ -130,7 +130,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
 /** Withdraws the viewer's own pending join request. */
 export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
   return write(ctx, async (w) => {
-    const { group } = await lockGroupFor(w, ctx, groupId, 'view');
+    const { group, role } = await lockGroupFor(w, ctx, groupId, 'view');
     const memberId = ctx.viewer.memberId;
     const { count } = await w.tx.joinRequest.updateMany({
       where: { pendingKey: pendingKey(groupId, memberId) },
@@ -138,6 +138,8 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
     });
     if (count === 0) {
       const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      // Approved, and no longer a member (they left, or were removed): said so, not as if still waiting to be let in.
+      if (earlier?.status === 'APPROVED' && role === null) throw conflict('You have no pending request to join this group: your last one was approved, and you are no longer a member.');
       if (earlier) throw conflict(`Your request to join this group was already ${earlier.status.toLowerCase()}.`);
       throw notFound('You have no pending request to join this group.');
     }
