@@ -158,8 +158,8 @@ export interface TokenConfig {
   nameClaim: string;
   /**
    * AUTH_COOKIE (default none): the name of a cookie holding the token, read when a request has no
-   * Authorization header (and a WebSocket's connection_init no `authorization`), and only from pages of
-   * CORS_ORIGINS or the gateway's own origin (src/auth/cookie.ts). For browsers: an HttpOnly cookie, and an
+   * Authorization header (and a WebSocket's connection_init no `authorization`), and only with no Origin or
+   * from an origin in CORS_ORIGINS (src/auth/cookie.ts). For browsers: an HttpOnly cookie, and an
    * EventSource, which sends no header.
    */
   cookie: string | null;
@@ -404,7 +404,7 @@ export interface LimitsConfig {
    * (cookies), so a page can do nothing its own visitor's token does not allow. With a list, only those
    * origins get CORS headers, and with credentials allowed (for the AUTH_COOKIE cookie, or a proxy in front
    * that turns a session cookie into the header). AUTH_COOKIE's cookie is read only from these origins' pages
-   * (and the gateway's own).
+   * (and from requests with no Origin).
    */
   corsOrigins: string[] | null;
 }

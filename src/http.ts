@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
-import { cookieAuthorization, type CookieAuth } from './auth/cookie.ts';
+import { cookieToken, type CookieAuth } from './auth/cookie.ts';
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
@@ -84,6 +84,9 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
 }
 
+/** The challenge of a 401 for a token refused (errors.ts: badToken). */
+const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
+
 /** AUTH_COOKIE's cookie and the origins whose pages may use it (auth/cookie.ts), or null when it is off. */
 function cookieAuthOf(config: Config): CookieAuth | null {
   return config.tokens.cookie === null ? null : { name: config.tokens.cookie, origins: config.limits.corsOrigins };
@@ -104,8 +107,9 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     else if (cookieAuth && isEndpoint(req.url)) {
-      const authorization = cookieAuthorization(req.headers, cookieAuth);
-      if (authorization !== undefined) req.headers.authorization = authorization;
+      const token = cookieToken(req.headers, cookieAuth);
+      if (token && 'refused' in token) return refuse(req, res, app.connections, 401, token.refused, 'UNAUTHENTICATED', INVALID_TOKEN);
+      if (token) req.headers.authorization = token.authorization;
     }
     const unreadBody = bodyNotRead(req);
     if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);
@@ -136,11 +140,19 @@ function bodyNotRead(req: IncomingMessage): string | null {
 }
 
 /** A request refused before Yoga reads it: a JSON error with `status`, logged and counted (observability/connections.ts). */
-function refuse(req: IncomingMessage, res: ServerResponse, connections: ConnectionObserver, status: number, message: string): void {
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  connections: ConnectionObserver,
+  status: number,
+  message: string,
+  code = 'BAD_USER_INPUT',
+  headers: Record<string, string> = {},
+): void {
   // A target in another form than a path (`*`, an absolute URL) is logged without one.
   connections.requestRefused(status, req.method ?? null, req.url?.startsWith('/') ? req.url : null);
-  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...headers });
   res.end(body);
 }
 
@@ -239,7 +251,9 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
         const authorization = connectionAuthorization(ctx.connectionParams);
         if (authorization != null && typeof authorization !== 'string') return false;
         // Without a token in connection_init, the handshake's cookie (AUTH_COOKIE), from a page that may use it.
-        const fromCookie = authorization === undefined && cookieAuth ? cookieAuthorization(ctx.extra.request.headers, cookieAuth) : undefined;
+        const cookie = authorization === undefined && cookieAuth ? cookieToken(ctx.extra.request.headers, cookieAuth) : undefined;
+        if (cookie && 'refused' in cookie) return false;
+        const fromCookie = cookie?.authorization;
         ctx.extra.socket.cookieAuthorization = fromCookie;
         try {
           const viewer = await viewerFromAuthorization(authorization ?? fromCookie, app.services.tokens);

@@ -1,14 +1,14 @@
 /**
  * The token from a cookie (AUTH_COOKIE, src/auth/cookie.ts): read when a request has no Authorization header
- * (or a WebSocket's connection_init no `authorization`), and only from pages that may use it (no Origin, one of
- * CORS_ORIGINS, or the gateway's own). Against a real server over HTTP, SSE and graphql-ws; the rule itself
- * unit-tested too.
+ * (or a WebSocket's connection_init no `authorization`), and only from pages that may use it (no Origin, or one
+ * of CORS_ORIGINS); refused when sent twice with different tokens. Against a real server over HTTP, SSE and
+ * graphql-ws; the rule itself unit-tested too.
  */
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { cookieAuthorization, originMayUseCookie } from '../src/auth/cookie.ts';
+import { cookieToken, originMayUseCookie } from '../src/auth/cookie.ts';
 import { tokenFor } from './helpers/gateway.ts';
 import { Feed, GROUP_EVENTS, sseResults, startLiveGateway, type LiveEvent, type LiveGateway } from './helpers/live.ts';
 
@@ -16,13 +16,15 @@ const COOKIE = 'groups_token';
 const LISTED = 'https://app.example.org';
 const FOREIGN = 'https://elsewhere.example.com';
 
-describe('cookieAuthorization', () => {
+describe('cookieToken', () => {
   const auth = { name: COOKIE, origins: [LISTED] };
-  const at = (headers: Record<string, string>) => cookieAuthorization({ host: 'groups.example.org', ...headers }, auth);
+  const at = (headers: Record<string, string>) => cookieToken({ host: 'groups.example.org', ...headers }, auth);
 
   it('reads the named cookie as a bearer token, as sent (not URL-decoded)', () => {
-    expect(at({ cookie: `theme=dark; ${COOKIE}=abc.def.ghi; other=1` })).toBe('Bearer abc.def.ghi');
-    expect(at({ cookie: `${COOKIE}=a%20b` })).toBe('Bearer a%20b');
+    expect(at({ cookie: `theme=dark; ${COOKIE}=abc.def.ghi; other=1` })).toEqual({ authorization: 'Bearer abc.def.ghi' });
+    expect(at({ cookie: `${COOKIE}=a%20b` })).toEqual({ authorization: 'Bearer a%20b' });
+    // Another cookie whose name ends the same is not it.
+    expect(at({ cookie: `x${COOKIE}=abc` })).toBeUndefined();
   });
 
   it('gives nothing without the cookie, with an empty one, or when an Authorization header is there', () => {
@@ -32,18 +34,20 @@ describe('cookieAuthorization', () => {
     expect(at({ cookie: `${COOKIE}=abc`, authorization: 'Bearer xyz' })).toBeUndefined();
   });
 
-  it('is read for no Origin, a listed one and the gateway’s own, and not for any other page', () => {
-    expect(at({ cookie: `${COOKIE}=abc`, origin: LISTED })).toBe('Bearer abc');
-    expect(at({ cookie: `${COOKIE}=abc`, origin: 'https://groups.example.org' })).toBe('Bearer abc');
-    expect(at({ cookie: `${COOKIE}=abc`, origin: FOREIGN })).toBeUndefined();
-    expect(at({ cookie: `${COOKIE}=abc`, origin: 'null' })).toBeUndefined();
-    expect(at({ cookie: `${COOKIE}=abc`, origin: 'https://app.example.org.evil.test' })).toBeUndefined();
+  it('refuses the cookie sent twice with different values (as a repeated Authorization header), not the first one believed', () => {
+    expect(at({ cookie: `${COOKIE}=abc; ${COOKIE}=xyz` })).toEqual({ refused: expect.stringMatching(/Send the groups_token cookie once/) });
+    expect(at({ cookie: `${COOKIE}=; ${COOKIE}=xyz` })).toEqual({ refused: expect.any(String) });
+    // The same value twice is one token.
+    expect(at({ cookie: `${COOKIE}=abc; theme=dark; ${COOKIE}=abc` })).toEqual({ authorization: 'Bearer abc' });
   });
 
-  it('compares the Origin’s host and port with the Host header', () => {
-    expect(originMayUseCookie({ host: 'localhost:4000', origin: 'http://localhost:4000' }, null)).toBe(true);
-    expect(originMayUseCookie({ host: 'localhost:4000', origin: 'http://localhost:5173' }, null)).toBe(false);
-    expect(originMayUseCookie({ origin: 'http://localhost:4000' }, null)).toBe(false);
+  it('is read for no Origin and a listed one (exactly), and not for any other page, the same host included', () => {
+    expect(at({ cookie: `${COOKIE}=abc`, origin: LISTED })).toEqual({ authorization: 'Bearer abc' });
+    for (const origin of [FOREIGN, 'null', 'https://app.example.org.evil.test', 'http://app.example.org', 'https://app.example.org:8443', 'https://groups.example.org', 'http://groups.example.org']) {
+      expect(at({ cookie: `${COOKIE}=abc`, origin }), origin).toBeUndefined();
+    }
+    expect(originMayUseCookie({}, null)).toBe(true);
+    expect(originMayUseCookie({ origin: 'http://localhost:4000', host: 'localhost:4000' }, null)).toBe(false);
   });
 });
 
@@ -118,8 +122,6 @@ describe('a gateway with AUTH_COOKIE', () => {
   it('runs a POST without an Authorization header as the cookie’s member', async () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie })).toEqual({ status: 200, memberId: 'ana', code: undefined });
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: LISTED })).toMatchObject({ memberId: 'ana' });
-    const { host } = new URL(gw.server.url);
-    expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: `http://${host}` })).toMatchObject({ memberId: 'ana' });
   });
 
   it('lets an Authorization header win over the cookie', async () => {
@@ -127,8 +129,22 @@ describe('a gateway with AUTH_COOKIE', () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: `Bearer ${bo}` })).toMatchObject({ memberId: 'bo' });
   });
 
-  it('does not read the cookie for another site’s page: that request is anonymous', async () => {
+  it('does not read the cookie for another site’s page, nor for the gateway’s own host unlisted: that request is anonymous', async () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: FOREIGN })).toEqual({ status: 200, memberId: null, code: undefined });
+    const { host } = new URL(gw.server.url);
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: `http://${host}` })).toEqual({ status: 200, memberId: null, code: undefined });
+  });
+
+  it('refuses the cookie sent twice with different tokens (401), over HTTP and at a WebSocket’s handshake', async () => {
+    const twice = `${COOKIE}=${await tokenFor({ sub: 'bo' })}; ${anaCookie}`;
+    const response = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', cookie: twice }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/Send the groups_token cookie once/), extensions: { code: 'UNAUTHENTICATED' } }] });
+    const subscription = wsEvents(gw.server.url, { cookie: twice }, { after: '0' });
+    expect(await subscription.events.ending()).toBe('error');
+    expect(subscription.errors.items[0]).toMatchObject({ code: 4403 });
+    await subscription.close();
   });
 
   it('refuses a cookie that holds no valid token (UNAUTHENTICATED), rather than running anonymously', async () => {

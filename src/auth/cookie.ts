@@ -8,14 +8,16 @@
  * only where no other site's page can use it:
  * - the request has no `Origin` (not a cross-origin request from a page: a client that is not a browser, a
  *   same-origin `EventSource` or GET, a link followed), or
- * - its `Origin` is one of CORS_ORIGINS, or the gateway's own (its host is the request's `Host`).
+ * - its `Origin` is one of CORS_ORIGINS, exactly (scheme, host and port).
  * Any other page's request runs without it, as the anonymous viewer. That matters most for WebSockets, which
  * browsers open from any page with the cookie and without CORS. Over HTTP, CORS already keeps another page
  * from reading an answer, a JSON POST is preflighted, a form or `text/plain` POST needs a CSRF header
  * (limits.ts) and a GET runs no mutation; the cookie is still not read for it.
+ * The gateway's own origin is not taken from the Host header: an origin is a scheme too, which the gateway
+ * behind a proxy does not know, and `http://` on the same host (anyone answering for it on a café's network)
+ * would have passed for the `https://` site.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseCookie } from 'cookie';
 
 /** What decides whether a request's cookie is read: the cookie's name, and the origins that may use it. */
 export interface CookieAuth {
@@ -28,24 +30,36 @@ export interface CookieAuth {
 /** A cookie name as RFC 6265 allows it (an HTTP token). */
 export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** The request's cookie read as a token: the Authorization value it stands for, or why it is refused. */
+export type CookieToken = { authorization: string } | { refused: string };
+
 /**
- * The `Authorization` value the request's cookie stands for ("Bearer <token>"), or undefined: no cookie of
- * that name (or an empty one), an Authorization header already there, or an Origin that may not use it.
+ * What the request's cookie says (see CookieToken), or undefined: no cookie of that name (or an empty one),
+ * an Authorization header already there, or an Origin that may not use it.
  * The value is taken as sent, not URL-decoded: a token is ASCII without spaces, and anything else is refused
- * as a token is (UNAUTHENTICATED), never run as someone else or silently as anonymous.
+ * as a token is (UNAUTHENTICATED), never run as someone else or silently as anonymous. The cookie sent twice
+ * with different values (a browser sends both when another path or a parent domain set one too: a sibling
+ * subdomain can, unless the name starts with `__Host-`) is refused, as a repeated Authorization header is:
+ * which one the member meant is not the gateway's to guess.
  */
-export function cookieAuthorization(headers: IncomingHttpHeaders, auth: CookieAuth): string | undefined {
+export function cookieToken(headers: IncomingHttpHeaders, auth: CookieAuth): CookieToken | undefined {
   if (headers.authorization !== undefined || headers.cookie === undefined) return undefined;
   if (!originMayUseCookie(headers, auth.origins)) return undefined;
-  const token = parseCookie(headers.cookie, { decode: (value) => value })[auth.name];
-  return token ? `Bearer ${token}` : undefined;
+  // Written by hand, not with a cookie parser: parsers keep the first of a repeated name and drop the others,
+  // and seeing them all is the point here. Node joins repeated Cookie headers with "; ".
+  const values = new Set<string>();
+  for (const pair of headers.cookie.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0 || pair.slice(0, equals).trim() !== auth.name) continue;
+    values.add(pair.slice(equals + 1).trim());
+  }
+  if (values.size > 1) return { refused: `Send the ${auth.name} cookie once: the request carries it ${values.size} times, with different tokens.` };
+  const [token] = values;
+  return token ? { authorization: `Bearer ${token}` } : undefined;
 }
 
-/** No Origin, a listed one, or the gateway's own (same host as the request's Host header). */
+/** No Origin, or one of CORS_ORIGINS. */
 export function originMayUseCookie(headers: IncomingHttpHeaders, origins: readonly string[] | null): boolean {
   const origin = headers.origin;
-  if (origin === undefined) return true;
-  if (origins?.includes(origin)) return true;
-  if (!URL.canParse(origin) || headers.host === undefined) return false;
-  return new URL(origin).host === headers.host.toLowerCase();
+  return origin === undefined || (origins?.includes(origin) ?? false);
 }
