@@ -691,6 +691,40 @@ describe('create requests decided at once', () => {
 
 // Last in the file: it leaves approved create requests that the lists above would count.
 describe('slugs under concurrency', () => {
+  it('a Groups Manager’s direct creation racing the approval of its creator’s request of that name: one fulfils it, and they never deadlock', async () => {
+    const db = gw.app.services.db;
+    const postgres = gw.databaseUrl.startsWith('postgres');
+    const deadlocks = async () => {
+      if (!postgres) return 0;
+      const [row] = await db.$queryRaw<{ deadlocks: bigint }[]>`SELECT "deadlocks" FROM pg_stat_database WHERE "datname" = current_database()`;
+      return Number(row.deadlocks);
+    };
+    const before = await deadlocks();
+    const policy = ok(await gw.as(manager)(`{ groupsSettings { groupCreation } }`)).groupsSettings.groupCreation;
+    await setPolicy('ADMIN_APPROVAL');
+    try {
+      for (let i = 0; i < 12; i++) {
+        const name = `Raced Request ${i}`;
+        const requester = { sub: `racer-${i}` };
+        const id = ok(await gw.as(requester)(`mutation($n: String!) { createGroup(input: { name: $n }) { createRequest { id } } }`, { n: name })).createGroup.createRequest.id;
+        const [approved, created] = await Promise.all([
+          gw.as(manager)(`mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { status } }`, { ids: [id] }),
+          gw.as(manager)(`mutation($n: String!, $c: ID!) { createGroup(input: { name: $n, creatorId: $c }) { group { id } } }`, { n: name, c: requester.sub }),
+        ]);
+        expect(codes(created)).toEqual([]);
+        expect([[], ['CONFLICT']]).toContainEqual(codes(approved));
+        const request = ok(await gw.as(manager)(`query($id: ID!) { node(id: $id) { ... on CreateRequest { status group { id } } } }`, { id })).node;
+        expect(request.status).toBe('APPROVED');
+        // The approval lost: the request is the direct creation's. It won: the direct creation is a group more.
+        if (codes(approved).length) expect(request.group.id).toBe(created.data.createGroup.group.id);
+      }
+    } finally {
+      await setPolicy(policy);
+    }
+    if (postgres) await new Promise((resolve) => setTimeout(resolve, 1_500)); // statistics reach the view within a second
+    expect(await deadlocks()).toBe(before);
+  });
+
   it('many writers of one name at once each get a slug of their own: creating, approving, a secret group made visible', async () => {
     const numbered = (base: string, n: number) => [base, ...Array.from({ length: n - 1 }, (_, i) => `${base}-${i + 2}`)].sort();
     // Ten creations at once (on PostgreSQL, six or more used to leave some with INTERNAL_SERVER_ERROR).

@@ -104,17 +104,22 @@ export async function withSlugRetry<T>(run: () => Promise<T>): Promise<T> {
  * group of that name (compared as createRequestKey compares names) is fulfilled by it: APPROVED, by whoever
  * created the group, and linked to it. Else a member who had asked under ADMIN_APPROVAL, and then created
  * the group once the site allowed it (or a Groups Manager created it for them), kept a request whose approval
- * would make a second group of the same name.
+ * would make a second group of the same name. (Requests filed before `pendingKey` existed have none, and are
+ * not fulfilled this way.)
  */
 export function createGroup(ctx: Context, input: NewGroup, adminId: string): Promise<Group> {
   const fields = validateNewGroup(input);
   return withSlugRetry(() =>
     write(ctx, async (w) => {
-      const group = await insertGroup(w, fields, adminId);
-      await w.tx.createRequest.updateMany({
+      // The request is claimed before the slug is chosen, as approveCreateRequests claims its requests: taken
+      // the other way round, the two waited on each other (a deadlock on PostgreSQL, which aborted one).
+      const [fulfilled] = await w.tx.createRequest.updateManyAndReturn({
         where: { pendingKey: createRequestKey(adminId, fields.name) },
-        data: { status: 'APPROVED', pendingKey: null, groupId: group.id, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
+        data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
+        select: { id: true },
       });
+      const group = await insertGroup(w, fields, adminId);
+      if (fulfilled) await w.tx.createRequest.update({ where: { id: fulfilled.id }, data: { groupId: group.id } });
       return group;
     }),
   );
