@@ -276,56 +276,35 @@ export function setGroupRules(ctx: MemberCtx, groupId: string, rules: { title: s
   });
 }
 
-/** A question as setMembershipQuestions takes it: `id` keeps one of the group's questions (edited, moved). */
-export interface QuestionInput {
-  id?: string | null;
-  text: string;
-  required?: boolean | null;
-}
-
 /**
  * Replaces the group's membership questions with `questions`, in that order. A question keeps its id, which
- * join forms and pending requests' answers refer to: the one it names (`id`, for a question whose text is
- * edited), else that of the group's question with the same text (compared as names are, case and accents
- * ignored), so a form saved with a question moved, made required or added keeps the others' ids. A question
- * matched by neither is new; a question of the group not given is removed. Two questions of the same text,
- * or one id given twice, are refused: one could not be told from the other.
+ * join forms and pending requests' answers refer to, as long as its text stays (compared as names are: case
+ * and accents aside): saving the form with a question moved, made required or added leaves the others' ids
+ * as they were. A question whose text changed is a new question with a new id, so an answer from a form loaded
+ * before is refused (load the questions again), never filed under a question its member did not read. A
+ * question left out is removed. Two questions of the same text are refused (one could not be told from the
+ * other), unless the list is the one the group has (saved as it was before such lists were refused).
  */
-export function setMembershipQuestions(ctx: MemberCtx, groupId: string, questions: QuestionInput[]) {
+export function setMembershipQuestions(ctx: MemberCtx, groupId: string, questions: { text: string; required?: boolean | null }[]) {
   if (questions.length > LIMITS.questions) throw badInput(`A group may have at most ${LIMITS.questions} questions.`);
   const rows = questions.map((question, position) => ({
-    id: question.id ?? null,
     groupId,
     position,
     text: requiredLine('A question', question.text, LIMITS.questionText),
     required: question.required ?? false,
   }));
-  const texts = new Set<string>();
-  const ids = new Set<string>();
-  for (const row of rows) {
-    const key = searchKey(row.text);
-    if (texts.has(key)) throw badInput(`Two questions read "${row.text}": ask each question once.`);
-    texts.add(key);
-    if (row.id === null) continue;
-    if (ids.has(row.id)) throw badInput(`Question ${row.id} is given twice: give each question once.`, { questionId: row.id });
-    ids.add(row.id);
-  }
   return changeGroup(ctx, groupId, {}, async (w) => {
     const existing = await w.tx.membershipQuestion.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
-    const current = new Set(existing.map((question) => question.id));
-    for (const id of ids) {
-      if (!current.has(id)) {
-        throw badInput(`Question ${id} is not one of this group's questions (they may have changed): load them again, or leave the id out to add a new question.`, { questionId: id });
-      }
-    }
-    // Without an id, the group's question of the same text (not named by another) keeps its own.
-    const byText = new Map(existing.filter((question) => !ids.has(question.id)).map((question) => [searchKey(question.text), question.id]));
-    const kept = rows.map((row) => {
-      const id = row.id ?? byText.get(searchKey(row.text)) ?? null;
-      if (row.id === null && id !== null) byText.delete(searchKey(row.text));
-      return { ...row, id };
-    });
+    // Each text's ids among the group's questions, in their order: the same text keeps its id.
+    const idsByText = new Map<string, string[]>();
+    for (const question of existing) idsByText.set(searchKey(question.text), [...(idsByText.get(searchKey(question.text)) ?? []), question.id]);
+    const kept = rows.map((row) => ({ ...row, id: idsByText.get(searchKey(row.text))?.shift() ?? null }));
     if (sameRows(existing, kept, ['id', 'text', 'required'])) return;
+    const texts = new Set<string>();
+    for (const row of rows) {
+      if (texts.has(searchKey(row.text))) throw badInput(`Two questions read "${row.text}": ask each question once.`);
+      texts.add(searchKey(row.text));
+    }
     // Two statements whatever the number of questions: the rows are written anew, those kept with their ids.
     await w.tx.membershipQuestion.deleteMany({ where: { groupId } });
     if (kept.length) {

@@ -32,11 +32,6 @@ const GroupRuleInput = builder.inputType('GroupRuleInput', {
 
 const MembershipQuestionInput = builder.inputType('MembershipQuestionInput', {
   fields: (t) => ({
-    id: t.id({
-      required: false,
-      description:
-        'One of the group’s questions, kept with its id (pending requests’ answers and open join forms refer to it) when its text is edited. Without it, the group’s question of the same text keeps its id; else the question is new.',
-    }),
     text: t.string({ required: true, description: 'Not blank, one line (no control or bidirectional control characters), at most 300 characters.' }),
     required: t.boolean({ defaultValue: false, description: 'A join request must answer it (PRIVATE groups ask their questions).' }),
   }),
@@ -51,7 +46,7 @@ builder.mutationFields((t) => ({
   }),
   setMembershipQuestions: t.field({
     type: GroupType,
-    description: 'Replaces the group’s membership questions with these, in this order.',
+    description: 'Replaces the group’s membership questions with these, in this order. A question keeps its id while its text stays (case and accents aside); one whose text changed is new, with a new id. Two questions of the same text are BAD_USER_INPUT.',
     args: {
       groupId: t.arg.id({ required: true }),
       questions: t.arg({ type: [MembershipQuestionInput], required: true }),
