@@ -140,8 +140,9 @@ export type CorsPolicy = (request: Request) => CORSOptions | false;
 /**
  * CORS (CORS_ORIGINS, config.ts). By default any origin may call (its Origin reflected) without credentials:
  * Yoga's own default also allows credentials to every origin, which would let any web page read what a
- * visitor may see once a cookie carries the token (AUTH_COOKIE, or a proxy in front that turns one into it). A listed origin gets credentials; any
- * other origin gets no CORS headers at all (never `null`, which a sandboxed page's origin would match).
+ * visitor may see once a cookie carries the token (AUTH_COOKIE, or a proxy in front that turns one into it).
+ * A listed origin gets credentials; any other origin gets no CORS headers at all (never `null`, which a
+ * sandboxed page's origin would match).
  * Applied by two handlers: Yoga, and the direct POST path (src/graphql-post.ts).
  */
 export function corsPolicy(origins: string[] | null): CorsPolicy {

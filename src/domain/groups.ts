@@ -297,7 +297,10 @@ export function setMembershipQuestions(ctx: MemberCtx, groupId: string, question
     const existing = await w.tx.membershipQuestion.findMany({ where: { groupId }, orderBy: { position: 'asc' } });
     // Each text's ids among the group's questions, in their order: the same text keeps its id.
     const idsByText = new Map<string, string[]>();
-    for (const question of existing) idsByText.set(searchKey(question.text), [...(idsByText.get(searchKey(question.text)) ?? []), question.id]);
+    for (const question of existing) {
+      const key = searchKey(question.text);
+      idsByText.set(key, [...(idsByText.get(key) ?? []), question.id]);
+    }
     const kept = rows.map((row) => ({ ...row, id: idsByText.get(searchKey(row.text))?.shift() ?? null }));
     if (sameRows(existing, kept, ['id', 'text', 'required'])) return;
     const texts = new Set<string>();

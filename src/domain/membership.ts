@@ -139,7 +139,9 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
     if (count === 0) {
       const earlier = await w.tx.joinRequest.findFirst({ where: { groupId, memberId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       // Approved, and no longer a member (they left, or were removed): said so, not as if still waiting to be let in.
-      if (earlier?.status === 'APPROVED' && role === null) throw conflict('You have no pending request to join this group: your last one was approved, and you are no longer a member.');
+      if (earlier?.status === 'APPROVED' && role === null) {
+        throw conflict('You have no pending request to join this group: your last one was approved, and you are no longer a member.');
+      }
       if (earlier) throw conflict(`Your request to join this group was already ${earlier.status.toLowerCase()}.`);
       throw notFound('You have no pending request to join this group.');
     }
