@@ -5,7 +5,9 @@ import type { EventBus } from './pubsub.ts';
 import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
-import { unauthenticated } from './errors.ts';
+import { badToken, unauthenticated } from './errors.ts';
+import { cookieRefusal } from './auth/cookie.ts';
+import type { IncomingMessage } from 'node:http';
 import type { TokenVerifier } from './auth/tokens.ts';
 import type { MemberNameRecorder } from './db/member-names.ts';
 
@@ -44,8 +46,10 @@ export function signedIn(ctx: Context): MemberCtx {
  */
 export function createContext(
   services: AppServices,
-  initial: YogaInitialContext & { connectionParams?: Record<string, unknown> },
+  initial: YogaInitialContext & { connectionParams?: Record<string, unknown>; req?: IncomingMessage },
 ): Context | Promise<Context> {
+  const refused = cookieRefusal(initial.req);
+  if (refused !== undefined) return Promise.reject(badToken(refused));
   const fromConnection = initial.connectionParams ? connectionAuthorization(initial.connectionParams) : undefined;
   const header =
     typeof fromConnection === 'string' ? fromConnection : initial.request?.headers.get('authorization');

@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
-import { cookieToken, type CookieAuth } from './auth/cookie.ts';
+import { cookieToken, refuseCookie, type CookieAuth } from './auth/cookie.ts';
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
@@ -84,9 +84,6 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
 }
 
-/** The challenge of a 401 for a token refused (errors.ts: badToken). */
-const INVALID_TOKEN = { 'WWW-Authenticate': 'Bearer error="invalid_token"' };
-
 /** AUTH_COOKIE's cookie and the origins whose pages may use it (auth/cookie.ts), or null when it is off. */
 function cookieAuthOf(config: Config): CookieAuth | null {
   return config.tokens.cookie === null ? null : { name: config.tokens.cookie, origins: config.limits.corsOrigins };
@@ -108,8 +105,8 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
     else if (cookieAuth && isEndpoint(req.url)) {
       const token = cookieToken(req.headers, cookieAuth);
-      if (token && 'refused' in token) return refuse(req, res, app.connections, 401, token.refused, 'UNAUTHENTICATED', INVALID_TOKEN);
-      if (token) req.headers.authorization = token.authorization;
+      if (token && 'refused' in token) refuseCookie(req, token.refused);
+      else if (token) req.headers.authorization = token.authorization;
     }
     const unreadBody = bodyNotRead(req);
     if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);
@@ -140,19 +137,11 @@ function bodyNotRead(req: IncomingMessage): string | null {
 }
 
 /** A request refused before Yoga reads it: a JSON error with `status`, logged and counted (observability/connections.ts). */
-function refuse(
-  req: IncomingMessage,
-  res: ServerResponse,
-  connections: ConnectionObserver,
-  status: number,
-  message: string,
-  code = 'BAD_USER_INPUT',
-  headers: Record<string, string> = {},
-): void {
+function refuse(req: IncomingMessage, res: ServerResponse, connections: ConnectionObserver, status: number, message: string): void {
   // A target in another form than a path (`*`, an absolute URL) is logged without one.
   connections.requestRefused(status, req.method ?? null, req.url?.startsWith('/') ? req.url : null);
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...headers });
+  const body = JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_USER_INPUT' } }] });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   res.end(body);
 }
 

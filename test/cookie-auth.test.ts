@@ -39,6 +39,8 @@ describe('cookieToken', () => {
     expect(at({ cookie: `${COOKIE}=; ${COOKIE}=xyz` })).toEqual({ refused: expect.any(String) });
     // The same value twice is one token.
     expect(at({ cookie: `${COOKIE}=abc; theme=dark; ${COOKIE}=abc` })).toEqual({ authorization: 'Bearer abc' });
+    // One value that reads as a list, once a header: no token.
+    expect(at({ cookie: `${COOKIE}=abc, ${COOKIE}=xyz` })).toEqual({ refused: 'The groups_token cookie does not hold a token. Sign in again.' });
   });
 
   it('is read for no Origin and a listed one (exactly), and not for any other page, the same host included', () => {
@@ -137,10 +139,21 @@ describe('a gateway with AUTH_COOKIE', () => {
 
   it('refuses the cookie sent twice with different tokens (401), over HTTP and at a WebSocket’s handshake', async () => {
     const twice = `${COOKIE}=${await tokenFor({ sub: 'bo' })}; ${anaCookie}`;
-    const response = await fetch(gw.server.url, { method: 'POST', headers: { 'content-type': 'application/json', cookie: twice }, body: JSON.stringify({ query: '{ __typename }' }) });
-    expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
-    expect(await response.json()).toEqual({ errors: [{ message: expect.stringMatching(/Send the groups_token cookie once/), extensions: { code: 'UNAUTHENTICATED' } }] });
+    for (const origin of [undefined, LISTED]) {
+      const response = await fetch(gw.server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: twice, ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+      // Answered as any bad token is: a listed origin's page may read it.
+      expect(response.headers.get('access-control-allow-origin')).toBe(origin ?? null);
+      expect(await response.json()).toMatchObject({ errors: [{ message: expect.stringMatching(/Send the groups_token cookie once/), extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+    // A value with a comma or a space is no token: said of the cookie, not of an Authorization header never sent.
+    const listLike = await whoAmI(gw.server.url, { cookie: `${COOKIE}=abc, other=def` });
+    expect(listLike).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     const subscription = wsEvents(gw.server.url, { cookie: twice }, { after: '0' });
     expect(await subscription.events.ending()).toBe('error');
     expect(subscription.errors.items[0]).toMatchObject({ code: 4403 });

@@ -99,6 +99,7 @@ describe('joinGroup', () => {
 
   it('setMembershipQuestions: the same text twice (case and accents aside) is BAD_USER_INPUT and changes nothing; a list already holding such a pair saves unchanged', async () => {
     const g = await groupWith(gw, { privacy: 'PRIVATE' });
+    const second = await groupWith(gw, { privacy: 'PRIVATE' });
     const [q] = ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }] })).setMembershipQuestions.questions;
     const answer = await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }, { text: ' WHY? ' }] });
     expect({ codes: codes(answer), message: answer.errors![0].message }).toEqual({ codes: ['BAD_USER_INPUT'], message: expect.stringMatching(/Two questions read/) });
@@ -108,6 +109,13 @@ describe('joinGroup', () => {
     const twin = await gw.app.services.db.membershipQuestion.create({ data: { groupId: g.id, position: 1, text: 'Why?' } });
     const again = ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }, { text: 'Why?' }] })).setMembershipQuestions.questions;
     expect(again.map((question: { id: string }) => question.id)).toEqual([q.id, twin.id]);
+    // Only case and accents are set aside: a long text edited past what a search key keeps is another
+    // question, and `x²` is not `x2`.
+    const long = `${'ß'.repeat(150)}${'A'.repeat(150)}`;
+    const [before] = ok(await run(admin, 'questions', { g: second.id, q: [{ text: long }] })).setMembershipQuestions.questions;
+    const [after] = ok(await run(admin, 'questions', { g: second.id, q: [{ text: `${'ß'.repeat(150)}${'B'.repeat(150)}` }] })).setMembershipQuestions.questions;
+    expect(after.id).not.toBe(before.id);
+    expect(codes(await run(admin, 'questions', { g: second.id, q: [{ text: long }, { text: `${'ß'.repeat(150)}${'C'.repeat(150)}` }, { text: 'Level x2?' }, { text: 'Level x²?' }] }))).toEqual([]);
     // Changing it otherwise asks for one of the two to go.
     expect(codes(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }, { text: 'Why?' }, { text: 'When?' }] }))).toEqual(['BAD_USER_INPUT']);
     ok(await run(admin, 'questions', { g: g.id, q: [{ text: 'Why?' }, { text: 'When?' }] }));

@@ -17,7 +17,7 @@
  * behind a proxy does not know, and `http://` on the same host (anyone answering for it on a café's network)
  * would have passed for the `https://` site.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /** What decides whether a request's cookie is read: the cookie's name, and the origins that may use it. */
 export interface CookieAuth {
@@ -55,7 +55,27 @@ export function cookieToken(headers: IncomingHttpHeaders, auth: CookieAuth): Coo
   }
   if (values.size > 1) return { refused: `Send the ${auth.name} cookie once: the request carries it ${values.size} times, with different tokens.` };
   const [token] = values;
-  return token ? { authorization: `Bearer ${token}` } : undefined;
+  if (!token) return undefined;
+  // A token has no spaces or commas: such a value would read as a list of tokens once made a header.
+  if (/[\s,]/.test(token)) return { refused: `The ${auth.name} cookie does not hold a token. Sign in again.` };
+  return { authorization: `Bearer ${token}` };
+}
+
+/** Marks a request whose cookie was refused (cookieToken), with why: the context refuses it (context.ts). */
+const REFUSED = Symbol('cookie refused');
+type MarkedRequest = IncomingMessage & { [REFUSED]?: string };
+
+/**
+ * Refuses the request's cookie: its context then fails with UNAUTHENTICATED (401), answered by Yoga as any bad
+ * token is, with the CORS headers a listed origin's page needs to read it, and logged as such.
+ */
+export function refuseCookie(req: IncomingMessage, why: string): void {
+  (req as MarkedRequest)[REFUSED] = why;
+}
+
+/** Why the request's cookie was refused, if it was. */
+export function cookieRefusal(req: IncomingMessage | undefined): string | undefined {
+  return (req as MarkedRequest | undefined)?.[REFUSED];
 }
 
 /** No Origin, or one of CORS_ORIGINS. */

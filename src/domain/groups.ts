@@ -277,6 +277,13 @@ export function setGroupRules(ctx: MemberCtx, groupId: string, rules: { title: s
 }
 
 /**
+ * A question's text as questions are compared: case and accents aside, nothing else. Not searchKey, which
+ * folds more (`x²` is `x2`, `ß` is `ss`) and is cut to a length: two long questions that differed only past
+ * it read as one, and an edited question kept the id an old form's answer would have been filed under.
+ */
+const questionKey = (text: string) => text.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase();
+
+/**
  * Replaces the group's membership questions with `questions`, in that order. A question keeps its id, which
  * join forms and pending requests' answers refer to, as long as its text stays (compared as names are: case
  * and accents aside): saving the form with a question moved, made required or added leaves the others' ids
@@ -298,15 +305,15 @@ export function setMembershipQuestions(ctx: MemberCtx, groupId: string, question
     // Each text's ids among the group's questions, in their order: the same text keeps its id.
     const idsByText = new Map<string, string[]>();
     for (const question of existing) {
-      const key = searchKey(question.text);
+      const key = questionKey(question.text);
       idsByText.set(key, [...(idsByText.get(key) ?? []), question.id]);
     }
-    const kept = rows.map((row) => ({ ...row, id: idsByText.get(searchKey(row.text))?.shift() ?? null }));
+    const kept = rows.map((row) => ({ ...row, id: idsByText.get(questionKey(row.text))?.shift() ?? null }));
     if (sameRows(existing, kept, ['id', 'text', 'required'])) return;
     const texts = new Set<string>();
     for (const row of rows) {
-      if (texts.has(searchKey(row.text))) throw badInput(`Two questions read "${row.text}": ask each question once.`);
-      texts.add(searchKey(row.text));
+      if (texts.has(questionKey(row.text))) throw badInput(`Two questions read "${row.text}": ask each question once.`);
+      texts.add(questionKey(row.text));
     }
     // Two statements whatever the number of questions: the rows are written anew, those kept with their ids.
     await w.tx.membershipQuestion.deleteMany({ where: { groupId } });
