@@ -340,7 +340,11 @@ function describe(data: Dataset) {
 
 /** What the scenarios need to know about the dataset, without reading the database. */
 export interface DatasetFacts {
-  /** Viewers belonging to many groups. */
+  /**
+   * Viewers belonging to many groups, none of which hides its member list: a viewer's own groups include
+   * those (`groups(filter: { memberId })`), and scenario (b)'s `members(first: 5)` on one is FORBIDDEN, an
+   * answer with an error. About a quarter of the heavy members.
+   */
   heavyMembers: string[];
   /** PRIVATE groups with rules and questions, each with one of its members. */
   privateWithContent: { slug: string; memberId: string }[];
@@ -362,6 +366,8 @@ export function facts(data: Dataset = generate()): DatasetFacts {
     else membersOf.set(m.groupId, [m]);
   }
   const withRules = new Set(data.rules.map((r) => r.groupId));
+  const hiddenList = new Set(data.groups.filter((g) => !g.showMemberList).map((g) => g.id));
+  const inHiddenList = new Set(data.members.filter((m) => hiddenList.has(m.groupId)).map((m) => m.memberId));
   const privateWithContent = data.groups
     .filter((g) => g.privacy === 'PRIVATE' && withRules.has(g.id) && g.showMemberList && g.membersCount >= 5)
     .slice(0, 500)
@@ -387,7 +393,7 @@ export function facts(data: Dataset = generate()): DatasetFacts {
     if (!membersOf.get(liveGroup.id)!.some((m) => m.memberId === who) && !taken.has(`${liveGroup.id}:${who}`)) liveJoiners.push(who);
   }
   return {
-    heavyMembers: Array.from({ length: SIZES.heavyMembers }, (_, i) => memberId(i)),
+    heavyMembers: Array.from({ length: SIZES.heavyMembers }, (_, i) => memberId(i)).filter((id) => !inHiddenList.has(id)),
     privateWithContent,
     joinable,
     approvable,

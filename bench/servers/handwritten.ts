@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import DataLoader from 'dataloader';
-import { buildSchema, GraphQLScalarType } from 'graphql';
+import { buildSchema, GraphQLError, GraphQLScalarType } from 'graphql';
 import { counters, serve } from '../child.ts';
 import { graphqlServer } from './graphql-http.ts';
 import { secretKey, viewerFromAuthorization, type Viewer } from '../../src/auth/viewer.ts';
@@ -178,8 +178,8 @@ const resolvers = {
       let params: unknown[];
       let select = GROUP_COLUMNS;
       if (args.filter?.memberId && args.filter.memberId === viewer.memberId && !viewer.isGroupsManager) {
-        // The viewer's own groups: listed when their member list is readable (shown, or the viewer admins it).
-        from = `"GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."memberId" = ? AND (g."showMemberList" = ${isSqlite ? 1 : 'true'} OR m."role" = 'ADMIN')`;
+        // The viewer's own groups: all of them (a member may list their own memberships, hidden member lists too).
+        from = `"GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."memberId" = ?`;
         params = [viewer.memberId];
         select += `, m."role" AS "viewerRole", ${SOLE_ADMIN}`;
       } else if (!args.filter && viewer.memberId === null) {
@@ -231,9 +231,9 @@ const typeResolvers = {
     members: async (group: GroupRow, args: { role?: string; first?: number; after?: string }, ctx: Ctx) => {
       if (args.role || args.after) throw unsupported();
       const first = args.first ?? 20;
-      // The viewer may read the list: the scenarios' groups are the viewer's own, with the list shown.
+      // The member list, narrowed by showMemberList (a viewer's own groups include those whose list is hidden).
       if (!(ctx.viewer.isGroupsManager || group.viewerRole === 'ADMIN' || (group.showMemberList && (group.privacy === 'PUBLIC' || group.viewerRole)))) {
-        throw unsupported();
+        throw new GraphQLError('You may not see the members of this group.', { extensions: { code: 'FORBIDDEN' } });
       }
       ctx.membersTake = first + 1;
       const rows = await ctx.members.load(group.id);
