@@ -75,7 +75,7 @@ async function whoAmI(url: string, headers: Record<string, string>): Promise<{ s
 }
 
 /** graphql-ws over a socket whose handshake carries these headers (a browser sends its cookies and Origin). */
-function wsEvents(url: string, headers: Record<string, string>, variables: Record<string, unknown>) {
+function wsEvents(url: string, headers: Record<string, string>, variables: Record<string, unknown>, connectionParams: Record<string, unknown> = {}) {
   const events = new Feed<LiveEvent>();
   const errors = new Feed<unknown>();
   class BrowserLikeSocket extends WebSocket {
@@ -83,7 +83,7 @@ function wsEvents(url: string, headers: Record<string, string>, variables: Recor
       super(address, protocols, { headers });
     }
   }
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: BrowserLikeSocket, retryAttempts: 0 });
+  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: BrowserLikeSocket, retryAttempts: 0, connectionParams });
   const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query: GROUP_EVENTS, variables }, {
     next: (result) => (result.data ? events.push(result.data.groupEvents) : errors.push(result.errors)),
     error: (error) => {
@@ -198,21 +198,9 @@ describe('a gateway with AUTH_COOKIE', () => {
 
   it('lets connection_init’s authorization win over the cookie', async () => {
     const bo = await tokenFor({ sub: 'bo' });
-    class WithCookie extends WebSocket {
-      constructor(address: string, protocols?: string | string[]) {
-        super(address, protocols, { headers: { cookie: anaCookie } });
-      }
-    }
-    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WithCookie, retryAttempts: 0, connectionParams: { authorization: `Bearer ${bo}` } });
-    const events = new Feed<LiveEvent>();
-    const stop = client.subscribe<{ groupEvents: LiveEvent }>({ query: GROUP_EVENTS, variables: { after: '0' } }, {
-      next: (result) => result.data && events.push(result.data.groupEvents),
-      error: () => events.end('error'),
-      complete: () => events.end('complete'),
-    });
-    const [first] = await events.take(1);
-    stop();
-    await client.dispose();
+    const subscription = wsEvents(gw.server.url, { cookie: anaCookie }, { after: '0' }, { authorization: `Bearer ${bo}` });
+    const [first] = await subscription.events.take(1);
+    await subscription.close();
     expect(first).toMatchObject({ groupId: publicId });
   });
 });
