@@ -565,6 +565,32 @@ describe('create requests: one pending per member and name, and canceling one’
     expect(await own(frank, 'Kiln')).toEqual([{ id: kiln, status: 'APPROVED' }]);
   });
 
+  it('requests filed before pendingKey existed (no key, duplicates possible) are fulfilled by a direct creation too, the oldest first', async () => {
+    const REQUEST = `query($id: ID!) { node(id: $id) { ... on CreateRequest { status decidedBy group { id } } } }`;
+    const ids = [await filed(frank, 'Lifecycle Gamma'), await filed(frank, 'Lifecycle Delta'), await filed(frank, 'Lifecycle Epsilon')];
+    const other = await filed(grace, 'Lifecycle Zeta');
+    const db = gw.app.services.db;
+    // As the migration left them: no key, and the same name asked for twice (nothing stopped that before the key).
+    await db.createRequest.updateMany({ where: { id: { in: [...ids, other] } }, data: { pendingKey: null } });
+    await db.createRequest.update({ where: { id: ids[1] }, data: { name: 'LIFECYCLE gamma' } });
+    await db.createRequest.update({ where: { id: other }, data: { name: 'Lifecycle Gamma' } });
+    await setPolicy('ALL_MEMBERS');
+    try {
+      const created = ok(await file(frank, 'Lifecycle Gamma')).createGroup.group;
+      // The oldest of the two is fulfilled (a group is linked to one request); the later duplicate, another
+      // name, and another member's request of that name stay pending.
+      expect(ok(await gw.as(frank)(REQUEST, { id: ids[0] })).node).toEqual({ status: 'APPROVED', decidedBy: 'frank', group: { id: created.id } });
+      expect([await statusOf(ids[1]), await statusOf(ids[2]), await statusOf(other)]).toEqual(['PENDING', 'PENDING', 'PENDING']);
+      expect(codes(await gw.as(manager)(APPROVE, { ids: [ids[0]] }))).toEqual(['CONFLICT']);
+      expect(await groupsNamed('Lifecycle Gamma')).toBe(1);
+      // A second creation of that name fulfils the duplicate.
+      const again = ok(await file(frank, 'Lifecycle Gamma')).createGroup.group;
+      expect(ok(await gw.as(frank)(REQUEST, { id: ids[1] })).node).toEqual({ status: 'APPROVED', decidedBy: 'frank', group: { id: again.id } });
+    } finally {
+      await setPolicy('ADMIN_APPROVAL');
+    }
+  });
+
   it('someone else’s request and an unknown id are both NOT_FOUND, in the same words; a Groups Manager is FORBIDDEN', async () => {
     const id = await filed(frank, 'Pottery');
     const others = await cancel(grace, id);

@@ -104,8 +104,8 @@ export async function withSlugRetry<T>(run: () => Promise<T>): Promise<T> {
  * group of that name (compared as createRequestKey compares names) is fulfilled by it: APPROVED, by whoever
  * created the group, and linked to it. Else a member who had asked under ADMIN_APPROVAL, and then created
  * the group once the site allowed it (or a Groups Manager created it for them), kept a request whose approval
- * would make a second group of the same name. (Requests filed before `pendingKey` existed have none, and are
- * not fulfilled this way.)
+ * would make a second group of the same name. Requests filed before `pendingKey` existed are found by
+ * reading the admin's unkeyed pending ones (the oldest of a name is fulfilled).
  */
 export function createGroup(ctx: Context, input: NewGroup, adminId: string): Promise<Group> {
   const fields = validateNewGroup(input);
@@ -113,11 +113,20 @@ export function createGroup(ctx: Context, input: NewGroup, adminId: string): Pro
     write(ctx, async (w) => {
       // The request is claimed before the slug is chosen, as approveCreateRequests claims its requests: taken
       // the other way round, the two waited on each other (a deadlock on PostgreSQL, which aborted one).
-      const [fulfilled] = await w.tx.createRequest.updateManyAndReturn({
-        where: { pendingKey: createRequestKey(adminId, fields.name) },
-        data: { status: 'APPROVED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
-        select: { id: true },
-      });
+      const key = createRequestKey(adminId, fields.name);
+      const decided = { status: 'APPROVED' as const, pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId };
+      let [fulfilled] = await w.tx.createRequest.updateManyAndReturn({ where: { pendingKey: key }, data: decided, select: { id: true } });
+      if (!fulfilled) {
+        // Requests filed before `pendingKey` existed have none: compared by reading them, as
+        // requestGroupCreation does. A group is linked to one request (its unique groupId): the oldest.
+        const unkeyed = await w.tx.createRequest.findMany({
+          where: { requestedBy: adminId, status: 'PENDING', pendingKey: null },
+          select: { id: true, name: true },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        });
+        const oldest = unkeyed.find((request) => createRequestKey(adminId, request.name) === key);
+        if (oldest) [fulfilled] = await w.tx.createRequest.updateManyAndReturn({ where: { id: oldest.id, status: 'PENDING' }, data: decided, select: { id: true } });
+      }
       const group = await insertGroup(w, fields, adminId);
       if (fulfilled) await w.tx.createRequest.update({ where: { id: fulfilled.id }, data: { groupId: group.id } });
       return group;
