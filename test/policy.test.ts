@@ -325,6 +325,17 @@ describe('canSeeEventActor', () => {
     expect(canSeeEventActor(siteMember, { ...update('an-admin'), memberListShown: false }, group('PUBLIC'), 'ADMIN')).toBe(true);
   });
 
+  it('names a Groups Manager who created a group for its first admin (approved, or creatorId) to Groups Managers only', () => {
+    const created = (actorId: string) => ({ type: 'GROUP_CREATED' as const, groupPrivacy: 'PUBLIC' as const, memberListShown: true, memberId: 'founder', actorId });
+    const founder = { ...siteMember, memberId: 'founder' };
+    expect(canSeeEventActor(founder, created('a-manager'), group('PUBLIC'), 'ADMIN')).toBe(false);
+    expect(canSeeEventActor(ANONYMOUS, created('a-manager'), group('PUBLIC'), null)).toBe(false);
+    expect(canSeeEventActor(siteMember, created('a-manager'), group('PUBLIC'), 'ADMIN')).toBe(false);
+    expect(canSeeEventActor(manager, created('a-manager'), group('PUBLIC'), null)).toBe(true);
+    // the founder's own creation, as any own act
+    expect(canSeeEventActor(ANONYMOUS, created('founder'), group('PUBLIC'), null)).toBe(true);
+  });
+
   it("always names the viewer's own act, and the act of the member the event is about", () => {
     const hidden = group('SECRET', { showMemberList: false });
     expect(canSeeEventActor(siteMember, update('m'), hidden, 'MEMBER')).toBe(true);

@@ -364,9 +364,10 @@ describe('history', () => {
       ]);
     }
     expect(await replayOf(outsider, 4, 'sse')).toEqual(await replayOf(anonymous, 4, 'sse'));
-    // Its admins and the managers read the list then: they replay it all.
+    // Its admins and the managers read the list then: they replay it all (but for the Groups Manager who
+    // created the group for its admin, named to Groups Managers only).
     const whole = [
-      'GROUP_CREATED admin by manager',
+      'GROUP_CREATED admin by null',
       'MEMBER_ADDED member by admin',
       'MEMBER_ADDED heidi by admin',
       'MEMBER_REMOVED heidi by admin',
@@ -375,7 +376,7 @@ describe('history', () => {
       'MEMBER_ADDED later by admin',
     ];
     expect(await replayOf(admin, 7, 'sse')).toEqual(whole);
-    expect(await replayOf(manager, 7, 'ws')).toEqual(whole);
+    expect(await replayOf(manager, 7, 'ws')).toEqual(['GROUP_CREATED admin by manager', ...whole.slice(1)]);
     // heidi keeps what was about her, without the name the hidden list kept from her then.
     expect(await replayOf({ sub: 'heidi' }, 6, 'sse')).toEqual([
       'GROUP_CREATED admin by null',
@@ -468,6 +469,56 @@ describe('history', () => {
     // its admins when it was deleted, and the managers, read the member list: they see who did it
     expect(await actorsSeenBy(admin, 8)).toEqual(['GROUP_UPDATED hidden admin', 'GROUP_UPDATED shown admin', 'GROUP_DELETED hidden second']);
     expect(await actorsSeenBy(manager, 8)).toEqual(['GROUP_UPDATED hidden admin', 'GROUP_UPDATED shown admin', 'GROUP_DELETED hidden second']);
+  });
+
+  it('a Groups Manager who made a group for its first admin (approving their request, or creatorId) is named to Groups Managers only, as decidedBy is', async () => {
+    const query = `subscription($groupId: ID, $after: ID) { groupEvents(groupId: $groupId, after: $after) { type groupId memberId actorId } }`;
+    const viewers: [string, ViewerSpec][] = [['asker', { sub: 'asker' }], ['anonymous', anonymous], ['manager', manager]];
+    const start = await gw.latestEventId();
+    // Live: subscribed before the groups are made.
+    const live = await Promise.all(
+      viewers.flatMap(([name, viewer]) => TRANSPORTS.map(async (transport) => ({ name, transport, sub: await gw.subscribe(viewer, { transport, query }) }))),
+    );
+    const setPolicy = async (p: string) => ok(await gw.as(manager)(`mutation($p: GroupCreationPolicy!) { updateGroupsSettings(input: { groupCreation: $p }) { groupCreation } }`, { p }));
+    let approved: string;
+    await setPolicy('ADMIN_APPROVAL');
+    try {
+      const requestId = ok(await gw.as({ sub: 'asker' })(`mutation { createGroup(input: { name: "Asked For" }) { createRequest { id } } }`)).createGroup.createRequest.id;
+      approved = ok(await gw.as(manager)(`mutation($ids: [ID!]!) { approveCreateRequests(ids: $ids) { group { id } } }`, { ids: [requestId] })).approveCreateRequests[0].group.id;
+      // The request does not tell its requester who approved it; neither may its group's events.
+      const own = ok(await gw.as({ sub: 'asker' })(`{ viewer { createRequests(first: 5) { edges { node { decidedBy } } } } }`));
+      expect(own.viewer.createRequests.edges).toEqual([{ node: { decidedBy: null } }]);
+    } finally {
+      await setPolicy('ALL_MEMBERS');
+    }
+    const made = ok(await gw.as(manager)(`mutation { createGroup(input: { name: "Made For", creatorId: "asker" }) { group { id } } }`)).createGroup.group.id;
+    // Made by its first admin: their own act, named to all.
+    const own = ok(await gw.as({ sub: 'asker' })(`mutation { createGroup(input: { name: "Made By" }) { group { id } } }`)).createGroup.group.id;
+    const label = new Map([[approved, 'approved'], [made, 'made'], [own, 'own']]);
+    const creations = (events: any[]) => events.map((e) => `${e.type} ${label.get(e.groupId)} ${e.memberId} by ${e.actorId}`);
+    const expected: Record<string, string[]> = {
+      asker: ['GROUP_CREATED approved asker by null', 'GROUP_CREATED made asker by null', 'GROUP_CREATED own asker by asker'],
+      manager: ['GROUP_CREATED approved asker by manager', 'GROUP_CREATED made asker by manager', 'GROUP_CREATED own asker by asker'],
+    };
+    expected.anonymous = expected.asker;
+    for (const { name, transport, sub } of live) {
+      try {
+        expect([name, transport, creations(await sub.events.take(3))]).toEqual([name, transport, expected[name]]);
+      } finally {
+        await sub.close();
+      }
+    }
+    // Replayed: the statement that reads the log decides it.
+    for (const [name, viewer] of viewers) {
+      for (const transport of ['sse', 'ws'] as const) {
+        const sub = openSubscription(gw.server.url, await tokenFor(viewer), { after: start }, transport, query);
+        try {
+          expect([name, transport, creations(await sub.events.take(3))]).toEqual([name, transport, expected[name]]);
+        } finally {
+          await sub.close();
+        }
+      }
+    }
   });
 
   it('a group made SECRET closes its pending requests, and reads to a requester exactly as a deleted group does', async () => {

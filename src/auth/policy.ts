@@ -292,6 +292,11 @@ export function canReceiveEvent(viewer: Viewer, event: EventFacts, group: GroupF
  * read it (judged as canReceiveEvent judges the group), and always when the actor is the viewer or the member
  * the event is about (their own act: joined, left, asked, created the group, which `createdBy` shows anyway).
  * Else a group with a hidden member list would name its admins on every GROUP_UPDATED.
+ *
+ * A GROUP_CREATED whose actor is not the group's first admin is a Groups Manager's decision: approving a
+ * create request, or creating the group for someone (`creatorId`, which fulfils their request of that name).
+ * That manager is named as CreateRequest.decidedBy names them (canSeeCreateRequestDecider): to Groups
+ * Managers only, never to the requester or the group's members.
  */
 export function canSeeEventActor(
   viewer: Viewer,
@@ -299,8 +304,13 @@ export function canSeeEventActor(
   group: GroupFacts,
   role: ViewerRole,
 ): boolean {
-  return actorAlwaysNamed(viewer, event) || canReadMembers(viewer, judgedFacts(group, event), role);
+  if (actorAlwaysNamed(viewer, event) || viewer.isGroupsManager) return true;
+  return !MANAGER_DECISION_EVENTS.has(event.type) && canReadMembers(viewer, judgedFacts(group, event), role);
 }
+
+/** The events whose actor, when not the member the event is about, is a Groups Manager's decision (canSeeEventActor). */
+export const MANAGER_DECISION_EVENT_TYPES = ['GROUP_CREATED'] as const satisfies readonly GroupEventType[];
+const MANAGER_DECISION_EVENTS = new Set<GroupEventType>(MANAGER_DECISION_EVENT_TYPES);
 
 /**
  * May the viewer see who decided a join request (`JoinRequest.decidedBy`)? The same act as the

@@ -9,7 +9,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Viewer } from './viewer.ts';
 import type { DatabaseKind } from '../db/adapter.ts';
-import { canListMemberships, DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, MEMBERSHIP_START_EVENTS, ROLE_AFTER } from './policy.ts';
+import { canListMemberships, DELETED_GROUP, DELETED_PRIVACY, EVENT_ROLE, JOIN_REQUEST_EVENT_TYPES, MANAGER_DECISION_EVENT_TYPES, MEMBER_LIST_EVENT_TYPES, MEMBERSHIP_START_EVENTS, ROLE_AFTER } from './policy.ts';
 
 // Conditions on the row `g` of "Group". A boolean column is a condition as it is (SQLite stores 0/1,
 // PostgreSQL a boolean); the enum values are constants, never parameters (PostgreSQL would not compare its
@@ -172,7 +172,9 @@ export function receivableEventsSql(viewer: Viewer, where: Prisma.Sql, limit: nu
   const readsMembers = Prisma.sql`(${isAdmin} OR (${showMemberList} AND ${content}))`; // canReadMembers
   // actorAlwaysNamed: no actor, the member's own act, the viewer's own act.
   const ownAct = viewer.memberId === null ? Prisma.empty : Prisma.sql` OR e."actorId" = ${viewer.memberId}`;
-  const actorNamed = Prisma.sql`(e."actorId" IS NULL OR e."actorId" = e."memberId"${ownAct} OR ${readsMembers})`;
+  // A Groups Manager's decision (MANAGER_DECISION_EVENT_TYPES) is not part of the member list.
+  const managerDecision = Prisma.sql`e."type" IN (${valuesSql(MANAGER_DECISION_EVENT_TYPES)})`;
+  const actorNamed = Prisma.sql`(e."actorId" IS NULL OR e."actorId" = e."memberId"${ownAct} OR (NOT ${managerDecision} AND ${readsMembers}))`;
   const requests = valuesSql(JOIN_REQUEST_EVENT_TYPES);
   const memberList = valuesSql(MEMBER_LIST_EVENT_TYPES);
   return select(

@@ -45,7 +45,9 @@ export const GroupEvent = builder.objectRef<LogEvent>('GroupEvent').implement({
       nullable: true,
       description:
         'Who made the change: shown to those who may read the member list (and to the actor and the member the ' +
-        'event is about); null for others.',
+        'event is about); null for others. A Groups Manager who created a group for its first admin (approving ' +
+        'their create request, or with creatorId) is named on its GROUP_CREATED to Groups Managers only, as ' +
+        'CreateRequest.decidedBy is.',
       resolve: async (event, _args, ctx) => {
         // A replay's statement has decided it; no lookups are needed for some others.
         if (event.actorDecided || actorAlwaysNamed(ctx.viewer, event)) return event.actorId;

@@ -116,6 +116,8 @@ export interface SubscribeOptions {
    */
   after?: string | null;
   transport?: Transport;
+  /** The subscription document (default GROUP_EVENTS), taking `$groupId` and `$after`. */
+  query?: string;
 }
 
 export interface LiveGateway {
@@ -314,7 +316,7 @@ export async function startLiveGateway(env: Record<string, string> = {}): Promis
       const after = options.after === undefined ? await latestEventId() : options.after;
       const variables = { groupId: options.groupId ?? null, after };
       const listening = server.app.services.events.listenerCount('groupEvent');
-      const subscription = openSubscription(server.url, token, variables, options.transport);
+      const subscription = openSubscription(server.url, token, variables, options.transport, options.query);
       open.add(subscription);
       // Purely live: wait until the server listens (the in-process bus shows it), or its first events could be missed.
       if (after === null) {
