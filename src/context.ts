@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { EventBus } from './pubsub.ts';
 import type { Audience } from './live/audience.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import { ANONYMOUS, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
+import { ANONYMOUS, bearerToken, connectionAuthorization, isSignedIn, viewerFromAuthorization, type SignedInViewer, type Viewer } from './auth/viewer.ts';
 import { badToken, unauthenticated } from './errors.ts';
 import { cookieRefusal } from './auth/cookie.ts';
 import type { IncomingMessage } from 'node:http';
@@ -105,11 +105,15 @@ const verified = new WeakMap<TokenVerifier, Map<string, Verified>>();
 function knownViewer(header: string | null | undefined, key: TokenVerifier): Viewer | null {
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   const tokens = verified.get(key);
-  const known = tokens?.get(header);
-  if (!tokens || !known) return null;
-  tokens.delete(header);
+  if (!tokens) return null;
+  // By the token, not the header as sent (bearerToken): else each spelling of one token (spaces, case) was
+  // verified anew and kept, and a client could fill the memory with one token padded a million ways.
+  const token = bearerToken(header);
+  const known = token === null ? undefined : tokens.get(token);
+  if (!known) return null;
+  tokens.delete(token!);
   if (known.until <= Date.now()) return null;
-  tokens.set(header, known);
+  tokens.set(token!, known);
   return known.viewer;
 }
 
@@ -121,7 +125,8 @@ async function verifyViewer(header: string, key: TokenVerifier): Promise<Viewer>
     if (tokens.size >= VERIFIED_TOKENS) tokens.delete(tokens.keys().next().value!);
     const expires = viewer.expiresAt === null ? Infinity : viewer.expiresAt * 1000;
     const until = key.trustFor === null ? expires : Math.min(expires, Date.now() + key.trustFor);
-    tokens.set(header, { viewer: Object.freeze(viewer), until });
+    // A viewer with a member id came from a valid "Bearer <token>" (viewerFromAuthorization).
+    tokens.set(bearerToken(header)!, { viewer: Object.freeze(viewer), until });
   }
   return viewer;
 }

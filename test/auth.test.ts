@@ -1,6 +1,6 @@
 /** Who is asking: tokens as API.md describes them, and the configuration rules for the secret. */
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { LIMITS } from '../src/domain/validate.ts';
 import { codes, ok, startGateway, TEST_SECRET, type TestGateway } from './helpers/gateway.ts';
@@ -101,6 +101,22 @@ describe('the viewer', () => {
     });
     expect(response.status).toBe(401);
     expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('remembers a verified token by the token, not by how the header spells it (case, spaces), so padding cannot fill the memory', async () => {
+    const token = await sign({ sub: 'padded', roles: [] });
+    const verify = vi.spyOn(gw.app.services.tokens, 'verify');
+    try {
+      const spellings = [`Bearer ${token}`, `bearer ${token}`, `BEARER  ${token}`, `Bearer\t${token} `, ...Array.from({ length: 20 }, (_, i) => `Bearer${' '.repeat(i + 2)}${token}`)];
+      for (const authorization of spellings) {
+        const response = await gw.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query: VIEWER }) });
+        expect((await response.json()).data.viewer.memberId).toBe('padded');
+      }
+      // Verified once: every other spelling found it remembered (before, each was verified and kept anew).
+      expect(verify.mock.calls.map(([jwt]) => jwt)).toEqual([token]);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('needs a signed-in viewer for mutations', async () => {

@@ -51,6 +51,16 @@ export function connectionAuthorization(params: Record<string, unknown> | null |
 }
 
 /**
+ * The token of an `Authorization` value, "Bearer <token>" (any case, any spaces around it), or null. Verified
+ * tokens are remembered by it (context.ts), never by the header as sent: one token written with a million
+ * spaces, or in another case, is still one token.
+ */
+export function bearerToken(header: string): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : null;
+}
+
+/**
  * Turns an `Authorization` header value into a viewer. No header is the anonymous viewer; anything else
  * that is not a valid, unexpired token with a `sub` (auth/tokens.ts: signed with JWT_SECRET, or by the
  * identity provider) is UNAUTHENTICATED (never silently anonymous). A token that could not be checked (the
@@ -63,11 +73,11 @@ export async function viewerFromAuthorization(header: string | null | undefined,
   if (header === null || header === undefined || header.trim() === '') return ANONYMOUS;
   // Repeated headers arrive combined into a list (http.ts); a token has no comma.
   if (header.includes(',')) throw badToken('Send one Authorization header with one "Bearer <token>".');
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw badToken('The Authorization header must be "Bearer <token>".');
+  const token = bearerToken(header);
+  if (token === null) throw badToken('The Authorization header must be "Bearer <token>".');
   let payload: JWTPayload;
   try {
-    payload = await tokens.verify(match[1]);
+    payload = await tokens.verify(token);
   } catch (error) {
     if (error instanceof TokenRefused) throw badToken('The token is invalid or expired. Sign in again.');
     throw error;
