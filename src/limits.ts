@@ -25,6 +25,7 @@ import type { Viewer } from './auth/viewer.ts';
 import { pageSizeMessage, withoutSuggestions } from './errors.ts';
 import { isStorableText } from './domain/validate.ts';
 import { usePageCostLimit, type PageSizes } from './cost-limit.ts';
+import { useNullVariableCheck } from './null-variables.ts';
 
 /** The Yoga server options the limits set; app.ts spreads them into createYoga. */
 export function limitOptions(limits: LimitsConfig) {
@@ -81,6 +82,7 @@ export function limitPlugins(limits: LimitsConfig, sizes: PageSizes, rate: RateC
     useDocumentLimits(limits, sizes),
     useStorableText(),
     useVariableValueLimit(),
+    useNullVariableCheck(),
     ...(limits.batchLimit > 0 ? [useNoSubscriptionsInBatches()] : []),
     ...(rate ? [useRateLimit(limits, rate.limiter)] : []),
   ];
@@ -376,7 +378,8 @@ function useStorableText(): Plugin {
 }
 
 /**
- * The most values a request's variables may hold in all, each item of each list counted. No list the API
+ * The most values a request's variables may hold in all, each list and object counted as well as each item
+ * and field in it (a list of 100 ids is 101). No list the API
  * takes holds more than 100 (ids, rules, questions, answers), so a client never needs nearly as many.
  */
 export const MAX_VARIABLE_VALUES = 1_000;
@@ -396,7 +399,7 @@ function tooManyValues(variables: unknown): boolean {
 }
 
 const tooManyValuesError = () =>
-  new GraphQLError(`The variables hold more than ${MAX_VARIABLE_VALUES} values in all; no list this API takes is that long.`, {
+  new GraphQLError(`The variables hold more than ${MAX_VARIABLE_VALUES} values in all (each list and object counts, as does each item in it); no list this API takes is that long.`, {
     extensions: { code: 'BAD_USER_INPUT', http: { status: 400, spec: true } },
   });
 
