@@ -190,6 +190,20 @@ describe.runIf(TEST_DATABASE === 'sqlite')('subscriptions over multipart HTTP', 
       expect(parts[0]).toEqual({});
       expect(parts[1].payload.errors.map((e: any) => e.extensions.code)).toEqual([code]);
       expect(stream.text().endsWith(`${DELIMITER}--\r\n`)).toBe(true);
+      expect(stream.response.status).toBe(200);
     }
+  });
+
+  it('a bad token there is 401 with WWW-Authenticate, as over SSE and JSON (was 200)', async () => {
+    const only = 'multipart/mixed;subscriptionSpec=1.0';
+    const stream = await raw('not-a-token', only, `subscription { groupEvents { id } }`);
+    await until(() => stream.ended());
+    expect(stream.response.status).toBe(401);
+    expect(stream.response.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+    expect(partsOf(stream.text())[1].payload.errors.map((e: any) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+    // A client that also takes JSON gets the refusal in JSON, 401 all the same.
+    const json = await raw('not-a-token', APOLLO_ACCEPT, `subscription { groupEvents { id } }`);
+    await until(() => json.ended());
+    expect([json.response.status, json.response.headers.get('content-type')]).toEqual([401, expect.stringMatching(/^application\/json/)]);
   });
 });

@@ -56,6 +56,24 @@ function resultPart(result: ExecutionResult): string {
   return part(JSON.stringify({ payload }));
 }
 
+/**
+ * The status and headers of a subscription refused before it started (one result, not a stream), as Yoga
+ * gives them to the same refusal over SSE or in JSON: a bad token is 401 with `WWW-Authenticate`, the rate
+ * limit 429 with `Retry-After`. A status GraphQL over HTTP sets only for its own media type (`spec`: a
+ * document that does not validate) stays 200, as to a client of `application/json`.
+ */
+function refusalInit(result: ExecutionResult): { status: number; headers: Record<string, string> } {
+  let status = 200;
+  const headers: Record<string, string> = {};
+  for (const error of result.errors ?? []) {
+    const http = error.extensions?.http as { status?: number; headers?: Record<string, string>; spec?: boolean } | undefined;
+    if (!http) continue;
+    Object.assign(headers, http.headers);
+    if (!http.spec && http.status && (status === 200 || http.status > status)) status = http.status;
+  }
+  return { status, headers };
+}
+
 /** Yoga's result processor for a subscription a client asked for over multipart HTTP (media-types.ts). */
 export function processMultipartSubscription(result: unknown, fetchAPI: FetchAPI): Response {
   const encoder = new fetchAPI.TextEncoder();
@@ -94,8 +112,9 @@ export function processMultipartSubscription(result: unknown, fetchAPI: FetchAPI
       await iterator.return?.(reason);
     },
   });
+  const refused = isAsyncIterable(result) ? null : refusalInit(result as ExecutionResult);
   return new fetchAPI.Response(stream, {
-    status: 200,
-    headers: { 'Content-Type': MULTIPART_SUBSCRIPTION_TYPE, Connection: 'keep-alive', 'Cache-Control': 'no-store' },
+    status: refused?.status ?? 200,
+    headers: { ...refused?.headers, 'Content-Type': MULTIPART_SUBSCRIPTION_TYPE, Connection: 'keep-alive', 'Cache-Control': 'no-store' },
   });
 }
