@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { buildApp, type App, type AppOptions } from './app.ts';
 import { directPost } from './graphql-post.ts';
 import { connectionAuthorization, viewerFromAuthorization } from './auth/viewer.ts';
-import { cookieToken, refuseCookie, type CookieAuth } from './auth/cookie.ts';
+import { cookieToken, refuseCookie, type CookieAuth, type CookieToken } from './auth/cookie.ts';
 import { closeWhenTokenExpires, GatewayWebSocket, serveGraphqlWs } from './live/ws.ts';
 import type { ConnectionObserver } from './observability/connections.ts';
 import { writeBatch } from './live/write-batch.ts';
@@ -84,6 +84,22 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
 }
 
+const isBlank = (value: string | undefined) => value === undefined || value.trim() === '';
+
+/**
+ * A WebSocket's token when its `connection_init` carries none: the handshake's Authorization header when it
+ * is a bearer token (a client that is not a browser may send one, as over HTTP; repeated ones are combined,
+ * and refused as over HTTP), else AUTH_COOKIE's cookie, from a page that may use it. Another scheme in the
+ * handshake (the Basic credentials a browser sends by itself to a site behind a password) is not the
+ * gateway's, and is passed over rather than refused.
+ */
+function handshakeAuthorization(request: IncomingMessage, cookieAuth: CookieAuth | null): CookieToken | undefined {
+  if (request.headers.authorization !== undefined) combineRepeatedAuthorization(request);
+  const header = request.headers.authorization;
+  if (header !== undefined && /^\s*bearer\s/i.test(header)) return { authorization: header };
+  return cookieAuth ? cookieToken(request.headers, cookieAuth) : undefined;
+}
+
 /** AUTH_COOKIE's cookie and the origins whose pages may use it (auth/cookie.ts), or null when it is off. */
 function cookieAuthOf(config: Config): CookieAuth | null {
   return config.tokens.cookie === null ? null : { name: config.tokens.cookie, origins: config.limits.corsOrigins };
@@ -103,7 +119,8 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
-    else if (cookieAuth && isEndpoint(req.url)) {
+    // A blank Authorization header is none: AUTH_COOKIE's cookie stands in for it.
+    if (cookieAuth && isBlank(req.headers.authorization) && isEndpoint(req.url)) {
       const token = cookieToken(req.headers, cookieAuth);
       if (token && 'refused' in token) refuseCookie(req, token.refused);
       else if (token) req.headers.authorization = token.authorization;
@@ -239,13 +256,11 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
       onConnect: async (ctx) => {
         const authorization = connectionAuthorization(ctx.connectionParams);
         if (authorization != null && typeof authorization !== 'string') return false;
-        // Without a token in connection_init, the handshake's cookie (AUTH_COOKIE), from a page that may use it.
-        const cookie = authorization === undefined && cookieAuth ? cookieToken(ctx.extra.request.headers, cookieAuth) : undefined;
-        if (cookie && 'refused' in cookie) return false;
-        const fromCookie = cookie?.authorization;
-        ctx.extra.socket.cookieAuthorization = fromCookie;
+        const fromHandshake = authorization === undefined ? handshakeAuthorization(ctx.extra.request, cookieAuth) : undefined;
+        if (fromHandshake && 'refused' in fromHandshake) return false;
+        ctx.extra.socket.handshakeAuthorization = fromHandshake?.authorization;
         try {
-          const viewer = await viewerFromAuthorization(authorization ?? fromCookie, app.services.tokens);
+          const viewer = await viewerFromAuthorization(authorization ?? fromHandshake?.authorization, app.services.tokens);
           closeWhenTokenExpires(ctx.extra.socket, viewer.expiresAt);
           ctx.extra.socket.viewer = viewer.memberId ?? 'anonymous';
           return true;
@@ -267,9 +282,9 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           // Marks the operation as running on this connection (live/event-stream.ts: limits per connection).
           socket: ctx.extra.socket,
           params: payload,
-          // The context reads the token from there (context.ts), the cookie's as connection_init's.
-          connectionParams: ctx.extra.socket.cookieAuthorization
-            ? { ...ctx.connectionParams, authorization: ctx.extra.socket.cookieAuthorization }
+          // The context reads the token from there (context.ts), the handshake's as connection_init's.
+          connectionParams: ctx.extra.socket.handshakeAuthorization
+            ? { ...ctx.connectionParams, authorization: ctx.extra.socket.handshakeAuthorization }
             : ctx.connectionParams,
         });
         // Errors returned here fail this operation only; thrown ones would close the whole socket.

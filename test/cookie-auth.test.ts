@@ -27,11 +27,10 @@ describe('cookieToken', () => {
     expect(at({ cookie: `x${COOKIE}=abc` })).toBeUndefined();
   });
 
-  it('gives nothing without the cookie, with an empty one, or when an Authorization header is there', () => {
+  it('gives nothing without the cookie, or with an empty one', () => {
     expect(at({})).toBeUndefined();
     expect(at({ cookie: 'theme=dark' })).toBeUndefined();
     expect(at({ cookie: `${COOKIE}=` })).toBeUndefined();
-    expect(at({ cookie: `${COOKIE}=abc`, authorization: 'Bearer xyz' })).toBeUndefined();
   });
 
   it('refuses the cookie sent twice with different values (as a repeated Authorization header), not the first one believed', () => {
@@ -126,9 +125,11 @@ describe('a gateway with AUTH_COOKIE', () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: LISTED })).toMatchObject({ memberId: 'ana' });
   });
 
-  it('lets an Authorization header win over the cookie', async () => {
+  it('lets an Authorization header win over the cookie; a blank one is none', async () => {
     const bo = await tokenFor({ sub: 'bo' });
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: `Bearer ${bo}` })).toMatchObject({ memberId: 'bo' });
+    // Before, an empty header silently turned the cookie off: anonymous.
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: '' })).toMatchObject({ memberId: 'ana' });
   });
 
   it('does not read the cookie for another site’s page, nor for the gateway’s own host unlisted: that request is anonymous', async () => {
@@ -202,6 +203,20 @@ describe('a gateway with AUTH_COOKIE', () => {
     const [first] = await subscription.events.take(1);
     await subscription.close();
     expect(first).toMatchObject({ groupId: publicId });
+  });
+
+  it('at a WebSocket’s handshake, a bearer Authorization header wins over the cookie, and Basic credentials (a browser’s own) are passed over', async () => {
+    const bo = await tokenFor({ sub: 'bo' });
+    for (const [headers, firstGroup] of [
+      // Before, any Authorization header at the handshake turned the cookie off, and was not read either: anonymous.
+      [{ cookie: anaCookie, authorization: 'Basic c3RhZmY6cGFzcw==' }, () => secretId],
+      [{ cookie: anaCookie, authorization: `Bearer ${bo}` }, () => publicId],
+    ] as const) {
+      const subscription = wsEvents(gw.server.url, headers, { after: '0' });
+      const [first] = await subscription.events.take(1);
+      await subscription.close();
+      expect(first, headers.authorization.split(' ')[0]).toMatchObject({ type: 'GROUP_CREATED', groupId: firstGroup() });
+    }
   });
 });
 

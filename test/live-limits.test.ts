@@ -114,6 +114,38 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     }
   });
 
+  it('without a token in connection_init, the handshake’s bearer Authorization header is the token (a client that is not a browser)', async () => {
+    const token = await tokenFor({ sub: 'handshaker' });
+    const whoAmI = async (headers: Record<string, string>, connectionParams: Record<string, unknown> = {}) => {
+      class WithHeaders extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers });
+        }
+      }
+      const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WithHeaders, connectionParams, retryAttempts: 0 });
+      try {
+        return await new Promise<unknown>((resolve, reject) => {
+          let seen: unknown = null;
+          client.subscribe({ query: '{ viewer { memberId } }' }, {
+            next: (result) => (seen = (result.data as { viewer: { memberId: string | null } }).viewer.memberId),
+            error: (error) => reject(error),
+            complete: () => resolve(seen),
+          });
+        });
+      } finally {
+        await client.dispose();
+      }
+    };
+    // Before, the handshake's header was not read: anonymous.
+    expect(await whoAmI({ authorization: `Bearer ${token}` })).toBe('handshaker');
+    expect(await whoAmI({ authorization: `bearer  ${token}` })).toBe('handshaker');
+    // connection_init's token wins.
+    expect(await whoAmI({ authorization: `Bearer ${token}` }, { authorization: `Bearer ${await tokenFor({ sub: 'initial' })}` })).toBe('initial');
+    // A bad one is refused as in connection_init; another scheme (a browser's Basic credentials) is passed over.
+    await expect(whoAmI({ authorization: 'Bearer not-a-jwt' })).rejects.toMatchObject({ code: 4403 });
+    expect(await whoAmI({ authorization: 'Basic c3RhZmY6cGFzcw==' })).toBeNull();
+  });
+
   it('a token whose sub is not a member id is refused like an invalid one: 4403 over WebSocket, 401 over SSE', async () => {
     for (const sub of ['  ', 'a\u0000b', '\u202Eevil', 'x\uD800y', 'h'.repeat(5_000)]) {
       const token = await signToken(secretKey(TEST_SECRET), { sub });

@@ -34,8 +34,8 @@ export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export type CookieToken = { authorization: string } | { refused: string };
 
 /**
- * What the request's cookie says (see CookieToken), or undefined: no cookie of that name (or an empty one),
- * an Authorization header already there, or an Origin that may not use it.
+ * What the request's cookie says (see CookieToken), or undefined: no cookie of that name (or an empty one), or
+ * an Origin that may not use it. (A token sent otherwise wins: the callers ask only when there is none.)
  * The value is taken as sent, not URL-decoded: a token is ASCII without spaces, and anything else is refused
  * as a token is (UNAUTHENTICATED), never run as someone else or silently as anonymous. The cookie sent twice
  * with different values (a browser sends both when another path or a parent domain set one too: a sibling
@@ -43,7 +43,7 @@ export type CookieToken = { authorization: string } | { refused: string };
  * which one the member meant is not the gateway's to guess.
  */
 export function cookieToken(headers: IncomingHttpHeaders, auth: CookieAuth): CookieToken | undefined {
-  if (headers.authorization !== undefined || headers.cookie === undefined) return undefined;
+  if (headers.cookie === undefined) return undefined;
   if (!originMayUseCookie(headers, auth.origins)) return undefined;
   // Written by hand, not with a cookie parser: parsers keep the first of a repeated name and drop the others,
   // and seeing them all is the point here. Node joins repeated Cookie headers with "; ".

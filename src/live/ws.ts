@@ -37,8 +37,11 @@ export class GatewayWebSocket extends WebSocket {
   closeCode: number | null = null;
   /** Who the token accepted at `connection_init` named (`anonymous` without one); null until then. */
   viewer: string | null = null;
-  /** The Authorization value AUTH_COOKIE's cookie gave the connection (auth/cookie.ts), when its token came from there. */
-  cookieAuthorization: string | undefined = undefined;
+  /**
+   * The Authorization value the handshake gave the connection when `connection_init` carried none: its own
+   * bearer header, or AUTH_COOKIE's cookie (auth/cookie.ts).
+   */
+  handshakeAuthorization: string | undefined = undefined;
 
   override close(code?: number, data?: string | Buffer): void {
     if (this.closeCode === null && this.readyState !== this.CLOSING && this.readyState !== this.CLOSED) this.closeCode = code ?? 1005;
