@@ -95,8 +95,10 @@ const isBlank = (value: string | undefined) => value === undefined || value.trim
  */
 function handshakeAuthorization(request: IncomingMessage, cookieAuth: CookieAuth | null): CookieToken | undefined {
   if (request.headers.authorization !== undefined) combineRepeatedAuthorization(request);
-  const header = request.headers.authorization;
-  if (header !== undefined && /^\s*bearer\s/i.test(header)) return { authorization: header };
+  const header = request.headers.authorization?.trim();
+  // Repeated headers (a list, whatever their schemes) and a bearer header without a token are refused below,
+  // as over HTTP, never passed over.
+  if (header && (header.includes(',') || /^bearer(\s|$)/i.test(header))) return { authorization: header };
   return cookieAuth ? cookieToken(request.headers, cookieAuth) : undefined;
 }
 
@@ -127,12 +129,13 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     }
     const unreadBody = bodyNotRead(req);
     if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);
-    if (post(req, res)) return;
     // Yoga makes the request's URL from its Host header and target, and a Host such as `a b` (or a target
-    // such as `*`) makes none: its adapter then answered 500 with a stack trace.
+    // such as `*`) makes none: its adapter then answered 500 with a stack trace. Checked before the direct
+    // POST path too, which hands Yoga what it does not answer itself (an invalid document, a bad token).
     if (!URL.canParse(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`)) {
       return refuse(req, res, app.connections, 400, 'The Host header and the request target do not make a URL.');
     }
+    if (post(req, res)) return;
     if (wantsEventStream(req)) coalesceWrites(res);
     void app.yoga(req, res);
   };
@@ -282,9 +285,10 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
           // Marks the operation as running on this connection (live/event-stream.ts: limits per connection).
           socket: ctx.extra.socket,
           params: payload,
-          // The context reads the token from there (context.ts), the handshake's as connection_init's.
+          // The context reads the token from there (context.ts), the handshake's as connection_init's (in place
+          // of a blank one there).
           connectionParams: ctx.extra.socket.handshakeAuthorization
-            ? { ...ctx.connectionParams, authorization: ctx.extra.socket.handshakeAuthorization }
+            ? { authorization: ctx.extra.socket.handshakeAuthorization }
             : ctx.connectionParams,
         });
         // Errors returned here fail this operation only; thrown ones would close the whole socket.

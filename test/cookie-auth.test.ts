@@ -197,6 +197,13 @@ describe('a gateway with AUTH_COOKIE', () => {
     }
   });
 
+  it('reads it for a WebSocket whose connection_init carries a blank authorization (none, as a blank header is)', async () => {
+    const subscription = wsEvents(gw.server.url, { cookie: anaCookie }, { after: '0' }, { authorization: '' });
+    const [first] = await subscription.events.take(1);
+    await subscription.close();
+    expect(first).toMatchObject({ groupId: secretId });
+  });
+
   it('lets connection_init’s authorization win over the cookie', async () => {
     const bo = await tokenFor({ sub: 'bo' });
     const subscription = wsEvents(gw.server.url, { cookie: anaCookie }, { after: '0' }, { authorization: `Bearer ${bo}` });

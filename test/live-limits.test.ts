@@ -116,7 +116,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
 
   it('without a token in connection_init, the handshake’s bearer Authorization header is the token (a client that is not a browser)', async () => {
     const token = await tokenFor({ sub: 'handshaker' });
-    const whoAmI = async (headers: Record<string, string>, connectionParams: Record<string, unknown> = {}) => {
+    const whoAmI = async (headers: Record<string, string | string[]>, connectionParams: Record<string, unknown> = {}) => {
       class WithHeaders extends WebSocket {
         constructor(address: string, protocols?: string | string[]) {
           super(address, protocols, { headers });
@@ -144,6 +144,14 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     // A bad one is refused as in connection_init; another scheme (a browser's Basic credentials) is passed over.
     await expect(whoAmI({ authorization: 'Bearer not-a-jwt' })).rejects.toMatchObject({ code: 4403 });
     expect(await whoAmI({ authorization: 'Basic c3RhZmY6cGFzcw==' })).toBeNull();
+    // Repeated headers are refused whatever their order and schemes, and so is "Bearer" without a token:
+    // never a valid token passed over, never silently anonymous.
+    for (const authorization of [['Basic c3RhZmY6cGFzcw==', `Bearer ${token}`], [`Bearer ${token}`, 'Basic c3RhZmY6cGFzcw=='], 'Bearer', 'Bearer   ']) {
+      await expect(whoAmI({ authorization }), JSON.stringify(authorization)).rejects.toMatchObject({ code: 4403 });
+    }
+    // A blank authorization in connection_init is none: the handshake's token stands in, as over HTTP.
+    expect(await whoAmI({ authorization: `Bearer ${token}` }, { authorization: '' })).toBe('handshaker');
+    expect(await whoAmI({}, { authorization: ' ' })).toBeNull();
   });
 
   it('a token whose sub is not a member id is refused like an invalid one: 4403 over WebSocket, 401 over SSE', async () => {

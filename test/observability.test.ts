@@ -244,10 +244,10 @@ describe('a running gateway process', () => {
   });
 
   it('logs and counts what is refused before GraphQL, and every WebSocket connection’s end with its close code', async () => {
-    /** What the gateway answers to `head` (a request line and headers) sent as it is on a new connection. */
-    const sendRaw = (head: string) =>
+    /** What the gateway answers to `head` (a request line and headers), and `body`, sent as they are on a new connection. */
+    const sendRaw = (head: string, body = '') =>
       new Promise<string>((resolve, reject) => {
-        const socket = net.connect(Number(new URL(gw.origin).port), '127.0.0.1', () => socket.write(`${head}\r\n\r\n`));
+        const socket = net.connect(Number(new URL(gw.origin).port), '127.0.0.1', () => socket.write(`${head}\r\n\r\n${body}`));
         let text = '';
         socket.on('data', (chunk) => (text += chunk));
         socket.on('close', () => resolve(text));
@@ -257,6 +257,12 @@ describe('a running gateway process', () => {
     const answer = await sendRaw(`GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     // A Host header and target that make no URL: 400 with a JSON error, never Yoga's 500 and its stack trace.
+    // A JSON POST too, answered directly or handed to Yoga (an invalid document: before, a 500).
+    for (const body of ['{"query":"{ nope }"}', '{"query":"{ __typename }"}']) {
+      const unusable = await sendRaw(`POST /graphql HTTP/1.1\r\nHost: a b\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close`, body);
+      expect(unusable, body).toMatch(/^HTTP\/1\.1 400 /);
+      expect(unusable).toContain('The Host header and the request target do not make a URL.');
+    }
     for (const head of ['GET /health HTTP/1.1\r\nHost: a b', 'GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: x:99999', 'POST * HTTP/1.1\r\nHost: localhost:80\r\nContent-Length: 0']) {
       const unusable = await sendRaw(`${head}\r\nConnection: close`);
       expect(unusable, head).toMatch(/^HTTP\/1\.1 400 /);

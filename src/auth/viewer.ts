@@ -33,14 +33,17 @@ export function isSignedIn(viewer: Viewer): viewer is SignedInViewer {
  * The token of a graphql-ws connection: `authorization` in its `connection_init` payload (API.md), as clients
  * also spell it: any case, or inside `headers` (Apollo's and others' habit). Read the same way at
  * connection_init and for each operation, so a valid token is never silently taken for an anonymous viewer.
- * Returns undefined when there is none (anonymous), and the value as given otherwise (a non-string is refused;
- * two different values, one refused list).
+ * Returns undefined when there is none (anonymous; a blank string is none), and the value as given otherwise
+ * (a non-string is refused; two different values, one refused list).
  */
 export function connectionAuthorization(params: Record<string, unknown> | null | undefined): unknown {
   const values: unknown[] = [];
   for (const object of [params, params?.headers]) {
     if (object === null || typeof object !== 'object') continue;
-    for (const [name, value] of Object.entries(object)) if (name.toLowerCase() === 'authorization' && value != null) values.push(value);
+    for (const [name, value] of Object.entries(object)) {
+      // A blank one is none, as a blank Authorization header is over HTTP (http.ts).
+      if (name.toLowerCase() === 'authorization' && value != null && !(typeof value === 'string' && value.trim() === '')) values.push(value);
+    }
   }
   const distinct = [...new Set(values)];
   if (distinct.length <= 1) return distinct[0];
