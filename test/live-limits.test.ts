@@ -74,23 +74,31 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(parsed.every((r) => r.data == null)).toBe(true);
   });
 
+  /** `viewer.memberId` over a graphql-ws connection whose handshake carries `headers`, with `connectionParams`. */
+  async function memberOverWs(headers: Record<string, string | string[]>, connectionParams: Record<string, unknown> = {}): Promise<unknown> {
+    class WithHeaders extends WebSocket {
+      constructor(address: string, protocols?: string | string[]) {
+        super(address, protocols, { headers });
+      }
+    }
+    const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WithHeaders, connectionParams, retryAttempts: 0 });
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        let seen: unknown = null;
+        client.subscribe({ query: '{ viewer { memberId } }' }, {
+          next: (result) => (seen = (result.data as { viewer: { memberId: string | null } }).viewer.memberId),
+          error: (error) => reject(error),
+          complete: () => resolve(seen),
+        });
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+
   it('the token in connection_init is read however the client spells authorization, never silently dropped', async () => {
     const token = await tokenFor({ sub: 'spelled' });
-    const whoAmI = async (connectionParams: Record<string, unknown>) => {
-      const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
-      try {
-        return await new Promise<unknown>((resolve, reject) => {
-          let seen: unknown = null;
-          client.subscribe({ query: '{ viewer { memberId } }' }, {
-            next: (result) => (seen = (result.data as { viewer: { memberId: string | null } }).viewer.memberId),
-            error: (error) => reject(error),
-            complete: () => resolve(seen),
-          });
-        });
-      } finally {
-        await client.dispose();
-      }
-    };
+    const whoAmI = (connectionParams: Record<string, unknown>) => memberOverWs({}, connectionParams);
     for (const params of [
       { authorization: `Bearer ${token}` },
       { Authorization: `Bearer ${token}` },
@@ -116,26 +124,7 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
 
   it('without a token in connection_init, the handshake’s bearer Authorization header is the token (a client that is not a browser)', async () => {
     const token = await tokenFor({ sub: 'handshaker' });
-    const whoAmI = async (headers: Record<string, string | string[]>, connectionParams: Record<string, unknown> = {}) => {
-      class WithHeaders extends WebSocket {
-        constructor(address: string, protocols?: string | string[]) {
-          super(address, protocols, { headers });
-        }
-      }
-      const client = createClient({ url: gw.server.url.replace(/^http/, 'ws'), webSocketImpl: WithHeaders, connectionParams, retryAttempts: 0 });
-      try {
-        return await new Promise<unknown>((resolve, reject) => {
-          let seen: unknown = null;
-          client.subscribe({ query: '{ viewer { memberId } }' }, {
-            next: (result) => (seen = (result.data as { viewer: { memberId: string | null } }).viewer.memberId),
-            error: (error) => reject(error),
-            complete: () => resolve(seen),
-          });
-        });
-      } finally {
-        await client.dispose();
-      }
-    };
+    const whoAmI = memberOverWs;
     // Before, the handshake's header was not read: anonymous.
     expect(await whoAmI({ authorization: `Bearer ${token}` })).toBe('handshaker');
     expect(await whoAmI({ authorization: `bearer  ${token}` })).toBe('handshaker');
