@@ -84,21 +84,31 @@ function combineRepeatedAuthorization(req: IncomingMessage): void {
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
 }
 
-const isBlank = (value: string | undefined) => value === undefined || value.trim() === '';
+/**
+ * Whether an Authorization header (repeated ones combined) is meant for the gateway: a bearer one, well formed
+ * or not, and any list of several. Else it is none (absent or blank) or a single header of another scheme,
+ * such as the Basic credentials a browser sends by itself, with every request, to a site behind a password:
+ * with AUTH_COOKIE on, that one is passed over and the cookie read, over HTTP and WebSocket alike. (Without
+ * AUTH_COOKIE it is refused over HTTP, 401: a client that sends credentials of another scheme is told they are
+ * not taken, never silently run as anonymous.)
+ */
+function isGatewayAuthorization(header: string | undefined): header is string {
+  if (header === undefined) return false;
+  const value = header.trim();
+  return value !== '' && (value.includes(',') || /^bearer(\s|$)/i.test(value));
+}
 
 /**
  * A WebSocket's token when its `connection_init` carries none: the handshake's Authorization header when it
- * is a bearer token (a client that is not a browser may send one, as over HTTP; repeated ones are combined,
- * and refused as over HTTP), else AUTH_COOKIE's cookie, from a page that may use it. Another scheme in the
- * handshake (the Basic credentials a browser sends by itself to a site behind a password) is not the
- * gateway's, and is passed over rather than refused.
+ * is meant for the gateway (a client that is not a browser may send a bearer one, as over HTTP; bad, bare or
+ * repeated ones are refused as over HTTP), else AUTH_COOKIE's cookie, from a page that may use it. A header
+ * of another scheme in the handshake is passed over rather than refused, with or without AUTH_COOKIE: a
+ * browser sends it by itself, and the socket's token is the one in `connection_init`.
  */
 function handshakeAuthorization(request: IncomingMessage, cookieAuth: CookieAuth | null): CookieToken | undefined {
   if (request.headers.authorization !== undefined) combineRepeatedAuthorization(request);
-  const header = request.headers.authorization?.trim();
-  // Repeated headers (a list, whatever their schemes) and a bearer header without a token are refused below,
-  // as over HTTP, never passed over.
-  if (header && (header.includes(',') || /^bearer(\s|$)/i.test(header))) return { authorization: header };
+  const header = request.headers.authorization;
+  if (isGatewayAuthorization(header)) return { authorization: header.trim() };
   return cookieAuth ? cookieToken(request.headers, cookieAuth) : undefined;
 }
 
@@ -121,11 +131,13 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
     if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
-    // A blank Authorization header is none: AUTH_COOKIE's cookie stands in for it.
-    if (cookieAuth && isBlank(req.headers.authorization) && isEndpoint(req.url)) {
+    // AUTH_COOKIE's cookie stands in for a blank Authorization header, and for one of another scheme (a
+    // browser's Basic credentials), which is then passed over: without the cookie the request is anonymous.
+    if (cookieAuth && !isGatewayAuthorization(req.headers.authorization) && isEndpoint(req.url)) {
       const token = cookieToken(req.headers, cookieAuth);
       if (token && 'refused' in token) refuseCookie(req, token.refused);
       else if (token) req.headers.authorization = token.authorization;
+      else delete req.headers.authorization;
     }
     const unreadBody = bodyNotRead(req);
     if (unreadBody) return refuse(req, res, app.connections, 415, unreadBody);

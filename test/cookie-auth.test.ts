@@ -132,6 +132,39 @@ describe('a gateway with AUTH_COOKIE', () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: '' })).toMatchObject({ memberId: 'ana' });
   });
 
+  it('passes over Basic credentials (a browser’s own, on a site behind a password) for the cookie, over POST, GET and SSE', async () => {
+    const basic = 'Basic c3RhZmY6cGFzcw==';
+    // Before, the header was refused (401) even with a valid cookie beside it.
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: basic })).toEqual({ status: 200, memberId: 'ana', code: undefined });
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: 'Digest username="staff"', origin: LISTED })).toMatchObject({ status: 200, memberId: 'ana' });
+    // Without the cookie (or from a page that may not use it) the request is anonymous, not refused.
+    expect(await whoAmI(gw.server.url, { authorization: basic })).toEqual({ status: 200, memberId: null, code: undefined });
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: basic, origin: FOREIGN })).toEqual({ status: 200, memberId: null, code: undefined });
+    // What is meant for the gateway is still refused as before: a bare Bearer, a bad one, and any list.
+    for (const authorization of ['Bearer', 'Bearer not-a-token', `${basic}, Bearer ${await tokenFor({ sub: 'bo' })}`]) {
+      expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization }), authorization).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    }
+
+    const query = await fetch(`${gw.server.url}?query=${encodeURIComponent('{ viewer { memberId } }')}`, { headers: { cookie: anaCookie, authorization: basic } });
+    expect(query.status).toBe(200);
+    expect(((await query.json()) as any).data.viewer.memberId).toBe('ana');
+
+    const url = new URL(gw.server.url);
+    url.searchParams.set('query', GROUP_EVENTS);
+    url.searchParams.set('variables', JSON.stringify({ after: '0' }));
+    const abort = new AbortController();
+    const stream = await fetch(url, { headers: { accept: 'text/event-stream', cookie: anaCookie, authorization: basic }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    const parse = sseResults();
+    let first: LiveEvent | undefined;
+    for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+      first = parse(chunk).find((result) => result.data)?.data?.groupEvents;
+      if (first) break;
+    }
+    abort.abort();
+    expect(first).toMatchObject({ type: 'GROUP_CREATED', groupId: secretId });
+  });
+
   it('does not read the cookie for another site’s page, nor for the gateway’s own host unlisted: that request is anonymous', async () => {
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, origin: FOREIGN })).toEqual({ status: 200, memberId: null, code: undefined });
     const { host } = new URL(gw.server.url);
@@ -237,5 +270,9 @@ describe('a gateway without AUTH_COOKIE', () => {
   it('never reads a cookie', async () => {
     const cookie = `${COOKIE}=${await tokenFor({ sub: 'ana' })}`;
     expect(await whoAmI(gw.server.url, { cookie })).toEqual({ status: 200, memberId: null, code: undefined });
+  });
+
+  it('refuses an Authorization header of another scheme over HTTP (401), rather than running it as anonymous', async () => {
+    expect(await whoAmI(gw.server.url, { authorization: 'Basic c3RhZmY6cGFzcw==' })).toMatchObject({ status: 401, memberId: null, code: 'UNAUTHENTICATED' });
   });
 });

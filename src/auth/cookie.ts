@@ -1,8 +1,9 @@
 /**
  * The token from a cookie (AUTH_COOKIE), for browsers: a site that keeps its members' token in an HttpOnly
  * cookie, and an `EventSource`, which cannot send an Authorization header. The cookie stands in for the
- * header when the request has none: over HTTP (queries, mutations, SSE and multipart subscriptions) and for a
- * WebSocket whose `connection_init` carries no `authorization`.
+ * header when the request has none (or one of another scheme, which a browser may send by itself: http.ts), over
+ * HTTP (queries, mutations, SSE and multipart subscriptions) and for a WebSocket whose `connection_init`
+ * carries no `authorization`.
  *
  * A browser sends a cookie with every request to the gateway, whichever page makes it, so the cookie is read
  * only where no other site's page can use it:
