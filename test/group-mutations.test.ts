@@ -565,6 +565,31 @@ describe('create requests: one pending per member and name, and canceling one’
     expect(await own(frank, 'Kiln')).toEqual([{ id: kiln, status: 'APPROVED' }]);
   });
 
+  it('only a group made as it was asked for (privacy and settings) fulfils a request: a PUBLIC group never grants a SECRET one', async () => {
+    const REQUEST = `query($id: ID!) { node(id: $id) { ... on CreateRequest { status privacy settings { showMemberList } group { id privacy } } } }`;
+    const CREATE = `mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id privacy } createRequest { id status } } }`;
+    const asked = ok(await gw.as(frank)(CREATE, { input: { name: 'Night Den', privacy: 'SECRET', settings: { showMemberList: false } } })).createGroup.createRequest.id;
+    // A Groups Manager makes a group of that name for frank, PUBLIC (the default): not what he asked for.
+    const open = ok(await gw.as(manager)(CREATE, { input: { name: 'night den', creatorId: 'frank' } })).createGroup.group;
+    expect(open.privacy).toBe('PUBLIC');
+    // Before, the request read APPROVED (SECRET, hidden list) and linked to the PUBLIC group.
+    expect(ok(await gw.as(frank)(REQUEST, { id: asked })).node).toEqual({ status: 'PENDING', privacy: 'SECRET', settings: { showMemberList: false }, group: null });
+    // The same privacy with another setting does not either.
+    ok(await gw.as(manager)(CREATE, { input: { name: 'Night Den', privacy: 'SECRET', creatorId: 'frank' } }));
+    expect(await statusOf(asked)).toBe('PENDING');
+    // Made as asked, it is fulfilled.
+    const made = ok(await gw.as(manager)(CREATE, { input: { name: 'Night Den', privacy: 'SECRET', settings: { showMemberList: false }, creatorId: 'frank' } })).createGroup.group;
+    expect(ok(await gw.as(frank)(REQUEST, { id: asked })).node).toEqual({ status: 'APPROVED', privacy: 'SECRET', settings: { showMemberList: false }, group: { id: made.id, privacy: 'SECRET' } });
+
+    // An unkeyed request (filed before pendingKey) is compared the same way.
+    const old = ok(await gw.as(frank)(CREATE, { input: { name: 'Dawn Den', privacy: 'PRIVATE' } })).createGroup.createRequest.id;
+    await gw.app.services.db.createRequest.update({ where: { id: old }, data: { pendingKey: null } });
+    ok(await gw.as(manager)(CREATE, { input: { name: 'Dawn Den', creatorId: 'frank' } }));
+    expect(await statusOf(old)).toBe('PENDING');
+    ok(await gw.as(manager)(CREATE, { input: { name: 'Dawn Den', privacy: 'PRIVATE', creatorId: 'frank' } }));
+    expect(await statusOf(old)).toBe('APPROVED');
+  });
+
   it('requests filed before pendingKey existed (no key, duplicates possible) are fulfilled by a direct creation too, the oldest first', async () => {
     const REQUEST = `query($id: ID!) { node(id: $id) { ... on CreateRequest { status decidedBy group { id } } } }`;
     const ids = [await filed(frank, 'Lifecycle Gamma'), await filed(frank, 'Lifecycle Delta'), await filed(frank, 'Lifecycle Epsilon')];

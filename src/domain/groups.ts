@@ -106,6 +106,9 @@ export async function withSlugRetry<T>(run: () => Promise<T>): Promise<T> {
  * the group once the site allowed it (or a Groups Manager created it for them), kept a request whose approval
  * would make a second group of the same name. Requests filed before `pendingKey` existed are found by
  * reading the admin's unkeyed pending ones (the oldest of a name is fulfilled).
+ * Only a group made as it was asked for fulfils a request: the same privacy and settings (asAsked). A member
+ * who asked for a SECRET group with a hidden member list is never recorded as granted it by a PUBLIC group of
+ * that name; such a request stays pending, for a Groups Manager to decide.
  */
 export function createGroup(ctx: Context, input: NewGroup, adminId: string): Promise<Group> {
   const fields = validateNewGroup(input);
@@ -115,12 +118,13 @@ export function createGroup(ctx: Context, input: NewGroup, adminId: string): Pro
       // the other way round, the two waited on each other (a deadlock on PostgreSQL, which aborted one).
       const key = createRequestKey(adminId, fields.name);
       const decided = { status: 'APPROVED' as const, pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId };
-      let [fulfilled] = await w.tx.createRequest.updateManyAndReturn({ where: { pendingKey: key }, data: decided, select: { id: true } });
+      const same = asAsked(fields);
+      let [fulfilled] = await w.tx.createRequest.updateManyAndReturn({ where: { pendingKey: key, ...same }, data: decided, select: { id: true } });
       if (!fulfilled) {
         // Requests filed before `pendingKey` existed have none: compared by reading them, as
         // requestGroupCreation does. A group is linked to one request (its unique groupId): the oldest.
         const unkeyed = await w.tx.createRequest.findMany({
-          where: { requestedBy: adminId, status: 'PENDING', pendingKey: null },
+          where: { requestedBy: adminId, status: 'PENDING', pendingKey: null, ...same },
           select: { id: true, name: true },
           orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         });
@@ -132,6 +136,19 @@ export function createGroup(ctx: Context, input: NewGroup, adminId: string): Pro
       return group;
     }),
   );
+}
+
+/**
+ * What a create request must have asked for to be fulfilled by a group made with `fields` (createGroup): its
+ * privacy and settings, with the columns' defaults for what was not given.
+ */
+function asAsked(fields: ReturnType<typeof validateNewGroup>) {
+  return {
+    privacy: fields.privacy,
+    membersCanApprove: fields.membersCanApprove ?? false,
+    membersCanInvite: fields.membersCanInvite ?? false,
+    showMemberList: fields.showMemberList ?? true,
+  };
 }
 
 /**
