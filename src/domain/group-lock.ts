@@ -11,7 +11,7 @@ import type { Group } from '../generated/prisma/client.ts';
 import type { MemberCtx } from '../context.ts';
 import { groupActionRefusal, type GuardedAction } from '../auth/policy.ts';
 import { groupWithStandingOf, groupWithStandingSql } from '../db/group-list.ts';
-import type { Write } from './transaction.ts';
+import { stampAfter, type Write } from './transaction.ts';
 
 /**
  * Locks the group's row for the rest of the transaction and reads it, fresh, with the viewer's membership
@@ -23,6 +23,8 @@ export async function lockGroup(w: Write, ctx: MemberCtx, groupId: string) {
   const [row] = await w.tx.$queryRaw<Record<string, unknown>[]>(groupWithStandingSql(groupId, ctx.viewer.memberId));
   if (!row) return { group: null, membership: null, pendingJoinRequest: null, role: null };
   const { group, standing } = groupWithStandingOf(row, ctx.viewer.memberId);
+  // The write's time, now that it holds the lock: after the group's last event (transaction.ts).
+  stampAfter(w, group.recentActivityAt);
   return { group, ...standing, role: standing.membership?.role ?? null };
 }
 

@@ -7,7 +7,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import type { MemberCtx } from '../context.ts';
 import { databaseKind } from '../db/adapter.ts';
 import { conflict, forbidden } from '../errors.ts';
-import { turnOfOthers, write, type Write } from './transaction.ts';
+import { stampAfter, turnOfOthers, write, type Write } from './transaction.ts';
 import { forgetMemberName } from '../db/member-names.ts';
 import { validMemberId } from './validate.ts';
 
@@ -71,8 +71,10 @@ export function removeSiteMember(ctx: MemberCtx, memberIdInput: string): Promise
     for (const ids of chunks(groupIds)) {
       memberships.push(...(await w.tx.groupMember.findMany({ where: { memberId, groupId: { in: ids } }, select: { groupId: true, role: true }, orderBy: { groupId: 'asc' } })));
       pending.push(...(await w.tx.joinRequest.findMany({ where: { memberId, status: 'PENDING', groupId: { in: ids } }, select: { groupId: true }, orderBy: { groupId: 'asc' } })));
-      for (const group of await w.tx.group.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, privacy: true, showMemberList: true } })) {
+      for (const group of await w.tx.group.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, privacy: true, showMemberList: true, recentActivityAt: true } })) {
         groups.set(group.id, group);
+        // The write's time: after every locked group's last event (transaction.ts).
+        stampAfter(w, group.recentActivityAt);
       }
     }
 

@@ -52,6 +52,7 @@ export interface Write {
   /**
    * The time of this write: its events' `occurredAt` and their groups' new recentActivityAt. A body that
    * returns a group it changed sets its recentActivityAt to this, so the payload shows the state after.
+   * Moved forward when the write locks a group (stampAfter): read it after the lock, never before.
    */
   now: Date;
   /** The database is PostgreSQL: for the few statements written per dialect (its advisory locks). */
@@ -172,9 +173,9 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
         const events: EventInput[] = [];
         // A copy of what the log needs, as it was when recorded.
         const record = (e: EventInput) => void events.push({ type: e.type, group: { id: e.group.id, privacy: e.group.privacy, showMemberList: e.group.showMemberList }, memberId: e.memberId, role: e.role });
-        const now = new Date();
-        const value = await body({ tx, record, now, postgres });
-        if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, now);
+        const w: Write = { tx, record, now: new Date(), postgres };
+        const value = await body(w);
+        if (events.length) recorded = await appendEvents(tx, postgres, events, ctx.viewer.memberId, w.now);
         return value;
       },
       { maxWait: 10_000, timeout: 20_000 },
@@ -183,6 +184,25 @@ export async function write<T>(ctx: Pick<Context, 'db' | 'events' | 'viewer' | '
   forgetGroups(ctx.loaders, new Set(recorded.map((event) => event.groupId)));
   for (const event of recorded) ctx.events.publish('groupEvent', event);
   return result;
+}
+
+/**
+ * Sets the write's time once it holds a group's row lock: the clock read now (not when the transaction
+ * began, which may have been long before, waiting for the lock), and always after the group's latest
+ * activity (`recentActivityAt`, the time of its last event, read under the lock): at least 1 ms after it.
+ *
+ * So within one group, times follow the log's order, strictly, from one write to the next, whichever
+ * instance (and clock) wrote them. "Was this event before the viewer's membership began?" compares a
+ * membership's `joinedAt` with an event's `occurredAt` (policy.ts: roleForEvent, and its SQL), and both
+ * are a write's time. Taken when the transaction began, writes that queued for the lock committed in
+ * another order than their times (by up to 0.7 s): a newcomer then missed events from after they joined,
+ * received some from before, or never saw the group deleted. Two writes in one millisecond would compare
+ * equal: a newcomer would have been shown the event committed just before their own.
+ */
+export function stampAfter(w: Write, lastActivity: unknown): void {
+  const last = lastActivity instanceof Date ? lastActivity.getTime() : lastActivity == null ? NaN : new Date(lastActivity as string | number).getTime();
+  const at = Math.max(Date.now(), w.now.getTime(), Number.isNaN(last) ? -Infinity : last + 1);
+  w.now = new Date(at);
 }
 
 /** Times a transaction is run in all when the database ends it as a deadlock or a write conflict. */
