@@ -443,6 +443,36 @@ describe('memberships, viewer.memberships and groups(filter: { memberId })', () 
   });
 });
 
+describe('a member id named in a query is read as in a mutation: trimmed, and checked', () => {
+  const MEMBERSHIPS = `query($m: ID!) { memberships(memberId: $m) { totalCount } }`;
+  const BY_MEMBER = `query($m: ID) { groups(filter: { memberId: $m }, first: 100) { totalCount } }`;
+
+  it('memberships(memberId) and groups(filter: { memberId }) trim the id; an id no member can have is BAD_USER_INPUT', async () => {
+    await groupWith(gw, { members: ['tia'] });
+    await groupWith(gw, { privacy: 'SECRET', members: ['tia'] });
+    // Before, " tia" was someone else (FORBIDDEN to tia herself, an empty list to a Groups Manager).
+    for (const id of [' tia', 'tia ', '\ttia\n']) {
+      expect(ok(await gw.as(who('tia'))(MEMBERSHIPS, { m: id })).memberships.totalCount, JSON.stringify(id)).toBe(2);
+      expect(ok(await gw.as(manager)(MEMBERSHIPS, { m: id })).memberships.totalCount).toBe(2);
+      expect(ok(await gw.as(who('tia'))(BY_MEMBER, { m: id })).groups.totalCount).toBe(2);
+      expect(ok(await gw.as(manager)(BY_MEMBER, { m: id })).groups.totalCount).toBe(2);
+    }
+    // Empty, overlong, or with invisible characters: BAD_USER_INPUT for anyone, not FORBIDDEN or an empty page.
+    for (const id of ['', '   ', 'x'.repeat(5000), 'ti\u200Ba']) {
+      for (const viewer of [who('tia'), manager]) {
+        const answer = await gw.as(viewer)(MEMBERSHIPS, { m: id });
+        expect({ codes: codes(answer), data: answer.data }, JSON.stringify(id).slice(0, 20)).toEqual({ codes: ['BAD_USER_INPUT'], data: { memberships: null } });
+      }
+    }
+    for (const id of ['x'.repeat(5000), 'ti\u200Ba']) expect(codes(await gw.as(manager)(BY_MEMBER, { m: id }))).toEqual(['BAD_USER_INPUT']);
+    // A blank filter is no filter, as a blank search is.
+    const all = ok(await gw.as(manager)(BY_MEMBER, {})).groups.totalCount;
+    expect(ok(await gw.as(manager)(BY_MEMBER, { m: '  ' })).groups.totalCount).toBe(all);
+    // The rule still stands: another member's list is FORBIDDEN, however the id is spaced.
+    expect(codes(await gw.as(who('tia'))(MEMBERSHIPS, { m: ' member ' }))).toEqual(['FORBIDDEN']);
+  });
+});
+
 describe('Group.members and showMemberList', () => {
   const MEMBERS = `query($g: ID!, $r: GroupRole) { group(id: $g) { name membersCount members(role: $r) { totalCount edges { node { memberId role } } } } }`;
 

@@ -9,6 +9,7 @@ import type { Group } from '../generated/prisma/client.ts';
 import type { Context } from '../context.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
 import { viewerRole } from '../loaders.ts';
+import { invalidMemberId, memberIdOf } from '../domain/validate.ts';
 import { canDecideJoinRequests, canListMemberships, canReadMembers, groupActionRefusal, type GuardedAction } from './policy.ts';
 
 export const isSignedIn = rule({ cache: 'contextual' })((_parent, _args, ctx: Context) =>
@@ -33,10 +34,15 @@ export const canReadJoinRequests = rule({ cache: 'no_cache' })(async (group: Gro
     : forbidden('You may not see the join requests of this group.'),
 );
 
-/** `memberships(memberId)`: Groups Managers, and that member. */
-export const canListMembershipsOf = rule({ cache: 'no_cache' })((_parent, args: { memberId: string }, ctx: Context) =>
-  canListMemberships(ctx.viewer, args.memberId) ? true : forbidden('You may only list your own memberships.'),
-);
+/**
+ * `memberships(memberId)`: Groups Managers, and that member. The id is read as the resolver reads it
+ * (trimmed; one no member can have is BAD_USER_INPUT, for anyone), so `" alice"` is alice's own list.
+ */
+export const canListMembershipsOf = rule({ cache: 'no_cache' })((_parent, args: { memberId: string }, ctx: Context) => {
+  const memberId = memberIdOf(args.memberId);
+  if (memberId === null) return invalidMemberId('memberId');
+  return canListMemberships(ctx.viewer, memberId) ? true : forbidden('You may only list your own memberships.');
+});
 
 /**
  * A mutation on the group named by its `groupId` (or `id`) argument: NOT_FOUND when the viewer may not see

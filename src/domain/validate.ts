@@ -142,11 +142,13 @@ export function idList(label: string, ids: readonly string[], max: number): stri
  */
 export function validMemberId(label: string, id: string): string {
   const text = memberIdOf(id);
-  if (text === null) {
-    throw badInput(`${label} must be a member id: not empty, at most ${LIMITS.id} characters, no control, invisible or bidirectional control characters.`);
-  }
+  if (text === null) throw invalidMemberId(label);
   return text;
 }
+
+/** The BAD_USER_INPUT of validMemberId, for a caller that returns the error rather than throw it (a shield rule). */
+export const invalidMemberId = (label: string) =>
+  badInput(`${label} must be a member id: not empty, at most ${LIMITS.id} characters, no control, invisible or bidirectional control characters.`);
 
 
 /** Grapheme clusters: a name is cut between user-perceived characters, never inside an emoji or an accent. */

@@ -94,7 +94,7 @@ const GroupFilter = builder.inputType('GroupFilter', {
     search: t.string({ required: false, description: 'Name contains this text, ignoring case and accents (`jose` finds `José`; full-width letters read as plain ones).' }),
     memberId: t.id({
       required: false,
-      description: 'Groups this member belongs to: all of them for the member themselves and Groups Managers; for anyone else, among groups whose member list they may read.',
+      description: 'Groups this member belongs to: all of them for the member themselves and Groups Managers; for anyone else, among groups whose member list they may read. Trimmed; blank is no filter.',
     }),
   }),
 });
@@ -235,15 +235,18 @@ builder.queryFields((t) => ({
       if (search && characters(search) > LIMITS.name) throw badInput(`"search" must be at most ${LIMITS.name} characters.`);
       // searchKey has mapped LIKE's wildcards away (domain/search.ts), so the term matches as written.
       if (search) conditions.push(Prisma.sql`g."nameSearch" LIKE ${`%${searchKey(search)}%`}`);
-      if (filter?.memberId) {
+      // Trimmed and checked as the ids of mutations are (a blank one is no filter, as a blank search is):
+      // `" alice"` pasted from an admin tool is alice, and an id no member can have is said to be one.
+      const memberId = filter?.memberId?.trim() ? validMemberId('filter.memberId', filter.memberId) : null;
+      if (memberId !== null) {
         conditions.push(
-          Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" om WHERE om."groupId" = g."id" AND om."memberId" = ${filter.memberId})`,
-          memberGroupsSql(ctx.viewer, filter.memberId),
+          Prisma.sql`EXISTS (SELECT 1 FROM "GroupMember" om WHERE om."groupId" = g."id" AND om."memberId" = ${memberId})`,
+          memberGroupsSql(ctx.viewer, memberId),
         );
       }
       const { rows, standings, total } = await readGroupPage(ctx.db, {
         conditions,
-        memberId: filter?.memberId ?? null,
+        memberId,
         keys,
         position: window,
         offset: window.offset,

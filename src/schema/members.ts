@@ -4,7 +4,7 @@ import { signedIn, type Context } from '../context.ts';
 import { builder } from '../builder.ts';
 import { countMemberships, readMembershipPage } from '../db/membership-list.ts';
 import * as membership from '../domain/membership.ts';
-import { characters, LIMITS } from '../domain/validate.ts';
+import { characters, LIMITS, validMemberId } from '../domain/validate.ts';
 import { badInput } from '../errors.ts';
 import { MAX_MEMBER_SEARCHES } from '../cost-limit.ts';
 import { GroupRole } from './enums.ts';
@@ -103,9 +103,10 @@ builder.queryFields((t) => ({
     type: GroupMemberConnection,
     nullable: true,
     description:
-      'A member’s memberships, newest first: Groups Managers, or that member. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members.',
+      'A member’s memberships, newest first: Groups Managers, or that member. Null with UNAUTHENTICATED for anonymous viewers, FORBIDDEN for other members. `memberId` is trimmed; one that no member can have is BAD_USER_INPUT.',
     args: { memberId: t.arg.id({ required: true }), ...pageArgs(t.arg) },
-    resolve: (_root, args, ctx) => membershipPage(ctx, args.memberId, args),
+    // Trimmed and checked as the ids of mutations are (the shield rule read it so too: rules.ts).
+    resolve: (_root, args, ctx) => membershipPage(ctx, validMemberId('memberId', args.memberId), args),
   }),
 }));
 
