@@ -31,15 +31,31 @@ export async function checkReadiness(db: Db, databaseUrl: string, events?: Pick<
   return { ready: Object.values(checks).every((value) => value === 'ok'), checks };
 }
 
+/**
+ * How long the database has to answer the check. A server that is connected but does not answer (frozen, a
+ * network that drops packets) held `/ready` as long as it did, where a probe wants an answer: "not answering",
+ * as the Redis check says after as long (src/pubsub.ts).
+ */
+export const DATABASE_CHECK_TIMEOUT_MS = 1_000;
+
+/** `work`'s result, or `late` when it takes longer than `ms` (the work goes on, its result then dropped). */
+function within<T>(work: Promise<T>, ms: number, late: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late), ms).unref();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function checkDatabase(db: Db, databaseUrl: string): Promise<Readiness['checks']> {
   const checks: Readiness['checks'] = {};
-  try {
-    await db.$queryRawUnsafe('SELECT 1');
-    checks.database = 'ok';
-  } catch {
-    checks.database = 'unreachable';
-    return checks;
-  }
+  const answer = await within(
+    db.$queryRawUnsafe('SELECT 1').then(() => 'ok', () => 'unreachable'),
+    DATABASE_CHECK_TIMEOUT_MS,
+    'not answering',
+  );
+  checks.database = answer;
+  if (answer !== 'ok') return checks;
   try {
     const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',

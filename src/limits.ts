@@ -45,6 +45,12 @@ export interface RateCounter {
 }
 
 /**
+ * How long a request waits for Redis to count its point before it is counted in this process instead. A
+ * point is one command, answered in well under a millisecond by a Redis that is up.
+ */
+export const RATE_COMMAND_TIMEOUT_MS = 200;
+
+/**
  * The rate limit's counter. Without a Redis URL, each process counts its own requests. With one (REDIS_URL,
  * the one live events travel through), every instance counts in the same Redis keys, so a viewer has
  * RATE_LIMIT_POINTS across all of them. While Redis cannot be reached, requests are counted in this process
@@ -56,8 +62,11 @@ export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null
   const memory = new RateLimiterMemory(options);
   if (!redisUrl) return { limiter: memory, close: async () => undefined };
   // No offline queue: a command sent while Redis is away fails at once, and the insurance limiter counts.
-  // Outages are reported by the live event bus, which uses the same Redis (src/pubsub.ts).
-  const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }).on('error', () => undefined);
+  // A command timeout for a Redis that is connected but does not answer (frozen, a failover's pause, a
+  // network that drops packets): without one, every request of every instance waited on its point for as
+  // long as Redis did (an audit saw 200 s). Outages are reported by the live event bus, which uses the same
+  // Redis (src/pubsub.ts).
+  const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: RATE_COMMAND_TIMEOUT_MS }).on('error', () => undefined);
   const limiter = new RateLimiterRedis({
     ...options,
     storeClient: client,

@@ -1,6 +1,8 @@
 /** /health and /ready, as a load balancer or orchestrator calls them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { checkReadiness, DATABASE_CHECK_TIMEOUT_MS } from '../src/health.ts';
+import type { Db } from '../src/db/client.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -17,6 +19,17 @@ describe('health endpoints', () => {
     const response = await gw.fetch('/ready');
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ready: true, checks: { database: 'ok', migrations: 'ok' } });
+  });
+
+  it('says "not answering" within a second for a database that is connected but does not answer', async () => {
+    // A frozen server: the statement is sent and never answered. Before, the check waited as long.
+    const frozen = { $queryRawUnsafe: () => new Promise(() => undefined) } as unknown as Db;
+    const started = Date.now();
+    expect(await checkReadiness(frozen, 'file:./unused.db')).toEqual({ ready: false, checks: { database: 'not answering' } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(DATABASE_CHECK_TIMEOUT_MS - 50);
+    expect(Date.now() - started).toBeLessThan(DATABASE_CHECK_TIMEOUT_MS + 1_000);
+    const refusing = { $queryRawUnsafe: () => Promise.reject(new Error('connection refused')) } as unknown as Db;
+    expect(await checkReadiness(refusing, 'file:./unused.db')).toEqual({ ready: false, checks: { database: 'unreachable' } });
   });
 
   it('/ready answers 503 and names what is missing when a migration is not applied', async () => {

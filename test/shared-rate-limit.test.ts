@@ -72,4 +72,22 @@ describe.runIf(redisBin)('the rate limit shared through Redis', () => {
     }
     await sharedCount();
   }, 40_000);
+
+  it('counts in each process, within a moment, while Redis is connected but does not answer (frozen)', async () => {
+    await sharedCount();
+    redis.pause();
+    try {
+      const viewer = { sub: 'rate-frozen' };
+      const started = Date.now();
+      // Before, each of these waited for Redis as long as it was frozen (postGraphQL gives up after 10 s).
+      const onA = [];
+      for (let i = 0; i < POINTS; i++) onA.push((await typename(a, viewer)).status);
+      expect(onA).toEqual([200, 200, 200]);
+      expect((await typename(a, viewer)).status).toBe(429);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      redis.resume();
+    }
+    await sharedCount();
+  }, 60_000);
 });
