@@ -308,7 +308,8 @@ export function createEventBus(options: EventBusOptions = {}) {
 
     /**
      * Ends every live subscription (at shutdown): each delivers what it has waiting, then completes, so a
-     * streaming client (SSE) reads a proper end rather than a cut connection.
+     * streaming client reads a proper end rather than a cut connection (an SSE stream's without its
+     * `complete` event, so that its client resumes: src/http.ts, endsWithoutComplete).
      */
     endAll() {
       for (const subscriber of [...subscribers]) subscriber.end();
