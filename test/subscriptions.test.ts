@@ -686,6 +686,32 @@ describe('log order', () => {
     expect(await sub.events.unreadAfter(200)).toEqual([]);
   });
 
+  it.each(TRANSPORTS)('over %s: a log that cannot be read for a while (the database restarting) is read again, and nothing is skipped', async (transport) => {
+    const publicId = await group('PUBLIC', []);
+    await add(publicId, ['before']);
+    const audience = gw.server.app.services.audience;
+    const { readReplay, readLog } = audience;
+    let failures = 0;
+    const failing = <A extends unknown[], R>(read: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+      failures < 4 ? (failures++, Promise.reject(new Error('connection refused'))) : read.apply(audience, args);
+    audience.readReplay = failing(readReplay);
+    audience.readLog = failing(readLog);
+    try {
+      // The replay's read fails (twice), then the read of what came after it (twice): the subscription waits
+      // them out rather than ending with INTERNAL_SERVER_ERROR, which lost what committed meanwhile.
+      const sub = await gw.subscribe(outsider, { groupId: publicId, after: '0', transport });
+      await add(publicId, ['during']);
+      expect(summary(await sub.events.take(3, 10_000))).toEqual(['GROUP_CREATED admin', 'MEMBER_ADDED before', 'MEMBER_ADDED during']);
+      expect(failures).toBe(4);
+      expect(sub.errors.items).toEqual([]);
+      await add(publicId, ['after']);
+      expect(summary(await sub.events.take(1))).toEqual(['MEMBER_ADDED after']);
+    } finally {
+      audience.readReplay = readReplay;
+      audience.readLog = readLog;
+    }
+  });
+
   it('a transaction that appended events holds back the events of others until it commits', async () => {
     const [first, second] = await Promise.all([group('PUBLIC', []), group('PUBLIC', [])]);
     const { services } = gw.server.app;

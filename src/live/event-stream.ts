@@ -13,6 +13,15 @@ import { whenExpired } from './subscription-slots.ts';
 /** The graphql-ws connection an operation runs on (http.ts puts its socket in the context); none over HTTP/SSE. */
 const webSocketOf = (ctx: Context): object | null => (ctx as { socket?: object }).socket ?? null;
 
+/**
+ * How long a subscription waits out a log it cannot read (the database restarting, failing over, out of
+ * connections) before it ends with the error. Ended at the first failure, a subscription that had no id to
+ * resume from yet (it subscribed without `after` and had received nothing) lost what committed meanwhile.
+ */
+export const LOG_READ_PATIENCE_MS = 60_000;
+/** The first wait before reading again, doubled after each failure up to the last. */
+const RETRY_DELAYS_MS = { first: 250, last: 5_000 };
+
 /** Read from a stream when the viewer's token has expired: the subscription's last result, then its end. */
 export const TOKEN_EXPIRED = Symbol('token expired');
 type Delivery = LogEvent | typeof TOKEN_EXPIRED;
@@ -48,17 +57,35 @@ export function groupEventStream(
   };
   let lastId = startId;
   let expired = false;
+  let finished = false;
+
+  /**
+   * A read of the log (or of who may receive an event) for this subscription, read again while it fails, for
+   * up to LOG_READ_PATIENCE_MS: the subscription stays open through a database outage and carries on from
+   * `lastId`, so nothing committed meanwhile is skipped. Not once the subscription has ended.
+   */
+  async function patiently<T>(read: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let delay = RETRY_DELAYS_MS.first; ; delay = Math.min(delay * 2, RETRY_DELAYS_MS.last)) {
+      try {
+        return await read();
+      } catch (error) {
+        if (finished || expired || Date.now() - started + delay > LOG_READ_PATIENCE_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
 
   /** Delivers the log's events with `lastId < id < before` (before null: up to now), moving `lastId`. */
   async function* fromLog(before: number | null): AsyncGenerator<GroupEventRow> {
     for (;;) {
-      const page = await ctx.audience.readLog(groupId, lastId, before);
+      const page = await patiently(() => ctx.audience.readLog(groupId, lastId, before));
       for (const [i, event] of page.entries()) {
         if (expired) return;
         // A long replay lets the process's other work through now and then.
         if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
         lastId = event.id;
-        if (await ctx.audience.allows(ctx.viewer, event)) yield fresh(event);
+        if (await patiently(() => ctx.audience.allows(ctx.viewer, event))) yield fresh(event);
       }
       if (page.length < LOG_PAGE) return;
     }
@@ -71,6 +98,7 @@ export function groupEventStream(
     void live.return?.();
   });
   const finish = async () => {
+    finished = true;
     cancelExpiry();
     release();
     await live.return?.();
@@ -90,7 +118,7 @@ export function groupEventStream(
     while (lastId < replayTo) {
       const from = lastId;
       const to = Math.min(replayTo, from + window);
-      const page = await ctx.audience.readReplay(ctx.viewer, groupId, from, to);
+      const page = await patiently(() => ctx.audience.readReplay(ctx.viewer, groupId, from, to));
       // A page was decided at one moment: its events are resolved with the same fresh loaders, so the events
       // of one group read that group (and the viewer's role there) once per page, not once per event.
       ctx.loaders = createLoaders(ctx.db, ctx.viewer);
@@ -129,7 +157,7 @@ export function groupEventStream(
         if (event.id > lastId + 1) yield* fromLog(event.id);
         lastId = event.id;
         if (groupId !== null && event.groupId !== groupId) continue;
-        if (await ctx.audience.allows(ctx.viewer, event, true)) yield fresh(event);
+        if (await patiently(() => ctx.audience.allows(ctx.viewer, event, true))) yield fresh(event);
       }
       if (expired) yield TOKEN_EXPIRED;
     } finally {
