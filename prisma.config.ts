@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'prisma/config';
-import { createAdapter, databaseKind, sqliteFilePath } from './src/db/adapter.ts';
+import { checkDatabaseUrl, createAdapter, databaseKind, sqliteFilePath } from './src/db/adapter.ts';
 import { DEFAULT_DATABASE_URL } from './src/db/defaults.ts';
 import { POSTGRES_SCHEMA, SQLITE_SCHEMA } from './src/db/schemas.ts';
 
@@ -10,7 +10,7 @@ import { POSTGRES_SCHEMA, SQLITE_SCHEMA } from './src/db/schemas.ts';
 // The CLI runs in its WebAssembly mode through the same driver adapter as the gateway: no native engine is
 // downloaded, and `prisma migrate deploy` reaches exactly the database the gateway will use.
 process.env.DATABASE_URL ??= DEFAULT_DATABASE_URL;
-const url = process.env.DATABASE_URL;
+const url = checkDatabaseUrl(process.env.DATABASE_URL);
 const kind = databaseKind(url);
 if (kind === 'sqlite') fs.mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { DEFAULT_DATABASE_URL, DEFAULT_POOL_SIZE } from './db/defaults.ts';
+import { checkDatabaseUrl } from './db/adapter.ts';
 import { COOKIE_NAME } from './auth/cookie.ts';
 
 /**
@@ -82,9 +83,17 @@ export function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/** The values of NODE_ENV the gateway runs under (unset: development). */
+const NODE_ENVS = ['production', 'development', 'test'];
+
 /** Reads the configuration from an environment; throws a readable error for anything invalid. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const nodeEnv = env.NODE_ENV ?? 'development';
+  const nodeEnv = env.NODE_ENV || 'development';
+  // Anything else ran as development: `NODE_ENV=prod` served GraphiQL, introspection, open metrics and a
+  // generated secret, and `npm start` loaded the demo members into the database.
+  if (!NODE_ENVS.includes(nodeEnv)) {
+    throw new Error(`NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got "${nodeEnv.slice(0, 40)}"`);
+  }
   let jwtSecret = env.JWT_SECRET ?? '';
   let jwtSecretFile: string | null = null;
   if (!jwtSecret) {
@@ -107,7 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv,
     port: intFromEnv(env, 'PORT', 4000, 0, 65_535),
     host: env.HOST || '0.0.0.0',
-    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    databaseUrl: checkDatabaseUrl(env.DATABASE_URL || DEFAULT_DATABASE_URL),
     databasePoolSize: intFromEnv(env, 'DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE),
     jwtSecret,
     jwtSecretFile,

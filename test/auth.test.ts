@@ -136,6 +136,19 @@ describe('configuration', () => {
     // Outside production a short secret is still taken (tests, a local demo).
     expect(loadConfig({ NODE_ENV: 'development', JWT_SECRET: 's' }).jwtSecret).toBe('s');
   });
+  it('refuses a NODE_ENV it does not know (`prod` ran as development: GraphiQL, a generated secret, the demo seed)', () => {
+    for (const value of ['prod', 'Production', 'staging']) {
+      expect(() => loadConfig({ NODE_ENV: value, JWT_SECRET: 'x'.repeat(32) }), value).toThrow(/NODE_ENV must be one of production, development, test/);
+    }
+    expect(loadConfig({ JWT_SECRET: 's' }).nodeEnv).toBe('development');
+    expect(loadConfig({ NODE_ENV: '', JWT_SECRET: 's' }).nodeEnv).toBe('development');
+  });
+  it('refuses a DATABASE_URL it cannot use, without repeating it (it holds the password)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:secret@@@:notaport/db' })).toThrow(/^DATABASE_URL is not a valid URL: postgresql:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/);
+    expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:secret@@@:notaport/db' })).not.toThrow(/secret@/);
+    expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'mysql://u:p@h/db' })).toThrow(/must start with file: \(SQLite\) or postgresql:\/\//);
+    expect(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:p%40ss@db.internal:5432/groups' }).databaseUrl).toBe('postgresql://u:p%40ss@db.internal:5432/groups');
+  });
   it('uses JWT_SECRET when given, and rejects invalid numbers', () => {
     const secret = 'a-production-secret-of-32-bytes!';
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret).toBe(secret);

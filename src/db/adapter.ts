@@ -15,6 +15,21 @@ export function databaseKind(url: string): DatabaseKind {
   throw new Error(`DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL), got "${url.split(':')[0]}:…"`);
 }
 
+/**
+ * DATABASE_URL checked once, at start-up (config.ts, prisma.config.ts): a database the gateway speaks, and a
+ * PostgreSQL URL that parses. A malformed one (`postgresql://u:p@@@:notaport/db`) started a gateway that
+ * answered every request with an internal error and a `/ready` of "unreachable", and made `npm run migrate`
+ * say only "External error". The URL is never repeated in the message: it holds the password.
+ */
+export function checkDatabaseUrl(url: string): string {
+  if (databaseKind(url) === 'postgresql' && !URL.canParse(url)) {
+    throw new Error(
+      'DATABASE_URL is not a valid URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with any special character in the user or password percent-encoded (@ as %40)',
+    );
+  }
+  return url;
+}
+
 /** The SQLite file a `file:` URL names, resolved against the working directory. */
 export function sqliteFilePath(url: string): string {
   const file = url.slice('file:'.length).split('?')[0];
