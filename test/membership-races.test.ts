@@ -3,7 +3,9 @@
  * state the rules allow, each loser gets a contract code (never INTERNAL_SERVER_ERROR), and the invariants
  * hold: membersCount equals the members listed, nobody is listed twice, a group with members has an admin.
  */
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASE } from './helpers/database.ts';
 import { startGateway, type TestGateway, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, manager } from './helpers/world.ts';
 import { expectInvariants, groupWith, OPS, outcome, who } from './helpers/membership.ts';
@@ -179,5 +181,41 @@ describe('mixed traffic on one group', () => {
     }
     const members = await expectInvariants(gw, g.id);
     expect(members).toHaveLength(2 + 2 * N);
+  });
+});
+
+describe.runIf(TEST_DATABASE === 'postgresql')('a burst of writes to one group', () => {
+  it('waits its turn in the process, holding one connection, so reads of other groups go on (PostgreSQL)', { timeout: 30_000 }, async () => {
+    const hot = await groupWith(gw, { privacy: 'PUBLIC' });
+    const other = await groupWith(gw, { privacy: 'PUBLIC', members: ['reader'] });
+    const database = new URL(gw.databaseUrl).pathname.slice(1);
+    // A slow writer elsewhere holds the hot group's row lock.
+    const holder = new pg.Client({ connectionString: gw.databaseUrl });
+    await holder.connect();
+    const watcher = new pg.Client({ connectionString: gw.databaseUrl });
+    await watcher.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM "Group" WHERE "id" = $1 FOR UPDATE', [hot.id]);
+      const joins = Array.from({ length: 12 }, (_, i) => run(who(`burst-${i}`), 'join', { g: hot.id }));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const waiting = await watcher.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND pid <> $2`,
+        [database, (holder as unknown as { processID: number }).processID],
+      );
+      // Before, every connection of the pool waited on the lock, one per write.
+      expect(waiting.rows[0].n).toBe(1);
+      // A read of another group is answered meanwhile (before: it waited for a connection behind the burst).
+      const read = await gw.as(who('reader'))(`query($g: ID!) { group(id: $g) { membersCount members(first: 5) { totalCount } } }`, { g: other.id });
+      expect(read.errors).toBeUndefined();
+      expect(read.data.group.members.totalCount).toBe(2);
+      await holder.query('COMMIT');
+      expect((await Promise.all(joins)).map(outcome)).toEqual(Array(12).fill('OK'));
+      const members = await expectInvariants(gw, hot.id);
+      expect(members).toHaveLength(13);
+    } finally {
+      await holder.end();
+      await watcher.end();
+    }
   });
 });

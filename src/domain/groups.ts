@@ -222,7 +222,7 @@ async function changeGroup(
     if (!after) return group;
     await after(w, current, group);
     return w.tx.group.findUniqueOrThrow({ where: { id: groupId } });
-  });
+  }, groupId);
 }
 
 /** Whether two lists of rows hold the same values of `fields`, in the same order. */
@@ -362,5 +362,5 @@ export function deleteGroup(ctx: MemberCtx, groupId: string): Promise<string> {
     await w.tx.deletedGroup.create({ data: { id: group.id, membersCanApprove, membersCanInvite, showMemberList } });
     w.record({ type: 'GROUP_DELETED', group });
     return group.id;
-  });
+  }, groupId);
 }

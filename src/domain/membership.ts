@@ -124,7 +124,7 @@ export function joinGroup(ctx: MemberCtx, groupId: string, answers: readonly Ans
     }
     w.record({ type: 'JOIN_REQUEST_CREATED', group, memberId });
     return { membership: null, joinRequest };
-  });
+  }, groupId);
 }
 
 /** Withdraws the viewer's own pending join request. */
@@ -150,7 +150,7 @@ export function cancelJoinRequest(ctx: MemberCtx, groupId: string) {
       where: { groupId, memberId, status: 'CANCELED' },
       orderBy: [{ decidedAt: 'desc' }, { id: 'desc' }],
     });
-  });
+  }, groupId);
 }
 
 /**
@@ -208,7 +208,7 @@ export function leaveGroup(ctx: MemberCtx, groupId: string) {
     await requireAnAdmin(w, groupId);
     w.record({ type: 'MEMBER_LEFT', group, memberId: membership.memberId, role: membership.role });
     return groupId;
-  });
+  }, groupId);
 }
 
 /**
@@ -256,7 +256,7 @@ export function addGroupMembers(ctx: MemberCtx, groupId: string, memberIds: read
     }
     const already = new Set(existing.map((m) => m.memberId));
     return ids.filter((id) => readsMembers || !already.has(id)).map((id) => byMember.get(id)!);
-  });
+  }, groupId);
 }
 
 /** Removes members. Removing the group's only admin (all its admins) is CONFLICT. */
@@ -274,7 +274,7 @@ export function removeGroupMembers(ctx: MemberCtx, groupId: string, memberIds: r
       w.record({ type: 'MEMBER_REMOVED', group, memberId, role: members.find((m) => m.memberId === memberId)!.role });
     }
     return ids;
-  });
+  }, groupId);
 }
 
 /**
@@ -338,7 +338,7 @@ async function decideJoinRequests(
     const decided = await w.tx.joinRequest.findMany({ where: { id: { in: pending.map((request) => request.id) } } });
     const decidedOf = new Map(decided.map((request) => [request.memberId, request]));
     return decisions.map(({ memberId }) => decidedOf.get(memberId)!);
-  });
+  }, groupId);
 }
 
 export function approveJoinRequests(ctx: MemberCtx, groupId: string, memberIds: readonly string[]) {
@@ -377,6 +377,6 @@ export function changeRoles(ctx: MemberCtx, groupId: string, memberIds: readonly
     }
     await requireAnAdmin(w, groupId);
     return ids.map((memberId) => byMember.get(memberId)!);
-  });
+  }, groupId);
 }
 
