@@ -104,41 +104,50 @@ function coalesceWrites(res: StreamResponse): void {
  * Node keeps the first of repeated Authorization headers and drops the others, so a request carrying two
  * tokens would run as whichever came first. They are combined instead, as HTTP combines a repeated field
  * (RFC 9110, 5.3): a list of values, which is never one "Bearer <token>", so the request is refused (401).
+ * Returns how many there were.
  */
-function combineRepeatedAuthorization(req: IncomingMessage): void {
+function combineRepeatedAuthorization(req: IncomingMessage): number {
   const raw = req.rawHeaders;
   let values: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]);
   }
   if (values !== null && values.length > 1) req.headers.authorization = values.join(', ');
+  return values?.length ?? 0;
 }
 
 /**
- * Whether an Authorization header (repeated ones combined) is meant for the gateway: a bearer one, well formed
- * or not, and any list of several. Else it is none (absent or blank) or a single header of another scheme,
- * such as the Basic credentials a browser sends by itself, with every request, to a site behind a password:
- * with AUTH_COOKIE on, that one is passed over and the cookie read, over HTTP and WebSocket alike. (Without
- * AUTH_COOKIE it is refused over HTTP, 401: a client that sends credentials of another scheme is told they are
- * not taken, never silently run as anonymous.)
+ * The schemes a browser sends credentials in by itself, with every request, to a site behind a password or
+ * on a company's network (Basic, Digest: RFC 7617, 7616; Negotiate and NTLM: Windows sign-in). They are not
+ * the gateway's: with AUTH_COOKIE on they are passed over, so the cookie stands in (over HTTP and WebSocket).
  */
-function isGatewayAuthorization(header: string | undefined): header is string {
-  if (header === undefined) return false;
+const BROWSER_SCHEMES = /^(basic|digest|negotiate|ntlm)(\s|$)/i;
+
+/**
+ * Whether a request's Authorization header (`count` of them, combined) is one to pass over for the cookie:
+ * none (absent or blank), or exactly one header in a scheme of BROWSER_SCHEMES, holding one credential (a
+ * Digest one holds commas of its own). Anything else is the gateway's to read, and refused when it is not one "Bearer <token>" (401 over
+ * HTTP, 4403 at a WebSocket's handshake): a token sent without `Bearer`, or `Bearer:` mistyped, or two
+ * headers, is never swapped silently for the cookie's member, nor run as the anonymous viewer.
+ */
+function passesOver(header: string | undefined, count: number): boolean {
+  if (header === undefined || header.trim() === '') return true;
   const value = header.trim();
-  return value !== '' && (value.includes(',') || /^bearer(\s|$)/i.test(value));
+  // Only Digest's parameters are comma-separated; a comma in another is credentials listed in one header.
+  return count === 1 && BROWSER_SCHEMES.test(value) && (!value.includes(',') || /^digest\s/i.test(value));
 }
 
 /**
  * A WebSocket's token when its `connection_init` carries none: the handshake's Authorization header when it
- * is meant for the gateway (a client that is not a browser may send a bearer one, as over HTTP; bad, bare or
- * repeated ones are refused as over HTTP), else AUTH_COOKIE's cookie, from a page that may use it. A header
- * of another scheme in the handshake is passed over rather than refused, with or without AUTH_COOKIE: a
- * browser sends it by itself, and the socket's token is the one in `connection_init`.
+ * is meant for the gateway (passesOver: a client that is not a browser may send a bearer one, as over HTTP;
+ * bad, bare, scheme-less or repeated ones are refused as over HTTP), else AUTH_COOKIE's cookie, from a page
+ * that may use it. A header a browser sends by itself (Basic) is passed over, with or without AUTH_COOKIE:
+ * the socket's token is the one in `connection_init`.
  */
 function handshakeAuthorization(request: IncomingMessage, cookieAuth: CookieAuth | null): CookieToken | undefined {
-  if (request.headers.authorization !== undefined) combineRepeatedAuthorization(request);
+  const count = request.headers.authorization === undefined ? 0 : combineRepeatedAuthorization(request);
   const header = request.headers.authorization;
-  if (isGatewayAuthorization(header)) return { authorization: header.trim() };
+  if (!passesOver(header, count)) return { authorization: header!.trim() };
   return cookieAuth ? cookieToken(request.headers, cookieAuth) : undefined;
 }
 
@@ -160,10 +169,10 @@ export function requestListener(app: App, config: Config): (req: IncomingMessage
     // hand it to the next visitor, or keep showing a group after it became SECRET. (Yoga's `no-cache` on an
     // event stream replaces this; src/media-types.ts puts no-store back.)
     res.setHeader('Cache-Control', 'no-store');
-    if (req.headers.authorization !== undefined) combineRepeatedAuthorization(req);
-    // AUTH_COOKIE's cookie stands in for a blank Authorization header, and for one of another scheme (a
-    // browser's Basic credentials), which is then passed over: without the cookie the request is anonymous.
-    if (cookieAuth && !isGatewayAuthorization(req.headers.authorization) && isEndpoint(req.url)) {
+    const authorizations = req.headers.authorization === undefined ? 0 : combineRepeatedAuthorization(req);
+    // AUTH_COOKIE's cookie stands in for a blank Authorization header, and for one a browser sends by itself
+    // (Basic credentials), which is then passed over: without the cookie the request is anonymous.
+    if (cookieAuth && passesOver(req.headers.authorization, authorizations) && isEndpoint(req.url)) {
       const token = cookieToken(req.headers, cookieAuth);
       if (token && 'refused' in token) refuseCookie(req, token.refused);
       else if (token) req.headers.authorization = token.authorization;

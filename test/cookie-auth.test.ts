@@ -136,12 +136,17 @@ describe('a gateway with AUTH_COOKIE', () => {
     const basic = 'Basic c3RhZmY6cGFzcw==';
     // Before, the header was refused (401) even with a valid cookie beside it.
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: basic })).toEqual({ status: 200, memberId: 'ana', code: undefined });
-    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: 'Digest username="staff"', origin: LISTED })).toMatchObject({ status: 200, memberId: 'ana' });
+    // A Digest header as browsers send it, commas and all: one header, not a list of several.
+    const digest = 'Digest username="staff", realm="groups", nonce="dcd98b7102dd2f0e", uri="/graphql", response="6629fae49393a053"';
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: digest, origin: LISTED })).toMatchObject({ status: 200, memberId: 'ana' });
+    expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: 'Negotiate YIIJvwYGKwYBBQUCoIIJszCCCa' })).toMatchObject({ status: 200, memberId: 'ana' });
     // Without the cookie (or from a page that may not use it) the request is anonymous, not refused.
     expect(await whoAmI(gw.server.url, { authorization: basic })).toEqual({ status: 200, memberId: null, code: undefined });
     expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization: basic, origin: FOREIGN })).toEqual({ status: 200, memberId: null, code: undefined });
-    // What is meant for the gateway is still refused as before: a bare Bearer, a bad one, and any list.
-    for (const authorization of ['Bearer', 'Bearer not-a-token', `${basic}, Bearer ${await tokenFor({ sub: 'bo' })}`]) {
+    // What is meant for the gateway is still refused as before: a bare Bearer, a bad one, and any list; and a
+    // token sent without `Bearer`, in another scheme or mistyped, is never swapped for the cookie's member.
+    const bo = await tokenFor({ sub: 'bo' });
+    for (const authorization of ['Bearer', 'Bearer not-a-token', `${basic}, Bearer ${bo}`, bo!, `Token ${bo}`, `JWT ${bo}`, `Bearer:${bo}`]) {
       expect(await whoAmI(gw.server.url, { cookie: anaCookie, authorization }), authorization).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
     }
 
@@ -257,6 +262,11 @@ describe('a gateway with AUTH_COOKIE', () => {
       await subscription.close();
       expect(first, headers.authorization.split(' ')[0]).toMatchObject({ type: 'GROUP_CREATED', groupId: firstGroup() });
     }
+    // A token without `Bearer` at the handshake is refused (4403), not passed over for the cookie.
+    const bare = wsEvents(gw.server.url, { cookie: anaCookie, authorization: bo! }, { after: '0' });
+    expect(await bare.events.ending()).toBe('error');
+    expect(bare.errors.items[0]).toMatchObject({ code: 4403 });
+    await bare.close();
   });
 });
 
