@@ -147,7 +147,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:secret@@@:notaport/db' })).toThrow(/^DATABASE_URL is not a valid URL: postgresql:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/);
     expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:secret@@@:notaport/db' })).not.toThrow(/secret@/);
     expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'mysql://u:p@h/db' })).toThrow(/must start with file: \(SQLite\) or postgresql:\/\//);
-    expect(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:p%40ss@db.internal:5432/groups' }).databaseUrl).toBe('postgresql://u:p%40ss@db.internal:5432/groups');
+    expect(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: 'postgresql://u:p@db:99999999/groups' })).toThrow(/not a valid URL/);
+    // What the driver takes is taken: a password percent-encoded, and a Unix socket's folder with no host.
+    for (const url of ['postgresql://u:p%40ss@db.internal:5432/groups', 'postgresql://postgres:x@/groups?host=/cloudsql/project:region:instance']) {
+      expect(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 's', DATABASE_URL: url }).databaseUrl).toBe(url);
+    }
   });
   it('uses JWT_SECRET when given, and rejects invalid numbers', () => {
     const secret = 'a-production-secret-of-32-bytes!';

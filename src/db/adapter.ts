@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { IsolationLevel, SqlDriverAdapter, SqlDriverAdapterFactory, SqlMigrationAwareDriverAdapterFactory, SqlQuery, Transaction } from '@prisma/driver-adapter-utils';
@@ -22,12 +23,23 @@ export function databaseKind(url: string): DatabaseKind {
  * say only "External error". The URL is never repeated in the message: it holds the password.
  */
 export function checkDatabaseUrl(url: string): string {
-  if (databaseKind(url) === 'postgresql' && !URL.canParse(url)) {
+  // Read as the driver reads it (pg's own parser), which takes what a WHATWG URL does not: no host, with the
+  // socket folder in `?host=` (`postgresql://user:pass@/db?host=/cloudsql/…`).
+  if (databaseKind(url) === 'postgresql' && !parsesAsConnectionString(url)) {
     throw new Error(
       'DATABASE_URL is not a valid URL: postgresql://USER:PASSWORD@HOST:PORT/DATABASE, with any special character in the user or password percent-encoded (@ as %40)',
     );
   }
   return url;
+}
+
+function parsesAsConnectionString(url: string): boolean {
+  try {
+    parseConnectionString(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The SQLite file a `file:` URL names, resolved against the working directory. */
