@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ok, testEventIds, type ViewerSpec } from './helpers/gateway.ts';
 import { admin, manager } from './helpers/world.ts';
 import { startLiveGateway, type LiveEvent, type LiveGateway } from './helpers/live.ts';
+import { MAX_STAMP_AHEAD_MS } from '../src/domain/transaction.ts';
 
 let gw: LiveGateway;
 beforeAll(async () => {
@@ -72,9 +73,9 @@ describe('event times follow the log within a group', () => {
   it('a write after another instance’s (whose clock is ahead) is still stamped after it: its newcomer is not shown what came before', async () => {
     const groupId = await secretGroup(['leaver']);
     ok(await remove(groupId, ['leaver']));
-    // As if the removal had been written by an instance whose clock runs 5 s ahead of this one.
+    // As if the removal had been written by an instance whose clock runs 3 s ahead of this one.
     const [removal] = (await log(groupId)).slice(-1);
-    const ahead = new Date(removal.occurredAt.getTime() + 5_000);
+    const ahead = new Date(removal.occurredAt.getTime() + 3_000);
     await gw.db.groupEvent.update({ where: { id: removal.id }, data: { occurredAt: ahead } });
     await gw.db.group.update({ where: { id: groupId }, data: { recentActivityAt: ahead } });
 
@@ -82,7 +83,7 @@ describe('event times follow the log within a group', () => {
     const [arrival] = (await log(groupId)).slice(-1);
     expect(arrival.type).toBe('MEMBER_ADDED');
     expect(arrival.occurredAt.getTime()).toBeGreaterThan(ahead.getTime());
-    // Before, the latecomer's joinedAt was this instance's clock, 5 s before the removal: it was replayed to
+    // Before, the latecomer's joinedAt was this instance's clock, 3 s before the removal: it was replayed to
     // them, naming who had been in the secret group.
     const got = await replayed({ sub: 'latecomer' }, groupId, arrival.id);
     expect(got.map((event) => `${event.type} ${event.memberId}`)).toEqual(['MEMBER_ADDED latecomer']);
@@ -91,12 +92,34 @@ describe('event times follow the log within a group', () => {
     expect(new Date(read.group.recentActivityAt).getTime()).toBe(arrival.occurredAt.getTime());
 
     // removeSiteMember locks every group of the member at once: stamped after each of them too.
-    const later = new Date(arrival.occurredAt.getTime() + 5_000);
+    const later = new Date(arrival.occurredAt.getTime() + 1_000); // still within MAX_STAMP_AHEAD_MS of the clock
     await gw.db.groupEvent.update({ where: { id: arrival.id }, data: { occurredAt: later } });
     await gw.db.group.update({ where: { id: groupId }, data: { recentActivityAt: later } });
     ok(await gw.as(manager)(`mutation($m: ID!) { removeSiteMember(memberId: $m) { memberId } }`, { m: 'latecomer' }));
     const [removed] = (await log(groupId)).slice(-1);
     expect(`${removed.type} ${removed.memberId}`).toBe('MEMBER_REMOVED latecomer');
     expect(removed.occurredAt.getTime()).toBeGreaterThan(later.getTime());
+  });
+
+  it('a group whose time is far ahead (bad data, a clock off by hours) moves a write at most a few seconds ahead, and no other group with it', async () => {
+    const far = await secretGroup(['wanderer']);
+    const near = await secretGroup(['wanderer']);
+    const day = new Date(Date.now() + 86_400_000);
+    await gw.db.group.update({ where: { id: far }, data: { recentActivityAt: day } });
+    ok(await add(far, ['visitor']));
+    const [added] = (await log(far)).slice(-1);
+    // Before, the write was stamped a day ahead, and every later write of the group after it.
+    expect(added.occurredAt.getTime()).toBeLessThanOrEqual(Date.now() + MAX_STAMP_AHEAD_MS);
+    // A write over both groups (removeSiteMember) is not carried a day ahead by the far one.
+    await gw.db.group.update({ where: { id: far }, data: { recentActivityAt: day } });
+    const before = Date.now();
+    ok(await gw.as(manager)(`mutation($m: ID!) { removeSiteMember(memberId: $m) { memberId } }`, { m: 'wanderer' }));
+    const [removed] = (await log(near)).slice(-1);
+    expect(`${removed.type} ${removed.memberId}`).toBe('MEMBER_REMOVED wanderer');
+    expect(removed.occurredAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(removed.occurredAt.getTime()).toBeLessThanOrEqual(Date.now() + MAX_STAMP_AHEAD_MS);
+    // The latest time a date can hold: a write of that group still goes through.
+    await gw.db.group.update({ where: { id: near }, data: { recentActivityAt: new Date('9999-12-31T23:59:59.999Z') } });
+    ok(await add(near, ['last']));
   });
 });

@@ -120,7 +120,9 @@ export function removeSiteMember(ctx: MemberCtx, memberIdInput: string): Promise
       where: { requestedBy: memberId, status: 'PENDING' },
       data: { status: 'CANCELED', pendingKey: null, decidedAt: w.now, decidedBy: ctx.viewer.memberId },
     });
-    await forgetMemberName(w.tx, memberId, w.now);
+    // The clock's own time, not the write's (stampAfter may have set it after a group's): tokens issued after
+    // it bring the name back, and their `iat` is the identity provider's clock.
+    await forgetMemberName(w.tx, memberId, new Date());
     return { memberId, groupIds: left, canceledJoinRequests: pending.length, canceledCreateRequests: canceledCreate.count };
   });
 }

@@ -206,9 +206,19 @@ export async function write<T>(
  */
 export function stampAfter(w: Write, lastActivity: unknown): void {
   const last = lastActivity instanceof Date ? lastActivity.getTime() : lastActivity == null ? NaN : new Date(lastActivity as string | number).getTime();
-  const at = Math.max(Date.now(), w.now.getTime(), Number.isNaN(last) ? -Infinity : last + 1);
-  w.now = new Date(at);
+  const clock = Date.now();
+  // Never further ahead of this clock than MAX_STAMP_AHEAD_MS: a group whose time was far in the future (bad
+  // data, an instance whose clock was off by hours) would otherwise carry every later write of it there, and
+  // a write over several groups (removeSiteMember) the others too.
+  const after = Number.isNaN(last) ? -Infinity : Math.min(last + 1, clock + MAX_STAMP_AHEAD_MS);
+  w.now = new Date(Math.max(clock, w.now.getTime(), after));
 }
+
+/**
+ * How far ahead of the local clock stampAfter may set a write's time: well beyond the skew between the clocks
+ * of instances kept by NTP (milliseconds), so that order holds against it, and no further.
+ */
+export const MAX_STAMP_AHEAD_MS = 5_000;
 
 /** The last write to each group started in this process, settled or not (inTurn). */
 const groupTurns = new Map<string, Promise<void>>();
