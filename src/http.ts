@@ -22,6 +22,7 @@ import { refreshSearchKeysAtStart } from './db/search-keys.ts';
 import { formatWithoutHttp } from './errors.ts';
 import { ConnectionsPerAddress } from './live/connection-cap.ts';
 import { watchStalledStreams } from './live/stalled-streams.ts';
+import { endWithoutComplete, endsWithoutComplete, isSseComplete } from './live/stream-end.ts';
 import { pathOf } from './observability/operation.ts';
 
 export interface RunningServer {
@@ -57,40 +58,17 @@ const wantsEventStream = (req: IncomingMessage) => {
   return accept !== undefined && (accept.includes('text/event-stream') || wantsMultipartSubscription(accept));
 };
 
-/** Marks an SSE response whose server is shutting down (endsWithoutComplete). */
-const SHUTTING_DOWN = Symbol('shutting down');
-type StreamResponse = ServerResponse & { [SHUTTING_DOWN]?: true };
-
-/**
- * The chunks of Yoga's `complete` event (`event: complete`, then an empty `data:`), which no other SSE
- * message writes: an event is `event: next` and a `data:` line holding its result.
- */
-const SSE_COMPLETE = new Set(['event: complete\n', 'data:\n\n', 'event: complete\ndata:\n\n']);
-const isSseComplete = (chunk: unknown) =>
-  (typeof chunk === 'string' || chunk instanceof Uint8Array) && chunk.length <= 24 && SSE_COMPLETE.has(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'));
-
-/**
- * An SSE stream ended by a shutdown ends without its `complete` event: the events it had waiting are written,
- * then the stream ends as a connection does. `complete` tells a client the subscription is over for good (the
- * README has an `EventSource` closed on it), where after a shutdown it should resume, on another instance:
- * an `EventSource` reconnects by itself, with the last id it had as Last-Event-ID; another client sees the
- * end of a stream it did not finish, and subscribes again with `after`, as after a network failure.
- */
-function endsWithoutComplete(res: StreamResponse): void {
-  res[SHUTTING_DOWN] = true;
-}
-
 /**
  * An event stream's (SSE or multipart) events of one turn of the event loop leave in one write
  * (live/write-batch.ts). A write past the buffer's limit still says so (false), and its 'drain' comes once
- * the uncorked buffer empties. Once its server is shutting down, an SSE stream's `complete` is not written
- * (endsWithoutComplete).
+ * the uncorked buffer empties. An SSE stream marked to end without `complete` does not write it
+ * (live/stream-end.ts).
  */
-function coalesceWrites(res: StreamResponse): void {
+function coalesceWrites(res: ServerResponse): void {
   const write = res.write;
   const batch = writeBatch(res);
-  res.write = function (this: StreamResponse, ...args: Parameters<ServerResponse['write']>) {
-    if (this[SHUTTING_DOWN] && isSseComplete(args[0])) {
+  res.write = function (this: ServerResponse, ...args: Parameters<ServerResponse['write']>) {
+    if (endsWithoutComplete(this) && isSseComplete(args[0])) {
       const done = args.find((arg) => typeof arg === 'function') as ((error?: Error | null) => void) | undefined;
       if (done) process.nextTick(done);
       return true;
@@ -416,9 +394,9 @@ export async function startServer(config: Config, options: AppOptions = {}): Pro
     for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
     const wsClosed = graphqlWs.dispose();
     // Live subscriptions end: an SSE stream writes what it has waiting and ends without its `complete`
-    // (endsWithoutComplete), so that its client resumes elsewhere; a multipart one ends with its closing
+    // (live/stream-end.ts), so that its client resumes elsewhere; a multipart one ends with its closing
     // delimiter, as Apollo Client's HttpLink expects of an ended subscription.
-    for (const res of streams) if (httpStreamTransport(res.req.headers.accept) === 'sse') endsWithoutComplete(res);
+    for (const res of streams) if (httpStreamTransport(res.req.headers.accept) === 'sse') endWithoutComplete(res);
     app.services.events.endAll();
     server.closeIdleConnections();
     // A client that never answers must not hold the process: after the grace period, cut what is left (a

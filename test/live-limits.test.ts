@@ -15,6 +15,10 @@ import { GROUP_EVENTS, openSubscription, startLiveGateway, until, type LiveGatew
 import { secretKey, signToken } from '../src/auth/viewer.ts';
 import { createEventBus, MAX_BACKLOG, RESUMED, WAKE_SLICE } from '../src/pubsub.ts';
 import type { GroupEvent as GroupEventRow } from '../src/generated/prisma/client.ts';
+import { groupEventStream } from '../src/live/event-stream.ts';
+import { endsWithoutComplete, isSseComplete } from '../src/live/stream-end.ts';
+import { ANONYMOUS } from '../src/auth/viewer.ts';
+import type { Context } from '../src/context.ts';
 
 const LIMITS = {
   WS_CONNECTION_INIT_TIMEOUT_MS: '400',
@@ -456,6 +460,32 @@ describe.runIf(TEST_DATABASE === 'sqlite')('live limits', () => {
     expect(bus.listenerCount('groupEvent')).toBe(1);
     await reader.return?.();
     expect(bus.listenerCount('groupEvent')).toBe(0);
+  });
+
+  it('a subscription the bus cut off ends its SSE stream without `complete` (its client resumes); one the client left does not need to', async () => {
+    const stream = (live: AsyncIterableIterator<GroupEventRow>) => {
+      const res = {};
+      const ctx = {
+        viewer: ANONYMOUS,
+        res,
+        audience: { readLog: async () => [], readReplay: async () => [], allows: async () => true },
+      } as unknown as Context;
+      return { res, events: groupEventStream(ctx, null, 0, 0, live, () => undefined) };
+    };
+    // The bus ends a cut subscriber's iterator, as stop() does (pubsub.ts).
+    const cut = stream((async function* () {})() as AsyncIterableIterator<GroupEventRow>);
+    for await (const event of cut.events) expect(event).toBeUndefined();
+    expect(endsWithoutComplete(cut.res)).toBe(true);
+    // A client that leaves returns the stream: nothing is written to it any more, and it is not marked.
+    const left = stream((async function* () {
+      await new Promise(() => undefined);
+    })() as AsyncIterableIterator<GroupEventRow>);
+    await left.events.return?.(undefined);
+    expect(endsWithoutComplete(left.res)).toBe(false);
+    // The chunk dropped is Yoga's `complete` only, never an event.
+    expect(isSseComplete(new TextEncoder().encode('event: complete\ndata:\n\n'))).toBe(true);
+    expect(isSseComplete('event: next\n')).toBe(false);
+    expect(isSseComplete(new TextEncoder().encode('data: {"data":{}}\n\n'))).toBe(false);
   });
 
   it('a burst larger than the backlog sends a reading subscriber to the log (RESUMED), in order, without ending it', async () => {

@@ -9,6 +9,7 @@ import { createLoaders } from '../loaders.ts';
 import { RESUMED } from '../pubsub.ts';
 import { LOG_PAGE, nextReplayWindow, REPLAY_WINDOW, type LogEvent } from './audience.ts';
 import { whenExpired } from './subscription-slots.ts';
+import { endWithoutComplete } from './stream-end.ts';
 
 /** The graphql-ws connection an operation runs on (http.ts puts its socket in the context); none over HTTP/SSE. */
 const webSocketOf = (ctx: Context): object | null => (ctx as { socket?: object }).socket ?? null;
@@ -147,7 +148,12 @@ export function groupEventStream(
       yield* fromLog(null);
       for (;;) {
         const result = await live.next();
-        if (result.done) break; // cut off (backlog full), the token expired, or the client left
+        if (result.done) {
+          // Cut off (it fell too far behind): its client is to resume, so an SSE stream ends without its
+          // `complete` (live/stream-end.ts). Else the token expired, or the client left.
+          if (!expired && !finished) endWithoutComplete((ctx as { res?: object }).res);
+          break;
+        }
         const event = result.value;
         if (event === RESUMED) {
           yield* fromLog(null);
