@@ -72,7 +72,9 @@ export function groupEventStream(
         return await read();
       } catch (error) {
         if (finished || expired || Date.now() - started + delay > LOG_READ_PATIENCE_MS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        // Spread out: after a blip, every subscription of the process would otherwise read again at once.
+        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random())));
+        if (finished || expired) throw error;
       }
     }
   }
@@ -166,6 +168,11 @@ export function groupEventStream(
         if (await patiently(() => ctx.audience.allows(ctx.viewer, event, true))) yield fresh(event);
       }
       if (expired) yield TOKEN_EXPIRED;
+    } catch (error) {
+      // A read given up on because the token expired meanwhile (patiently): the client is told that, as any
+      // expiry, not of the database's failure.
+      if (!expired) throw error;
+      yield TOKEN_EXPIRED;
     } finally {
       await finish();
     }
