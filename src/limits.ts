@@ -67,14 +67,47 @@ export function createRateCounter(limits: LimitsConfig, redisUrl?: string | null
   // long as Redis did (an audit saw 200 s). Outages are reported by the live event bus, which uses the same
   // Redis (src/pubsub.ts).
   const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: RATE_COMMAND_TIMEOUT_MS }).on('error', () => undefined);
-  const limiter = new RateLimiterRedis({
+  const shared = new RateLimiterRedis({
     ...options,
     storeClient: client,
     keyPrefix: 'groups-gateway:rate',
     insuranceLimiter: memory,
     rejectIfRedisNotReady: true,
   });
-  return { limiter, close: async () => void client.disconnect() };
+  return { limiter: skippingSilentRedis(shared, memory), close: async () => void client.disconnect() };
+}
+
+/** Points in a row that waited out RATE_COMMAND_TIMEOUT_MS before Redis is left aside (skippingSilentRedis). */
+const SILENT_POINTS = 3;
+/** How long Redis is left aside then, before a point is sent to it again. */
+const SILENT_PAUSE_MS = 5_000;
+
+/**
+ * The shared counter, left aside for SILENT_PAUSE_MS once SILENT_POINTS points in a row waited out the command
+ * timeout: a connection that stays open and silent (a failover whose old address went dark) is given up on by
+ * TCP only after minutes, and each request would wait RATE_COMMAND_TIMEOUT_MS meanwhile. Points are counted
+ * in the process (`memory`, the insurance limiter) while it is aside. (rate-limiter-flexible's insurance
+ * answers each failure, but has no such pause.) Only `consume` is used (useRateLimit).
+ */
+function skippingSilentRedis(shared: RateLimiterRedis, memory: RateLimiterMemory): RateLimiterAbstract {
+  let silentInARow = 0;
+  let asideUntil = 0;
+  const consume = async (key: string | number, points?: number) => {
+    if (Date.now() < asideUntil) return memory.consume(key, points);
+    const started = Date.now();
+    try {
+      return await shared.consume(key, points);
+    } finally {
+      // The insurance answered after the timeout (a refusal comes as a rejection, so counted here too).
+      if (Date.now() - started >= RATE_COMMAND_TIMEOUT_MS) {
+        if (++silentInARow >= SILENT_POINTS) {
+          asideUntil = Date.now() + SILENT_PAUSE_MS;
+          silentInARow = 0;
+        }
+      } else silentInARow = 0;
+    }
+  };
+  return Object.assign(Object.create(shared) as RateLimiterAbstract, { consume });
 }
 
 /**
