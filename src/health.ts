@@ -56,16 +56,19 @@ async function checkDatabase(db: Db, databaseUrl: string): Promise<Readiness['ch
   );
   checks.database = answer;
   if (answer !== 'ok') return checks;
-  try {
-    const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  const migrations = db
+    .$queryRawUnsafe<{ migration_name: string }[]>('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
+    .then(
+      (applied) => {
+        const names = new Set(applied.map((row) => row.migration_name));
+        const missing = committedMigrations(databaseUrl).filter((name) => !names.has(name));
+        return missing.length ? `${missing.length} pending: run \`npm run migrate\`` : 'ok';
+      },
+      () => 'not applied: run `npm run migrate`',
     );
-    const names = new Set(applied.map((row) => row.migration_name));
-    const missing = committedMigrations(databaseUrl).filter((name) => !names.has(name));
-    checks.migrations = missing.length ? `${missing.length} pending: run \`npm run migrate\`` : 'ok';
-  } catch {
-    checks.migrations = 'not applied: run `npm run migrate`';
-  }
+  // The second statement has its own second: the database may stop answering between the two.
+  checks.migrations = await within(migrations, DATABASE_CHECK_TIMEOUT_MS, 'not answering');
+  if (checks.migrations === 'not answering') checks.database = 'not answering';
   return checks;
 }
 

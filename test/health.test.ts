@@ -28,6 +28,12 @@ describe('health endpoints', () => {
     expect(await checkReadiness(frozen, 'file:./unused.db')).toEqual({ ready: false, checks: { database: 'not answering' } });
     expect(Date.now() - started).toBeGreaterThanOrEqual(DATABASE_CHECK_TIMEOUT_MS - 50);
     expect(Date.now() - started).toBeLessThan(DATABASE_CHECK_TIMEOUT_MS + 1_000);
+    // It answers the first statement, then stops answering (between the two).
+    let statements = 0;
+    const stopping = { $queryRawUnsafe: () => (statements++ === 0 ? Promise.resolve([]) : new Promise(() => undefined)) } as unknown as Db;
+    const late = Date.now();
+    expect(await checkReadiness(stopping, 'file:./unused.db')).toEqual({ ready: false, checks: { database: 'not answering', migrations: 'not answering' } });
+    expect(Date.now() - late).toBeLessThan(DATABASE_CHECK_TIMEOUT_MS + 1_000);
     const refusing = { $queryRawUnsafe: () => Promise.reject(new Error('connection refused')) } as unknown as Db;
     expect(await checkReadiness(refusing, 'file:./unused.db')).toEqual({ ready: false, checks: { database: 'unreachable' } });
   });
