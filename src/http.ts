@@ -104,9 +104,10 @@ const BROWSER_SCHEMES = /^(basic|digest|negotiate|ntlm)(\s|$)/i;
 /**
  * Whether a request's Authorization header (`count` of them, combined) is one to pass over for the cookie:
  * none (absent or blank), or exactly one header in a scheme of BROWSER_SCHEMES, holding one credential (a
- * Digest one holds commas of its own). Anything else is the gateway's to read, and refused when it is not one "Bearer <token>" (401 over
- * HTTP, 4403 at a WebSocket's handshake): a token sent without `Bearer`, or `Bearer:` mistyped, or two
- * headers, is never swapped silently for the cookie's member, nor run as the anonymous viewer.
+ * Digest one holds commas of its own). Anything else is the gateway's to read, and refused when it is not one
+ * "Bearer <token>" (401 over HTTP, 4403 at a WebSocket's handshake): a token sent without `Bearer`, or
+ * `Bearer:` mistyped, or two headers, is never swapped silently for the cookie's member, nor run as the
+ * anonymous viewer.
  */
 function passesOver(header: string | undefined, count: number): boolean {
   if (header === undefined || header.trim() === '') return true;
